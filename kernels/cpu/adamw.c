@@ -1,0 +1,35 @@
+/* adamw.c — AdamW step on fp32 master weights and moments, PyTorch
+ * torch.optim.AdamW semantics (decoupled weight decay applied to the param
+ * before the Adam update; bias corrections 1 - beta^step computed in double
+ * like PyTorch's Python floats):
+ *   g = grad*grad_scale; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2
+ *   p *= 1 - lr*wd;  p -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps) */
+#include <math.h>
+
+#include "kernels_cpu.h"
+
+void cpu_adamw(float *param, float *m, float *v, const float *grad, size_t n, float lr,
+               float beta1, float beta2, float eps, float wd, float grad_scale, int step)
+{
+    if (step < 1)
+        step = 1;
+    const double bc1 = 1.0 - pow((double)beta1, step);
+    const double bc2 = 1.0 - pow((double)beta2, step);
+    const float step_size = (float)((double)lr / bc1);
+    const float bc2_sqrt = (float)sqrt(bc2);
+    const float decay = (float)(1.0 - (double)lr * (double)wd);
+    const float b1 = beta1, c1 = (float)(1.0 - (double)beta1);
+    const float b2 = beta2, c2 = (float)(1.0 - (double)beta2);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (n > 65536)
+#endif
+    for (size_t i = 0; i < n; i++) {
+        float g = grad[i] * grad_scale;
+        float mi = b1 * m[i] + c1 * g;
+        float vi = b2 * v[i] + c2 * (g * g);
+        m[i] = mi;
+        v[i] = vi;
+        float denom = sqrtf(vi) / bc2_sqrt + eps;
+        param[i] = param[i] * decay - step_size * (mi / denom);
+    }
+}

@@ -1,0 +1,42 @@
+/* elementwise.c — small fp32 vector helpers: cpu_add (y += x), cpu_scale
+ * (x *= s) and cpu_sumsq (sum of squares accumulated in double, fixed
+ * summation order so that gradient-norm clipping is bitwise reproducible). */
+#include "kernels_cpu.h"
+
+void cpu_add(float *y, const float *x, size_t n)
+{
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (n > 65536)
+#endif
+    for (size_t i = 0; i < n; i++)
+        y[i] += x[i];
+}
+
+void cpu_scale(float *x, float s, size_t n)
+{
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (n > 65536)
+#endif
+    for (size_t i = 0; i < n; i++)
+        x[i] *= s;
+}
+
+double cpu_sumsq(const float *x, size_t n)
+{
+    /* Four independent double partial sums (the same order on every run and
+     * with or without OpenMP), combined at the end. */
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        double a = x[i], b = x[i + 1], c = x[i + 2], d = x[i + 3];
+        s0 += a * a;
+        s1 += b * b;
+        s2 += c * c;
+        s3 += d * d;
+    }
+    for (; i < n; i++) {
+        double a = x[i];
+        s0 += a * a;
+    }
+    return (s0 + s1) + (s2 + s3);
+}

@@ -1,0 +1,99 @@
+/* kernels_cpu.h — the CPU reference kernels (fp32, row-major).
+ *
+ * Every kernel of the CPU backend; one kernel per file under kernels/cpu/.
+ * The CUDA backend (kernels/cuda/) mirrors these signatures with bf16
+ * activations, and its tests compare against these functions.
+ *
+ * Conventions
+ *   n        number of token rows (batch * seq)
+ *   C        row width (hidden size)
+ *   Tensors are row-major [rows, cols].  "accumulates" means += into the
+ *   output; otherwise the output is overwritten.
+ *   Fused QKV layout (Megatron, grouped per KV group): for each token, for
+ *   each KV group g in 0..G-1: [qpg query heads | 1 key head | 1 value head],
+ *   each head hd floats wide.  Width per token = G*(qpg+2)*hd.
+ *   Attention output per token: query heads in order h = g*qpg + j, hd each.
+ */
+#ifndef NTRON_KERNELS_CPU_H
+#define NTRON_KERNELS_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C   (BLAS sgemm) */
+void cpu_matmul(float *C, const float *A, const float *B, int M, int N, int K,
+                int transA, int transB, float alpha, float beta);
+
+/* out[i,:] = table[tok[i]-vocab_lo,:] if vocab_lo <= tok[i] < vocab_lo+rows, else 0
+ * (vocab-parallel: each TP rank holds rows [vocab_lo, vocab_lo+rows)). */
+void cpu_embedding_fwd(float *out, const int32_t *tok, const float *table, int n,
+                       int vocab_lo, int rows, int C);
+/* dtable[tok[i]-vocab_lo,:] += dout[i,:] for tokens in the shard (accumulates). */
+void cpu_embedding_bwd(float *dtable, const int32_t *tok, const float *dout, int n,
+                       int vocab_lo, int rows, int C);
+
+/* LayerNorm1P: out = (x-mean)*rstd*(1+gamma) + beta; rstd = 1/sqrt(var+eps),
+ * biased variance.  mean, rstd: [n] (saved for backward). */
+void cpu_layernorm1p_fwd(float *out, float *mean, float *rstd, const float *in,
+                         const float *gamma, const float *beta, int n, int C, float eps);
+/* din += dx (accumulates: pre-norm residual), dgamma += , dbeta += . */
+void cpu_layernorm1p_bwd(float *din, float *dgamma, float *dbeta, const float *dout,
+                         const float *in, const float *mean, const float *rstd,
+                         const float *gamma, int n, int C);
+
+/* Partial rotary embedding, in place on the q and k heads of fused QKV
+ * [B, T, G*(qpg+2)*hd].  Only the first `rot` dims of each head rotate,
+ * non-interleaved pairs (i, i+rot/2), i < rot/2; angle = (pos0+t) *
+ * base^(-2i/rot), computed in fp32 as PyTorch does (inv_freq = 1/powf(base,
+ * 2i/rot), angle = (float)pos * inv_freq, cosf/sinf).  V heads untouched.
+ * Backward applies the inverse rotation. */
+void cpu_rope_fwd(float *qkv, int B, int T, int G, int qpg, int hd, int rot,
+                  float base, int pos0);
+void cpu_rope_bwd(float *dqkv, int B, int T, int G, int qpg, int hd, int rot,
+                  float base, int pos0);
+
+/* Causal GQA attention, scale 1/sqrt(hd).  qkv [B,T,G*(qpg+2)*hd] (after RoPE),
+ * out [B,T,G*qpg*hd], lse [B, G*qpg, T] (log-sum-exp of scaled scores,
+ * saved for backward).  Never stores a TxT matrix: at most a block of 64
+ * query rows x T scores per thread. */
+void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,
+                       int G, int qpg, int hd);
+/* dqkv overwritten (all of q, k, v parts). */
+void cpu_attention_bwd(float *dqkv, const float *dout, const float *out,
+                       const float *lse, const float *qkv, int B, int T, int G,
+                       int qpg, int hd);
+
+/* Squared ReLU: out = max(x,0)^2 ; din = dout * 2*max(x,0) (overwrites din). */
+void cpu_sqrelu_fwd(float *out, const float *in, size_t n);
+void cpu_sqrelu_bwd(float *din, const float *dout, const float *in, size_t n);
+
+/* y += x */
+void cpu_add(float *y, const float *x, size_t n);
+/* x *= s */
+void cpu_scale(float *x, float s, size_t n);
+/* sum of squares, accumulated in double */
+double cpu_sumsq(const float *x, size_t n);
+
+/* Vocab-parallel cross-entropy in steps, so that a TP group can all-reduce
+ * between them (MAX after rowmax, SUM after sumexp) and no rank ever holds
+ * full-vocabulary logits.  logits [n, V] is this rank's vocab shard,
+ * global ids [vocab_lo, vocab_lo+V). */
+void cpu_ce_rowmax(float *rowmax, const float *logits, int n, int V);
+/* sumexp[i] = sum_j exp(logits[i,j]-rowmax[i]); tgt[i] = logits[i, t-vocab_lo]
+ * if target t in the shard else 0. */
+void cpu_ce_sumexp(float *sumexp, float *tgt, const float *logits, const float *rowmax,
+                   const int32_t *targets, int vocab_lo, int n, int V);
+/* loss[i] = log(sumexp[i]) + rowmax[i] - tgt[i] */
+void cpu_ce_loss(float *loss, const float *rowmax, const float *sumexp, const float *tgt, int n);
+/* dlogits[i,j] = dloss[i] * (exp(logits[i,j]-rowmax[i])/sumexp[i] - [j == t_i-vocab_lo]);
+ * dlogits may alias logits. */
+void cpu_ce_bwd(float *dlogits, const float *logits, const float *rowmax, const float *sumexp,
+                const int32_t *targets, const float *dloss, int vocab_lo, int n, int V);
+
+/* AdamW (decoupled weight decay, PyTorch semantics), step >= 1:
+ *   g = grad*grad_scale; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2
+ *   p -= lr*wd*p;  p -= lr * (m/(1-b1^step)) / (sqrt(v/(1-b2^step)) + eps) */
+void cpu_adamw(float *param, float *m, float *v, const float *grad, size_t n, float lr,
+               float beta1, float beta2, float eps, float wd, float grad_scale, int step);
+
+#endif

@@ -1,0 +1,115 @@
+/* layernorm1p.c — Nemotron LayerNorm1P (zero-centred gamma):
+ *   out = (x - mean) * rstd * (1 + gamma) + beta,  rstd = 1/sqrt(var + eps),
+ * biased variance, i.e. F.layer_norm(x, C, 1+gamma, beta, eps) as in Hugging
+ * Face NemotronLayerNorm1P.  Mean and variance are accumulated in double (two
+ * passes); mean and rstd are saved for the backward.  The backward
+ * accumulates into din (pre-norm residual stream), dgamma and dbeta, with
+ * per-row and per-column sums in double. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "kernels_cpu.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+void cpu_layernorm1p_fwd(float *out, float *mean, float *rstd, const float *in,
+                         const float *gamma, const float *beta, int n, int C, float eps)
+{
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+    for (int i = 0; i < n; i++) {
+        const float *x = in + (size_t)i * C;
+        float *y = out + (size_t)i * C;
+        double s = 0.0;
+        for (int j = 0; j < C; j++)
+            s += x[j];
+        double mu = s / C;
+        double ss = 0.0;
+        for (int j = 0; j < C; j++) {
+            double d = x[j] - mu;
+            ss += d * d;
+        }
+        double var = ss / C;
+        float m = (float)mu;
+        float r = (float)(1.0 / sqrt(var + (double)eps));
+        mean[i] = m;
+        rstd[i] = r;
+        for (int j = 0; j < C; j++)
+            y[j] = (x[j] - m) * r * (1.0f + gamma[j]) + beta[j];
+    }
+}
+
+/* One block of rows: din for those rows, column sums into dg/db (double). */
+static void ln_bwd_rows(float *din, double *dg, double *db, const float *dout,
+                        const float *in, const float *mean, const float *rstd,
+                        const float *gamma, int i0, int i1, int C)
+{
+    for (int i = i0; i < i1; i++) {
+        const float *x = in + (size_t)i * C;
+        const float *dy = dout + (size_t)i * C;
+        float *dx = din + (size_t)i * C;
+        double mu = mean[i], r = rstd[i];
+        double sg = 0.0, sgx = 0.0;
+        for (int j = 0; j < C; j++) {
+            double xh = (x[j] - mu) * r;
+            double g = (double)dy[j] * (1.0 + (double)gamma[j]);
+            sg += g;
+            sgx += g * xh;
+            dg[j] += dy[j] * xh;
+            db[j] += dy[j];
+        }
+        double a = sg / C, b = sgx / C;
+        for (int j = 0; j < C; j++) {
+            double xh = (x[j] - mu) * r;
+            double g = (double)dy[j] * (1.0 + (double)gamma[j]);
+            dx[j] += (float)(r * (g - a - xh * b));
+        }
+    }
+}
+
+void cpu_layernorm1p_bwd(float *din, float *dgamma, float *dbeta, const float *dout,
+                         const float *in, const float *mean, const float *rstd,
+                         const float *gamma, int n, int C)
+{
+    if (n <= 0 || C <= 0)
+        return;
+    int nt = 1;
+#ifdef _OPENMP
+    nt = omp_get_max_threads();
+    if (nt > n)
+        nt = n;
+    if (nt < 1)
+        nt = 1;
+#endif
+    /* Per-thread column partial sums, combined in thread order afterwards so
+     * the result only depends on the thread count, not on timing. */
+    double *acc = calloc((size_t)nt * 2 * (size_t)C, sizeof(double));
+    if (!acc)
+        abort();
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+        int tid = 0, nth = 1;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+        nth = omp_get_num_threads();
+#endif
+        int i0 = (int)((long)n * tid / nth), i1 = (int)((long)n * (tid + 1) / nth);
+        double *dg = acc + (size_t)tid * 2 * C, *db = dg + C;
+        ln_bwd_rows(din, dg, db, dout, in, mean, rstd, gamma, i0, i1, C);
+    }
+    for (int j = 0; j < C; j++) {
+        double g = 0.0, b = 0.0;
+        for (int t = 0; t < nt; t++) {
+            g += acc[(size_t)t * 2 * C + j];
+            b += acc[(size_t)t * 2 * C + C + j];
+        }
+        dgamma[j] += (float)g;
+        dbeta[j] += (float)b;
+    }
+    free(acc);
+}

@@ -1,0 +1,25 @@
+/* matmul.c — cpu_matmul: the fp32 GEMM of the CPU backend, a thin wrapper
+ * around OpenBLAS cblas_sgemm (row-major).  Owns only the argument mapping
+ * (leading dimensions for the transposed/untransposed operands) and the
+ * degenerate K == 0 case, which BLAS would reject through its lda check. */
+#include <cblas.h>
+#include <stddef.h>
+
+#include "kernels_cpu.h"
+
+void cpu_matmul(float *C, const float *A, const float *B, int M, int N, int K,
+                int transA, int transB, float alpha, float beta)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0) { /* C = beta*C (beta == 0 overwrites, as BLAS does) */
+        size_t len = (size_t)M * (size_t)N;
+        for (size_t i = 0; i < len; i++)
+            C[i] = beta == 0.0f ? 0.0f : beta * C[i];
+        return;
+    }
+    /* Row-major: op(A) is [M,K]; A is stored [M,K] (lda K) or [K,M] (lda M). */
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+                transB ? CblasTrans : CblasNoTrans, M, N, K, alpha,
+                A, transA ? M : K, B, transB ? K : N, beta, C, N);
+}

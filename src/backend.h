@@ -1,0 +1,86 @@
+/* backend.h — the ops table between the model and a compute backend.
+ *
+ * The model, schedules and optimizer never touch tensor memory directly:
+ * they allocate, copy and compute through an nt_ops table.  The CPU backend
+ * (backend_cpu.c, kernels/cpu) is the fp32 reference; a CUDA backend fills
+ * the same table with bf16 activations/weights and fp32 master weights,
+ * gradients and optimizer state.
+ *
+ * Pointer types: `void *` = a tensor in the backend's activation dtype
+ * (fp32 on CPU, bf16 on CUDA); `float *` = always fp32 (statistics, fp32
+ * gradient accumulators, master weights, Adam moments).  Shapes and layouts
+ * are those documented in kernels/cpu/kernels_cpu.h.
+ */
+#ifndef NTRON_BACKEND_H
+#define NTRON_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct nt_ops {
+    const char *name;
+    size_t act_bytes;                       /* bytes per activation element */
+    int params_are_master;                  /* 1: working params alias fp32 master (CPU) */
+
+    void *(*alloc)(size_t bytes, const char *what);
+    void (*free)(void *p);
+    void (*zero)(void *p, size_t bytes);
+    void (*copy)(void *dst, const void *src, size_t bytes);          /* device to device */
+    void (*to_act)(void *dst, const float *host, size_t n);           /* host fp32 -> act */
+    void (*from_act)(float *host, const void *src, size_t n);         /* act -> host fp32 */
+    void (*to_f32)(float *dst, const float *host, size_t n);          /* host fp32 -> fp32 buffer */
+    void (*from_f32)(float *host, const float *src, size_t n);
+    void (*sync)(void);
+
+    /* C = alpha op(A) op(B) + beta C, all in act dtype */
+    void (*matmul)(void *C, const void *A, const void *B, int M, int N, int K,
+                   int transA, int transB, float alpha, float beta);
+    /* weight gradient: C(fp32) += op(A) op(B) */
+    void (*matmul_wgrad)(float *C, const void *A, const void *B, int M, int N, int K,
+                         int transA, int transB);
+
+    void (*embedding_fwd)(void *out, const int32_t *tok, const void *table, int n,
+                          int vocab_lo, int rows, int C);
+    void (*embedding_bwd)(float *dtable, const int32_t *tok, const void *dout, int n,
+                          int vocab_lo, int rows, int C);
+    void (*layernorm_fwd)(void *out, float *mean, float *rstd, const void *in,
+                          const void *gamma, const void *beta, int n, int C, float eps);
+    void (*layernorm_bwd)(void *din, float *dgamma, float *dbeta, const void *dout,
+                          const void *in, const float *mean, const float *rstd,
+                          const void *gamma, int n, int C);
+    void (*rope_fwd)(void *qkv, int B, int T, int G, int qpg, int hd, int rot,
+                     float base, int pos0);
+    void (*rope_bwd)(void *dqkv, int B, int T, int G, int qpg, int hd, int rot,
+                     float base, int pos0);
+    void (*attention_fwd)(void *out, float *lse, const void *qkv, int B, int T,
+                          int G, int qpg, int hd);
+    void (*attention_bwd)(void *dqkv, const void *dout, const void *out, const float *lse,
+                          const void *qkv, int B, int T, int G, int qpg, int hd);
+    void (*sqrelu_fwd)(void *out, const void *in, size_t n);
+    void (*sqrelu_bwd)(void *din, const void *dout, const void *in, size_t n);
+    void (*add)(void *y, const void *x, size_t n);
+
+    void (*ce_rowmax)(float *rowmax, const void *logits, int n, int V);
+    void (*ce_sumexp)(float *sumexp, float *tgt, const void *logits, const float *rowmax,
+                      const int32_t *targets, int vocab_lo, int n, int V);
+    void (*ce_loss)(float *loss, const float *rowmax, const float *sumexp,
+                    const float *tgt, int n);
+    void (*ce_bwd)(void *dlogits, const void *logits, const float *rowmax,
+                   const float *sumexp, const int32_t *targets, const float *dloss,
+                   int vocab_lo, int n, int V);
+
+    /* fp32 buffers (gradients, master weights) */
+    void (*scale_f32)(float *x, float s, size_t n);
+    double (*sumsq_f32)(const float *x, size_t n);
+    /* master/m/v/grad fp32; param (act dtype) receives the updated value */
+    void (*adamw)(float *master, void *param, float *m, float *v, const float *grad,
+                  size_t n, float lr, float beta1, float beta2, float eps, float wd,
+                  float grad_scale, int step);
+    /* int32 token ids to the backend */
+    int32_t *(*tokens_upload)(int32_t *dev, const int32_t *host, size_t n);
+} nt_ops;
+
+/* The CPU reference backend. */
+const nt_ops *nt_backend_cpu(void);
+
+#endif

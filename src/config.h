@@ -1,0 +1,69 @@
+/* config.h — the resolved run configuration (one struct, filled by the deck).
+ *
+ * Every field here is a deck key; the option table in deck_options.c maps
+ * [section] key -> field, type, default, range and help text.  Derived
+ * values (head_dim, padded vocab, ...) live in model_config.h, not here.
+ */
+#ifndef NTRON_CONFIG_H
+#define NTRON_CONFIG_H
+
+#include <stdint.h>
+
+#define NT_PATH_MAX 1024
+#define NT_MAX_RAMP 16
+#define NT_MAX_BLEND 16
+
+typedef struct nt_ramp_stage {
+    long gbs;          /* global batch (sequences) from this threshold on */
+    double tokens;     /* consumed-token threshold */
+} nt_ramp_stage;
+
+typedef struct nt_blend_item {
+    char path[NT_PATH_MAX];
+    double weight;
+} nt_blend_item;
+
+typedef struct nt_config {
+    /* [run] */
+    char phase[32];            /* pretrain | sft | rm | dpo | rpo | generate | sdg | bench */
+    char name[128];
+    char dir[NT_PATH_MAX];     /* run directory; %name is replaced by name */
+    uint64_t seed;
+    int log_interval;
+
+    /* [model] */
+    int layers, hidden, ffn_hidden, heads, kv_heads, vocab, seq_len;
+    double rotary_fraction, rotary_base, norm_eps, init_std;
+
+    /* [parallel] */
+    int tensor, pipeline, virtual_stages, sequence_parallel, micro_batch;
+
+    /* [train] */
+    long steps;                /* 0: derived from tokens */
+    double tokens;             /* 0: use steps */
+    long global_batch;         /* used when ramp is empty */
+    char ramp[512];            /* "768@0 1536@200B ..." ("" = constant global_batch) */
+    int n_ramp;                /* parsed ramp (n_ramp==0: constant) */
+    nt_ramp_stage ramp_stages[NT_MAX_RAMP];
+    double lr, min_lr;
+    long warmup;               /* steps of linear warm-up */
+    char decay[16];            /* cosine | linear | constant */
+    long decay_steps;          /* 0: all steps after warm-up */
+    double weight_decay, beta1, beta2, eps, clip_grad;
+    char recompute[16];        /* none | selective | full */
+
+    /* [data] */
+    char tokenizer[NT_PATH_MAX];
+    char train[4096];          /* "path:weight path:weight ..." */
+    int n_blend;
+    nt_blend_item blend[NT_MAX_BLEND];
+
+    /* [checkpoint] */
+    char ckpt_dir[NT_PATH_MAX];
+    long ckpt_interval;
+    int ckpt_keep;
+    char ckpt_load[NT_PATH_MAX];
+    int ckpt_load_optimizer;
+} nt_config;
+
+#endif

@@ -1,0 +1,152 @@
+/* main.c — the `ntron` command line: dispatches subcommands.
+ *   ntron run DECK [--set section.key=value ...]
+ *   ntron check DECK [--set ...]
+ *   ntron prep ...
+ *   ntron help [deck]
+ *   ntron --version
+ * Exit status: 0 success, 2 bad input, 1 other failure, 3 saved-and-requeue.
+ */
+#include "build_config.h"
+#include "check.h"
+#include "config.h"
+#include "deck.h"
+#include "device.h"
+#include "model_config.h"
+#include "prep.h"
+#include "pretrain.h"
+#include "ramp.h"
+
+#include <mpi.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ntron COMMAND ...\n"
+            "  run DECK [--set section.key=value ...]    run the phase the deck names\n"
+            "  check DECK [--set section.key=value ...]  validate a deck, print the model and plan\n"
+            "  prep --tokenizer byte INPUT -o OUT.h5     build a pretraining token dataset\n"
+            "  help [deck]                               this text, or every deck key\n"
+            "  --version                                 version and build configuration\n"
+            "exit status: 0 ok, 1 failure, 2 bad input, 3 saved on a signal (requeue)\n");
+}
+
+/* DECK followed by --set k=v pairs; returns the deck path, fills sets */
+static const char *parse_deck_args(int argc, char **argv, int *nset, char ***sets)
+{
+    const char *deck = NULL;
+    *sets = nt_calloc((size_t)argc + 1, sizeof(char *), "--set list");
+    *nset = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--set")) {
+            if (i + 1 >= argc) nt_input_error("--set needs an argument section.key=value");
+            (*sets)[(*nset)++] = argv[++i];
+        } else if (!strncmp(argv[i], "--set=", 6)) {
+            (*sets)[(*nset)++] = argv[i] + 6;
+        } else if (argv[i][0] == '-') {
+            nt_input_error("unknown option %s", argv[i]);
+        } else if (!deck) {
+            deck = argv[i];
+        } else {
+            nt_input_error("more than one deck given (%s, %s)", deck, argv[i]);
+        }
+    }
+    if (!deck) nt_input_error("no deck given (usage: ntron run|check DECK [--set section.key=value ...])");
+    return deck;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    int nset;
+    char **sets;
+    const char *deck = parse_deck_args(argc, argv, &nset, &sets);
+    nt_config cfg;
+    nt_deck_info info;
+    nt_deck_load(&cfg, &info, deck, nset, sets);
+    char *text = nt_deck_resolved_text(&cfg);
+    char sha[65];
+    nt_deck_sha256_hex(text, strlen(text), sha);
+    nt_model_config mc;
+    nt_model_config_init(&mc, &cfg, cfg.tensor, 0);
+    double P = nt_model_param_count(&mc), fpt = nt_model_flops_per_token(&mc);
+    double emb = 2.0 * mc.vocab_padded * mc.hidden;
+    long steps = nt_ramp_total_steps(&cfg);
+    printf("deck    %s\nsha256  %s\n", deck, sha);
+    fputs(text, stdout);
+    printf("--------------------------------------------------------------------------------\n");
+    printf("model   %d layers, hidden %d, ffn %d, %d heads of %d (%d KV groups of %d), rotary %d of %d dims\n",
+           mc.layers, mc.hidden, mc.ffn, mc.heads, mc.head_dim, mc.kv_heads, mc.qpg, mc.rot, mc.head_dim);
+    printf("params  %.6g total (%.4gB): %.4gB in layers, %.4gB in embedding + LM head (vocab %d padded to %d)\n",
+           P, P / 1e9, (P - emb - 2.0 * mc.hidden) / 1e9, emb / 1e9, mc.vocab, mc.vocab_padded);
+    printf("flops   %.6g per token (training, 6N + attention), %.6g per sequence of %d\n", fpt,
+           fpt * mc.seq_len, mc.seq_len);
+    printf("layout  TP %d x PP %d (virtual %d) x DP = world / %d, micro_batch %d\n", cfg.tensor, cfg.pipeline,
+           cfg.virtual_stages, cfg.tensor * cfg.pipeline, cfg.micro_batch);
+    if (cfg.n_ramp > 0)
+        for (int i = 0; i < cfg.n_ramp; i++)
+            printf("ramp    stage %d: global batch %ld from %.4g tokens\n", i, cfg.ramp_stages[i].gbs,
+                   cfg.ramp_stages[i].tokens);
+    printf("plan    %ld steps (%s), training %.4g FLOP in total\n", steps,
+           cfg.steps > 0 ? "train.steps" : "from train.tokens",
+           fpt * (cfg.tokens > 0 ? cfg.tokens : (double)steps * cfg.global_batch * cfg.seq_len));
+    printf("check   PASSED: deck is valid\n");
+    free(text);
+    free(sets);
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    int nset;
+    char **sets;
+    const char *deck = parse_deck_args(argc, argv, &nset, &sets);
+    NT_CHECK_MPI(MPI_Init(NULL, NULL));
+    nt_config cfg;
+    nt_deck_info info;
+    nt_deck_load(&cfg, &info, deck, nset, sets);
+    char *text = nt_deck_resolved_text(&cfg);
+    char sha[65];
+    nt_deck_sha256_hex(text, strlen(text), sha);
+    int rc;
+    if (!strcmp(cfg.phase, "pretrain")) {
+        rc = nt_pretrain_run(&cfg, &info, text, sha);
+    } else {
+        char w[1200];
+        nt_input_error("%s: run.phase = %s is not implemented yet in this version (available: pretrain)",
+                       nt_deck_where(&info, "run.phase", w, sizeof w), cfg.phase);
+    }
+    free(text);
+    free(sets);
+    NT_CHECK_MPI(MPI_Finalize());
+    return rc;
+}
+
+static int cmd_version(void)
+{
+    char dev[1024];
+    nt_device_count(dev, sizeof dev);
+    printf("ntron %s\n", PACKAGE_VERSION);
+    printf("build: %s\n", NT_BUILD_SUMMARY);
+    printf("backends: cpu-fp32 (reference)\n");
+    printf("devices: %s\n", dev);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) { usage(stderr); return NT_EXIT_INPUT; }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) return cmd_version();
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) { usage(stdout); return 0; }
+    if (!strcmp(cmd, "help")) {
+        if (argc > 2 && !strcmp(argv[2], "deck")) { nt_deck_print_help(stdout); return 0; }
+        if (argc > 2) nt_input_error("help: unknown topic '%s' (topics: deck)", argv[2]);
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
+    if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "prep")) return nt_prep_main(argc - 2, argv + 2);
+    usage(stderr);
+    nt_input_error("unknown command '%s'", cmd);
+}

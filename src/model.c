@@ -1,0 +1,374 @@
+/* model.c — Nemotron-4 decoder chunk: tensor table, layout-independent
+ * initialisation, forward, LM head + vocab-parallel cross-entropy, backward.
+ * All math goes through the backend's ops table; tensor-parallel partial
+ * sums go through the comm API (no-ops when the TP group has one rank).
+ *
+ * TP (Megatron): fused QKV and MLP-up are column-parallel (row shards of the
+ * [out, in] weight), the output projection and MLP-down row-parallel (column
+ * shards); embedding and LM head are vocab-parallel.  Forward all-reduces
+ * after the row-parallel GEMMs and the embedding; backward all-reduces the
+ * input gradients of the column-parallel GEMMs.
+ * NOTE: collectives here use the host-memory comm API, valid for the CPU
+ * backend; the CUDA backend routes the same calls through NCCL.
+ */
+#include "model.h"
+#include "check.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- tensor table ------------------------------------------------------ */
+
+static nt_tensor_info *add_tensor(nt_model *m, int *cap, const char *name, int full_rows,
+                                  int full_cols, int split, int decay)
+{
+    if (m->ntensors == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        nt_tensor_info *t = realloc(m->tensors, (size_t)*cap * sizeof *t);
+        NT_CHECK(t != NULL, "out of memory for the tensor table");
+        m->tensors = t;
+    }
+    nt_tensor_info *t = &m->tensors[m->ntensors++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    int tp = m->mc.tp, r = m->mc.tp_rank;
+    t->full_rows = full_rows;
+    t->full_cols = full_cols;
+    t->rows = full_rows;
+    t->cols = full_cols;
+    t->split = tp > 1 ? split : NT_SPLIT_NONE;
+    if (t->split == NT_SPLIT_ROWS) { t->rows = full_rows / tp; t->row0 = r * t->rows; }
+    if (t->split == NT_SPLIT_COLS) { t->cols = full_cols / tp; t->col0 = r * t->cols; }
+    t->decay = decay;
+    t->numel = (size_t)t->rows * (size_t)t->cols;
+    t->offset = m->nparams;
+    m->nparams += t->numel;
+    return t;
+}
+
+static void build_table(nt_model *m)
+{
+    const nt_model_config *mc = &m->mc;
+    int cap = 0, H = mc->hidden;
+    char name[96];
+    if (m->has_embedding)
+        add_tensor(m, &cap, "embedding.weight", mc->vocab_padded, H, NT_SPLIT_ROWS, 1);
+    for (int i = 0; i < m->nlayers; i++) {
+        int l = m->layer0 + i;
+#define T(suffix, r, c, split, decay) \
+        snprintf(name, sizeof name, "layers.%d.%s", l, suffix); \
+        add_tensor(m, &cap, name, r, c, split, decay)
+        T("input_norm.weight", H, 1, NT_SPLIT_NONE, 0);
+        T("input_norm.bias", H, 1, NT_SPLIT_NONE, 0);
+        T("attn.qkv.weight", mc->kv_heads * (mc->qpg + 2) * mc->head_dim, H, NT_SPLIT_ROWS, 1);
+        T("attn.out.weight", H, mc->heads * mc->head_dim, NT_SPLIT_COLS, 1);
+        T("post_attn_norm.weight", H, 1, NT_SPLIT_NONE, 0);
+        T("post_attn_norm.bias", H, 1, NT_SPLIT_NONE, 0);
+        T("mlp.up.weight", mc->ffn, H, NT_SPLIT_ROWS, 1);
+        T("mlp.down.weight", H, mc->ffn, NT_SPLIT_COLS, 1);
+#undef T
+    }
+    if (m->has_head) {
+        add_tensor(m, &cap, "final_norm.weight", H, 1, NT_SPLIT_NONE, 0);
+        add_tensor(m, &cap, "final_norm.bias", H, 1, NT_SPLIT_NONE, 0);
+        add_tensor(m, &cap, "lm_head.weight", mc->vocab_padded, H, NT_SPLIT_ROWS, 1);
+    }
+}
+
+const nt_tensor_info *nt_model_find(const nt_model *m, const char *name)
+{
+    for (int i = 0; i < m->ntensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0) return &m->tensors[i];
+    return NULL;
+}
+
+static void *pview(const nt_model *m, int idx)
+{
+    return (char *)m->params + m->tensors[idx].offset * m->ops->act_bytes;
+}
+static float *gview(const nt_model *m, int idx)
+{
+    return m->grads ? m->grads + m->tensors[idx].offset : NULL;
+}
+
+void nt_model_create(nt_model *m, const nt_ops *ops, const nt_model_config *mc,
+                     const nt_comm *tp_comm, int layer0, int nlayers,
+                     int has_embedding, int has_head, int want_grads)
+{
+    memset(m, 0, sizeof *m);
+    m->ops = ops;
+    m->mc = *mc;
+    m->tp_comm = tp_comm;
+    m->layer0 = layer0;
+    m->nlayers = nlayers;
+    m->has_embedding = has_embedding;
+    m->has_head = has_head;
+    m->want_grads = want_grads;
+    build_table(m);
+
+    m->params = ops->alloc(m->nparams * ops->act_bytes, "model parameters");
+    m->master = ops->params_are_master ? (float *)m->params
+                                       : ops->alloc(m->nparams * sizeof(float), "fp32 master weights");
+    if (want_grads) m->grads = ops->alloc(m->nparams * sizeof(float), "fp32 gradients");
+
+    m->layer = nt_calloc((size_t)(nlayers > 0 ? nlayers : 1), sizeof *m->layer, "layer views");
+    int k = 0;
+    if (has_embedding) { m->emb = pview(m, k); m->d_emb = gview(m, k); k++; }
+    for (int i = 0; i < nlayers; i++) {
+        nt_layer_view *L = &m->layer[i];
+        L->ln1_g = pview(m, k); L->d_ln1_g = gview(m, k); k++;
+        L->ln1_b = pview(m, k); L->d_ln1_b = gview(m, k); k++;
+        L->qkv = pview(m, k); L->d_qkv = gview(m, k); k++;
+        L->out = pview(m, k); L->d_out = gview(m, k); k++;
+        L->ln2_g = pview(m, k); L->d_ln2_g = gview(m, k); k++;
+        L->ln2_b = pview(m, k); L->d_ln2_b = gview(m, k); k++;
+        L->up = pview(m, k); L->d_up = gview(m, k); k++;
+        L->down = pview(m, k); L->d_down = gview(m, k); k++;
+    }
+    if (has_head) {
+        m->lnf_g = pview(m, k); m->d_lnf_g = gview(m, k); k++;
+        m->lnf_b = pview(m, k); m->d_lnf_b = gview(m, k); k++;
+        m->lm_head = pview(m, k); m->d_lm_head = gview(m, k); k++;
+    }
+}
+
+void nt_model_destroy(nt_model *m)
+{
+    if (!m->ops->params_are_master) m->ops->free(m->master);
+    m->ops->free(m->params);
+    if (m->grads) m->ops->free(m->grads);
+    free(m->layer);
+    free(m->tensors);
+    memset(m, 0, sizeof *m);
+}
+
+void nt_model_init_params(nt_model *m, uint64_t seed)
+{
+    float *host = nt_malloc(m->nparams * sizeof(float), "host init buffer");
+    float std_out = m->mc.init_std / sqrtf(2.0f * (float)m->mc.layers);
+    for (int i = 0; i < m->ntensors; i++) {
+        const nt_tensor_info *t = &m->tensors[i];
+        float *dst = host + t->offset;
+        if (t->full_cols == 1) { /* norms: zero-centred gamma and beta */
+            memset(dst, 0, t->numel * sizeof(float));
+            continue;
+        }
+        int scaled = strstr(t->name, "attn.out.") || strstr(t->name, "mlp.down.");
+        float std = scaled ? std_out : m->mc.init_std;
+        uint64_t key = nt_rng_key(seed, t->name);
+        for (int r = 0; r < t->rows; r++)
+            for (int c = 0; c < t->cols; c++) {
+                uint64_t gidx = (uint64_t)(t->row0 + r) * (uint64_t)t->full_cols + (uint64_t)(t->col0 + c);
+                dst[(size_t)r * t->cols + c] = std * (float)nt_rng_normal(key, gidx);
+            }
+    }
+    m->ops->to_f32(m->master, host, m->nparams);
+    if (!m->ops->params_are_master) m->ops->to_act(m->params, host, m->nparams);
+    free(host);
+}
+
+/* ---- activations ------------------------------------------------------- */
+
+void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
+{
+    const nt_ops *o = m->ops;
+    const nt_model_config *mc = &m->mc;
+    size_t N = (size_t)B * T, H = mc->hidden, L = m->nlayers, eb = o->act_bytes;
+    memset(a, 0, sizeof *a);
+    a->B = B; a->T = T; a->N = (int)N;
+    a->tokens = o->alloc(N * sizeof(int32_t), "token ids");
+    a->targets = o->alloc(N * sizeof(int32_t), "target ids");
+    a->x = o->alloc((L + 1) * N * H * eb, "residual stream");
+    if (L > 0) {
+        a->ln1 = o->alloc(L * N * H * eb, "ln1 activations");
+        a->qkv = o->alloc(L * N * mc->qkv_local * eb, "qkv activations");
+        a->att = o->alloc(L * N * mc->attn_local * eb, "attention outputs");
+        a->ln2 = o->alloc(L * N * H * eb, "ln2 activations");
+        a->up = o->alloc(L * N * mc->ffn_local * eb, "mlp-up activations");
+        a->act = o->alloc(L * N * mc->ffn_local * eb, "mlp activations");
+        a->mean1 = o->alloc(L * N * sizeof(float), "ln1 mean");
+        a->rstd1 = o->alloc(L * N * sizeof(float), "ln1 rstd");
+        a->mean2 = o->alloc(L * N * sizeof(float), "ln2 mean");
+        a->rstd2 = o->alloc(L * N * sizeof(float), "ln2 rstd");
+        a->lse = o->alloc(L * N * mc->groups_local * mc->qpg * sizeof(float), "attention lse");
+    }
+    /* x_mid per layer lives after the residual-stream slots */
+    a->dx = o->alloc(N * H * eb, "dx");
+    a->dtmp = o->alloc(N * H * eb, "dtmp");
+    size_t wide = (size_t)mc->qkv_local > (size_t)mc->ffn_local ? (size_t)mc->qkv_local : (size_t)mc->ffn_local;
+    a->dqkv = o->alloc(N * wide * eb, "dqkv");
+    a->datt = o->alloc(N * mc->attn_local * eb, "datt");
+    a->dup = o->alloc(N * mc->ffn_local * eb, "dup");
+    if (m->has_head) {
+        a->lnf = o->alloc(N * H * eb, "final norm");
+        a->meanf = o->alloc(N * sizeof(float), "lnf mean");
+        a->rstdf = o->alloc(N * sizeof(float), "lnf rstd");
+        a->logits = o->alloc(N * (size_t)mc->vocab_local * eb, "logits");
+        a->rowmax = o->alloc(N * sizeof(float), "ce rowmax");
+        a->sumexp = o->alloc(2 * N * sizeof(float), "ce sumexp+tgt");
+        a->tgt = a->sumexp + N;
+        a->loss = o->alloc(N * sizeof(float), "ce loss");
+        a->dloss = o->alloc(N * sizeof(float), "ce dloss");
+        a->host_loss = nt_malloc(N * sizeof(float), "host loss");
+    }
+    a->xmid = L > 0 ? o->alloc(L * N * H * eb, "residual mid") : NULL;
+}
+
+void nt_acts_destroy(nt_acts *a, const nt_model *m)
+{
+    const nt_ops *o = m->ops;
+    void *bufs[] = {a->tokens, a->targets, a->x, a->ln1, a->qkv, a->att, a->ln2, a->up, a->act,
+                    a->mean1, a->rstd1, a->mean2, a->rstd2, a->lse, a->dx, a->dtmp, a->dqkv,
+                    a->datt, a->dup, a->lnf, a->meanf, a->rstdf, a->logits, a->rowmax,
+                    a->sumexp, a->loss, a->dloss, a->xmid};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        if (bufs[i]) o->free(bufs[i]);
+    free(a->host_loss);
+    memset(a, 0, sizeof *a);
+}
+
+/* ---- forward ----------------------------------------------------------- */
+
+#define AT(base, idx, width) ((void *)((char *)(base) + (size_t)(idx) * (size_t)(width) * eb))
+#define ATF(base, idx, width) ((base) + (size_t)(idx) * (size_t)(width))
+
+static void tp_sum(const nt_model *m, void *buf, size_t n)
+{
+    if (m->tp_comm && m->tp_comm->size > 1) nt_comm_allreduce_f32(m->tp_comm, buf, n, NT_SUM);
+}
+
+void nt_model_forward(nt_model *m, nt_acts *a, const int32_t *tokens_host)
+{
+    const nt_ops *o = m->ops;
+    const nt_model_config *mc = &m->mc;
+    size_t eb = o->act_bytes;
+    int N = a->N, H = mc->hidden, hd = mc->head_dim;
+    size_t NH = (size_t)N * H;
+
+    if (m->has_embedding) {
+        o->tokens_upload(a->tokens, tokens_host, (size_t)N);
+        o->embedding_fwd(a->x, a->tokens, m->emb, N, mc->vocab_lo, mc->vocab_local, H);
+        tp_sum(m, a->x, NH);
+    }
+    for (int l = 0; l < m->nlayers; l++) {
+        const nt_layer_view *P = &m->layer[l];
+        void *x = AT(a->x, l, NH), *xn = AT(a->x, l + 1, NH), *xmid = AT(a->xmid, l, NH);
+        void *ln1 = AT(a->ln1, l, NH), *ln2 = AT(a->ln2, l, NH);
+        void *qkv = AT(a->qkv, l, (size_t)N * mc->qkv_local);
+        void *att = AT(a->att, l, (size_t)N * mc->attn_local);
+        void *up = AT(a->up, l, (size_t)N * mc->ffn_local), *act = AT(a->act, l, (size_t)N * mc->ffn_local);
+        float *lse = ATF(a->lse, l, (size_t)N * mc->groups_local * mc->qpg);
+
+        o->layernorm_fwd(ln1, ATF(a->mean1, l, N), ATF(a->rstd1, l, N), x, P->ln1_g, P->ln1_b, N, H, mc->norm_eps);
+        o->matmul(qkv, ln1, P->qkv, N, mc->qkv_local, H, 0, 1, 1.0f, 0.0f);
+        o->rope_fwd(qkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0);
+        o->attention_fwd(att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd);
+        o->matmul(xmid, att, P->out, N, H, mc->attn_local, 0, 1, 1.0f, 0.0f);
+        tp_sum(m, xmid, NH);
+        o->add(xmid, x, NH);
+
+        o->layernorm_fwd(ln2, ATF(a->mean2, l, N), ATF(a->rstd2, l, N), xmid, P->ln2_g, P->ln2_b, N, H, mc->norm_eps);
+        o->matmul(up, ln2, P->up, N, mc->ffn_local, H, 0, 1, 1.0f, 0.0f);
+        o->sqrelu_fwd(act, up, (size_t)N * mc->ffn_local);
+        o->matmul(xn, act, P->down, N, H, mc->ffn_local, 0, 1, 1.0f, 0.0f);
+        tp_sum(m, xn, NH);
+        o->add(xn, xmid, NH);
+    }
+}
+
+double nt_model_head_loss(nt_model *m, nt_acts *a, const int32_t *targets_host, float weight)
+{
+    const nt_ops *o = m->ops;
+    const nt_model_config *mc = &m->mc;
+    size_t eb = o->act_bytes;
+    int N = a->N, H = mc->hidden, V = mc->vocab_local;
+    void *xL = AT(a->x, m->nlayers, (size_t)N * H);
+
+    o->layernorm_fwd(a->lnf, a->meanf, a->rstdf, xL, m->lnf_g, m->lnf_b, N, H, mc->norm_eps);
+    o->matmul(a->logits, a->lnf, m->lm_head, N, V, H, 0, 1, 1.0f, 0.0f);
+    o->tokens_upload(a->targets, targets_host, (size_t)N);
+    o->ce_rowmax(a->rowmax, a->logits, N, V);
+    if (m->tp_comm && m->tp_comm->size > 1) {
+        float *h = nt_malloc(2 * (size_t)N * sizeof(float), "ce reduce");
+        o->from_f32(h, a->rowmax, (size_t)N);
+        nt_comm_allreduce_f32(m->tp_comm, h, (size_t)N, NT_MAX);
+        o->to_f32(a->rowmax, h, (size_t)N);
+        o->ce_sumexp(a->sumexp, a->tgt, a->logits, a->rowmax, a->targets, mc->vocab_lo, N, V);
+        o->from_f32(h, a->sumexp, 2 * (size_t)N);
+        nt_comm_allreduce_f32(m->tp_comm, h, 2 * (size_t)N, NT_SUM);
+        o->to_f32(a->sumexp, h, 2 * (size_t)N);
+        free(h);
+    } else {
+        o->ce_sumexp(a->sumexp, a->tgt, a->logits, a->rowmax, a->targets, mc->vocab_lo, N, V);
+    }
+    o->ce_loss(a->loss, a->rowmax, a->sumexp, a->tgt, N);
+    o->from_f32(a->host_loss, a->loss, (size_t)N);
+
+    double sum = 0.0;
+    float *dl = nt_malloc((size_t)N * sizeof(float), "dloss");
+    for (int i = 0; i < N; i++) {
+        int valid = targets_host[i] >= 0;
+        dl[i] = valid ? weight : 0.0f;
+        if (valid) sum += (double)a->host_loss[i] * weight;
+    }
+    o->to_f32(a->dloss, dl, (size_t)N);
+    free(dl);
+    /* dlogits overwrite the logits */
+    o->ce_bwd(a->logits, a->logits, a->rowmax, a->sumexp, a->targets, a->dloss, mc->vocab_lo, N, V);
+    return sum;
+}
+
+/* ---- backward ---------------------------------------------------------- */
+
+void nt_model_backward(nt_model *m, nt_acts *a)
+{
+    const nt_ops *o = m->ops;
+    const nt_model_config *mc = &m->mc;
+    size_t eb = o->act_bytes;
+    int N = a->N, H = mc->hidden, hd = mc->head_dim, F = mc->ffn_local;
+    size_t NH = (size_t)N * H;
+
+    if (m->has_head) {
+        int V = mc->vocab_local;
+        void *xL = AT(a->x, m->nlayers, NH);
+        o->matmul_wgrad(m->d_lm_head, a->logits, a->lnf, V, H, N, 1, 0);
+        o->matmul(a->dtmp, a->logits, m->lm_head, N, H, V, 0, 0, 1.0f, 0.0f);
+        tp_sum(m, a->dtmp, NH);
+        o->zero(a->dx, NH * eb);
+        o->layernorm_bwd(a->dx, m->d_lnf_g, m->d_lnf_b, a->dtmp, xL, a->meanf, a->rstdf, m->lnf_g, N, H);
+    }
+    for (int l = m->nlayers - 1; l >= 0; l--) {
+        const nt_layer_view *P = &m->layer[l];
+        void *x = AT(a->x, l, NH), *xmid = AT(a->xmid, l, NH);
+        void *ln1 = AT(a->ln1, l, NH), *ln2 = AT(a->ln2, l, NH);
+        void *qkv = AT(a->qkv, l, (size_t)N * mc->qkv_local);
+        void *att = AT(a->att, l, (size_t)N * mc->attn_local);
+        void *up = AT(a->up, l, (size_t)N * F), *act = AT(a->act, l, (size_t)N * F);
+        float *lse = ATF(a->lse, l, (size_t)N * mc->groups_local * mc->qpg);
+
+        /* x_out = xmid + down(sqrelu(up(ln2(xmid)))) */
+        o->matmul_wgrad(P->d_down, a->dx, act, H, F, N, 1, 0);
+        o->matmul(a->dup, a->dx, P->down, N, F, H, 0, 0, 1.0f, 0.0f);
+        o->sqrelu_bwd(a->dup, a->dup, up, (size_t)N * F);
+        o->matmul_wgrad(P->d_up, a->dup, ln2, F, H, N, 1, 0);
+        o->matmul(a->dtmp, a->dup, P->up, N, H, F, 0, 0, 1.0f, 0.0f);
+        tp_sum(m, a->dtmp, NH);
+        o->layernorm_bwd(a->dx, P->d_ln2_g, P->d_ln2_b, a->dtmp, xmid,
+                         ATF(a->mean2, l, N), ATF(a->rstd2, l, N), P->ln2_g, N, H);
+
+        /* xmid = x + out(attn(rope(qkv(ln1(x))))) */
+        o->matmul_wgrad(P->d_out, a->dx, att, H, mc->attn_local, N, 1, 0);
+        o->matmul(a->datt, a->dx, P->out, N, mc->attn_local, H, 0, 0, 1.0f, 0.0f);
+        o->attention_bwd(a->dqkv, a->datt, att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd);
+        o->rope_bwd(a->dqkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0);
+        o->matmul_wgrad(P->d_qkv, a->dqkv, ln1, mc->qkv_local, H, N, 1, 0);
+        o->matmul(a->dtmp, a->dqkv, P->qkv, N, H, mc->qkv_local, 0, 0, 1.0f, 0.0f);
+        tp_sum(m, a->dtmp, NH);
+        o->layernorm_bwd(a->dx, P->d_ln1_g, P->d_ln1_b, a->dtmp, x,
+                         ATF(a->mean1, l, N), ATF(a->rstd1, l, N), P->ln1_g, N, H);
+    }
+    if (m->has_embedding)
+        o->embedding_bwd(m->d_emb, a->tokens, a->dx, N, mc->vocab_lo, mc->vocab_local, H);
+}

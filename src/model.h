@@ -1,0 +1,108 @@
+/* model.h — the Nemotron-4 decoder: parameters, activations, forward and
+ * backward through the backend's ops table.
+ *
+ * A model object is one contiguous range of layers (a pipeline chunk) plus,
+ * where the chunk is first/last, the embedding and the final norm + LM head.
+ * Parameters live in one flat buffer (act dtype) described by a tensor table
+ * (name, local and full shape, TP split, weight decay); gradients in one
+ * flat fp32 buffer with the same offsets.  This flat layout is what the
+ * optimizer shards, the clipping norm sums, and checkpoints address.
+ *
+ * Later phases reuse it: a frozen reference copy is a second model with
+ * want_grads = 0; a regression head and a KV-cache path attach to the final
+ * hidden states (nt_model_forward stops there; heads are separate calls).
+ */
+#ifndef NTRON_MODEL_H
+#define NTRON_MODEL_H
+
+#include "backend.h"
+#include "comm.h"
+#include "model_config.h"
+
+#include <stdint.h>
+
+enum nt_split { NT_SPLIT_NONE = 0, NT_SPLIT_ROWS = 1, NT_SPLIT_COLS = 2 };
+
+typedef struct nt_tensor_info {
+    char name[96];
+    int rows, cols;            /* local shape (cols = 1 for vectors) */
+    int full_rows, full_cols;  /* logical (unsharded) shape */
+    int row0, col0;            /* offset of the local shard in the full tensor */
+    int split;                 /* nt_split: TP split of this tensor */
+    int decay;                 /* weight decay applies (2-D weights) */
+    size_t offset, numel;      /* in the flat buffers (elements) */
+} nt_tensor_info;
+
+/* per-layer views into the flat parameter and gradient buffers */
+typedef struct nt_layer_view {
+    void *ln1_g, *ln1_b, *qkv, *out, *ln2_g, *ln2_b, *up, *down;
+    float *d_ln1_g, *d_ln1_b, *d_qkv, *d_out, *d_ln2_g, *d_ln2_b, *d_up, *d_down;
+} nt_layer_view;
+
+typedef struct nt_model {
+    const nt_ops *ops;
+    nt_model_config mc;
+    const nt_comm *tp_comm;     /* tensor-parallel group (size 1 without TP) */
+    int layer0, nlayers;        /* global index of the first local layer, count */
+    int has_embedding, has_head;
+    int want_grads;
+
+    int ntensors;
+    nt_tensor_info *tensors;
+    size_t nparams;             /* elements in the flat buffers */
+    void *params;               /* act dtype */
+    float *master;              /* fp32 master (== params on the CPU backend) */
+    float *grads;               /* fp32, NULL if !want_grads */
+
+    nt_layer_view *layer;       /* [nlayers] */
+    void *emb, *lnf_g, *lnf_b, *lm_head;
+    float *d_emb, *d_lnf_g, *d_lnf_b, *d_lm_head;
+} nt_model;
+
+/* Activations of one in-flight micro-batch (B sequences of T tokens). */
+typedef struct nt_acts {
+    int B, T, N;                 /* N = B*T rows */
+    int32_t *tokens, *targets;   /* backend copies [N] */
+    void *x;                     /* [nlayers+1][N,H] residual stream at each layer input; x[nlayers] = chunk output */
+    void *ln1, *qkv, *att, *ln2, *up, *act;   /* per layer */
+    float *mean1, *rstd1, *mean2, *rstd2, *lse;
+    void *lnf;                   /* final norm output [N,H] */
+    float *meanf, *rstdf;
+    void *logits;                /* [N, vocab_local] (reused for dlogits) */
+    float *rowmax, *sumexp, *tgt, *loss, *dloss;
+    /* backward scratch */
+    void *dx, *dtmp, *dqkv, *datt, *dup;
+    void *xmid;                  /* per layer: residual after attention [N,H] */
+    float *host_loss;            /* [N] on the host */
+} nt_acts;
+
+void nt_model_create(nt_model *m, const nt_ops *ops, const nt_model_config *mc,
+                     const nt_comm *tp_comm, int layer0, int nlayers,
+                     int has_embedding, int has_head, int want_grads);
+void nt_model_destroy(nt_model *m);
+/* Layout-independent initialisation: each element's value depends only on
+ * (seed, tensor name, full-tensor index), so every TP/PP layout starts from
+ * the same model.  Linear weights ~ N(0, init_std); the output projection
+ * and MLP-down ~ N(0, init_std/sqrt(2*layers)) (Megatron's scaled init);
+ * norm gamma (zero-centred) and beta = 0. */
+void nt_model_init_params(nt_model *m, uint64_t seed);
+const nt_tensor_info *nt_model_find(const nt_model *m, const char *name);
+
+void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T);
+void nt_acts_destroy(nt_acts *a, const nt_model *m);
+
+/* Forward of the chunk.  tokens [B*T] (used if has_embedding), x_in [N,H]
+ * (used otherwise, already in a->x slot 0).  Leaves the chunk output in
+ * slot nlayers of a->x. */
+void nt_model_forward(nt_model *m, nt_acts *a, const int32_t *tokens_host);
+/* LM head + vocab-parallel cross-entropy on the chunk output (has_head).
+ * targets_host [N]; weight = per-token loss weight (e.g. 1/total tokens).
+ * Returns the weighted loss sum of this micro-batch (identical on every TP
+ * rank).  Prepares dlogits for the backward. */
+double nt_model_head_loss(nt_model *m, nt_acts *a, const int32_t *targets_host, float weight);
+/* Backward: from the head (has_head) or from dy = gradient of the chunk
+ * output already in a->dx.  Accumulates parameter gradients.  On return
+ * a->dx holds the gradient of the chunk input (for the previous stage). */
+void nt_model_backward(nt_model *m, nt_acts *a);
+
+#endif

@@ -1,0 +1,153 @@
+/* pretrain.c — pretraining phase: validate everything, create the run
+ * directory, echo the resolved deck, then loop over steps drawing global
+ * batches from the token dataset with the ramp-up schedule, logging a step
+ * line and metrics.jsonl, and finish with an HPL-style summary. */
+#include "pretrain.h"
+#include "backend.h"
+#include "build_config.h"
+#include "check.h"
+#include "data.h"
+#include "metrics.h"
+#include "model_config.h"
+#include "ramp.h"
+#include "rundir.h"
+#include "trainer.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void validate_phase_support(const nt_config *cfg, const nt_deck_info *info)
+{
+    char w[1200];
+    if (strcmp(cfg->recompute, "none") != 0)
+        nt_input_error("%s: train.recompute: '%s' is not implemented yet on the CPU backend (use none)",
+                       nt_deck_where(info, "train.recompute", w, sizeof w), cfg->recompute);
+    if (cfg->n_blend != 1)
+        nt_input_error("%s: data.train: %d datasets given; blending several datasets is not implemented yet (give one path)",
+                       nt_deck_where(info, "data.train", w, sizeof w), cfg->n_blend);
+    if (cfg->sequence_parallel)
+        nt_input_error("%s: parallel.sequence_parallel is not implemented yet (set false)",
+                       nt_deck_where(info, "parallel.sequence_parallel", w, sizeof w));
+    if (cfg->virtual_stages != 1)
+        nt_input_error("%s: parallel.virtual_stages is not implemented yet (set 1)",
+                       nt_deck_where(info, "parallel.virtual_stages", w, sizeof w));
+}
+
+int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha)
+{
+    validate_phase_support(cfg, info);
+    nt_dataset data;
+    nt_dataset_open(&data, cfg->blend[0].path, cfg->seq_len, cfg->vocab, cfg->seed);
+
+    nt_trainer tr;
+    nt_trainer_init(&tr, cfg, nt_backend_cpu(), MPI_COMM_WORLD);
+    /* the first stage's batch must divide now; later stages are checked when they start */
+    nt_trainer_micro_batches(&tr, nt_ramp_gbs(cfg, 0.0));
+
+    int rank0 = tr.world.rank == 0;
+    nt_metrics mt = {0};
+    const nt_model_config *mc = &tr.model.mc;
+    double params = nt_model_param_count(mc);
+    double fpt = nt_model_flops_per_token(mc);
+    if (rank0) {
+        nt_rundir_create(cfg->dir);
+        nt_rundir_write(cfg->dir, "deck.resolved", resolved);
+        char shaline[128];
+        snprintf(shaline, sizeof shaline, "%s  deck.resolved\n", sha);
+        nt_rundir_write(cfg->dir, "deck.sha256", shaline);
+        nt_metrics_open(&mt, cfg->dir);
+        printf("================================================================================\n");
+        printf("ntron %s  phase %s  (%s)\n", PACKAGE_VERSION, cfg->phase, NT_BUILD_SUMMARY);
+        printf("deck   %s\nsha256 %s\n", info->path, sha);
+        printf("--------------------------------------------------------------------------------\n");
+        fputs(resolved, stdout);
+        printf("--------------------------------------------------------------------------------\n");
+        printf("model   %.4g parameters, %.4g FLOP/token (training), vocab %d padded to %d\n",
+               params, fpt, mc->vocab, mc->vocab_padded);
+        printf("layout  world %d = TP %d x PP %d x DP %d, micro_batch %d, backend %s\n",
+               tr.world.size, cfg->tensor, cfg->pipeline, tr.dp.size, cfg->micro_batch, tr.ops->name);
+        printf("data    %s: %llu tokens, %llu documents, %llu samples of %d+1 tokens\n", data.path,
+               (unsigned long long)data.ntokens, (unsigned long long)data.ndocs,
+               (unsigned long long)data.nsamples, cfg->seq_len);
+        printf("run     %ld steps, run directory %s\n", tr.total_steps, cfg->dir);
+        printf("================================================================================\n");
+        fflush(stdout);
+    }
+
+    int T = cfg->seq_len;
+    int32_t *batch = NULL;
+    size_t batch_cap = 0;
+    double first_loss = NAN, last_loss = NAN, t_start = now(), tok_total = 0.0, sec_total = 0.0;
+    double f_tot = 0, b_tot = 0, o_tot = 0;
+    int prev_stage = -1;
+    for (long s = 0; s < tr.total_steps; s++) {
+        int stage = nt_ramp_stage_at(cfg, tr.consumed_tokens);
+        long gbs = nt_ramp_gbs(cfg, tr.consumed_tokens);
+        int nmicro = nt_trainer_micro_batches(&tr, gbs);
+        if (stage != prev_stage && cfg->n_ramp > 0 && rank0)
+            printf("ramp    stage %d: global batch %ld from %.4g tokens (%d micro-batches of %d per DP rank)\n",
+                   stage, gbs, tr.consumed_tokens, nmicro, cfg->micro_batch);
+        prev_stage = stage;
+        size_t rows = (size_t)nmicro * cfg->micro_batch;
+        if (rows * (size_t)(T + 1) > batch_cap) {
+            batch_cap = rows * (size_t)(T + 1);
+            free(batch);
+            batch = nt_malloc(batch_cap * sizeof(int32_t), "global batch");
+        }
+        /* this DP rank's rows: micro-batch mi row b is sample consumed + (mi*DP + dp)*mbs + b */
+        for (int mi = 0; mi < nmicro; mi++)
+            for (int b = 0; b < cfg->micro_batch; b++) {
+                uint64_t k = tr.consumed_samples +
+                             ((uint64_t)mi * tr.dp.size + (uint64_t)tr.dp.rank) * cfg->micro_batch + (uint64_t)b;
+                nt_dataset_sample(&data, k, batch + ((size_t)mi * cfg->micro_batch + b) * (size_t)(T + 1));
+            }
+        double t0 = now();
+        nt_step_stats st;
+        nt_trainer_step(&tr, batch, gbs, &st);
+        double dt = now() - t0;
+        if (s == 0) first_loss = st.loss;
+        last_loss = st.loss;
+        if (!isfinite(st.loss) || !isfinite(st.grad_norm))
+            nt_die(NT_EXIT_FAIL, "step %ld: loss %g, grad norm %g is not finite (rank %d)", tr.step, st.loss,
+                   st.grad_norm, tr.world.rank);
+        if (s > 0 || tr.total_steps == 1) { tok_total += (double)gbs * T; sec_total += dt; }
+        f_tot += tr.t_fwd; b_tot += tr.t_bwd; o_tot += tr.t_opt;
+        if (rank0 && (tr.step % cfg->log_interval == 0 || tr.step == tr.total_steps || tr.step == 1)) {
+            nt_metrics_row r = {
+                .step = tr.step, .total_steps = tr.total_steps, .consumed_tokens = tr.consumed_tokens,
+                .loss = st.loss, .grad_norm = st.grad_norm, .lr = st.lr, .gbs = gbs, .ms = dt * 1e3,
+                .tokens_per_s = (double)gbs * T / dt,
+                .tflops_per_rank = fpt * (double)gbs * T / dt / 1e12 / tr.world.size,
+                .ms_fwd = tr.t_fwd * 1e3, .ms_bwd = tr.t_bwd * 1e3, .ms_opt = tr.t_opt * 1e3,
+                .peak_rss_mb = nt_peak_rss_mb()};
+            nt_metrics_log(&mt, &r);
+        }
+    }
+    double wall = now() - t_start;
+    double rss = nt_peak_rss_mb(), rss_max = rss;
+    MPI_Allreduce(&rss, &rss_max, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    if (rank0) {
+        double tps = sec_total > 0 ? tok_total / sec_total : 0.0;
+        printf("================================================================================\n");
+        printf("%-10s %12s %12s %12s %12s %12s %12s\n", "steps", "first loss", "final loss", "wall s",
+               "tokens/s", "TFLOP/s/rank", "peak RSS MB");
+        printf("%-10ld %12.4f %12.4f %12.2f %12.0f %12.4f %12.1f\n", tr.step, first_loss, last_loss, wall, tps,
+               fpt * tps / 1e12 / tr.world.size, rss_max);
+        printf("time per phase (rank 0): forward %.2f s, backward %.2f s, optimizer+reduction %.2f s\n", f_tot,
+               b_tot, o_tot);
+        printf("================================================================================\n");
+        nt_metrics_close(&mt);
+    }
+    free(batch);
+    nt_trainer_free(&tr);
+    nt_dataset_close(&data);
+    return NT_EXIT_OK;
+}
