@@ -69,11 +69,14 @@ const nt_option nt_deck_options[] = {
     {"parallel", "tensor", NT_OPT_INT, FIELD(tensor), "1", GE(1), 0, NULL,
      "tensor-parallel size (divides heads, kv_heads, ffn_hidden)"},
     {"parallel", "pipeline", NT_OPT_INT, FIELD(pipeline), "1", GE(1), 0, NULL,
-     "pipeline-parallel stages; data-parallel size = ranks / (tensor*pipeline)"},
+     "pipeline-parallel stages; data-parallel size = ranks / (tensor*pipeline) "
+     "(ntron run: only 1 in this version)"},
     {"parallel", "virtual_stages", NT_OPT_INT, FIELD(virtual_stages), "1", GE(1), 0,
-     NULL, "interleaved virtual stages per pipeline rank (>1 needs pipeline > 1)"},
+     NULL, "interleaved virtual stages per pipeline rank (>1 needs pipeline > 1; "
+     "ntron run: only 1 in this version)"},
     {"parallel", "sequence_parallel", NT_OPT_BOOL, FIELD(sequence_parallel), "false",
-     ANY, 0, NULL, "sequence parallelism around norms (seq_len divisible by tensor)"},
+     ANY, 0, NULL, "sequence parallelism around norms (seq_len divisible by tensor; "
+     "ntron run: not implemented yet)"},
     {"parallel", "micro_batch", NT_OPT_INT, FIELD(micro_batch), "1", GE(1), 0, NULL,
      "sequences per micro-batch"},
 
@@ -108,24 +111,26 @@ const nt_option nt_deck_options[] = {
     {"train", "clip_grad", NT_OPT_DOUBLE, FIELD(clip_grad), "1.0", GE(0), 0, NULL,
      "clip the global gradient L2 norm to this (0: no clipping)"},
     {"train", "recompute", NT_OPT_ENUM, FIELD(recompute), "none", ANY, 0,
-     "none|selective|full", "activation recomputation"},
+     "none|selective|full", "activation recomputation (ntron run: only none in this version)"},
 
     /* [data] */
     {"data", "tokenizer", NT_OPT_STRING, FIELD(tokenizer), "", ANY, 0, NULL,
-     "tokenizer file"},
+     "tokenizer model file (not read yet: ntron prep's byte tokenizer needs none)"},
     {"data", "train", NT_OPT_STRING, FIELD(train), "", ANY, 0, NULL,
      "training blend 'path:weight ...' (weight > 0, default 1; normalised later); "
-     "needed by phase pretrain"},
+     "needed by phase pretrain (ntron run: one path in this version)"},
 
     /* [checkpoint] */
     {"checkpoint", "dir", NT_OPT_STRING, FIELD(ckpt_dir), "", ANY, 0, NULL,
-     "checkpoint directory (empty: no checkpoints)"},
+     "checkpoint directory (empty: no checkpoints; ntron run: checkpointing is "
+     "not implemented yet, must be empty)"},
     {"checkpoint", "interval", NT_OPT_LONG, FIELD(ckpt_interval), "0", GE(0), 0, NULL,
      "save every this many steps (0: only at the end and on signals)"},
     {"checkpoint", "keep", NT_OPT_INT, FIELD(ckpt_keep), "2", GE(1), 0, NULL,
      "keep the last this many checkpoints"},
     {"checkpoint", "load", NT_OPT_STRING, FIELD(ckpt_load), "", ANY, 0, NULL,
-     "checkpoint to start from (empty: fresh start or resume from checkpoint.dir)"},
+     "checkpoint to start from (empty: fresh start; ntron run: not implemented yet, "
+     "must be empty)"},
     {"checkpoint", "load_optimizer", NT_OPT_BOOL, FIELD(ckpt_load_optimizer), "true",
      ANY, 0, NULL, "also load optimizer state and counters from checkpoint.load"},
 };

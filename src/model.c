@@ -278,16 +278,24 @@ void nt_model_forward(nt_model *m, nt_acts *a, const int32_t *tokens_host)
     }
 }
 
-double nt_model_head_loss(nt_model *m, nt_acts *a, const int32_t *targets_host, float weight)
+void nt_model_head_logits(nt_model *m, nt_acts *a)
 {
     const nt_ops *o = m->ops;
     const nt_model_config *mc = &m->mc;
     size_t eb = o->act_bytes;
-    int N = a->N, H = mc->hidden, V = mc->vocab_local;
+    int N = a->N, H = mc->hidden;
     void *xL = AT(a->x, m->nlayers, (size_t)N * H);
-
     o->layernorm_fwd(a->lnf, a->meanf, a->rstdf, xL, m->lnf_g, m->lnf_b, N, H, mc->norm_eps);
-    o->matmul(a->logits, a->lnf, m->lm_head, N, V, H, 0, 1, 1.0f, 0.0f);
+    o->matmul(a->logits, a->lnf, m->lm_head, N, mc->vocab_local, H, 0, 1, 1.0f, 0.0f);
+}
+
+double nt_model_head_loss(nt_model *m, nt_acts *a, const int32_t *targets_host, float weight)
+{
+    const nt_ops *o = m->ops;
+    const nt_model_config *mc = &m->mc;
+    int N = a->N, V = mc->vocab_local;
+
+    nt_model_head_logits(m, a);
     o->tokens_upload(a->targets, targets_host, (size_t)N);
     o->ce_rowmax(a->rowmax, a->logits, N, V);
     if (m->tp_comm && m->tp_comm->size > 1) {

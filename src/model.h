@@ -95,6 +95,9 @@ void nt_acts_destroy(nt_acts *a, const nt_model *m);
  * (used otherwise, already in a->x slot 0).  Leaves the chunk output in
  * slot nlayers of a->x. */
 void nt_model_forward(nt_model *m, nt_acts *a, const int32_t *tokens_host);
+/* Final norm + LM head: this rank's vocab shard of the logits into
+ * a->logits [N, vocab_local] (no loss; for generation and tests). */
+void nt_model_head_logits(nt_model *m, nt_acts *a);
 /* LM head + vocab-parallel cross-entropy on the chunk output (has_head).
  * targets_host [N]; weight = per-token loss weight (e.g. 1/total tokens).
  * Returns the weighted loss sum of this micro-batch (identical on every TP

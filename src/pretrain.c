@@ -36,6 +36,10 @@ static void validate_phase_support(const nt_config *cfg, const nt_deck_info *inf
     if (cfg->sequence_parallel)
         nt_input_error("%s: parallel.sequence_parallel is not implemented yet (set false)",
                        nt_deck_where(info, "parallel.sequence_parallel", w, sizeof w));
+    if (cfg->ckpt_dir[0] || cfg->ckpt_load[0])
+        nt_input_error("%s: checkpoint.%s: checkpointing is not implemented yet in this version (leave checkpoint.dir and checkpoint.load empty)",
+                       nt_deck_where(info, cfg->ckpt_dir[0] ? "checkpoint.dir" : "checkpoint.load", w, sizeof w),
+                       cfg->ckpt_dir[0] ? "dir" : "load");
     if (cfg->virtual_stages != 1)
         nt_input_error("%s: parallel.virtual_stages is not implemented yet (set 1)",
                        nt_deck_where(info, "parallel.virtual_stages", w, sizeof w));

@@ -6,12 +6,15 @@
 # Also: --set overrides and their errors, a missing deck, over-long lines,
 # the resolved echo re-parsing to itself, and that `check` writes nothing.
 #
-# Env: NTRON (default ../src/ntron, relative to the build dir), srcdir
-# (set by automake; data files are under $srcdir/decks).
+# Env: NTRON (default ../src/ntron, relative to the build dir); the decks
+# are found next to this script, else under $srcdir/tests/decks or
+# $srcdir/decks (automake sets srcdir).
 # Prints one PASS:/FAIL: line per case; exits 1 if any case failed.
 
 NTRON=${NTRON:-../src/ntron}
-DECKS=${srcdir:-.}/decks
+for DECKS in "$(dirname "$0")/decks" "${srcdir:-.}/tests/decks" "${srcdir:-.}/decks"; do
+    [ -f "$DECKS/good.deck" ] && break
+done
 case $NTRON in /*) ;; *) NTRON=$(pwd)/$NTRON ;; esac
 case $DECKS in /*) ;; *) DECKS=$(pwd)/$DECKS ;; esac
 

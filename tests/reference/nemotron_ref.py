@@ -405,3 +405,89 @@ def train_step(model, opt, micro_batches, s, oc, use_torch_opt=False, keep=False
         opt.step(lr)
     return {"loss": loss_total / ntok, "grad_norm": gn, "lr": lr,
             "logits0": logits0, "grads": grads}
+
+
+# --------------------------------------------------------------------------
+# self-test: `tests/reference/nemotron_ref.py` (float64, a few seconds)
+# --------------------------------------------------------------------------
+
+def _naive_logits(model, tokens):
+    """Element-by-element restatement of the model (loops over batch, head, position)."""
+    cfg, P = model.cfg, dict(model.named_parameters())
+    hd, qpg, rot, T = cfg.head_dim, cfg.q_per_group, cfg.rot_dim, tokens.shape[1]
+
+    def ln(x, w, b):
+        mu = x.mean(-1, keepdim=True)
+        var = ((x - mu) ** 2).mean(-1, keepdim=True)
+        return (x - mu) / torch.sqrt(var + cfg.norm_eps) * (1 + w) + b
+
+    def rope(vec, t):   # pairs (i, i + rot/2), fp32 angle as in HF
+        out = vec.clone()
+        for i in range(rot // 2):
+            inv = 1.0 / (torch.tensor(cfg.rotary_base, dtype=torch.float32)
+                         ** (torch.tensor(2.0 * i, dtype=torch.float32) / rot))
+            ang = torch.tensor(float(t), dtype=torch.float32) * inv
+            c, s = float(torch.cos(ang)), float(torch.sin(ang))
+            a, b = vec[i], vec[i + rot // 2]
+            out[i], out[i + rot // 2] = a * c - b * s, b * c + a * s
+        return out
+
+    x = P["embedding.weight"][tokens]
+    for l in range(cfg.layers):
+        p = f"layers.{l}."
+        h = ln(x, P[p + "input_norm.weight"], P[p + "input_norm.bias"])
+        W = P[p + "attn.qkv.weight"]
+        o = torch.zeros(x.shape[0], T, cfg.heads * hd, dtype=x.dtype)
+        for bb in range(x.shape[0]):
+            for head in range(cfg.heads):
+                g, j = divmod(head, qpg)
+                r0 = g * (qpg + 2) * hd
+                Wq, Wk = W[r0 + j * hd:r0 + (j + 1) * hd], W[r0 + qpg * hd:r0 + (qpg + 1) * hd]
+                Wv = W[r0 + (qpg + 1) * hd:r0 + (qpg + 2) * hd]
+                q = [rope(Wq @ h[bb, t], t) for t in range(T)]
+                k = [rope(Wk @ h[bb, t], t) for t in range(T)]
+                v = [Wv @ h[bb, t] for t in range(T)]
+                for t in range(T):
+                    sc = torch.stack([q[t] @ k[u] for u in range(t + 1)]) / math.sqrt(hd)
+                    pr = torch.exp(sc - sc.max())
+                    pr = pr / pr.sum()
+                    o[bb, t, head * hd:(head + 1) * hd] = sum(pr[u] * v[u] for u in range(t + 1))
+        x = x + o @ P[p + "attn.out.weight"].T
+        h = ln(x, P[p + "post_attn_norm.weight"], P[p + "post_attn_norm.bias"])
+        x = x + torch.clamp(h @ P[p + "mlp.up.weight"].T, min=0) ** 2 @ P[p + "mlp.down.weight"].T
+    x = ln(x, P["final_norm.weight"], P["final_norm.bias"])
+    return x @ P["lm_head.weight"].T
+
+
+def _selftest():
+    torch.manual_seed(0)
+    ok = True
+    for hidden, heads, kv, frac in [(48, 6, 2, 0.5), (48, 6, 6, 1.0), (32, 4, 1, 0.25)]:
+        cfg = NemotronConfig(layers=2, hidden=hidden, ffn_hidden=80, heads=heads, kv_heads=kv,
+                             vocab=40, seq_len=6, rotary_fraction=frac, rotary_base=500.0)
+        m = NemotronRef(cfg, dtype=torch.float64).init_random(0.1, 0.3)
+        tok = torch.randint(0, cfg.vocab, (2, cfg.seq_len))
+        with torch.no_grad():
+            err = float((m(tok) - _naive_logits(m, tok)).abs().max())
+        print(f"{'PASS' if err < 1e-12 else 'FAIL'}: model vs naive loops "
+              f"(H={hidden} heads={heads} kv={kv} rot={frac}) max|diff|={err:.1e}")
+        ok &= err < 1e-12
+    # explicit AdamW vs torch.optim.AdamW (two groups), with schedule and clipping
+    cfg = NemotronConfig(layers=1, hidden=32, ffn_hidden=64, heads=4, kv_heads=2, vocab=32, seq_len=8)
+    oc = OptimConfig(lr=1e-2, min_lr=1e-3, warmup=2, steps=6, clip_grad=0.5)
+    m1 = NemotronRef(cfg, dtype=torch.float64).init_random(0.1, 0.1)
+    m2 = NemotronRef(cfg, dtype=torch.float64)
+    m2.load_state_dict(m1.state_dict())
+    o1, o2 = AdamW(m1.named_parameters(), oc), torch_adamw(m2, oc)
+    for s in range(1, oc.steps + 1):
+        mb = [torch.randint(0, cfg.vocab, (2, cfg.seq_len + 1))]
+        train_step(m1, o1, mb, s, oc)
+        train_step(m2, o2, mb, s, oc, use_torch_opt=True)
+    err = max(float((a - b).abs().max()) for a, b in zip(m1.parameters(), m2.parameters()))
+    print(f"{'PASS' if err < 1e-12 else 'FAIL'}: AdamW vs torch.optim.AdamW, 6 steps max|diff|={err:.1e}")
+    ok &= err < 1e-12
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(_selftest())

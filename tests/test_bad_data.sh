@@ -1,0 +1,70 @@
+#!/bin/bash
+# test_bad_data.sh — bad input gets one clear line naming the file, exit
+# status 2, and no run directory: missing, not-HDF5, truncated, missing
+# dataset, wrong shape, vocabulary larger than the model's, token id out of
+# range, too short for one sample; unreadable/missing decks; bad prep input.
+. "$(dirname "$0")/lib.sh"
+cd "$WORK"
+DECK=$top_srcdir/inputs/tiny/pretrain.deck
+"$NTRON" prep --tokenizer byte "$top_srcdir/inputs/tiny/corpus.txt" -o good.h5 >/dev/null || fail "prep good file"
+
+"$PYTHON" - <<'PY' || fail "making bad files with h5py"
+import h5py, numpy as np, shutil
+good = h5py.File("good.h5", "r")
+tok, offs = good["tokens"][:], good["doc_offsets"][:]
+def make(name, tokens=tok, offsets=offs, vocab=258, skip=None):
+    with h5py.File(name, "w") as f:
+        if skip != "tokens": f["tokens"] = tokens
+        if skip != "doc_offsets": f["doc_offsets"] = offsets
+        if vocab is not None: f.attrs["vocab_size"] = np.int64(vocab)
+make("no_tokens.h5", skip="tokens")
+make("no_offsets.h5", skip="doc_offsets")
+make("two_d.h5", tokens=tok[: (len(tok) // 2) * 2].reshape(-1, 2), offsets=np.array([0, 2], dtype=np.uint64))
+make("float_tokens.h5", tokens=tok.astype(np.float32))
+make("big_vocab.h5", vocab=300000)
+make("no_vocab.h5", vocab=None)
+bad = tok.copy(); bad[:] = 999
+make("bad_id.h5", tokens=bad)
+make("bad_offsets.h5", offsets=np.array([0, 5], dtype=np.uint64))
+make("short.h5", tokens=tok[:10], offsets=np.array([0, 10], dtype=np.uint64))
+data = open("good.h5", "rb").read()
+open("truncated.h5", "wb").write(data[: len(data) // 2])
+open("not_hdf5.h5", "w").write("this is plain text, not HDF5\n")
+PY
+
+run_bad() { # name regex file
+    expect_error "$1" 2 "$2" -- "$NTRON" run "$DECK" --set "data.train=$WORK/$3" --set "run.dir=$WORK/run_$1" --set train.steps=2 --set train.warmup=0
+    [ -e "$WORK/run_$1" ] && fail "$1: run directory was created" || true
+}
+run_bad missing       'missing\.h5: cannot open data file: No such file'   missing.h5
+run_bad not_hdf5      'not_hdf5\.h5: not an HDF5 file'                     not_hdf5.h5
+run_bad truncated     'truncated\.h5: .*(cannot open as HDF5|truncated)'  truncated.h5
+run_bad no_tokens     'no_tokens\.h5: missing dataset /tokens'              no_tokens.h5
+run_bad no_offsets    'no_offsets\.h5: missing dataset /doc_offsets'        no_offsets.h5
+run_bad two_d         'two_d\.h5: /tokens has 2 dimensions, expected 1'     two_d.h5
+run_bad float_tokens  'float_tokens\.h5: /tokens is not an integer dataset' float_tokens.h5
+run_bad big_vocab     'big_vocab\.h5: vocab_size = 300000 exceeds the model.s vocabulary \(model.vocab = 258\)' big_vocab.h5
+run_bad no_vocab      'no_vocab\.h5: missing root attribute vocab_size'     no_vocab.h5
+run_bad bad_offsets   'bad_offsets\.h5: /doc_offsets runs from 0 to 5'      bad_offsets.h5
+run_bad short         'short\.h5: 10 tokens, fewer than one sample'         short.h5
+expect_error bad_id 2 'bad_id\.h5: /tokens\[[0-9]+\] = 999 is outside the vocabulary' -- \
+    "$NTRON" run "$DECK" --set "data.train=$WORK/bad_id.h5" --set "run.dir=$WORK/run_bad_id" --set train.steps=2 --set train.warmup=0
+
+# decks
+expect_error deck_missing 2 'nosuch\.deck: cannot open' -- "$NTRON" run "$WORK/nosuch.deck"
+mkdir -p adir.deck
+expect_error deck_directory 2 'adir\.deck: ' -- "$NTRON" check "$WORK/adir.deck"
+expect_error no_deck 2 'no deck given' -- "$NTRON" run
+expect_error unknown_cmd 2 "unknown command 'frobnicate'" -- "$NTRON" frobnicate
+expect_error phase 2 'run\.phase = sft is not implemented yet' -- "$NTRON" run "$DECK" --set run.phase=sft --set data.train=$WORK/good.h5 --set run.dir=$WORK/run_phase
+[ -e "$WORK/run_phase" ] && fail "phase: run directory created" || true
+
+# prep input
+printf 'abc\0def\n' > nul.txt
+expect_error prep_nul 2 'nul\.txt:1: NUL byte' -- "$NTRON" prep --tokenizer byte nul.txt -o nul.h5
+[ -e nul.h5 ] && fail "prep_nul: output file left behind" || true
+: > empty.txt
+expect_error prep_empty 2 'empty\.txt: no documents' -- "$NTRON" prep --tokenizer byte empty.txt -o empty.h5
+expect_error prep_tok 2 'unknown' -- "$NTRON" prep --tokenizer bpe empty.txt -o empty.h5
+ls *.tmp.* >/dev/null 2>&1 && fail "prep left temporary files" || pass "prep left no temporary files"
+finish
