@@ -12,7 +12,8 @@ mkdir -p build && cd build
 "$top/configure" ${NTRON_CONFIGURE_FLAGS:-} > configure.out 2>&1 || { cat configure.out; exit 1; }
 sed -n '/build configuration/,$p' configure.out
 make -j"$(nproc)" >make.out 2>&1 || { tail -40 make.out; exit 1; }
-make -j"$(nproc)" check >check.out 2>&1
+make -j"$(nproc)" check >check.out 2>&1; rc=$?
+if [ ! -f test-suite.log ]; then tail -30 check.out; echo "0 passed, 1 failed (make check did not run the tests, exit $rc)"; exit 1; fi
 grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' check.out
 for f in $(grep -lE '^:test-result: (FAIL|ERROR)' tests/*.trs 2>/dev/null); do
     echo "---- ${f%.trs}.log ----"; grep -E 'FAIL|error|ntron:' "${f%.trs}.log" | head -40
@@ -20,5 +21,6 @@ done
 count() { grep -E "^# $1: " test-suite.log | awk '{print $3}'; }
 p=$(count PASS); f=$(count FAIL); s=$(count SKIP); e=$(count ERROR)
 p=${p:-0}; f=$((${f:-0} + ${e:-0})); s=${s:-0}
+[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { tail -20 check.out; f=1; }
 echo "$p passed, $f failed, $s skipped"
 [ "$f" -eq 0 ]

@@ -1,0 +1,32 @@
+#!/bin/bash
+# postprocess/bench_cpu_vs_torch.sh — a benchmark, not a test: trains the
+# same small Nemotron-shaped config (default 4 layers, hidden 384, 6 heads
+# / 2 KV groups, FFN 1536, vocab 384 after padding, seq 256, micro-batch 4,
+# fp32, AdamW) with ntron and with the PyTorch reference on this machine,
+# one after the other with the same thread count, and prints tokens/s for
+# both and the ratio ntron / PyTorch (median step time, warm-up excluded).
+# Usage: postprocess/bench_cpu_vs_torch.sh [BUILD_DIR] [THREADS] [STEPS]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build}; threads=${2:-2}; steps=${3:-12}; warm=2
+PY=${PYTHON:-/usr/bin/python3}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+"$build/src/ntron" prep --tokenizer byte "$top/inputs/tiny/corpus.txt" -o "$work/corpus.h5" >/dev/null
+export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
+"$build/src/ntron" run "$top/inputs/tiny/pretrain.deck" --set data.train="$work/corpus.h5" --set run.dir="$work/run" \
+    --set model.layers=4 --set model.hidden=384 --set model.heads=6 --set model.kv_heads=2 \
+    --set model.ffn_hidden=1536 --set model.seq_len=256 --set parallel.micro_batch=4 --set train.global_batch=4 \
+    --set train.steps=$((steps + warm)) --set train.warmup=1 --set run.log_interval=1 > "$work/ntron.out"
+ntron_tps=$("$PY" -c "
+import json, statistics, sys
+rows = [json.loads(l) for l in open('$work/run/metrics.jsonl')][$warm:]
+print(4 * 256 / (statistics.median(r['ms'] for r in rows) / 1e3))")
+torch_json=$("$PY" "$top/postprocess/bench_cpu_torch.py" --threads "$threads" --steps "$steps" --warmup-steps $warm \
+    --layers 4 --hidden 384 --heads 6 --kv-heads 2 --ffn 1536 --vocab 384 --seq 256 --micro-batch 4)
+torch_tps=$(printf '%s' "$torch_json" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['tokens_per_s'])")
+torch_ver=$("$PY" -c "import torch; print(torch.__version__)")
+printf '%-28s %14s\n' "implementation" "tokens/s"
+printf '%-28s %14.0f\n' "ntron (cpu-fp32, OpenBLAS)" "$ntron_tps"
+printf '%-28s %14.0f\n' "PyTorch $torch_ver" "$torch_tps"
+printf 'ratio ntron/PyTorch: %.2f  (threads %s, %s timed steps, %s, %s)\n' \
+    "$("$PY" -c "print($ntron_tps / $torch_tps)")" "$threads" "$steps" "$(date -u +%F)" "$(nproc) cores $(uname -m)"
