@@ -1,0 +1,219 @@
+/* nt_device.cuh — helpers shared by the kernels in kernels/cuda/*.cu:
+ * launch macro, bf16 conversion, warp/block reductions, and the few PTX
+ * instructions the tensor-core attention uses (mma.sync, ldmatrix, cp.async).
+ *
+ * Every CUDA-specific construct used by the kernels goes through this file,
+ * so that with -DNT_CUDA_EMU the same sources compile as host C++ against
+ * emu/cuda_emu.h (a small fiber-based emulator used to test the kernels'
+ * indexing on a machine without a GPU). */
+#ifndef NTRON_NT_DEVICE_CUH
+#define NTRON_NT_DEVICE_CUH
+
+#include <stdint.h>
+#include <stddef.h>
+#include <math.h>
+#include <string.h>
+
+#ifdef NT_CUDA_EMU
+#include "emu/cuda_emu.h"
+#else
+#include <cuda_runtime.h>
+#include <cuda_bf16.h>
+#endif
+
+#include "cuda_check.h"
+#include "kernels_cuda.h"
+
+/* ---- launching --------------------------------------------------------- */
+/* NT_LAUNCH(kernel_fn, grid, block, smem_bytes, stream, args...) launches and
+ * checks cudaGetLastError().  kernel_fn must be a single token (take a
+ * function pointer first for templates: auto k = my_kernel<64>;). */
+#ifdef NT_CUDA_EMU
+#define NT_LAUNCH(k, grid, block, smem, stream, ...)                                   \
+    do {                                                                               \
+        emu::launch((const void *)(k), #k, dim3(grid), dim3(block), (size_t)(smem),   \
+                    [=]() { k(__VA_ARGS__); });                                        \
+        NT_CUDA_CHECK_LAUNCH();                                                        \
+    } while (0)
+#define NT_DYN_SMEM(name) unsigned char *name = emu::dyn_smem()
+#else
+#define NT_LAUNCH(k, grid, block, smem, stream, ...)                                   \
+    do {                                                                               \
+        k<<<(grid), (block), (smem), (cudaStream_t)(stream)>>>(__VA_ARGS__);           \
+        NT_CUDA_CHECK_LAUNCH();                                                        \
+    } while (0)
+#define NT_DYN_SMEM(name) extern __shared__ __align__(16) unsigned char name[]
+#endif
+
+/* Raise a kernel's dynamic shared-memory limit when it needs more than 48 KB. */
+#define NT_SET_SMEM(k, bytes)                                                          \
+    do {                                                                               \
+        if ((size_t)(bytes) > 48 * 1024)                                               \
+            NT_CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, \
+                                               (int)(bytes)));                         \
+    } while (0)
+
+/* Blocks for a grid-stride loop over n items. */
+static inline unsigned nt_grid_for(size_t n, int threads)
+{
+    size_t b = (n + (size_t)threads - 1) / (size_t)threads;
+    if (b > 65535 * 4)
+        b = 65535 * 4;
+    return b < 1 ? 1u : (unsigned)b;
+}
+
+static inline void nt_fatal(const char *file, int line, const char *msg)
+{
+    fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+    fflush(stderr);
+    exit(1);
+}
+#define NT_REQUIRE(cond, msg)                                                          \
+    do {                                                                               \
+        if (!(cond))                                                                   \
+            nt_fatal(__FILE__, __LINE__, msg);                                         \
+    } while (0)
+
+__device__ __forceinline__ int nt_imin(int a, int b) { return a < b ? a : b; }
+__device__ __forceinline__ int nt_imax(int a, int b) { return a > b ? a : b; }
+
+/* ---- bf16 -------------------------------------------------------------- */
+__device__ __forceinline__ float nt_bf2f(uint16_t h) { return __uint_as_float(((uint32_t)h) << 16); }
+
+__device__ __forceinline__ uint16_t nt_f2bf(float f)
+{
+#ifdef NT_CUDA_EMU
+    uint32_t u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u)
+        return (uint16_t)((u >> 16) | 0x40u); /* quiet NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+#else
+    return __bfloat16_as_ushort(__float2bfloat16_rn(f));
+#endif
+}
+
+/* two floats -> bf16x2, lo in the low half (the element with the lower index) */
+__device__ __forceinline__ uint32_t nt_pack_bf16x2(float lo, float hi)
+{
+    return (uint32_t)nt_f2bf(lo) | ((uint32_t)nt_f2bf(hi) << 16);
+}
+
+/* 32-bit load/store of two consecutive bf16 (4-byte aligned) */
+__device__ __forceinline__ uint32_t nt_ld32(const uint16_t *p)
+{
+#ifdef NT_CUDA_EMU
+    emu::check_align(p, 4, "nt_ld32");
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+#else
+    return *reinterpret_cast<const uint32_t *>(p);
+#endif
+}
+__device__ __forceinline__ void nt_st32(uint16_t *p, uint32_t v)
+{
+#ifdef NT_CUDA_EMU
+    emu::check_align(p, 4, "nt_st32");
+    memcpy(p, &v, 4);
+#else
+    *reinterpret_cast<uint32_t *>(p) = v;
+#endif
+}
+__device__ __forceinline__ void nt_st_f2(float *p, float a, float b)
+{
+#ifdef NT_CUDA_EMU
+    emu::check_align(p, 8, "nt_st_f2");
+    p[0] = a;
+    p[1] = b;
+#else
+    *reinterpret_cast<float2 *>(p) = make_float2(a, b);
+#endif
+}
+__device__ __forceinline__ void nt_st_zero16(void *p)
+{
+#ifdef NT_CUDA_EMU
+    emu::check_align(p, 16, "nt_st_zero16");
+    memset(p, 0, 16);
+#else
+    *reinterpret_cast<uint4 *>(p) = make_uint4(0u, 0u, 0u, 0u);
+#endif
+}
+
+/* ---- reductions (blockDim.x a multiple of 32, <= 1024) ----------------- */
+struct NtSum {
+    template <class T> __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
+};
+struct NtMax {
+    template <class T> __device__ __forceinline__ T operator()(T a, T b) const { return a > b ? a : b; }
+};
+
+template <class T, class Op> __device__ __forceinline__ T nt_warp_reduce(T v, Op op)
+{
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1)
+        v = op(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+/* Reduction over the block; every thread gets the result.  `red` is shared
+ * scratch of 32 T; the leading barrier makes back-to-back calls safe. */
+template <class T, class Op> __device__ __forceinline__ T nt_block_reduce(T v, Op op, T ident, T *red)
+{
+    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    v = nt_warp_reduce(v, op);
+    __syncthreads();
+    if (lane == 0)
+        red[w] = v;
+    __syncthreads();
+    T r = lane < nw ? red[lane] : ident;
+    return nt_warp_reduce(r, op);
+}
+
+/* ---- PTX: tensor-core MMA, ldmatrix, cp.async (sm_80+) ----------------- */
+#ifdef NT_CUDA_EMU
+#define nt_mma_bf16_16816 emu::mma_bf16_16816
+#define nt_ldsm_x4_trans emu::ldsm_x4_trans
+#define nt_cp_async16 emu::cp_async16
+#define nt_cp_async4 emu::cp_async4
+#define nt_cp_async_commit emu::cp_async_commit
+#define nt_cp_async_wait_all emu::cp_async_wait_all
+#else
+/* D = A*B + D; A 16x16 bf16 (row), B 16x8 bf16 (col), D 16x8 fp32.
+ * Fragments (g = lane/4, t = lane%4):
+ *   a[0] A[g][2t..2t+1]   a[1] A[g+8][2t..]   a[2] A[g][2t+8..]   a[3] A[g+8][2t+8..]
+ *   b[0] B[2t..2t+1][g]   b[1] B[2t+8..2t+9][g]
+ *   c[0..1] D[g][2t..2t+1]   c[2..3] D[g+8][2t..2t+1]
+ * (pairs packed lower index in the low 16 bits). */
+__device__ __forceinline__ void nt_mma_bf16_16816(float c[4], const uint32_t a[4], const uint32_t b[2])
+{
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+        "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+/* Four 8x8 b16 matrices, transposed: lane l gives the address of row l%8 of
+ * matrix l/8; r[i] of lane (g,t) = {M_i[2t][g], M_i[2t+1][g]}. */
+__device__ __forceinline__ void nt_ldsm_x4_trans(uint32_t r[4], const void *smem_row)
+{
+    uint32_t a = (uint32_t)__cvta_generic_to_shared(smem_row);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a)
+                 : "memory");
+}
+__device__ __forceinline__ void nt_cp_async16(void *smem_dst, const void *gsrc)
+{
+    uint32_t d = (uint32_t)__cvta_generic_to_shared(smem_dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(gsrc) : "memory");
+}
+__device__ __forceinline__ void nt_cp_async4(void *smem_dst, const void *gsrc)
+{
+    uint32_t d = (uint32_t)__cvta_generic_to_shared(smem_dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(d), "l"(gsrc) : "memory");
+}
+__device__ __forceinline__ void nt_cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+__device__ __forceinline__ void nt_cp_async_wait_all() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
+#endif
+
+#endif
