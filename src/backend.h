@@ -59,6 +59,8 @@ typedef struct nt_ops {
     void (*sqrelu_fwd)(void *out, const void *in, size_t n);
     void (*sqrelu_bwd)(void *din, const void *dout, const void *in, size_t n);
     void (*add)(void *y, const void *x, size_t n);
+    /* x[i, c] = value for c0 <= c < V (padded-vocabulary logits -> -inf) */
+    void (*mask_cols)(void *x, int n, int V, int c0, float value);
 
     void (*ce_rowmax)(float *rowmax, const void *logits, int n, int V);
     void (*ce_sumexp)(float *sumexp, float *tgt, const void *logits, const float *rowmax,

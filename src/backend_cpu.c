@@ -66,6 +66,7 @@ static void b_attn_bwd(void *dqkv, const void *dout, const void *out, const floa
 static void b_sq_fwd(void *out, const void *in, size_t n) { cpu_sqrelu_fwd(out, in, n); }
 static void b_sq_bwd(void *din, const void *dout, const void *in, size_t n) { cpu_sqrelu_bwd(din, dout, in, n); }
 static void b_add(void *y, const void *x, size_t n) { cpu_add(y, x, n); }
+static void b_mask_cols(void *x, int n, int V, int c0, float value) { cpu_mask_cols(x, n, V, c0, value); }
 static void b_ce_rowmax(float *rm, const void *logits, int n, int V) { cpu_ce_rowmax(rm, logits, n, V); }
 static void b_ce_sumexp(float *se, float *tgt, const void *logits, const float *rm,
                         const int32_t *t, int lo, int n, int V)
@@ -101,7 +102,7 @@ static const nt_ops cpu_ops = {
     .layernorm_fwd = b_ln_fwd, .layernorm_bwd = b_ln_bwd,
     .rope_fwd = b_rope_fwd, .rope_bwd = b_rope_bwd,
     .attention_fwd = b_attn_fwd, .attention_bwd = b_attn_bwd,
-    .sqrelu_fwd = b_sq_fwd, .sqrelu_bwd = b_sq_bwd, .add = b_add,
+    .sqrelu_fwd = b_sq_fwd, .sqrelu_bwd = b_sq_bwd, .add = b_add, .mask_cols = b_mask_cols,
     .ce_rowmax = b_ce_rowmax, .ce_sumexp = b_ce_sumexp, .ce_loss = cpu_ce_loss,
     .ce_bwd = b_ce_bwd,
     .scale_f32 = cpu_scale, .sumsq_f32 = cpu_sumsq, .adamw = b_adamw,

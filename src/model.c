@@ -287,6 +287,10 @@ void nt_model_head_logits(nt_model *m, nt_acts *a)
     void *xL = AT(a->x, m->nlayers, (size_t)N * H);
     o->layernorm_fwd(a->lnf, a->meanf, a->rstdf, xL, m->lnf_g, m->lnf_b, N, H, mc->norm_eps);
     o->matmul(a->logits, a->lnf, m->lm_head, N, mc->vocab_local, H, 0, 1, 1.0f, 0.0f);
+    /* padded vocabulary ids never win: -inf logits take no probability and get
+     * zero gradient, so the padding (which depends on TP) cannot change the model */
+    int first_pad = mc->vocab - mc->vocab_lo;
+    if (first_pad < mc->vocab_local) o->mask_cols(a->logits, N, mc->vocab_local, first_pad, -INFINITY);
 }
 
 double nt_model_head_loss(nt_model *m, nt_acts *a, const int32_t *targets_host, float weight)

@@ -54,7 +54,7 @@ TOL = {
     # are ones with near-zero gradient; do not loosen further without that.
     "final": 1e-4,
 }
-NEAR_ZERO = 1e-3   # |grad| below this times the tensor's median |grad| counts as near zero
+NEAR_ZERO = 1e-3   # 0 < |grad| below this times the tensor's median non-zero |grad| counts as near zero
 
 
 class Checker:
@@ -195,8 +195,11 @@ def main(argv=None):
             r = train_step(model, opt, mbs, s, oc, keep=True)
             for n in names:
                 g = r["grads"][n].double().abs()
-                med = float(g.median()) if g.numel() else 0.0
-                ratio = g / med if med > 0 else g
+                # median over the non-zero gradients: an exactly-zero gradient (an
+                # unused embedding row) has no rounding noise and counts as large
+                nz = g[g > 0]
+                med = float(nz.median()) if nz.numel() else 0.0
+                ratio = torch.where(g > 0, g / med if med > 0 else g, torch.full_like(g, float("inf")))
                 smaller = ratio < gmin[n]
                 gmin[n] = torch.where(smaller, ratio, gmin[n])
                 gstep[n] = torch.where(smaller, torch.full_like(gstep[n], s), gstep[n])
@@ -204,6 +207,8 @@ def main(argv=None):
                 # ---- a. step 1: logits, loss, gradients
                 ref_logits = r["logits0"].double().numpy()
                 c_logits = f["step1/logits"][()]
+                nv = cfg.vocab_valid or cfg.vocab
+                ref_logits, c_logits = ref_logits[..., :nv], c_logits[..., :nv]
                 ck.report(f"step 1 logits of micro-batch 0, shape {tuple(c_logits.shape)}",
                           tensor_err(ref_logits, c_logits), TOL["logits"])
                 c_loss = float(np.asarray(f["step1/loss"][()]).reshape(-1)[0])
@@ -234,10 +239,26 @@ def main(argv=None):
                 continue
             c_p = np.asarray(f[key][()], dtype=np.float64)
             ref_p = params[n].detach().double().numpy()
-            err = tensor_err(ref_p, c_p)
-            ok = ck.report(f"final param {n} after {steps} steps {tuple(ref_p.shape)}",
+            if ref_p.shape != c_p.shape:
+                ck.fail(f"final param {n}: shape {c_p.shape} != {ref_p.shape}")
+                continue
+            # Elements whose gradient was near zero (|g| < NEAR_ZERO x the tensor's
+            # median) at some step are compared separately: there |g| ~ eps and the
+            # relative rounding of g decides Adam's normalised update (~lr in size),
+            # so both sides legitimately differ by up to ~lr per step.  Every other
+            # element must agree to TOL["final"]; the near-zero ones to the Adam bound.
+            scale = float(np.abs(c_p).max()) or 1.0
+            d = np.abs(ref_p - c_p)
+            small = gmin[n].numpy().reshape(d.shape) < NEAR_ZERO
+            err = float(d[~small].max() / scale) if (~small).any() else 0.0
+            ok = ck.report(f"final param {n} after {steps} steps {tuple(ref_p.shape)}"
+                           f"{f' ({int(small.sum())} near-zero-gradient elements apart)' if small.any() else ''}",
                            err, TOL["final"])
-            if not ok and ref_p.shape == c_p.shape:
+            if small.any():
+                bound = 2.0 * oc.lr * steps
+                ck.report(f"final param {n}: {int(small.sum())} near-zero-gradient elements within the "
+                          f"Adam step bound 2*lr*steps (abs)", float(d[small].max()) / bound, 1.0)
+            if not ok:
                 diagnose_final(n, ref_p, c_p, gmin[n].numpy(), gstep[n].numpy())
         print(f"{'FAIL' if ck.failed else 'PASS'}: {ck.passed} checks passed, "
               f"{ck.failed} failed ({a.file})")

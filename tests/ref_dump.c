@@ -70,6 +70,7 @@ int main(int argc, char **argv)
     NT_CHECK_H5(f);
     attr_i(f, "layers", cfg.layers); attr_i(f, "hidden", cfg.hidden); attr_i(f, "ffn_hidden", cfg.ffn_hidden);
     attr_i(f, "heads", cfg.heads); attr_i(f, "kv_heads", cfg.kv_heads); attr_i(f, "vocab", m->mc.vocab_padded);
+    attr_i(f, "vocab_valid", cfg.vocab);
     attr_i(f, "seq_len", T); attr_d(f, "rotary_fraction", cfg.rotary_fraction);
     attr_d(f, "rotary_base", cfg.rotary_base); attr_d(f, "norm_eps", cfg.norm_eps);
     attr_d(f, "lr", cfg.lr); attr_d(f, "min_lr", cfg.min_lr); attr_i(f, "warmup", cfg.warmup);

@@ -40,3 +40,10 @@ double cpu_sumsq(const float *x, size_t n)
     }
     return (s0 + s1) + (s2 + s3);
 }
+
+void cpu_mask_cols(float *x, int n, int V, int c0, float value)
+{
+    if (c0 < 0) c0 = 0;
+    for (int i = 0; i < n; i++)
+        for (int c = c0; c < V; c++) x[(size_t)i * (size_t)V + (size_t)c] = value;
+}

@@ -67,6 +67,9 @@ void cpu_attention_bwd(float *dqkv, const float *dout, const float *out,
 void cpu_sqrelu_fwd(float *out, const float *in, size_t n);
 void cpu_sqrelu_bwd(float *din, const float *dout, const float *in, size_t n);
 
+/* x[i, c] = value for every row i and columns c0 <= c < V (x is [n, V]):
+ * masks the padded vocabulary columns of the logits with -inf. */
+void cpu_mask_cols(float *x, int n, int V, int c0, float value);
 /* y += x */
 void cpu_add(float *y, const float *x, size_t n);
 /* x *= s */

@@ -48,6 +48,7 @@ class NemotronConfig:
     heads: int = 4
     kv_heads: int = 2
     vocab: int = 128          # already padded: embedding / lm_head rows
+    vocab_valid: int = 0      # real vocabulary; logits of ids >= vocab_valid are -inf (0: all valid)
     seq_len: int = 16
     rotary_fraction: float = 0.5
     rotary_base: float = 10000.0
@@ -228,7 +229,13 @@ class NemotronRef(nn.Module):
         for layer in self.layers:
             x = layer(x, cos, sin)
         x = self.final_norm(x)
-        return self.lm_head(x)
+        logits = self.lm_head(x)
+        nv = self.cfg.vocab_valid
+        if 0 < nv < self.cfg.vocab:
+            # padded vocabulary ids take no probability (as ntron masks them)
+            logits = logits.masked_fill(
+                torch.arange(self.cfg.vocab, device=logits.device) >= nv, float("-inf"))
+        return logits
 
     def loss_sum(self, tokens, targets):
         """(sum of token cross-entropies, logits)."""

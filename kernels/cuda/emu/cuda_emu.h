@@ -1,0 +1,540 @@
+/* cuda_emu.h — a small host emulator of the CUDA subset used by kernels/cuda.
+ *
+ * Purpose: run the kernels (and tests/test_cuda_kernels.cu) on a machine
+ * without a GPU, to check indexing, tiling, masking, barriers and the
+ * tensor-core fragment bookkeeping before the code ever meets a GPU.
+ * It is a development tool, not part of the build:
+ *
+ *   g++ -std=c++17 -O1 -g -DNT_CUDA_EMU -x c++ -I kernels/cpu -I kernels/cuda \
+ *       kernels/cuda/*.cu tests/test_cuda_kernels.cu <cpu objects> -lopenblas -lm
+ *
+ * Model: each thread block runs as fibers (ucontext), one per CUDA thread,
+ * scheduled cooperatively in a fresh random order every round, so a fiber
+ * only yields at a barrier (__syncthreads, or the warp-wide exchange inside
+ * shuffles, mma and ldmatrix).  Blocks run one after the other, so static
+ * __shared__ variables become function statics.  Dynamic shared memory and
+ * cudaMalloc memory are filled with 0xFF (NaN in bf16/fp32) so reads of
+ * unwritten data show up.  cp.async copies land only at cp.async.wait_all.
+ * Checks: launch limits (block size, grid y/z, dynamic shared memory against
+ * the 48 KB default / cudaFuncSetAttribute / 227 KB), alignment of 16-byte,
+ * 8-byte and 4-byte accesses, ldmatrix/cp.async addresses inside the block's
+ * dynamic shared memory, and deadlock (a barrier some threads never reach).
+ * Fragment layouts of mma.m16n8k16 and ldmatrix.trans follow the PTX ISA.
+ * Build with -fsanitize=address for out-of-bounds checks (fiber switches are
+ * annotated for ASan). */
+#ifndef NTRON_CUDA_EMU_H
+#define NTRON_CUDA_EMU_H
+
+#ifndef __cplusplus
+#error "cuda_emu.h is C++ only"
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <random>
+#include <vector>
+#include <ucontext.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMU_ASAN 1
+#endif
+#endif
+#ifdef EMU_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+/* ---- types ---------------------------------------------------------------- */
+struct dim3 {
+    unsigned x, y, z;
+    dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+struct uint4 { unsigned x, y, z, w; };
+struct float2 { float x, y; };
+static inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
+static inline float2 make_float2(float x, float y) { return float2{x, y}; }
+
+typedef int cudaError_t;
+enum {
+    cudaSuccess = 0,
+    cudaErrorInvalidValue = 1,
+    cudaErrorMemoryAllocation = 2,
+    cudaErrorInvalidConfiguration = 9,
+    cudaErrorNoDevice = 100,
+};
+struct CUstream_st;
+typedef CUstream_st *cudaStream_t;
+struct CUevent_st;
+typedef CUevent_st *cudaEvent_t;
+enum cudaMemcpyKind {
+    cudaMemcpyHostToHost = 0,
+    cudaMemcpyHostToDevice = 1,
+    cudaMemcpyDeviceToHost = 2,
+    cudaMemcpyDeviceToDevice = 3,
+    cudaMemcpyDefault = 4
+};
+enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+struct cudaDeviceProp {
+    char name[256];
+    int multiProcessorCount;
+    size_t sharedMemPerBlockOptin;
+    int major, minor;
+};
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __shared__ static
+#define __launch_bounds__(...)
+#define __align__(n) alignas(n)
+
+/* ---- the emulator ---------------------------------------------------------- */
+namespace emu {
+
+struct Copy {
+    void *dst;
+    const void *src;
+    int n;
+};
+struct Fiber {
+    ucontext_t ctx;
+    char *stack = nullptr;
+    size_t stack_size = 0;
+    dim3 tidx;
+    int lin = 0;
+    bool done = false;
+    std::vector<Copy> pending;
+};
+struct Barrier {
+    int count = 0, arrived = 0;
+    unsigned gen = 0;
+};
+struct WarpX {
+    uint32_t u[32][12];
+    float f[32][4];
+    uint64_t v[32];
+    const void *p[32];
+};
+
+inline Fiber *g_cur = nullptr;
+inline ucontext_t g_sched;
+inline const void *g_main_bottom = nullptr;
+inline size_t g_main_size = 0;
+inline std::vector<Fiber> g_fibers;
+inline Barrier g_block_bar;
+inline std::vector<Barrier> g_warp_bar;
+inline std::vector<WarpX> g_warpx;
+inline unsigned char *g_smem = nullptr;
+inline size_t g_smem_size = 0;
+inline std::function<void()> *g_body = nullptr;
+inline long g_progress = 0;
+inline dim3 g_blockIdx, g_blockDim, g_gridDim;
+inline const char *g_kname = "";
+inline cudaError_t g_last_error = cudaSuccess;
+inline std::map<const void *, int> g_max_dyn_smem;
+inline std::mt19937 g_rng(12345);
+inline size_t g_stack_size = 1u << 19;
+
+[[noreturn]] inline void die(const char *what)
+{
+    fprintf(stderr, "EMU FAILURE in kernel %s block (%u,%u,%u) thread %d: %s\n", g_kname,
+            g_blockIdx.x, g_blockIdx.y, g_blockIdx.z, g_cur ? g_cur->lin : -1, what);
+    fflush(stderr);
+    abort();
+}
+
+inline void check_align(const void *p, size_t a, const char *what)
+{
+    if ((uintptr_t)p % a) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s: address %p not %zu-byte aligned", what, p, a);
+        die(msg);
+    }
+}
+inline void check_smem(const void *p, size_t n, const char *what)
+{
+    const unsigned char *c = (const unsigned char *)p;
+    if (c < g_smem || c + n > g_smem + g_smem_size) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s: %p..+%zu outside dynamic shared memory (%zu bytes)", what, p,
+                 n, g_smem_size);
+        die(msg);
+    }
+}
+
+inline unsigned char *dyn_smem() { return g_smem; }
+inline const dim3 &cur_tidx() { return g_cur->tidx; }
+
+/* switch from the current fiber to the scheduler */
+inline void yield_to_sched()
+{
+    Fiber *self = g_cur;
+#ifdef EMU_ASAN
+    void *fake = nullptr;
+    __sanitizer_start_switch_fiber(&fake, g_main_bottom, g_main_size);
+    swapcontext(&self->ctx, &g_sched);
+    __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#else
+    swapcontext(&self->ctx, &g_sched);
+#endif
+    g_cur = self;
+}
+
+inline void barrier_wait(Barrier &b)
+{
+    unsigned gen = b.gen;
+    g_progress++;
+    if (++b.arrived == b.count) {
+        b.arrived = 0;
+        b.gen++;
+        return;
+    }
+    while (b.gen == gen)
+        yield_to_sched();
+}
+
+inline void syncthreads() { barrier_wait(g_block_bar); }
+inline int lane() { return g_cur->lin & 31; }
+inline int warp() { return g_cur->lin >> 5; }
+inline void syncwarp()
+{
+    Barrier &b = g_warp_bar[warp()];
+    if (b.count != 32)
+        die("warp-collective operation in a partial warp");
+    barrier_wait(b);
+}
+
+inline void fiber_entry()
+{
+#ifdef EMU_ASAN
+    __sanitizer_finish_switch_fiber(nullptr, &g_main_bottom, &g_main_size);
+#endif
+    (*g_body)();
+    Fiber *self = g_cur;
+    if (!self->pending.empty())
+        die("thread exited with cp.async copies never waited for");
+    self->done = true;
+#ifdef EMU_ASAN
+    __sanitizer_start_switch_fiber(nullptr, g_main_bottom, g_main_size);
+#endif
+    /* returning resumes uc_link = g_sched */
+}
+
+inline void run_block(int nthreads)
+{
+    if ((int)g_fibers.size() < nthreads)
+        g_fibers.resize(nthreads);
+    g_block_bar = Barrier();
+    g_block_bar.count = nthreads;
+    int nw = (nthreads + 31) / 32;
+    g_warp_bar.assign(nw, Barrier());
+    for (int w = 0; w < nw; w++)
+        g_warp_bar[w].count = std::min(32, nthreads - 32 * w);
+    g_warpx.resize(nw);
+    for (int i = 0; i < nthreads; i++) {
+        Fiber &f = g_fibers[i];
+        if (!f.stack) {
+            f.stack_size = g_stack_size;
+            f.stack = (char *)malloc(f.stack_size);
+            if (!f.stack)
+                die("out of memory for fiber stacks");
+        }
+        f.lin = i;
+        f.tidx = dim3(i % g_blockDim.x, (i / g_blockDim.x) % g_blockDim.y,
+                      i / (g_blockDim.x * g_blockDim.y));
+        f.done = false;
+        f.pending.clear();
+        getcontext(&f.ctx);
+        f.ctx.uc_stack.ss_sp = f.stack;
+        f.ctx.uc_stack.ss_size = f.stack_size;
+        f.ctx.uc_link = &g_sched;
+        makecontext(&f.ctx, (void (*)())fiber_entry, 0);
+    }
+    std::vector<int> order(nthreads);
+    for (int i = 0; i < nthreads; i++)
+        order[i] = i;
+    int alive = nthreads;
+    while (alive > 0) {
+        std::shuffle(order.begin(), order.end(), g_rng);
+        long before = g_progress;
+        for (int i : order) {
+            Fiber &f = g_fibers[i];
+            if (f.done)
+                continue;
+            g_cur = &f;
+#ifdef EMU_ASAN
+            void *fake = nullptr;
+            __sanitizer_start_switch_fiber(&fake, f.stack, f.stack_size);
+            swapcontext(&g_sched, &f.ctx);
+            __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#else
+            swapcontext(&g_sched, &f.ctx);
+#endif
+            if (f.done) {
+                alive--;
+                g_progress++;
+            }
+        }
+        if (alive > 0 && g_progress == before) {
+            g_cur = nullptr;
+            die("deadlock: some threads wait at a barrier that others never reach");
+        }
+    }
+    g_cur = nullptr;
+}
+
+template <class F>
+inline void launch(const void *fn, const char *name, dim3 grid, dim3 block, size_t smem, F body)
+{
+    g_kname = name;
+    size_t nthreads = (size_t)block.x * block.y * block.z;
+    if (nthreads == 0 || nthreads > 1024 || block.z > 64 || grid.x == 0 || grid.y == 0 ||
+        grid.z == 0 || grid.y > 65535 || grid.z > 65535 || grid.x > 2147483647u) {
+        fprintf(stderr, "EMU: invalid launch configuration of %s: grid (%u,%u,%u) block (%u,%u,%u)\n",
+                name, grid.x, grid.y, grid.z, block.x, block.y, block.z);
+        g_last_error = cudaErrorInvalidConfiguration;
+        return;
+    }
+    size_t limit = 48 * 1024;
+    auto it = g_max_dyn_smem.find(fn);
+    if (it != g_max_dyn_smem.end() && (size_t)it->second > limit)
+        limit = (size_t)it->second;
+    if (smem > limit || smem > 227 * 1024) {
+        fprintf(stderr, "EMU: %s launched with %zu bytes of dynamic shared memory (limit %zu)\n",
+                name, smem, limit);
+        g_last_error = cudaErrorInvalidValue;
+        return;
+    }
+    std::function<void()> f(body);
+    g_body = &f;
+    g_gridDim = grid;
+    g_blockDim = block;
+    g_smem_size = smem;
+    for (unsigned bz = 0; bz < grid.z; bz++)
+        for (unsigned by = 0; by < grid.y; by++)
+            for (unsigned bx = 0; bx < grid.x; bx++) {
+                g_blockIdx = dim3(bx, by, bz);
+                g_smem = (unsigned char *)malloc(smem ? smem : 1);
+                memset(g_smem, 0xFF, smem);
+                run_block((int)nthreads);
+                free(g_smem);
+                g_smem = nullptr;
+            }
+    g_body = nullptr;
+}
+
+/* ---- warp-level operations ---- */
+template <class T> inline T shfl_xor(T v, int m)
+{
+    static_assert(sizeof(T) <= 8, "shfl of a large type");
+    WarpX &X = g_warpx[warp()];
+    int l = lane();
+    uint64_t bits = 0;
+    memcpy(&bits, &v, sizeof(T));
+    X.v[l] = bits;
+    syncwarp();
+    uint64_t o = X.v[(l ^ m) & 31];
+    syncwarp();
+    T r;
+    memcpy(&r, &o, sizeof(T));
+    return r;
+}
+template <class T> inline T shfl_idx(T v, int src)
+{
+    WarpX &X = g_warpx[warp()];
+    int l = lane();
+    uint64_t bits = 0;
+    memcpy(&bits, &v, sizeof(T));
+    X.v[l] = bits;
+    syncwarp();
+    uint64_t o = X.v[src & 31];
+    syncwarp();
+    T r;
+    memcpy(&r, &o, sizeof(T));
+    return r;
+}
+
+inline float bf2f_(uint32_t h)
+{
+    uint32_t u = (h & 0xffffu) << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+inline void mma_bf16_16816(float c[4], const uint32_t a[4], const uint32_t b[2])
+{
+    WarpX &X = g_warpx[warp()];
+    int l = lane();
+    for (int i = 0; i < 4; i++) {
+        X.u[l][i] = a[i];
+        X.f[l][i] = c[i];
+    }
+    X.u[l][4] = b[0];
+    X.u[l][5] = b[1];
+    syncwarp();
+    auto A = [&](int row, int k) {
+        int ln = (row & 7) * 4 + ((k & 7) >> 1);
+        int reg = (row >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0);
+        uint32_t v = X.u[ln][reg];
+        return bf2f_((k & 1) ? v >> 16 : v);
+    };
+    auto B = [&](int k, int n) {
+        int ln = n * 4 + ((k & 7) >> 1);
+        uint32_t v = X.u[ln][4 + (k >= 8 ? 1 : 0)];
+        return bf2f_((k & 1) ? v >> 16 : v);
+    };
+    int g = l >> 2, t = l & 3;
+    float out[4];
+    for (int i = 0; i < 4; i++) {
+        int row = g + (i >= 2 ? 8 : 0), col = 2 * t + (i & 1);
+        float acc = c[i];
+        for (int k = 0; k < 16; k++)
+            acc += A(row, k) * B(k, col);
+        out[i] = acc;
+    }
+    syncwarp();
+    for (int i = 0; i < 4; i++)
+        c[i] = out[i];
+}
+
+inline void ldsm_x4_trans(uint32_t r[4], const void *row)
+{
+    check_align(row, 16, "ldmatrix row address");
+    check_smem(row, 16, "ldmatrix");
+    WarpX &X = g_warpx[warp()];
+    int l = lane();
+    X.p[l] = row;
+    syncwarp();
+    int g = l >> 2, t = l & 3;
+    uint32_t out[4];
+    for (int i = 0; i < 4; i++) {
+        const uint16_t *r0 = (const uint16_t *)X.p[i * 8 + 2 * t];
+        const uint16_t *r1 = (const uint16_t *)X.p[i * 8 + 2 * t + 1];
+        out[i] = (uint32_t)r0[g] | ((uint32_t)r1[g] << 16);
+    }
+    syncwarp();
+    for (int i = 0; i < 4; i++)
+        r[i] = out[i];
+}
+
+inline void cp_async16(void *dst, const void *src)
+{
+    check_align(dst, 16, "cp.async 16 dst");
+    check_align(src, 16, "cp.async 16 src");
+    check_smem(dst, 16, "cp.async 16");
+    g_cur->pending.push_back(Copy{dst, src, 16});
+}
+inline void cp_async4(void *dst, const void *src)
+{
+    check_align(dst, 4, "cp.async 4 dst");
+    check_align(src, 4, "cp.async 4 src");
+    check_smem(dst, 4, "cp.async 4");
+    g_cur->pending.push_back(Copy{dst, src, 4});
+}
+inline void cp_async_commit() {}
+inline void cp_async_wait_all()
+{
+    for (const Copy &c : g_cur->pending)
+        memcpy(c.dst, c.src, c.n);
+    g_cur->pending.clear();
+}
+
+inline double now_ms()
+{
+    using namespace std::chrono;
+    return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+} /* namespace emu */
+
+#define threadIdx (emu::cur_tidx())
+#define blockIdx (emu::g_blockIdx)
+#define blockDim (emu::g_blockDim)
+#define gridDim (emu::g_gridDim)
+
+static inline void __syncthreads() { emu::syncthreads(); }
+static inline void __syncwarp(unsigned = 0xffffffffu) { emu::syncwarp(); }
+template <class T> static inline T __shfl_xor_sync(unsigned, T v, int m) { return emu::shfl_xor(v, m); }
+template <class T> static inline T __shfl_sync(unsigned, T v, int src) { return emu::shfl_idx(v, src); }
+
+static inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }
+static inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
+static inline float __fmul_rn(float a, float b) { volatile float r = a * b; return r; }
+static inline float __fadd_rn(float a, float b) { volatile float r = a + b; return r; }
+static inline float __fsub_rn(float a, float b) { volatile float r = a - b; return r; }
+static inline float __fdiv_rn(float a, float b) { volatile float r = a / b; return r; }
+static inline float __fsqrt_rn(float a) { return sqrtf(a); }
+
+/* ---- runtime API subset ------------------------------------------------------ */
+static inline const char *cudaGetErrorString(cudaError_t e)
+{
+    switch (e) {
+    case cudaSuccess: return "no error (emulated)";
+    case cudaErrorInvalidValue: return "invalid argument (emulated)";
+    case cudaErrorMemoryAllocation: return "out of memory (emulated)";
+    case cudaErrorInvalidConfiguration: return "invalid configuration argument (emulated)";
+    case cudaErrorNoDevice: return "no CUDA-capable device is detected (emulated)";
+    default: return "unknown error (emulated)";
+    }
+}
+static inline cudaError_t cudaGetLastError() { cudaError_t e = emu::g_last_error; emu::g_last_error = cudaSuccess; return e; }
+static inline cudaError_t cudaPeekAtLastError() { return emu::g_last_error; }
+static inline cudaError_t cudaGetDeviceCount(int *n) { *n = 1; return cudaSuccess; }
+static inline cudaError_t cudaSetDevice(int) { return cudaSuccess; }
+static inline cudaError_t cudaGetDevice(int *d) { *d = 0; return cudaSuccess; }
+static inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "host emulator");
+    p->multiProcessorCount = 1;
+    p->sharedMemPerBlockOptin = 227 * 1024;
+    p->major = 9;
+    return cudaSuccess;
+}
+static inline cudaError_t cudaMalloc(void **p, size_t n)
+{
+    *p = malloc(n ? n : 1);
+    if (!*p)
+        return cudaErrorMemoryAllocation;
+    memset(*p, 0xFF, n);
+    return cudaSuccess;
+}
+template <class T> static inline cudaError_t cudaMalloc(T **p, size_t n) { return cudaMalloc((void **)p, n); }
+static inline cudaError_t cudaMallocAsync(void **p, size_t n, cudaStream_t) { return cudaMalloc(p, n); }
+template <class T> static inline cudaError_t cudaMallocAsync(T **p, size_t n, cudaStream_t s) { return cudaMallocAsync((void **)p, n, s); }
+static inline cudaError_t cudaFree(void *p) { free(p); return cudaSuccess; }
+static inline cudaError_t cudaFreeAsync(void *p, cudaStream_t) { free(p); return cudaSuccess; }
+static inline cudaError_t cudaMemcpy(void *d, const void *s, size_t n, cudaMemcpyKind) { memcpy(d, s, n); return cudaSuccess; }
+static inline cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, cudaMemcpyKind, cudaStream_t = nullptr) { memcpy(d, s, n); return cudaSuccess; }
+static inline cudaError_t cudaMemset(void *d, int v, size_t n) { memset(d, v, n); return cudaSuccess; }
+static inline cudaError_t cudaMemsetAsync(void *d, int v, size_t n, cudaStream_t = nullptr) { memset(d, v, n); return cudaSuccess; }
+static inline cudaError_t cudaMemGetInfo(size_t *fr, size_t *tot) { *fr = (size_t)8 << 30; *tot = (size_t)16 << 30; return cudaSuccess; }
+static inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+static inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+static inline cudaError_t cudaEventCreate(cudaEvent_t *e) { *e = (cudaEvent_t) new double(0.0); return cudaSuccess; }
+static inline cudaError_t cudaEventDestroy(cudaEvent_t e) { delete (double *)e; return cudaSuccess; }
+static inline cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t = nullptr) { *(double *)e = emu::now_ms(); return cudaSuccess; }
+static inline cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
+static inline cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b) { *ms = (float)(*(double *)b - *(double *)a); return cudaSuccess; }
+template <class T> static inline cudaError_t cudaFuncSetAttribute(T *fn, cudaFuncAttribute attr, int value)
+{
+    if (attr == cudaFuncAttributeMaxDynamicSharedMemorySize) {
+        if (value > 227 * 1024)
+            return cudaErrorInvalidValue;
+        emu::g_max_dyn_smem[(const void *)fn] = value;
+    }
+    return cudaSuccess;
+}
+
+#endif
