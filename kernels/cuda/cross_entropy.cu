@@ -1,0 +1,111 @@
+/* cross_entropy.cu — vocab-parallel softmax cross-entropy in the four steps of
+ * kernels/cpu/cross_entropy.c (a TP group all-reduces MAX of rowmax and SUM
+ * of sumexp and tgt between them), on bf16 logits [n, V] (this rank's vocab
+ * shard, global ids [vocab_lo, vocab_lo+V)) with fp32 statistics:
+ *   cuda_ce_rowmax  rowmax[i] = max_j logits[i,j]
+ *   cuda_ce_sumexp  sumexp[i] = sum_j exp(logits[i,j]-rowmax[i]) (fp32 per
+ *                   thread, fixed tree across the block); tgt[i] = target
+ *                   logit if the target is in the shard, else 0
+ *   cuda_ce_loss    loss = log(sumexp) + rowmax - tgt (in double, as the CPU)
+ *   cuda_ce_bwd     dlogits = dloss*(softmax - onehot), bf16; may run in place
+ *                   (each element is read and written by the same thread).
+ * One block per row for the reductions and the backward. */
+#include "nt_device.cuh"
+
+#define CE_THREADS 256
+
+__global__ void __launch_bounds__(CE_THREADS)
+k_ce_rowmax(float *__restrict__ rowmax, const uint16_t *__restrict__ logits, int V)
+{
+    __shared__ float red[32];
+    const uint16_t *l = logits + (size_t)blockIdx.x * V;
+    float m = -INFINITY;
+    for (int j = threadIdx.x; j < V; j += blockDim.x)
+        m = fmaxf(m, nt_bf2f(l[j]));
+    m = nt_block_reduce(m, NtMax(), -INFINITY, red);
+    if (threadIdx.x == 0)
+        rowmax[blockIdx.x] = m;
+}
+
+__global__ void __launch_bounds__(CE_THREADS)
+k_ce_sumexp(float *__restrict__ sumexp, float *__restrict__ tgt, const uint16_t *__restrict__ logits,
+            const float *__restrict__ rowmax, const int32_t *__restrict__ targets, int vocab_lo, int V)
+{
+    __shared__ float red[32];
+    const int i = blockIdx.x;
+    const uint16_t *l = logits + (size_t)i * V;
+    const float m = rowmax[i];
+    float s = 0.0f;
+    for (int j = threadIdx.x; j < V; j += blockDim.x)
+        s += expf(nt_bf2f(l[j]) - m);
+    s = nt_block_reduce(s, NtSum(), 0.0f, red);
+    if (threadIdx.x == 0) {
+        sumexp[i] = s;
+        const long long t = (long long)targets[i] - vocab_lo;
+        tgt[i] = (t >= 0 && t < V) ? nt_bf2f(l[t]) : 0.0f;
+    }
+}
+
+__global__ void k_ce_loss(float *__restrict__ loss, const float *__restrict__ rowmax,
+                          const float *__restrict__ sumexp, const float *__restrict__ tgt, int n)
+{
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n)
+        loss[i] = (float)(log((double)sumexp[i]) + (double)rowmax[i] - (double)tgt[i]);
+}
+
+/* no __restrict__ on dlogits/logits: they may alias */
+__global__ void __launch_bounds__(CE_THREADS)
+k_ce_bwd(uint16_t *dlogits, const uint16_t *logits, const float *__restrict__ rowmax,
+         const float *__restrict__ sumexp, const int32_t *__restrict__ targets,
+         const float *__restrict__ dloss, int vocab_lo, int V)
+{
+    const int i = blockIdx.x;
+    const uint16_t *l = logits + (size_t)i * V;
+    uint16_t *d = dlogits + (size_t)i * V;
+    const float m = rowmax[i];
+    const float inv = (float)(1.0 / (double)sumexp[i]);
+    const float g = dloss[i];
+    const long long t = (long long)targets[i] - vocab_lo;
+    for (int j = threadIdx.x; j < V; j += blockDim.x) {
+        float v = g * (expf(nt_bf2f(l[j]) - m) * inv);
+        if (j == t)
+            v -= g;
+        d[j] = nt_f2bf(v);
+    }
+}
+
+extern "C" void cuda_ce_rowmax(float *rowmax, const nt_bf16 *logits, int n, int V, nt_stream stream)
+{
+    if (n <= 0)
+        return;
+    NT_LAUNCH(k_ce_rowmax, n, CE_THREADS, 0, stream, rowmax, logits, V);
+}
+
+extern "C" void cuda_ce_sumexp(float *sumexp, float *tgt, const nt_bf16 *logits,
+                               const float *rowmax, const int32_t *targets, int vocab_lo, int n,
+                               int V, nt_stream stream)
+{
+    if (n <= 0)
+        return;
+    NT_LAUNCH(k_ce_sumexp, n, CE_THREADS, 0, stream, sumexp, tgt, logits, rowmax, targets,
+              vocab_lo, V);
+}
+
+extern "C" void cuda_ce_loss(float *loss, const float *rowmax, const float *sumexp,
+                             const float *tgt, int n, nt_stream stream)
+{
+    if (n <= 0)
+        return;
+    NT_LAUNCH(k_ce_loss, (n + 255) / 256, 256, 0, stream, loss, rowmax, sumexp, tgt, n);
+}
+
+extern "C" void cuda_ce_bwd(nt_bf16 *dlogits, const nt_bf16 *logits, const float *rowmax,
+                            const float *sumexp, const int32_t *targets, const float *dloss,
+                            int vocab_lo, int n, int V, nt_stream stream)
+{
+    if (n <= 0)
+        return;
+    NT_LAUNCH(k_ce_bwd, n, CE_THREADS, 0, stream, dlogits, logits, rowmax, sumexp, targets, dloss,
+              vocab_lo, V);
+}
