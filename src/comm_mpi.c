@@ -51,7 +51,8 @@ void nt_comm_allgather_f32(const nt_comm *c, const float *send, float *recv, siz
 {
     if (c->size == 1) { if (recv != send) memmove(recv, send, n * sizeof(float)); return; }
     NT_CHECK(n < INT_MAX, "all-gather block too large (%zu)", n);
-    NT_CHECK_MPI(MPI_Allgather(send, (int)n, MPI_FLOAT, recv, (int)n, MPI_FLOAT, c->mpi));
+    const void *sb = send == recv + (size_t)c->rank * n ? MPI_IN_PLACE : (const void *)send;
+    NT_CHECK_MPI(MPI_Allgather(sb, (int)n, MPI_FLOAT, recv, (int)n, MPI_FLOAT, c->mpi));
 }
 
 void nt_comm_bcast(const nt_comm *c, void *buf, size_t bytes, int root)
@@ -73,6 +74,17 @@ void nt_comm_recv_f32(const nt_comm *c, float *buf, size_t n, int peer, int tag)
 {
     NT_CHECK(n < INT_MAX, "recv too large (%zu)", n);
     NT_CHECK_MPI(MPI_Recv(buf, (int)n, MPI_FLOAT, peer, tag, c->mpi, MPI_STATUS_IGNORE));
+}
+
+void nt_comm_isend_f32(const nt_comm *c, const float *buf, size_t n, int peer, int tag, MPI_Request *req)
+{
+    NT_CHECK(n < INT_MAX, "send too large (%zu)", n);
+    NT_CHECK_MPI(MPI_Isend(buf, (int)n, MPI_FLOAT, peer, tag, c->mpi, req));
+}
+
+void nt_comm_waitall(int n, MPI_Request *reqs)
+{
+    if (n > 0) NT_CHECK_MPI(MPI_Waitall(n, reqs, MPI_STATUSES_IGNORE));
 }
 
 void nt_comm_barrier(const nt_comm *c)

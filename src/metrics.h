@@ -9,7 +9,7 @@ typedef struct nt_metrics_row {
     double consumed_tokens, loss, grad_norm, lr;
     long gbs;
     double ms, tokens_per_s, tflops_per_rank;
-    double ms_fwd, ms_bwd, ms_opt;
+    double ms_fwd, ms_bwd, ms_opt, ms_p2p, ms_coll;
     double peak_rss_mb;
 } nt_metrics_row;
 

@@ -93,9 +93,9 @@ static float *gview(const nt_model *m, int idx)
     return m->grads ? m->grads + m->tensors[idx].offset : NULL;
 }
 
-void nt_model_create(nt_model *m, const nt_ops *ops, const nt_model_config *mc,
+void nt_model_layout(nt_model *m, const nt_ops *ops, const nt_model_config *mc,
                      const nt_comm *tp_comm, int layer0, int nlayers,
-                     int has_embedding, int has_head, int want_grads)
+                     int has_embedding, int has_head)
 {
     memset(m, 0, sizeof *m);
     m->ops = ops;
@@ -105,17 +105,28 @@ void nt_model_create(nt_model *m, const nt_ops *ops, const nt_model_config *mc,
     m->nlayers = nlayers;
     m->has_embedding = has_embedding;
     m->has_head = has_head;
-    m->want_grads = want_grads;
     build_table(m);
+}
 
-    m->params = ops->alloc(m->nparams * ops->act_bytes, "model parameters");
-    m->master = ops->params_are_master ? (float *)m->params
-                                       : ops->alloc(m->nparams * sizeof(float), "fp32 master weights");
-    if (want_grads) m->grads = ops->alloc(m->nparams * sizeof(float), "fp32 gradients");
-
+void nt_model_bind(nt_model *m, void *params, float *master, float *grads, int want_grads)
+{
+    const nt_ops *ops = m->ops;
+    m->want_grads = want_grads;
+    m->owns_buffers = params == NULL;
+    if (params) {
+        m->params = params;
+        m->master = master;
+        m->grads = want_grads ? grads : NULL;
+    } else {
+        m->params = ops->alloc(m->nparams * ops->act_bytes, "model parameters");
+        m->master = ops->params_are_master ? (float *)m->params
+                                           : ops->alloc(m->nparams * sizeof(float), "fp32 master weights");
+        if (want_grads) m->grads = ops->alloc(m->nparams * sizeof(float), "fp32 gradients");
+    }
+    int nlayers = m->nlayers;
     m->layer = nt_calloc((size_t)(nlayers > 0 ? nlayers : 1), sizeof *m->layer, "layer views");
     int k = 0;
-    if (has_embedding) { m->emb = pview(m, k); m->d_emb = gview(m, k); k++; }
+    if (m->has_embedding) { m->emb = pview(m, k); m->d_emb = gview(m, k); k++; }
     for (int i = 0; i < nlayers; i++) {
         nt_layer_view *L = &m->layer[i];
         L->ln1_g = pview(m, k); L->d_ln1_g = gview(m, k); k++;
@@ -127,18 +138,28 @@ void nt_model_create(nt_model *m, const nt_ops *ops, const nt_model_config *mc,
         L->up = pview(m, k); L->d_up = gview(m, k); k++;
         L->down = pview(m, k); L->d_down = gview(m, k); k++;
     }
-    if (has_head) {
+    if (m->has_head) {
         m->lnf_g = pview(m, k); m->d_lnf_g = gview(m, k); k++;
         m->lnf_b = pview(m, k); m->d_lnf_b = gview(m, k); k++;
         m->lm_head = pview(m, k); m->d_lm_head = gview(m, k); k++;
     }
 }
 
+void nt_model_create(nt_model *m, const nt_ops *ops, const nt_model_config *mc,
+                     const nt_comm *tp_comm, int layer0, int nlayers,
+                     int has_embedding, int has_head, int want_grads)
+{
+    nt_model_layout(m, ops, mc, tp_comm, layer0, nlayers, has_embedding, has_head);
+    nt_model_bind(m, NULL, NULL, NULL, want_grads);
+}
+
 void nt_model_destroy(nt_model *m)
 {
-    if (!m->ops->params_are_master) m->ops->free(m->master);
-    m->ops->free(m->params);
-    if (m->grads) m->ops->free(m->grads);
+    if (m->owns_buffers) {
+        if (!m->ops->params_are_master) m->ops->free(m->master);
+        m->ops->free(m->params);
+        if (m->grads) m->ops->free(m->grads);
+    }
     free(m->layer);
     free(m->tensors);
     memset(m, 0, sizeof *m);
@@ -171,40 +192,48 @@ void nt_model_init_params(nt_model *m, uint64_t seed)
 
 /* ---- activations ------------------------------------------------------- */
 
+/* With sequence parallelism the residual stream (x, xmid, dx) holds this TP
+ * rank's block of N/tp token rows; the GEMM inputs (ln1, ln2, lnf) are
+ * all-gathered to N rows.  Without it every buffer holds all N rows. */
+static int rows_local(const nt_model *m, int N) { return m->mc.sp ? N / m->mc.tp : N; }
+
 void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
 {
     const nt_ops *o = m->ops;
     const nt_model_config *mc = &m->mc;
     size_t N = (size_t)B * T, H = mc->hidden, L = m->nlayers, eb = o->act_bytes;
+    size_t Nl = (size_t)rows_local(m, (int)N);
     memset(a, 0, sizeof *a);
-    a->B = B; a->T = T; a->N = (int)N;
+    a->B = B; a->T = T; a->N = (int)N; a->Nl = (int)Nl;
     a->tokens = o->alloc(N * sizeof(int32_t), "token ids");
     a->targets = o->alloc(N * sizeof(int32_t), "target ids");
-    a->x = o->alloc((L + 1) * N * H * eb, "residual stream");
+    a->x = o->alloc((L + 1) * Nl * H * eb, "residual stream");
     if (L > 0) {
+        a->xmid = o->alloc(L * Nl * H * eb, "residual mid");
         a->ln1 = o->alloc(L * N * H * eb, "ln1 activations");
         a->qkv = o->alloc(L * N * mc->qkv_local * eb, "qkv activations");
         a->att = o->alloc(L * N * mc->attn_local * eb, "attention outputs");
         a->ln2 = o->alloc(L * N * H * eb, "ln2 activations");
         a->up = o->alloc(L * N * mc->ffn_local * eb, "mlp-up activations");
         a->act = o->alloc(L * N * mc->ffn_local * eb, "mlp activations");
-        a->mean1 = o->alloc(L * N * sizeof(float), "ln1 mean");
-        a->rstd1 = o->alloc(L * N * sizeof(float), "ln1 rstd");
-        a->mean2 = o->alloc(L * N * sizeof(float), "ln2 mean");
-        a->rstd2 = o->alloc(L * N * sizeof(float), "ln2 rstd");
+        a->mean1 = o->alloc(L * Nl * sizeof(float), "ln1 mean");
+        a->rstd1 = o->alloc(L * Nl * sizeof(float), "ln1 rstd");
+        a->mean2 = o->alloc(L * Nl * sizeof(float), "ln2 mean");
+        a->rstd2 = o->alloc(L * Nl * sizeof(float), "ln2 rstd");
         a->lse = o->alloc(L * N * mc->groups_local * mc->qpg * sizeof(float), "attention lse");
     }
-    /* x_mid per layer lives after the residual-stream slots */
-    a->dx = o->alloc(N * H * eb, "dx");
+    a->dx = o->alloc(Nl * H * eb, "dx");
     a->dtmp = o->alloc(N * H * eb, "dtmp");
+    a->dfull = o->alloc(N * H * eb, "gathered gradient");
+    a->lnl = o->alloc(Nl * H * eb, "local norm output");
     size_t wide = (size_t)mc->qkv_local > (size_t)mc->ffn_local ? (size_t)mc->qkv_local : (size_t)mc->ffn_local;
     a->dqkv = o->alloc(N * wide * eb, "dqkv");
     a->datt = o->alloc(N * mc->attn_local * eb, "datt");
     a->dup = o->alloc(N * mc->ffn_local * eb, "dup");
     if (m->has_head) {
         a->lnf = o->alloc(N * H * eb, "final norm");
-        a->meanf = o->alloc(N * sizeof(float), "lnf mean");
-        a->rstdf = o->alloc(N * sizeof(float), "lnf rstd");
+        a->meanf = o->alloc(Nl * sizeof(float), "lnf mean");
+        a->rstdf = o->alloc(Nl * sizeof(float), "lnf rstd");
         a->logits = o->alloc(N * (size_t)mc->vocab_local * eb, "logits");
         a->rowmax = o->alloc(N * sizeof(float), "ce rowmax");
         a->sumexp = o->alloc(2 * N * sizeof(float), "ce sumexp+tgt");
@@ -213,7 +242,6 @@ void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
         a->dloss = o->alloc(N * sizeof(float), "ce dloss");
         a->host_loss = nt_malloc(N * sizeof(float), "host loss");
     }
-    a->xmid = L > 0 ? o->alloc(L * N * H * eb, "residual mid") : NULL;
 }
 
 void nt_acts_destroy(nt_acts *a, const nt_model *m)
@@ -222,59 +250,85 @@ void nt_acts_destroy(nt_acts *a, const nt_model *m)
     void *bufs[] = {a->tokens, a->targets, a->x, a->ln1, a->qkv, a->att, a->ln2, a->up, a->act,
                     a->mean1, a->rstd1, a->mean2, a->rstd2, a->lse, a->dx, a->dtmp, a->dqkv,
                     a->datt, a->dup, a->lnf, a->meanf, a->rstdf, a->logits, a->rowmax,
-                    a->sumexp, a->loss, a->dloss, a->xmid};
+                    a->sumexp, a->loss, a->dloss, a->xmid, a->dfull, a->lnl};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i]) o->free(bufs[i]);
     free(a->host_loss);
     memset(a, 0, sizeof *a);
 }
 
-/* ---- forward ----------------------------------------------------------- */
+/* ---- tensor-parallel helpers ------------------------------------------- */
 
 #define AT(base, idx, width) ((void *)((char *)(base) + (size_t)(idx) * (size_t)(width) * eb))
 #define ATF(base, idx, width) ((base) + (size_t)(idx) * (size_t)(width))
 
+static int tp_on(const nt_model *m) { return m->tp_comm && m->tp_comm->size > 1; }
+
+/* all-reduce a partial sum over TP (no sequence parallelism) */
 static void tp_sum(const nt_model *m, void *buf, size_t n)
 {
-    if (m->tp_comm && m->tp_comm->size > 1) nt_comm_allreduce_f32(m->tp_comm, buf, n, NT_SUM);
+    if (tp_on(m)) nt_comm_allreduce_f32(m->tp_comm, buf, n, NT_SUM);
 }
+
+/* full [N,H] partial sums -> this rank's [N/tp,H] block, summed over TP (SP),
+ * or all-reduced in place into out (no SP; out may alias full) */
+static void tp_reduce_rows(const nt_model *m, void *out, void *full, size_t nfull)
+{
+    if (m->mc.sp) nt_comm_reduce_scatter_f32(m->tp_comm, full, out, nfull);
+    else {
+        tp_sum(m, full, nfull);
+        if (out != full) m->ops->copy(out, full, nfull * m->ops->act_bytes);
+    }
+}
+
+/* this rank's row block -> all N rows (SP); without SP a copy (or nothing) */
+static void tp_gather_rows(const nt_model *m, void *full, const void *local, size_t nlocal)
+{
+    if (m->mc.sp) nt_comm_allgather_f32(m->tp_comm, local, full, nlocal);
+    else if (full != local) m->ops->copy(full, local, nlocal * m->ops->act_bytes);
+}
+
+/* ---- forward ----------------------------------------------------------- */
 
 void nt_model_forward(nt_model *m, nt_acts *a, const int32_t *tokens_host)
 {
     const nt_ops *o = m->ops;
     const nt_model_config *mc = &m->mc;
     size_t eb = o->act_bytes;
-    int N = a->N, H = mc->hidden, hd = mc->head_dim;
-    size_t NH = (size_t)N * H;
+    int N = a->N, Nl = a->Nl, H = mc->hidden, hd = mc->head_dim;
+    size_t NH = (size_t)N * H, NlH = (size_t)Nl * H;
 
     if (m->has_embedding) {
         o->tokens_upload(a->tokens, tokens_host, (size_t)N);
-        o->embedding_fwd(a->x, a->tokens, m->emb, N, mc->vocab_lo, mc->vocab_local, H);
-        tp_sum(m, a->x, NH);
+        o->embedding_fwd(a->dtmp, a->tokens, m->emb, N, mc->vocab_lo, mc->vocab_local, H);
+        tp_reduce_rows(m, a->x, a->dtmp, NH);
     }
     for (int l = 0; l < m->nlayers; l++) {
         const nt_layer_view *P = &m->layer[l];
-        void *x = AT(a->x, l, NH), *xn = AT(a->x, l + 1, NH), *xmid = AT(a->xmid, l, NH);
+        void *x = AT(a->x, l, NlH), *xn = AT(a->x, l + 1, NlH), *xmid = AT(a->xmid, l, NlH);
         void *ln1 = AT(a->ln1, l, NH), *ln2 = AT(a->ln2, l, NH);
         void *qkv = AT(a->qkv, l, (size_t)N * mc->qkv_local);
         void *att = AT(a->att, l, (size_t)N * mc->attn_local);
         void *up = AT(a->up, l, (size_t)N * mc->ffn_local), *act = AT(a->act, l, (size_t)N * mc->ffn_local);
         float *lse = ATF(a->lse, l, (size_t)N * mc->groups_local * mc->qpg);
+        void *ln1_local = mc->sp ? a->lnl : ln1, *ln2_local = mc->sp ? a->lnl : ln2;
 
-        o->layernorm_fwd(ln1, ATF(a->mean1, l, N), ATF(a->rstd1, l, N), x, P->ln1_g, P->ln1_b, N, H, mc->norm_eps);
+        o->layernorm_fwd(ln1_local, ATF(a->mean1, l, Nl), ATF(a->rstd1, l, Nl), x, P->ln1_g, P->ln1_b, Nl, H, mc->norm_eps);
+        tp_gather_rows(m, ln1, ln1_local, NlH);
         o->matmul(qkv, ln1, P->qkv, N, mc->qkv_local, H, 0, 1, 1.0f, 0.0f);
         o->rope_fwd(qkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0);
         o->attention_fwd(att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd);
-        o->matmul(xmid, att, P->out, N, H, mc->attn_local, 0, 1, 1.0f, 0.0f);
-        tp_sum(m, xmid, NH);
-        o->add(xmid, x, NH);
+        o->matmul(a->dtmp, att, P->out, N, H, mc->attn_local, 0, 1, 1.0f, 0.0f);
+        tp_reduce_rows(m, xmid, a->dtmp, NH);
+        o->add(xmid, x, NlH);
 
-        o->layernorm_fwd(ln2, ATF(a->mean2, l, N), ATF(a->rstd2, l, N), xmid, P->ln2_g, P->ln2_b, N, H, mc->norm_eps);
+        o->layernorm_fwd(ln2_local, ATF(a->mean2, l, Nl), ATF(a->rstd2, l, Nl), xmid, P->ln2_g, P->ln2_b, Nl, H, mc->norm_eps);
+        tp_gather_rows(m, ln2, ln2_local, NlH);
         o->matmul(up, ln2, P->up, N, mc->ffn_local, H, 0, 1, 1.0f, 0.0f);
         o->sqrelu_fwd(act, up, (size_t)N * mc->ffn_local);
-        o->matmul(xn, act, P->down, N, H, mc->ffn_local, 0, 1, 1.0f, 0.0f);
-        tp_sum(m, xn, NH);
-        o->add(xn, xmid, NH);
+        o->matmul(a->dtmp, act, P->down, N, H, mc->ffn_local, 0, 1, 1.0f, 0.0f);
+        tp_reduce_rows(m, xn, a->dtmp, NH);
+        o->add(xn, xmid, NlH);
     }
 }
 
@@ -283,9 +337,11 @@ void nt_model_head_logits(nt_model *m, nt_acts *a)
     const nt_ops *o = m->ops;
     const nt_model_config *mc = &m->mc;
     size_t eb = o->act_bytes;
-    int N = a->N, H = mc->hidden;
-    void *xL = AT(a->x, m->nlayers, (size_t)N * H);
-    o->layernorm_fwd(a->lnf, a->meanf, a->rstdf, xL, m->lnf_g, m->lnf_b, N, H, mc->norm_eps);
+    int N = a->N, Nl = a->Nl, H = mc->hidden;
+    void *xL = AT(a->x, m->nlayers, (size_t)Nl * H);
+    void *lnf_local = mc->sp ? a->lnl : a->lnf;
+    o->layernorm_fwd(lnf_local, a->meanf, a->rstdf, xL, m->lnf_g, m->lnf_b, Nl, H, mc->norm_eps);
+    tp_gather_rows(m, a->lnf, lnf_local, (size_t)Nl * H);
     o->matmul(a->logits, a->lnf, m->lm_head, N, mc->vocab_local, H, 0, 1, 1.0f, 0.0f);
     /* padded vocabulary ids never win: -inf logits take no probability and get
      * zero gradient, so the padding (which depends on TP) cannot change the model */
@@ -302,7 +358,7 @@ double nt_model_head_loss(nt_model *m, nt_acts *a, const int32_t *targets_host, 
     nt_model_head_logits(m, a);
     o->tokens_upload(a->targets, targets_host, (size_t)N);
     o->ce_rowmax(a->rowmax, a->logits, N, V);
-    if (m->tp_comm && m->tp_comm->size > 1) {
+    if (tp_on(m)) {
         float *h = nt_malloc(2 * (size_t)N * sizeof(float), "ce reduce");
         o->from_f32(h, a->rowmax, (size_t)N);
         nt_comm_allreduce_f32(m->tp_comm, h, (size_t)N, NT_MAX);
@@ -339,48 +395,56 @@ void nt_model_backward(nt_model *m, nt_acts *a)
     const nt_ops *o = m->ops;
     const nt_model_config *mc = &m->mc;
     size_t eb = o->act_bytes;
-    int N = a->N, H = mc->hidden, hd = mc->head_dim, F = mc->ffn_local;
-    size_t NH = (size_t)N * H;
+    int N = a->N, Nl = a->Nl, H = mc->hidden, hd = mc->head_dim, F = mc->ffn_local;
+    size_t NH = (size_t)N * H, NlH = (size_t)Nl * H;
+    /* dY: gradient of the residual stream on all N rows (gathered under SP) */
+    void *dY = mc->sp ? a->dfull : a->dx;
 
     if (m->has_head) {
         int V = mc->vocab_local;
-        void *xL = AT(a->x, m->nlayers, NH);
+        void *xL = AT(a->x, m->nlayers, NlH);
         o->matmul_wgrad(m->d_lm_head, a->logits, a->lnf, V, H, N, 1, 0);
         o->matmul(a->dtmp, a->logits, m->lm_head, N, H, V, 0, 0, 1.0f, 0.0f);
-        tp_sum(m, a->dtmp, NH);
-        o->zero(a->dx, NH * eb);
-        o->layernorm_bwd(a->dx, m->d_lnf_g, m->d_lnf_b, a->dtmp, xL, a->meanf, a->rstdf, m->lnf_g, N, H);
+        void *dloc = mc->sp ? a->lnl : a->dtmp;
+        tp_reduce_rows(m, dloc, a->dtmp, NH);
+        o->zero(a->dx, NlH * eb);
+        o->layernorm_bwd(a->dx, m->d_lnf_g, m->d_lnf_b, dloc, xL, a->meanf, a->rstdf, m->lnf_g, Nl, H);
     }
     for (int l = m->nlayers - 1; l >= 0; l--) {
         const nt_layer_view *P = &m->layer[l];
-        void *x = AT(a->x, l, NH), *xmid = AT(a->xmid, l, NH);
+        void *x = AT(a->x, l, NlH), *xmid = AT(a->xmid, l, NlH);
         void *ln1 = AT(a->ln1, l, NH), *ln2 = AT(a->ln2, l, NH);
         void *qkv = AT(a->qkv, l, (size_t)N * mc->qkv_local);
         void *att = AT(a->att, l, (size_t)N * mc->attn_local);
         void *up = AT(a->up, l, (size_t)N * F), *act = AT(a->act, l, (size_t)N * F);
         float *lse = ATF(a->lse, l, (size_t)N * mc->groups_local * mc->qpg);
+        void *dloc = mc->sp ? a->lnl : a->dtmp;
 
         /* x_out = xmid + down(sqrelu(up(ln2(xmid)))) */
-        o->matmul_wgrad(P->d_down, a->dx, act, H, F, N, 1, 0);
-        o->matmul(a->dup, a->dx, P->down, N, F, H, 0, 0, 1.0f, 0.0f);
+        tp_gather_rows(m, dY, a->dx, NlH);
+        o->matmul_wgrad(P->d_down, dY, act, H, F, N, 1, 0);
+        o->matmul(a->dup, dY, P->down, N, F, H, 0, 0, 1.0f, 0.0f);
         o->sqrelu_bwd(a->dup, a->dup, up, (size_t)N * F);
         o->matmul_wgrad(P->d_up, a->dup, ln2, F, H, N, 1, 0);
         o->matmul(a->dtmp, a->dup, P->up, N, H, F, 0, 0, 1.0f, 0.0f);
-        tp_sum(m, a->dtmp, NH);
-        o->layernorm_bwd(a->dx, P->d_ln2_g, P->d_ln2_b, a->dtmp, xmid,
-                         ATF(a->mean2, l, N), ATF(a->rstd2, l, N), P->ln2_g, N, H);
+        tp_reduce_rows(m, dloc, a->dtmp, NH);
+        o->layernorm_bwd(a->dx, P->d_ln2_g, P->d_ln2_b, dloc, xmid,
+                         ATF(a->mean2, l, Nl), ATF(a->rstd2, l, Nl), P->ln2_g, Nl, H);
 
         /* xmid = x + out(attn(rope(qkv(ln1(x))))) */
-        o->matmul_wgrad(P->d_out, a->dx, att, H, mc->attn_local, N, 1, 0);
-        o->matmul(a->datt, a->dx, P->out, N, mc->attn_local, H, 0, 0, 1.0f, 0.0f);
+        tp_gather_rows(m, dY, a->dx, NlH);
+        o->matmul_wgrad(P->d_out, dY, att, H, mc->attn_local, N, 1, 0);
+        o->matmul(a->datt, dY, P->out, N, mc->attn_local, H, 0, 0, 1.0f, 0.0f);
         o->attention_bwd(a->dqkv, a->datt, att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd);
         o->rope_bwd(a->dqkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0);
         o->matmul_wgrad(P->d_qkv, a->dqkv, ln1, mc->qkv_local, H, N, 1, 0);
         o->matmul(a->dtmp, a->dqkv, P->qkv, N, H, mc->qkv_local, 0, 0, 1.0f, 0.0f);
-        tp_sum(m, a->dtmp, NH);
-        o->layernorm_bwd(a->dx, P->d_ln1_g, P->d_ln1_b, a->dtmp, x,
-                         ATF(a->mean1, l, N), ATF(a->rstd1, l, N), P->ln1_g, N, H);
+        tp_reduce_rows(m, dloc, a->dtmp, NH);
+        o->layernorm_bwd(a->dx, P->d_ln1_g, P->d_ln1_b, dloc, x,
+                         ATF(a->mean1, l, Nl), ATF(a->rstd1, l, Nl), P->ln1_g, Nl, H);
     }
-    if (m->has_embedding)
-        o->embedding_bwd(m->d_emb, a->tokens, a->dx, N, mc->vocab_lo, mc->vocab_local, H);
+    if (m->has_embedding) {
+        tp_gather_rows(m, dY, a->dx, NlH);
+        o->embedding_bwd(m->d_emb, a->tokens, dY, N, mc->vocab_lo, mc->vocab_local, H);
+    }
 }

@@ -46,6 +46,7 @@ typedef struct nt_model {
     int layer0, nlayers;        /* global index of the first local layer, count */
     int has_embedding, has_head;
     int want_grads;
+    int owns_buffers;
 
     int ntensors;
     nt_tensor_info *tensors;
@@ -62,8 +63,9 @@ typedef struct nt_model {
 /* Activations of one in-flight micro-batch (B sequences of T tokens). */
 typedef struct nt_acts {
     int B, T, N;                 /* N = B*T rows */
+    int Nl;                      /* rows of the residual stream on this rank (N/tp with SP) */
     int32_t *tokens, *targets;   /* backend copies [N] */
-    void *x;                     /* [nlayers+1][N,H] residual stream at each layer input; x[nlayers] = chunk output */
+    void *x;                     /* [nlayers+1][Nl,H] residual stream at each layer input; x[nlayers] = chunk output */
     void *ln1, *qkv, *att, *ln2, *up, *act;   /* per layer */
     float *mean1, *rstd1, *mean2, *rstd2, *lse;
     void *lnf;                   /* final norm output [N,H] */
@@ -72,10 +74,18 @@ typedef struct nt_acts {
     float *rowmax, *sumexp, *tgt, *loss, *dloss;
     /* backward scratch */
     void *dx, *dtmp, *dqkv, *datt, *dup;
-    void *xmid;                  /* per layer: residual after attention [N,H] */
+    void *xmid;                  /* per layer: residual after attention [Nl,H] */
+    void *dfull, *lnl;           /* [N,H] gathered gradient; [Nl,H] local norm output / gradient */
     float *host_loss;            /* [N] on the host */
 } nt_acts;
 
+/* Two-phase creation: layout builds the tensor table (nparams known), bind
+ * points the model at flat buffers (NULL: allocate its own).  A trainer
+ * with several pipeline chunks binds them into one joint buffer. */
+void nt_model_layout(nt_model *m, const nt_ops *ops, const nt_model_config *mc,
+                     const nt_comm *tp_comm, int layer0, int nlayers,
+                     int has_embedding, int has_head);
+void nt_model_bind(nt_model *m, void *params, float *master, float *grads, int want_grads);
 void nt_model_create(nt_model *m, const nt_ops *ops, const nt_model_config *mc,
                      const nt_comm *tp_comm, int layer0, int nlayers,
                      int has_embedding, int has_head, int want_grads);

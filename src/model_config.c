@@ -20,6 +20,7 @@ void nt_model_config_init(nt_model_config *mc, const nt_config *cfg, int tp, int
     mc->init_std = (float)cfg->init_std;
     mc->tp = tp;
     mc->tp_rank = tp_rank;
+    mc->sp = cfg->sequence_parallel && tp > 1;
     mc->groups_local = cfg->kv_heads / tp;
     mc->qkv_local = mc->groups_local * (mc->qpg + 2) * mc->head_dim;
     mc->attn_local = mc->groups_local * mc->qpg * mc->head_dim;

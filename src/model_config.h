@@ -13,6 +13,7 @@ typedef struct nt_model_config {
     float rope_base, norm_eps, init_std;
     /* tensor-parallel shard (tp = 1: everything local) */
     int tp, tp_rank;
+    int sp;               /* sequence parallel (only with tp > 1) */
     int groups_local;     /* KV groups on this rank */
     int qkv_local;        /* rows of the fused QKV shard: groups_local*(qpg+2)*hd */
     int attn_local;       /* attention output width: groups_local*qpg*hd */

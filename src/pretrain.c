@@ -33,16 +33,10 @@ static void validate_phase_support(const nt_config *cfg, const nt_deck_info *inf
     if (cfg->n_blend != 1)
         nt_input_error("%s: data.train: %d datasets given; blending several datasets is not implemented yet (give one path)",
                        nt_deck_where(info, "data.train", w, sizeof w), cfg->n_blend);
-    if (cfg->sequence_parallel)
-        nt_input_error("%s: parallel.sequence_parallel is not implemented yet (set false)",
-                       nt_deck_where(info, "parallel.sequence_parallel", w, sizeof w));
     if (cfg->ckpt_dir[0] || cfg->ckpt_load[0])
         nt_input_error("%s: checkpoint.%s: checkpointing is not implemented yet in this version (leave checkpoint.dir and checkpoint.load empty)",
                        nt_deck_where(info, cfg->ckpt_dir[0] ? "checkpoint.dir" : "checkpoint.load", w, sizeof w),
                        cfg->ckpt_dir[0] ? "dir" : "load");
-    if (cfg->virtual_stages != 1)
-        nt_input_error("%s: parallel.virtual_stages is not implemented yet (set 1)",
-                       nt_deck_where(info, "parallel.virtual_stages", w, sizeof w));
 }
 
 int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha)
@@ -56,9 +50,9 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     /* the first stage's batch must divide now; later stages are checked when they start */
     nt_trainer_micro_batches(&tr, nt_ramp_gbs(cfg, 0.0));
 
-    int rank0 = tr.world.rank == 0;
+    int rank0 = tr.grid.world.rank == 0;
     nt_metrics mt = {0};
-    const nt_model_config *mc = &tr.model.mc;
+    const nt_model_config *mc = &tr.chunk[0].mc;
     double params = nt_model_param_count(mc);
     double fpt = nt_model_flops_per_token(mc);
     if (rank0) {
@@ -77,7 +71,7 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
         printf("model   %.4g parameters, %.4g FLOP/token (training), vocab %d padded to %d\n",
                params, fpt, mc->vocab, mc->vocab_padded);
         printf("layout  world %d = TP %d x PP %d x DP %d, micro_batch %d, backend %s\n",
-               tr.world.size, cfg->tensor, cfg->pipeline, tr.dp.size, cfg->micro_batch, tr.ops->name);
+               tr.grid.world.size, cfg->tensor, cfg->pipeline, tr.grid.DP, cfg->micro_batch, tr.ops->name);
         printf("data    %s: %llu tokens, %llu documents, %llu samples of %d+1 tokens\n", data.path,
                (unsigned long long)data.ntokens, (unsigned long long)data.ndocs,
                (unsigned long long)data.nsamples, cfg->seq_len);
@@ -90,7 +84,7 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     int32_t *batch = NULL;
     size_t batch_cap = 0;
     double first_loss = NAN, last_loss = NAN, t_start = now(), tok_total = 0.0, sec_total = 0.0;
-    double f_tot = 0, b_tot = 0, o_tot = 0;
+    double f_tot = 0, b_tot = 0, o_tot = 0, p_tot = 0, c_tot = 0;
     int prev_stage = -1;
     for (long s = 0; s < tr.total_steps; s++) {
         int stage = nt_ramp_stage_at(cfg, tr.consumed_tokens);
@@ -110,7 +104,7 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
         for (int mi = 0; mi < nmicro; mi++)
             for (int b = 0; b < cfg->micro_batch; b++) {
                 uint64_t k = tr.consumed_samples +
-                             ((uint64_t)mi * tr.dp.size + (uint64_t)tr.dp.rank) * cfg->micro_batch + (uint64_t)b;
+                             ((uint64_t)mi * tr.grid.DP + (uint64_t)tr.grid.dp) * cfg->micro_batch + (uint64_t)b;
                 nt_dataset_sample(&data, k, batch + ((size_t)mi * cfg->micro_batch + b) * (size_t)(T + 1));
             }
         double t0 = now();
@@ -121,34 +115,45 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
         last_loss = st.loss;
         if (!isfinite(st.loss) || !isfinite(st.grad_norm))
             nt_die(NT_EXIT_FAIL, "step %ld: loss %g, grad norm %g is not finite (rank %d)", tr.step, st.loss,
-                   st.grad_norm, tr.world.rank);
+                   st.grad_norm, tr.grid.world.rank);
         if (s > 0 || tr.total_steps == 1) { tok_total += (double)gbs * T; sec_total += dt; }
-        f_tot += tr.t_fwd; b_tot += tr.t_bwd; o_tot += tr.t_opt;
+        f_tot += tr.t_fwd; b_tot += tr.t_bwd; o_tot += tr.t_opt; p_tot += tr.t_p2p; c_tot += tr.t_coll;
         if (rank0 && (tr.step % cfg->log_interval == 0 || tr.step == tr.total_steps || tr.step == 1)) {
             nt_metrics_row r = {
                 .step = tr.step, .total_steps = tr.total_steps, .consumed_tokens = tr.consumed_tokens,
                 .loss = st.loss, .grad_norm = st.grad_norm, .lr = st.lr, .gbs = gbs, .ms = dt * 1e3,
                 .tokens_per_s = (double)gbs * T / dt,
-                .tflops_per_rank = fpt * (double)gbs * T / dt / 1e12 / tr.world.size,
+                .tflops_per_rank = fpt * (double)gbs * T / dt / 1e12 / tr.grid.world.size,
                 .ms_fwd = tr.t_fwd * 1e3, .ms_bwd = tr.t_bwd * 1e3, .ms_opt = tr.t_opt * 1e3,
+                .ms_p2p = tr.t_p2p * 1e3, .ms_coll = tr.t_coll * 1e3,
                 .peak_rss_mb = nt_peak_rss_mb()};
             nt_metrics_log(&mt, &r);
         }
     }
     double wall = now() - t_start;
-    double rss = nt_peak_rss_mb(), rss_max = rss;
-    MPI_Allreduce(&rss, &rss_max, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    /* per-rank summary: peak memory and time per schedule phase */
+    double mine[6] = {nt_peak_rss_mb(), f_tot, b_tot, p_tot, c_tot, o_tot};
+    double *all = rank0 ? nt_malloc((size_t)tr.grid.world.size * 6 * sizeof(double), "summary") : NULL;
+    MPI_Gather(mine, 6, MPI_DOUBLE, all, 6, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     if (rank0) {
-        double tps = sec_total > 0 ? tok_total / sec_total : 0.0;
+        double tps = sec_total > 0 ? tok_total / sec_total : 0.0, rss_max = 0;
+        for (int r = 0; r < tr.grid.world.size; r++) rss_max = all[6 * r] > rss_max ? all[6 * r] : rss_max;
         printf("================================================================================\n");
         printf("%-10s %12s %12s %12s %12s %12s %12s\n", "steps", "first loss", "final loss", "wall s",
                "tokens/s", "TFLOP/s/rank", "peak RSS MB");
         printf("%-10ld %12.4f %12.4f %12.2f %12.0f %12.4f %12.1f\n", tr.step, first_loss, last_loss, wall, tps,
-               fpt * tps / 1e12 / tr.world.size, rss_max);
-        printf("time per phase (rank 0): forward %.2f s, backward %.2f s, optimizer+reduction %.2f s\n", f_tot,
-               b_tot, o_tot);
+               fpt * tps / 1e12 / tr.grid.world.size, rss_max);
+        printf("--------------------------------------------------------------------------------\n");
+        printf("%5s %4s %4s %4s %12s %10s %10s %10s %10s %10s\n", "rank", "tp", "dp", "pp", "peak RSS MB",
+               "forward s", "backward s", "p2p wait s", "collect. s", "optim. s");
+        for (int r = 0; r < tr.grid.world.size; r++) {
+            const double *x = all + 6 * r;
+            printf("%5d %4d %4d %4d %12.1f %10.2f %10.2f %10.2f %10.2f %10.2f\n", r, r % tr.grid.TP,
+                   (r / tr.grid.TP) % tr.grid.DP, r / (tr.grid.TP * tr.grid.DP), x[0], x[1], x[2], x[3], x[4], x[5]);
+        }
         printf("================================================================================\n");
         nt_metrics_close(&mt);
+        free(all);
     }
     free(batch);
     nt_trainer_free(&tr);

@@ -62,7 +62,7 @@ int main(int argc, char **argv)
     nt_deck_load(&cfg, &info, argv[1], 0, NULL);
     nt_trainer tr;
     nt_trainer_init(&tr, &cfg, nt_backend_cpu(), MPI_COMM_WORLD);
-    nt_model *m = &tr.model;
+    nt_model *m = &tr.chunk[0];
     int T = cfg.seq_len, B = cfg.micro_batch, G = (int)cfg.global_batch, nmicro = G / B;
     long steps = tr.total_steps;
 
@@ -91,11 +91,14 @@ int main(int argc, char **argv)
     /* step-1 logits of the first micro-batch */
     int32_t *inp = nt_malloc((size_t)B * T * sizeof(int32_t), "inputs");
     for (int b = 0; b < B; b++) memcpy(inp + (size_t)b * T, tokens + (size_t)b * (T + 1), (size_t)T * sizeof(int32_t));
-    nt_model_forward(m, &tr.acts, inp);
-    nt_model_head_logits(m, &tr.acts);
+    nt_acts acts;
+    nt_acts_create(&acts, m, B, T);
+    nt_model_forward(m, &acts, inp);
+    nt_model_head_logits(m, &acts);
     size_t nl = (size_t)B * T * m->mc.vocab_local;
     float *logits = nt_malloc(nl * sizeof(float), "logits");
-    m->ops->from_act(logits, tr.acts.logits, nl);
+    m->ops->from_act(logits, acts.logits, nl);
+    nt_acts_destroy(&acts, m);
     hsize_t ldims[3] = {(hsize_t)B, (hsize_t)T, (hsize_t)m->mc.vocab_local};
     write(f, "/step1/logits", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, ldims, logits);
 

@@ -1,4 +1,4 @@
-/* nt_device.cuh — helpers shared by the kernels in kernels/cuda/*.cu:
+/* nt_device.cuh — helpers shared by the kernels in kernels/cuda (the .cu files):
  * launch macro, bf16 conversion, warp/block reductions, and the few PTX
  * instructions the tensor-core attention uses (mma.sync, ldmatrix, cp.async).
  *

@@ -6,7 +6,7 @@
  * It is a development tool, not part of the build:
  *
  *   g++ -std=c++17 -O1 -g -DNT_CUDA_EMU -x c++ -I kernels/cpu -I kernels/cuda \
- *       kernels/cuda/*.cu tests/test_cuda_kernels.cu <cpu objects> -lopenblas -lm
+ *       kernels/cuda/[a-z]*.cu tests/test_cuda_kernels.cu <cpu objects> -lopenblas -lm
  *
  * Model: each thread block runs as fibers (ucontext), one per CUDA thread,
  * scheduled cooperatively in a fresh random order every round, so a fiber
