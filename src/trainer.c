@@ -356,7 +356,7 @@ void nt_trainer_step(nt_trainer *tr, const int32_t *batch, long gbs, nt_step_sta
     st->micro_batches = m;
 }
 
-int nt_trainer_gather_param(nt_trainer *tr, const char *name, float *out, int *rows, int *cols)
+float *nt_trainer_gather_param(nt_trainer *tr, const char *name, int *rows, int *cols)
 {
     nt_grid *g = &tr->grid;
     const nt_tensor_info *t = NULL;
@@ -365,11 +365,11 @@ int nt_trainer_gather_param(nt_trainer *tr, const char *name, float *out, int *r
         if ((t = nt_model_find(&tr->chunk[c], name))) owner = &tr->chunk[c];
     int dims[2] = {t ? t->full_rows : 0, t ? t->full_cols : 0};
     nt_comm_allreduce_i32(&g->world, dims, 2, NT_MAX);
-    if (dims[0] == 0) return 0;
+    if (dims[0] == 0) return NULL;
     *rows = dims[0];
     *cols = dims[1];
     size_t n = (size_t)dims[0] * (size_t)dims[1];
-    memset(out, 0, n * sizeof(float));
+    float *out = nt_calloc(n, sizeof(float), "gathered parameter");
     if (t && g->dp == 0 && (t->split != NT_SPLIT_NONE || g->tp == 0)) {
         float *h = nt_malloc(t->numel * sizeof(float), "gather");
         tr->ops->from_f32(h, owner->master + t->offset, t->numel);
@@ -379,5 +379,5 @@ int nt_trainer_gather_param(nt_trainer *tr, const char *name, float *out, int *r
         free(h);
     }
     nt_comm_allreduce_f32(&g->world, out, n, NT_SUM);
-    return 1;
+    return out;
 }

@@ -66,8 +66,9 @@ void nt_trainer_step(nt_trainer *tr, const int32_t *batch, long gbs, nt_step_sta
  * (naming layouts that would work) if gbs does not divide. */
 int nt_trainer_micro_batches(const nt_trainer *tr, long gbs);
 /* Full (unsharded) value of a named parameter gathered onto every rank of
- * the world, fp32, into out[full_rows*full_cols]; returns 0 if the name is
- * unknown.  For tests and checkpoints. */
-int nt_trainer_gather_param(nt_trainer *tr, const char *name, float *out, int *rows, int *cols);
+ * the world, fp32, in a malloc'd [rows, cols] buffer (rows include this
+ * layout's vocabulary padding); NULL if the name is unknown.  Collective
+ * over the world.  For tests and checkpoints. */
+float *nt_trainer_gather_param(nt_trainer *tr, const char *name, int *rows, int *cols);
 
 #endif

@@ -16,7 +16,8 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; NT_FAILS=$((NT_FAILS + 1)); }
 finish() { [ "$NT_FAILS" -eq 0 ] && { echo "$NT_NAME: all passed"; exit 0; }; echo "$NT_NAME: $NT_FAILS failed"; exit 1; }
-mpi() { local n=$1; shift; "$MPIRUN" --oversubscribe -np "$n" "$@"; }
+# every MPI launch is bounded: a hang fails the test instead of stalling the suite
+mpi() { local n=$1; shift; timeout -k 5 "${NT_MPI_TIMEOUT:-300}" "$MPIRUN" --oversubscribe -np "$n" "$@"; }
 
 # expect_error NAME STATUS REGEX -- command...: runs the command, checks the
 # exit status and that stderr matches REGEX.

@@ -1,8 +1,11 @@
-/* ref_dump.c — writes the state file that tests/compare_reference.py checks
- * against the independent PyTorch implementation: initial parameters, the
- * token batches, step-1 logits/loss/gradients, per-step losses, grad norms
- * and learning rates, and the final parameters (format in
- * tests/compare_reference.py).  Usage: ref_dump DECK OUT.h5 */
+/* ref_dump.c — runs a deck's model for train.steps steps on seeded random
+ * tokens under whatever layout the MPI launch and deck give, and writes
+ * (rank 0) an HDF5 state file: initial and final parameters (gathered to
+ * full shape), the token batches, per-step losses, grad norms and learning
+ * rates, and — on a single rank — the step-1 logits and gradients.
+ * tests/compare_reference.py checks it against the PyTorch model;
+ * tests/compare_layouts.py checks layouts against each other.
+ * Usage: ref_dump DECK OUT.h5 [--set section.key=value ...] */
 #include "backend.h"
 #include "check.h"
 #include "deck.h"
@@ -42,87 +45,138 @@ static void write(hid_t loc, const char *name, hid_t ft, hid_t mt, int rank, con
     NT_CHECK_H5(H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, data));
     H5Dclose(d); H5Sclose(sp); H5Pclose(lcpl);
 }
-static void write_params(hid_t f, const char *group, const nt_model *m, const float *buf)
+
+/* every parameter, gathered to full shape and written by rank 0 at the
+ * unsharded model's shape (vocabulary padded for TP 1: the extra padding
+ * rows of a TP layout are never used and are left out) */
+static void write_params(hid_t f, const char *group, nt_trainer *tr, const nt_model *full)
 {
     char name[256];
-    for (int i = 0; i < m->ntensors; i++) {
-        const nt_tensor_info *t = &m->tensors[i];
-        snprintf(name, sizeof name, "/%s/%s", group, t->name);
-        hsize_t dims[2] = {(hsize_t)t->rows, (hsize_t)t->cols};
-        write(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, t->cols == 1 ? 1 : 2, dims, buf + t->offset);
+    for (int i = 0; i < full->ntensors; i++) {
+        const nt_tensor_info *t = &full->tensors[i];
+        int r = 0, c = 0;
+        float *buf = nt_trainer_gather_param(tr, t->name, &r, &c);
+        NT_CHECK(buf != NULL, "parameter %s not found", t->name);
+        NT_CHECK(c == t->full_cols && r >= t->full_rows, "parameter %s: gathered [%d,%d], expected [%d,%d]", t->name,
+                 r, c, t->full_rows, t->full_cols);
+        if (f >= 0) {
+            snprintf(name, sizeof name, "/%s/%s", group, t->name);
+            hsize_t dims[2] = {(hsize_t)t->full_rows, (hsize_t)c};
+            write(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, c == 1 ? 1 : 2, dims, buf);
+        }
+        free(buf);
     }
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) { fprintf(stderr, "usage: ref_dump DECK OUT.h5\n"); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: ref_dump DECK OUT.h5 [--set section.key=value ...]\n"); return 2; }
     NT_CHECK_MPI(MPI_Init(NULL, NULL));
+    char **sets = nt_calloc((size_t)argc, sizeof(char *), "sets");
+    int nset = 0;
+    for (int i = 3; i < argc; i++)
+        if (!strcmp(argv[i], "--set") && i + 1 < argc) sets[nset++] = argv[++i];
     nt_config cfg;
     nt_deck_info info;
-    nt_deck_load(&cfg, &info, argv[1], 0, NULL);
+    nt_deck_load(&cfg, &info, argv[1], nset, sets);
     nt_trainer tr;
     nt_trainer_init(&tr, &cfg, nt_backend_cpu(), MPI_COMM_WORLD);
-    nt_model *m = &tr.chunk[0];
-    int T = cfg.seq_len, B = cfg.micro_batch, G = (int)cfg.global_batch, nmicro = G / B;
+    int world = tr.grid.world.size, rank0 = tr.grid.world.rank == 0;
+    /* the unsharded model's tensor table: names and full shapes */
+    nt_model_config fmc;
+    nt_model_config_init(&fmc, &cfg, 1, 0);
+    nt_model full;
+    nt_model_layout(&full, nt_backend_cpu(), &fmc, NULL, 0, cfg.layers, 1, 1);
+
+    int T = cfg.seq_len, B = cfg.micro_batch, G = (int)cfg.global_batch, DP = tr.grid.DP;
+    int nmicro = nt_trainer_micro_batches(&tr, G);
     long steps = tr.total_steps;
+    hid_t f = -1;
+    if (rank0) {
+        f = H5Fcreate(argv[2], H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        NT_CHECK_H5(f);
+        attr_i(f, "layers", cfg.layers); attr_i(f, "hidden", cfg.hidden); attr_i(f, "ffn_hidden", cfg.ffn_hidden);
+        attr_i(f, "heads", cfg.heads); attr_i(f, "kv_heads", cfg.kv_heads); attr_i(f, "vocab", fmc.vocab_padded);
+        attr_i(f, "vocab_valid", cfg.vocab);
+        attr_i(f, "seq_len", T); attr_d(f, "rotary_fraction", cfg.rotary_fraction);
+        attr_d(f, "rotary_base", cfg.rotary_base); attr_d(f, "norm_eps", cfg.norm_eps);
+        attr_d(f, "lr", cfg.lr); attr_d(f, "min_lr", cfg.min_lr); attr_i(f, "warmup", cfg.warmup);
+        attr_i(f, "decay_steps", cfg.decay_steps); attr_i(f, "steps", steps);
+        attr_d(f, "weight_decay", cfg.weight_decay); attr_d(f, "beta1", cfg.beta1); attr_d(f, "beta2", cfg.beta2);
+        attr_d(f, "eps", cfg.eps); attr_d(f, "clip_grad", cfg.clip_grad); attr_i(f, "micro_batch", B);
+        attr_i(f, "grad_accum", (long long)G / B); attr_s(f, "decay", cfg.decay);
+        char layout[128];
+        snprintf(layout, sizeof layout, "TP%d PP%d v%d DP%d SP%d", tr.grid.TP, tr.grid.PP, tr.v, DP,
+                 cfg.sequence_parallel);
+        attr_s(f, "layout", layout);
+    }
+    write_params(f, "init", &tr, &full);
 
-    hid_t f = H5Fcreate(argv[2], H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    NT_CHECK_H5(f);
-    attr_i(f, "layers", cfg.layers); attr_i(f, "hidden", cfg.hidden); attr_i(f, "ffn_hidden", cfg.ffn_hidden);
-    attr_i(f, "heads", cfg.heads); attr_i(f, "kv_heads", cfg.kv_heads); attr_i(f, "vocab", m->mc.vocab_padded);
-    attr_i(f, "vocab_valid", cfg.vocab);
-    attr_i(f, "seq_len", T); attr_d(f, "rotary_fraction", cfg.rotary_fraction);
-    attr_d(f, "rotary_base", cfg.rotary_base); attr_d(f, "norm_eps", cfg.norm_eps);
-    attr_d(f, "lr", cfg.lr); attr_d(f, "min_lr", cfg.min_lr); attr_i(f, "warmup", cfg.warmup);
-    attr_i(f, "decay_steps", cfg.decay_steps); attr_i(f, "steps", steps);
-    attr_d(f, "weight_decay", cfg.weight_decay); attr_d(f, "beta1", cfg.beta1); attr_d(f, "beta2", cfg.beta2);
-    attr_d(f, "eps", cfg.eps); attr_d(f, "clip_grad", cfg.clip_grad); attr_i(f, "micro_batch", B);
-    attr_i(f, "grad_accum", nmicro); attr_s(f, "decay", cfg.decay);
-
-    write_params(f, "init", m, m->master);
     size_t per_step = (size_t)G * (size_t)(T + 1);
     int32_t *tokens = nt_malloc((size_t)steps * per_step * sizeof(int32_t), "tokens");
     uint64_t key = nt_rng_key(cfg.seed, "ref_dump.tokens");
     for (size_t i = 0; i < (size_t)steps * per_step; i++)
         tokens[i] = (int32_t)(nt_rng_u64(key, i) % (uint64_t)cfg.vocab);
-    hsize_t tdims[3] = {(hsize_t)steps, (hsize_t)G, (hsize_t)(T + 1)};
-    write(f, "/tokens", H5T_STD_I32LE, H5T_NATIVE_INT32, 3, tdims, tokens);
+    if (rank0) {
+        hsize_t tdims[3] = {(hsize_t)steps, (hsize_t)G, (hsize_t)(T + 1)};
+        write(f, "/tokens", H5T_STD_I32LE, H5T_NATIVE_INT32, 3, tdims, tokens);
+    }
 
-    /* step-1 logits of the first micro-batch */
-    int32_t *inp = nt_malloc((size_t)B * T * sizeof(int32_t), "inputs");
-    for (int b = 0; b < B; b++) memcpy(inp + (size_t)b * T, tokens + (size_t)b * (T + 1), (size_t)T * sizeof(int32_t));
-    nt_acts acts;
-    nt_acts_create(&acts, m, B, T);
-    nt_model_forward(m, &acts, inp);
-    nt_model_head_logits(m, &acts);
-    size_t nl = (size_t)B * T * m->mc.vocab_local;
-    float *logits = nt_malloc(nl * sizeof(float), "logits");
-    m->ops->from_act(logits, acts.logits, nl);
-    nt_acts_destroy(&acts, m);
-    hsize_t ldims[3] = {(hsize_t)B, (hsize_t)T, (hsize_t)m->mc.vocab_local};
-    write(f, "/step1/logits", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, ldims, logits);
+    nt_model *m = &tr.chunk[0];
+    if (world == 1) {   /* step-1 logits of the first micro-batch */
+        int32_t *inp = nt_malloc((size_t)B * T * sizeof(int32_t), "inputs");
+        for (int b = 0; b < B; b++) memcpy(inp + (size_t)b * T, tokens + (size_t)b * (T + 1), (size_t)T * sizeof(int32_t));
+        nt_acts acts;
+        nt_acts_create(&acts, m, B, T);
+        nt_model_forward(m, &acts, inp);
+        nt_model_head_logits(m, &acts);
+        size_t nl = (size_t)B * T * m->mc.vocab_local;
+        float *logits = nt_malloc(nl * sizeof(float), "logits");
+        m->ops->from_act(logits, acts.logits, nl);
+        hsize_t ldims[3] = {(hsize_t)B, (hsize_t)T, (hsize_t)m->mc.vocab_local};
+        write(f, "/step1/logits", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, ldims, logits);
+        nt_acts_destroy(&acts, m);
+        free(inp);
+        free(logits);
+    }
 
     double *losses = nt_malloc((size_t)steps * sizeof(double), "losses");
     double *norms = nt_malloc((size_t)steps * sizeof(double), "norms");
     double *lrs = nt_malloc((size_t)steps * sizeof(double), "lrs");
+    int32_t *mine = nt_malloc((size_t)nmicro * B * (size_t)(T + 1) * sizeof(int32_t), "rank batch");
     for (long s = 0; s < steps; s++) {
+        /* this DP rank's rows: micro-batch i row b = global row (i*DP + dp)*B + b */
+        for (int i = 0; i < nmicro; i++)
+            for (int b = 0; b < B; b++)
+                memcpy(mine + ((size_t)i * B + b) * (size_t)(T + 1),
+                       tokens + (size_t)s * per_step + ((size_t)(i * DP + tr.grid.dp) * B + b) * (size_t)(T + 1),
+                       (size_t)(T + 1) * sizeof(int32_t));
         nt_step_stats st;
-        nt_trainer_step(&tr, tokens + (size_t)s * per_step, G, &st);
+        nt_trainer_step(&tr, mine, G, &st);
         losses[s] = st.loss; norms[s] = st.grad_norm; lrs[s] = st.lr;
-        if (s == 0) {
+        if (s == 0 && world == 1) {
+            char name[256];
+            for (int i = 0; i < m->ntensors; i++) {
+                const nt_tensor_info *t = &m->tensors[i];
+                snprintf(name, sizeof name, "/step1/grads/%s", t->name);
+                hsize_t dims[2] = {(hsize_t)t->rows, (hsize_t)t->cols};
+                write(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, t->cols == 1 ? 1 : 2, dims, m->grads + t->offset);
+            }
             hsize_t one = 1;
             write(f, "/step1/loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &one, &st.loss);
-            write_params(f, "step1/grads", m, m->grads);
         }
-        printf("step %ld loss %.6f grad_norm %.6f lr %.6g\n", s + 1, st.loss, st.grad_norm, st.lr);
+        if (rank0) printf("step %ld loss %.9f grad_norm %.9f lr %.6g\n", s + 1, st.loss, st.grad_norm, st.lr);
     }
-    hsize_t sd = (hsize_t)steps;
-    write(f, "/losses", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &sd, losses);
-    write(f, "/grad_norms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &sd, norms);
-    write(f, "/lrs", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &sd, lrs);
-    write_params(f, "final", m, m->master);
-    NT_CHECK_H5(H5Fclose(f));
-    free(tokens); free(inp); free(logits); free(losses); free(norms); free(lrs);
+    if (rank0) {
+        hsize_t sd = (hsize_t)steps;
+        write(f, "/losses", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &sd, losses);
+        write(f, "/grad_norms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &sd, norms);
+        write(f, "/lrs", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &sd, lrs);
+    }
+    write_params(f, "final", &tr, &full);
+    if (rank0) NT_CHECK_H5(H5Fclose(f));
+    free(tokens); free(losses); free(norms); free(lrs); free(mine); free(sets);
+    nt_model_destroy(&full);
     nt_trainer_free(&tr);
     MPI_Finalize();
     return 0;

@@ -159,7 +159,8 @@ struct Err {
     void add(double g, double c)
     {
         if (!std::isfinite(g) || !std::isfinite(c)) {
-            bad = true;
+            if (!(std::isinf(c) && g == c)) /* equal infinities (masked logits) match */
+                bad = true;
             return;
         }
         maxd = std::max(maxd, std::fabs(g - c));
@@ -284,6 +285,22 @@ static void test_elementwise(Rng &r)
             report("scale_f32", sh, err_f32(dx.down(), c), TOL_F32);
         }
     }
+    {
+        struct M {
+            int n, V, c0;
+            float value;
+        };
+        const M mc[] = {{1, 7, 5, -INFINITY}, {3, 1000, 900, -INFINITY}, {64, 4099, -3, 0.5f}, {5, 130, 130, 1.0f}};
+        for (const M &m : mc) {
+            std::string sh = fmt("n=%d V=%d c0=%d value=%g", m.n, m.V, m.c0, m.value);
+            HB x = rand_bf16(r, (size_t)m.n * m.V, 1.0f);
+            std::vector<float> c = x.f;
+            cpu_mask_cols(c.data(), m.n, m.V, m.c0, m.value);
+            Dev<uint16_t> dx(x.h);
+            cuda_mask_cols(dx.p, m.n, m.V, m.c0, m.value, NULL);
+            report("mask_cols(bf16)", sh, err_bf16(dx.down(), c), TOL_BF16);
+        }
+    }
     const size_t ssizes[] = {1, 7, 1000, 100003, EMU ? (size_t)300001 : (size_t)3000001};
     for (size_t n : ssizes) {
         std::string sh = fmt("n=%zu", n);
@@ -399,13 +416,15 @@ static void test_rope(Rng &r)
 static void test_cross_entropy(Rng &r)
 {
     struct C {
-        int n, V, vocab_lo, inplace;
+        int n, V, vocab_lo, inplace, npad; /* npad: last columns masked to -inf (padded vocab) */
     };
-    const C cases[] = {{1, 7, 0, 0}, {5, 1000, 1000, 0}, {3, 4099, 123, 1}, {64, 32000, 64000, 1}};
+    const C cases[] = {{1, 7, 0, 0, 0},         {5, 1000, 1000, 0, 0}, {3, 4099, 123, 1, 0},
+                       {7, 1000, 3000, 0, 100}, {64, 32000, 64000, 1, 0}, {16, 32000, 224000, 1, 256}};
     for (const C &c : cases) {
         if (EMU && c.V > 10000)
             continue;
-        std::string sh = fmt("n=%d V=%d vocab_lo=%d%s", c.n, c.V, c.vocab_lo, c.inplace ? " in-place" : "");
+        std::string sh = fmt("n=%d V=%d vocab_lo=%d%s%s", c.n, c.V, c.vocab_lo, c.inplace ? " in-place" : "",
+                             c.npad ? fmt(" padded(-inf)=%d", c.npad).c_str() : "");
         const size_t nv = (size_t)c.n * c.V;
         HB lg = rand_bf16(r, nv, 4.0f);
         std::vector<int32_t> tg(c.n);
@@ -413,6 +432,14 @@ static void test_cross_entropy(Rng &r)
         for (int i = 0; i < c.n; i++)
             tg[i] = r.range(c.vocab_lo - pad, c.vocab_lo + c.V + pad);
         tg[0] = c.vocab_lo + c.V / 3; /* at least one target in the shard */
+        for (int i = 0; i < c.n; i++) {
+            for (int j = c.V - c.npad; j < c.V; j++) {
+                lg.h[(size_t)i * c.V + j] = f2bf(-INFINITY);
+                lg.f[(size_t)i * c.V + j] = -INFINITY;
+            }
+            if (tg[i] - c.vocab_lo >= c.V - c.npad && tg[i] - c.vocab_lo < c.V)
+                tg[i] = c.vocab_lo - 1; /* padded ids are never targets */
+        }
         std::vector<float> dloss = rand_f32(r, c.n, 0.5f, 1.0f);
 
         std::vector<float> rm(c.n), se(c.n), tt(c.n), loss(c.n), dl(nv);
@@ -466,9 +493,9 @@ struct AttnCase {
     int B, T, G, qpg, hd;
 };
 
-/* err of the q, k or v part (part 0, 1, 2) of dqkv */
-static double err_qkv_part(const std::vector<uint16_t> &g, const std::vector<float> &c,
-                           const AttnCase &a, int part)
+/* max|gpu-cpu| and max|cpu| over the q, k or v part (part 0, 1, 2) of dqkv */
+static Err err_qkv_part(const std::vector<uint16_t> &g, const std::vector<float> &c,
+                        const AttnCase &a, int part)
 {
     const size_t W = (size_t)a.G * (a.qpg + 2) * a.hd;
     Err e;
@@ -480,7 +507,7 @@ static double err_qkv_part(const std::vector<uint16_t> &g, const std::vector<flo
             for (size_t i = 0; i < (size_t)nh * a.hd; i++)
                 e.add(bf2f(g[off + i]), c[off + i]);
         }
-    return e.rel();
+    return e;
 }
 
 static void test_attention_case(Rng &r, const AttnCase &a)
@@ -518,9 +545,21 @@ static void test_attention_case(Rng &r, const AttnCase &a)
         cuda_attention_bwd(ddqkv.p, ddout.p, dout_r.p, dlse_c.p, dqkv_in.p, a.B, a.T, a.G, a.qpg, a.hd,
                            NULL, NULL);
         std::vector<uint16_t> g = ddqkv.down();
-        report(fmt("attention_bwd.dq[%s]", tag).c_str(), sh, err_qkv_part(g, dqkv_c, a, 0), TOL_BF16);
-        report(fmt("attention_bwd.dk[%s]", tag).c_str(), sh, err_qkv_part(g, dqkv_c, a, 1), TOL_BF16);
-        report(fmt("attention_bwd.dv[%s]", tag).c_str(), sh, err_qkv_part(g, dqkv_c, a, 2), TOL_BF16);
+        const Err eq = err_qkv_part(g, dqkv_c, a, 0), ek = err_qkv_part(g, dqkv_c, a, 1);
+        const Err ev = err_qkv_part(g, dqkv_c, a, 2);
+        if (a.T == 1) {
+            /* one key: P = 1, dS = dO.(V - O) = 0, so dq = dk = 0 exactly and
+             * both sides hold rounding noise; measure against max|dv| instead */
+            const double nrm = ev.maxc > 0.0 ? ev.maxc : 1.0;
+            report(fmt("attention_bwd.dq[%s](exact 0 at T=1: err/max|dv|)", tag).c_str(), sh,
+                   eq.bad ? INFINITY : eq.maxd / nrm, TOL_BF16);
+            report(fmt("attention_bwd.dk[%s](exact 0 at T=1: err/max|dv|)", tag).c_str(), sh,
+                   ek.bad ? INFINITY : ek.maxd / nrm, TOL_BF16);
+        } else {
+            report(fmt("attention_bwd.dq[%s]", tag).c_str(), sh, eq.rel(), TOL_BF16);
+            report(fmt("attention_bwd.dk[%s]", tag).c_str(), sh, ek.rel(), TOL_BF16);
+        }
+        report(fmt("attention_bwd.dv[%s]", tag).c_str(), sh, ev.rel(), TOL_BF16);
     }
     cuda_attention_set_impl(0);
 }
@@ -531,7 +570,7 @@ static void test_attention(Rng &r)
     if (EMU) {
         const AttnCase emu_cases[] = {{1, 1, 2, 3, 6},    {2, 7, 1, 6, 6},    {1, 130, 2, 3, 6},
                                       {1, 7, 2, 3, 64},   {2, 130, 1, 2, 64}, {1, 70, 1, 2, 128},
-                                      {1, 1, 1, 6, 192},  {1, 100, 2, 1, 192}};
+                                      {1, 1, 1, 6, 192},  {1, 100, 2, 1, 192}, {1, 200, 1, 3, 128}};
         cases.assign(emu_cases, emu_cases + sizeof emu_cases / sizeof emu_cases[0]);
     } else {
         const int Ts[] = {1, 7, 64, 130, 512};
@@ -557,7 +596,7 @@ static void time_attention(Rng &r)
     printf("TIMING: causal attention, T=%d, %d query heads, %d KV groups, hd=%d (bf16).\n", T, H, G, hd);
     printf("TIMING: FLOPs(fwd) = 4*B*heads*T*T*hd/2 (causal half); FLOPs(fwd+bwd) = 2.5 x FLOPs(fwd) as "
            "specified; [3.5x] = also counting fwd+bwd as fwd + 2.5x fwd (FlashAttention convention).\n");
-    const int Bs[] = {1, 2, 4};
+    const int Bs[] = {1, 2, 4, 8};
     for (int B : Bs) {
         const size_t nqkv = (size_t)B * T * W, nout = (size_t)B * T * Wo, nlse = (size_t)B * H * T;
         const size_t wsb = cuda_attention_bwd_workspace_bytes(B, T, G, qpg, hd);

@@ -1,5 +1,7 @@
 /* elementwise.cu — vector helpers with fp32 arithmetic: cuda_add / cuda_scale
- * on bf16, cuda_add_f32 / cuda_scale_f32 on fp32, and cuda_sumsq, the sum of
+ * on bf16, cuda_add_f32 / cuda_scale_f32 on fp32, cuda_mask_cols (fill the
+ * columns c0.. of a bf16 [n, V] matrix, e.g. -inf on padded-vocab logits), and
+ * cuda_sumsq, the sum of
  * squares of an fp32 vector accumulated in double (gradient-norm clipping).
  *
  * cuda_sumsq is deterministic: pass 1 uses a grid whose size depends on n
@@ -37,6 +39,15 @@ __global__ void k_scale_f32(float *__restrict__ x, float s, size_t n)
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (size_t)gridDim.x * blockDim.x)
         x[i] *= s;
+}
+
+__global__ void k_mask_cols(uint16_t *__restrict__ x, int n, int V, int c0, float value)
+{
+    const uint16_t v = nt_f2bf(value);
+    const size_t w = (size_t)(V - c0), total = (size_t)n * w;
+    for (size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+         idx += (size_t)gridDim.x * blockDim.x)
+        x[(idx / w) * (size_t)V + c0 + idx % w] = v;
 }
 
 __global__ void __launch_bounds__(SUMSQ_THREADS)
@@ -92,6 +103,16 @@ extern "C" void cuda_scale_f32(float *x, float s, size_t n, nt_stream stream)
     if (n == 0)
         return;
     NT_LAUNCH(k_scale_f32, nt_grid_for(n, 256), 256, 0, stream, x, s, n);
+}
+
+extern "C" void cuda_mask_cols(nt_bf16 *x, int n, int V, int c0, float value, nt_stream stream)
+{
+    if (c0 < 0)
+        c0 = 0;
+    if (n <= 0 || c0 >= V)
+        return;
+    const size_t total = (size_t)n * (size_t)(V - c0);
+    NT_LAUNCH(k_mask_cols, nt_grid_for(total, 256), 256, 0, stream, x, n, V, c0, value);
 }
 
 extern "C" void cuda_sumsq(double *out, const float *x, size_t n, int accumulate, nt_stream stream)

@@ -94,6 +94,9 @@ void cuda_add(nt_bf16 *y, const nt_bf16 *x, size_t n, nt_stream stream);   /* y 
 void cuda_add_f32(float *y, const float *x, size_t n, nt_stream stream);   /* y += x */
 void cuda_scale(nt_bf16 *x, float s, size_t n, nt_stream stream);          /* x *= s */
 void cuda_scale_f32(float *x, float s, size_t n, nt_stream stream);        /* x *= s */
+/* x[i,c] = value for rows i < n and columns c0 <= c < V of x [n, V] (bf16;
+ * masks the padded vocabulary columns of the logits with -inf).  c0 < 0 is 0. */
+void cuda_mask_cols(nt_bf16 *x, int n, int V, int c0, float value, nt_stream stream);
 /* *out (device double) = sum x^2 (accumulate != 0: *out += sum x^2).
  * Accumulated in double, in an order fixed by n alone (deterministic). */
 void cuda_sumsq(double *out, const float *x, size_t n, int accumulate, nt_stream stream);

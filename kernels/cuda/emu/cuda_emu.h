@@ -131,6 +131,14 @@ inline ucontext_t g_sched;
 inline const void *g_main_bottom = nullptr;
 inline size_t g_main_size = 0;
 inline std::vector<Fiber> g_fibers;
+struct StackPool {
+    ~StackPool()
+    {
+        for (Fiber &f : g_fibers)
+            free(f.stack);
+    }
+};
+inline StackPool g_stack_pool; /* frees the fiber stacks at exit (after g_fibers' users) */
 inline Barrier g_block_bar;
 inline std::vector<Barrier> g_warp_bar;
 inline std::vector<WarpX> g_warpx;

@@ -1,0 +1,35 @@
+#!/bin/sh
+# build_test.sh — build tests/test_cuda_kernels (CUDA kernels + CPU references)
+# outside the autotools build, as the lead's device check uses it.
+#   kernels/cuda/build_test.sh [OUTDIR]        (default: build-cuda-test)
+# Run from the repository root.  Produces OUTDIR/test_cuda_kernels, linked
+# with static cudart and (when libopenblas.a exists) static OpenBLAS, so the
+# binary runs on a GPU machine that has only libc/libstdc++.
+# Exit status of the test: 0 pass, 1 fail, 77 skip (no GPU).
+#   NT_EMU=1 kernels/cuda/build_test.sh OUTDIR  builds the host-emulation
+#   variant OUTDIR/test_cuda_kernels_emu instead (g++, no GPU needed; slow).
+set -eu
+OUT=${1:-build-cuda-test}
+NVCC=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
+ARCH=${CUDA_ARCH:--gencode arch=compute_90,code=sm_90}
+mkdir -p "$OUT"
+for f in kernels/cpu/*.c; do
+    gcc -std=c11 -O2 -Ikernels/cpu -c "$f" -o "$OUT/cpu_$(basename "$f" .c).o"
+done
+BLAS=-lopenblas
+for a in /usr/lib/x86_64-linux-gnu/libopenblas.a /usr/lib64/libopenblas.a /usr/lib/libopenblas.a; do
+    if [ -f "$a" ]; then BLAS="$a -lpthread"; break; fi
+done
+if [ "${NT_EMU:-0}" = 1 ]; then
+    g++ -std=c++17 -O1 -g -DNT_CUDA_EMU -x c++ -Ikernels/cpu -Ikernels/cuda \
+        kernels/cuda/[a-z]*.cu tests/test_cuda_kernels.cu -x none "$OUT"/cpu_*.o \
+        $BLAS -lm -o "$OUT/test_cuda_kernels_emu"
+    echo "built $OUT/test_cuda_kernels_emu"
+    exit 0
+fi
+for f in kernels/cuda/*.cu tests/test_cuda_kernels.cu; do
+    "$NVCC" -std=c++17 -O3 $ARCH -Ikernels/cpu -Ikernels/cuda -c "$f" \
+        -o "$OUT/cu_$(basename "$f" .cu).o"
+done
+"$NVCC" $ARCH -o "$OUT/test_cuda_kernels" "$OUT"/cu_*.o "$OUT"/cpu_*.o $BLAS -lm
+echo "built $OUT/test_cuda_kernels"

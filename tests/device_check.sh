@@ -1,0 +1,51 @@
+#!/bin/bash
+# tests/device_check.sh — the GPU check, one call on any node with an
+# NVIDIA Hopper GPU: runs the CUDA kernel tests against the CPU references
+# (every kernel forward and backward at several shapes, bf16 tolerances)
+# and the fused-attention timings, times PyTorch's SDPA on the same shapes
+# in the same run, and writes a results table.
+#   tests/device_check.sh [OUTDIR]      (default: $OUT, else device-results)
+# Uses build-cuda-test/test_cuda_kernels when present (built on a machine
+# with nvcc by kernels/cuda/build_test.sh, static cudart/OpenBLAS), else
+# builds it here.  Exit status: 0 when every kernel check passed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-${OUT:-device-results}}
+mkdir -p "$out"
+{ date -u +"%F %T UTC"; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; } 2>&1 | tee "$out/gpu.txt"
+bin=build-cuda-test/test_cuda_kernels
+[ -x "$bin" ] || kernels/cuda/build_test.sh build-cuda-test > "$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }
+timeout 240 "$bin" > "$out/kernels.log" 2>&1; rc=$?
+grep -E '^(FAIL|SKIP)' "$out/kernels.log" | head -40
+echo "kernel checks: $(grep -c '^PASS' "$out/kernels.log") passed, $(grep -c '^FAIL' "$out/kernels.log") failed (exit $rc)"
+grep '^TIME' "$out/kernels.log"
+PY=${PYTHON:-python3}
+timeout 120 "$PY" postprocess/bench_attention_torch.py > "$out/attention_torch.jsonl" 2> "$out/attention_torch.err" \
+    || echo "torch SDPA benchmark failed: $(tail -2 "$out/attention_torch.err")"
+"$PY" - "$out" <<'PY' | tee "$out/results.md"
+import json, re, sys, os
+out = sys.argv[1]
+ours = {}
+for line in open(os.path.join(out, "kernels.log")):
+    m = re.match(r"TIME: attention_(fwd|fwd\+bwd)\[(\w+)\] B=(\d+) T=(\d+) .*?: ([\d.]+) ms", line)
+    if m:
+        ours[(m.group(1), m.group(2), int(m.group(3)))] = float(m.group(5))
+gpu = open(os.path.join(out, "gpu.txt")).read().split("\n")[1]
+print(f"fused causal attention, T=4096, hd=192, 12 q heads / 2 KV groups, bf16 — {gpu}")
+print("| B | ntron fwd ms | SDPA fwd ms | fwd ratio (SDPA/ntron time) | ntron fwd+bwd ms | SDPA fwd+bwd ms | fwd+bwd ratio | ntron fwd TFLOP/s | ntron fwd+bwd TFLOP/s (3.5x) |")
+print("|---|---|---|---|---|---|---|---|---|")
+try:
+    rows = [json.loads(l) for l in open(os.path.join(out, "attention_torch.jsonl")) if l.startswith("{")]
+except OSError:
+    rows = []
+for r in rows:
+    if "B" not in r:
+        continue
+    B = r["B"]; f = 4.0 * B * 12 * 4096 * 4096 * 192 / 2
+    tf, tb = ours.get(("fwd", "mma", B)), ours.get(("fwd+bwd", "mma", B))
+    fmt = lambda x: f"{x:.3f}" if x else "-"
+    ratio = lambda a, b: f"{a / b:.2f}" if a and b else "-"
+    print(f"| {B} | {fmt(tf)} | {r['fwd_ms']:.3f} | {ratio(r['fwd_ms'], tf)} | {fmt(tb)} | {r['fwdbwd_ms']:.3f} | "
+          f"{ratio(r['fwdbwd_ms'], tb)} | {f / tf / 1e9 if tf else 0:.1f} | {3.5 * f / tb / 1e9 if tb else 0:.1f} |")
+PY
+exit $rc
