@@ -39,30 +39,29 @@ def main():
         do = torch.randn(B, a.heads, a.seq, a.hd, device=dev, dtype=torch.bfloat16)
         ffwd = 4.0 * B * a.heads * a.seq * a.seq * a.hd / 2.0
 
+        qd, kd, vd = q.detach(), k.detach(), v.detach()   # forward-only timing: no autograd graph
+
         def fwd():
-            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return F.scaled_dot_product_attention(qd, kd, vd, is_causal=True)
 
         def fwdbwd():
-            o = fwd()
+            o = F.scaled_dot_product_attention(q, k, v, is_causal=True)
             o.backward(do)
 
-        for fn in (fwd, fwdbwd):   # warm-up (kernel selection)
-            fn()
-        torch.cuda.synchronize()
-        e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        with torch.no_grad():
+        def timed(fn):
+            for _ in range(3):   # warm-up: backend selection, autotuning, allocator
+                fn()
+            torch.cuda.synchronize()
+            e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             e0.record()
             for _ in range(a.iters):
-                fwd()
+                fn()
             e1.record()
-        torch.cuda.synchronize()
-        tf = e0.elapsed_time(e1) / a.iters
-        e0.record()
-        for _ in range(a.iters):
-            fwdbwd()
-        e1.record()
-        torch.cuda.synchronize()
-        tb = e0.elapsed_time(e1) / a.iters
+            torch.cuda.synchronize()
+            return e0.elapsed_time(e1) / a.iters
+
+        tf = timed(fwd)
+        tb = timed(fwdbwd)
         print(json.dumps({"impl": "torch.sdpa", "torch": torch.__version__, "gpu": torch.cuda.get_device_name(),
                           "B": B, "T": a.seq, "heads": a.heads, "kv_heads": a.kv_heads, "hd": a.hd,
                           "fwd_ms": tf, "fwd_tflops": ffwd / tf / 1e9,
