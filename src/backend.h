@@ -84,5 +84,7 @@ typedef struct nt_ops {
 
 /* The CPU reference backend. */
 const nt_ops *nt_backend_cpu(void);
+/* The CUDA backend on GPU `device` (NULL in builds without CUDA). */
+const nt_ops *nt_backend_cuda(int device);
 
 #endif

@@ -30,6 +30,7 @@ typedef struct nt_config {
     char dir[NT_PATH_MAX];     /* run directory; %name is replaced by name */
     uint64_t seed;
     int log_interval;
+    char backend[16];          /* auto | cpu | cuda */
 
     /* [model] */
     int layers, hidden, ffn_hidden, heads, kv_heads, vocab, seq_len;

@@ -39,6 +39,9 @@ const nt_option nt_deck_options[] = {
      "random seed (initialisation, data order)"},
     {"run", "log_interval", NT_OPT_INT, FIELD(log_interval), "1", GE(1), 0, NULL,
      "log metrics every this many steps"},
+    {"run", "backend", NT_OPT_ENUM, FIELD(backend), "auto", ANY, 0, "auto|cpu|cuda",
+     "compute backend: cuda (bf16 on a GPU; one rank in this version), cpu (fp32 reference), "
+     "auto (cuda when built with CUDA, one rank and a GPU is visible, else cpu)"},
 
     /* [model] */
     {"model", "layers", NT_OPT_INT, FIELD(layers), "2", GE(1), 0, NULL,

@@ -7,6 +7,7 @@
 #include "build_config.h"
 #include "check.h"
 #include "data.h"
+#include "device.h"
 #include "metrics.h"
 #include "model_config.h"
 #include "ramp.h"
@@ -39,6 +40,27 @@ static void validate_phase_support(const nt_config *cfg, const nt_deck_info *inf
                        cfg->ckpt_dir[0] ? "dir" : "load");
 }
 
+/* run.backend: cuda needs a CUDA build and a visible GPU; auto takes it
+ * when that holds and the run has one rank, else the CPU (and says why) */
+static const nt_ops *nt_backend_select(const nt_config *cfg, const nt_deck_info *info)
+{
+    char msg[1024], w[1200];
+    int world = 1, rank = 0;
+    MPI_Comm_size(MPI_COMM_WORLD, &world);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int ngpu = nt_device_count(msg, sizeof msg);
+    if (!strcmp(cfg->backend, "cpu")) return nt_backend_cpu();
+    if (!strcmp(cfg->backend, "cuda")) {
+        if (ngpu == 0)
+            nt_input_error("%s: run.backend = cuda: %s", nt_deck_where(info, "run.backend", w, sizeof w), msg);
+        return nt_backend_cuda(0);
+    }
+    if (ngpu > 0 && world == 1) return nt_backend_cuda(0);
+    if (rank == 0)
+        printf("backend auto: cpu (%s)\n", ngpu > 0 ? "more than one rank: the CUDA backend runs on one rank in this version" : msg);
+    return nt_backend_cpu();
+}
+
 int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha)
 {
     validate_phase_support(cfg, info);
@@ -46,7 +68,7 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     nt_dataset_open(&data, cfg->blend[0].path, cfg->seq_len, cfg->vocab, cfg->seed);
 
     nt_trainer tr;
-    nt_trainer_init(&tr, cfg, nt_backend_cpu(), MPI_COMM_WORLD);
+    nt_trainer_init(&tr, cfg, nt_backend_select(cfg, info), MPI_COMM_WORLD);
     /* the first stage's batch must divide now; later stages are checked when they start */
     nt_trainer_micro_batches(&tr, nt_ramp_gbs(cfg, 0.0));
 

@@ -32,6 +32,10 @@ void nt_trainer_init(nt_trainer *tr, const nt_config *cfg, const nt_ops *ops, MP
     tr->ops = ops;
     nt_grid_init(&tr->grid, world, cfg->tensor, cfg->pipeline);
     nt_grid *g = &tr->grid;
+    if (!ops->params_are_master && g->world.size > 1)
+        nt_input_error("backend %s runs on one rank in this version (its collectives need NCCL, not implemented "
+                       "yet); this run has %d ranks",
+                       ops->name, g->world.size);
     int P = g->PP, v = cfg->virtual_stages, S = P * v;
     if (v > NT_MAX_CHUNKS) nt_input_error("parallel.virtual_stages = %d exceeds the maximum %d", v, NT_MAX_CHUNKS);
     if (cfg->layers % S != 0)
@@ -67,7 +71,8 @@ void nt_trainer_init(nt_trainer *tr, const nt_config *cfg, const nt_ops *ops, MP
     tr->shard_lo = (size_t)g->dp * tr->shard_n;
     tr->adam_m = ops->alloc(tr->shard_n * sizeof(float), "Adam first moment (shard)");
     tr->adam_v = ops->alloc(tr->shard_n * sizeof(float), "Adam second moment (shard)");
-    tr->grad_shard = ops->alloc(tr->shard_n * sizeof(float), "gradient shard");
+    /* one DP rank: the shard is the whole gradient buffer (no copy) */
+    tr->grad_shard = g->DP == 1 ? tr->grads : ops->alloc(tr->shard_n * sizeof(float), "gradient shard");
     ops->zero(tr->adam_m, tr->shard_n * sizeof(float));
     ops->zero(tr->adam_v, tr->shard_n * sizeof(float));
 
@@ -90,7 +95,7 @@ void nt_trainer_free(nt_trainer *tr)
     o->free(tr->grads);
     o->free(tr->adam_m);
     o->free(tr->adam_v);
-    o->free(tr->grad_shard);
+    if (tr->grad_shard != tr->grads) o->free(tr->grad_shard);
     free(tr->sched);
     nt_grid_free(&tr->grid);
 }
@@ -325,7 +330,7 @@ void nt_trainer_step(nt_trainer *tr, const int32_t *batch, long gbs, nt_step_sta
     nt_comm_allreduce_f64(&g->pp_comm, &loss, 1, NT_SUM);
     nt_comm_allreduce_f64(&g->dp_comm, &loss, 1, NT_SUM);
     /* ZeRO-1: reduce-scatter fp32 gradients over DP */
-    nt_comm_reduce_scatter_f32(&g->dp_comm, tr->grads, tr->grad_shard, tr->npadded);
+    if (g->DP > 1) nt_comm_reduce_scatter_f32(&g->dp_comm, tr->grads, tr->grad_shard, tr->npadded);
     double ss = shard_sumsq(tr);
     nt_comm_allreduce_f64(&g->world, &ss, 1, NT_SUM);
     double norm = sqrt(ss);
@@ -338,8 +343,7 @@ void nt_trainer_step(nt_trainer *tr, const int32_t *batch, long gbs, nt_step_sta
     o->sync();
     tr->t_opt = now() - t0;
     t0 = now();
-    nt_comm_allgather_f32(&g->dp_comm, tr->master + tr->shard_lo, tr->master, tr->shard_n);
-    if (!o->params_are_master) o->to_act(tr->params, tr->master, tr->npadded);
+    if (g->DP > 1) nt_comm_allgather_f32(&g->dp_comm, tr->master + tr->shard_lo, tr->master, tr->shard_n);
     tcoll += now() - t0;
 
     tr->t_fwd = tf;

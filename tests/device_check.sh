@@ -13,12 +13,28 @@ cd "$(dirname "$0")/.."
 out=${1:-${OUT:-device-results}}
 mkdir -p "$out"
 { date -u +"%F %T UTC"; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; } 2>&1 | tee "$out/gpu.txt"
-bin=build-cuda-test/test_cuda_kernels
-[ -x "$bin" ] || kernels/cuda/build_test.sh build-cuda-test > "$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }
-timeout 240 "$bin" > "$out/kernels.log" 2>&1; rc=$?
-grep -E '^(FAIL|SKIP)' "$out/kernels.log" | head -40
-echo "kernel checks: $(grep -c '^PASS' "$out/kernels.log") passed, $(grep -c '^FAIL' "$out/kernels.log") failed (exit $rc)"
-grep '^TIME' "$out/kernels.log"
+rc=0
+if [ "${NT_SKIP_KERNELS:-0}" != 1 ]; then
+    bin=build-cuda-test/test_cuda_kernels
+    [ -x "$bin" ] || kernels/cuda/build_test.sh build-cuda-test > "$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }
+    timeout 240 "$bin" > "$out/kernels.log" 2>&1; rc=$?
+    grep -E '^(FAIL|SKIP)' "$out/kernels.log" | head -40
+    echo "kernel checks: $(grep -c '^PASS' "$out/kernels.log") passed, $(grep -c '^FAIL' "$out/kernels.log") failed (exit $rc)"
+    grep '^TIME' "$out/kernels.log"
+fi
+# the CUDA backend: a whole step against the CPU backend, then one-GPU throughput
+# (binaries and libraries packed by tests/device_bundle.sh into .carry/)
+if [ -x .carry/test_cuda_step ]; then
+    cublas=$(${PYTHON:-python3} -c "import nvidia.cublas, os; print(os.path.dirname(nvidia.cublas.__file__) + '/lib')" 2>/dev/null || true)
+    export LD_LIBRARY_PATH=$PWD/.carry/lib:/usr/local/cuda/lib64:${cublas}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    timeout 120 .carry/test_cuda_step > "$out/step.log" 2>&1; src=$?
+    grep -E '^(FAIL|SKIP|device)|CUDA backend' "$out/step.log"; tail -3 "$out/step.log"
+    [ $src -ne 0 ] && rc=$src
+    for L in ${NT_BENCH_LAYERS:-24}; do
+        timeout 240 .carry/test_cuda_step --bench "$L" > "$out/bench_$L.log" 2>&1 || tail -5 "$out/bench_$L.log"
+        grep -E '^(BENCH|bench step)' "$out/bench_$L.log"
+    done
+fi
 PY=${PYTHON:-python3}
 timeout 120 "$PY" postprocess/bench_attention_torch.py > "$out/attention_torch.jsonl" 2> "$out/attention_torch.err" \
     || echo "torch SDPA benchmark failed: $(tail -2 "$out/attention_torch.err")"
@@ -26,7 +42,8 @@ timeout 120 "$PY" postprocess/bench_attention_torch.py > "$out/attention_torch.j
 import json, re, sys, os
 out = sys.argv[1]
 ours = {}
-for line in open(os.path.join(out, "kernels.log")):
+klog = os.path.join(out, "kernels.log")
+for line in (open(klog) if os.path.exists(klog) else []):
     m = re.match(r"TIME: attention_(fwd|fwd\+bwd)\[(\w+)\] B=(\d+) T=(\d+) .*?: ([\d.]+) ms", line)
     if m:
         ours[(m.group(1), m.group(2), int(m.group(3)))] = float(m.group(5))

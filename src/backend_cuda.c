@@ -1,0 +1,216 @@
+/* backend_cuda.c — the CUDA backend: fills nt_ops with the kernels of
+ * kernels/cuda (bf16 activations and weights, fp32 statistics, fp32 master
+ * weights, gradients and Adam state) and GEMMs through cuBLASLt (bf16
+ * inputs, fp32 accumulation; bf16 outputs for activations, fp32 outputs
+ * accumulated in place for weight gradients).  One device per process,
+ * chosen by the caller (nt_backend_cuda(device)); everything runs on the
+ * default stream.  Built only when configure finds CUDA. */
+#include "backend.h"
+#include "build_config.h"
+#include "check.h"
+
+#ifdef NT_HAVE_CUDA
+#include "kernels_cuda.h"
+
+#include <cublasLt.h>
+#include <cuda_runtime_api.h>
+#include <string.h>
+
+#define CK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) \
+    nt_die(NT_EXIT_FAIL, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); } while (0)
+#define CKB(call) do { cublasStatus_t s_ = (call); if (s_ != CUBLAS_STATUS_SUCCESS) \
+    nt_die(NT_EXIT_FAIL, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cublasLtGetStatusString(s_)); } while (0)
+
+static cublasLtHandle_t lt;
+static void *workspace;
+static const size_t workspace_bytes = 64u << 20;
+static float *staging;          /* device fp32 staging for host <-> bf16 transfers */
+static size_t staging_n;
+
+static void *c_alloc(size_t bytes, const char *what)
+{
+    void *p = NULL;
+    cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
+    if (e != cudaSuccess) {
+        size_t fr = 0, tot = 0;
+        cudaMemGetInfo(&fr, &tot);
+        nt_die(NT_EXIT_FAIL, "cudaMalloc of %.3f GiB for %s failed: %s (%.2f of %.2f GiB free)", (double)bytes / (1 << 30),
+               what, cudaGetErrorString(e), (double)fr / (1 << 30), (double)tot / (1 << 30));
+    }
+    return p;
+}
+static void c_free(void *p) { if (p) CK(cudaFree(p)); }
+static void c_zero(void *p, size_t bytes) { CK(cudaMemsetAsync(p, 0, bytes, 0)); }
+static void c_copy(void *d, const void *s, size_t bytes) { CK(cudaMemcpyAsync(d, s, bytes, cudaMemcpyDeviceToDevice, 0)); }
+static float *stage(size_t n)
+{
+    if (n > staging_n) {
+        if (staging) CK(cudaFree(staging));
+        staging = c_alloc(n * sizeof(float), "fp32 staging buffer");
+        staging_n = n;
+    }
+    return staging;
+}
+static void c_to_act(void *d, const float *h, size_t n)
+{
+    float *s = stage(n);
+    CK(cudaMemcpy(s, h, n * sizeof(float), cudaMemcpyHostToDevice));
+    cuda_f32_to_bf16(d, s, n, 0);
+}
+static void c_from_act(float *h, const void *s, size_t n)
+{
+    float *t = stage(n);
+    cuda_bf16_to_f32(t, s, n, 0);
+    CK(cudaMemcpy(h, t, n * sizeof(float), cudaMemcpyDeviceToHost));
+}
+static void c_to_f32(float *d, const float *h, size_t n) { CK(cudaMemcpy(d, h, n * sizeof(float), cudaMemcpyHostToDevice)); }
+static void c_from_f32(float *h, const float *s, size_t n) { CK(cudaMemcpy(h, s, n * sizeof(float), cudaMemcpyDeviceToHost)); }
+static void c_sync(void) { CK(cudaDeviceSynchronize()); }
+
+/* Row-major C[M,N] = alpha op(A) op(B) + beta C is column-major
+ * C^T[N,M] = op(B)^T op(A)^T: cuBLASLt's first operand is B's buffer. */
+static void lt_matmul(void *C, cudaDataType_t ctype, const void *A, const void *B, int M, int N, int K,
+                      int ta, int tb, float alpha, float beta)
+{
+    cublasLtMatmulDesc_t desc;
+    cublasLtMatrixLayout_t la, lb, lc;
+    cublasOperation_t opa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opb = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+    CKB(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    CKB(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa));
+    CKB(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb));
+    /* first operand: B buffer; stored rows x cols (column-major) */
+    CKB(cublasLtMatrixLayoutCreate(&la, CUDA_R_16BF, tb ? K : N, tb ? N : K, tb ? K : N));
+    CKB(cublasLtMatrixLayoutCreate(&lb, CUDA_R_16BF, ta ? M : K, ta ? K : M, ta ? M : K));
+    CKB(cublasLtMatrixLayoutCreate(&lc, ctype, N, M, N));
+    cublasLtMatmulPreference_t pref;
+    CKB(cublasLtMatmulPreferenceCreate(&pref));
+    CKB(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes,
+                                             sizeof workspace_bytes));
+    cublasLtMatmulHeuristicResult_t res;
+    int found = 0;
+    CKB(cublasLtMatmulAlgoGetHeuristic(lt, desc, la, lb, lc, lc, pref, 1, &res, &found));
+    if (found == 0)
+        nt_die(NT_EXIT_FAIL, "cuBLASLt: no algorithm for a %dx%dx%d GEMM (transA %d, transB %d)", M, N, K, ta, tb);
+    CKB(cublasLtMatmul(lt, desc, &alpha, B, la, A, lb, &beta, C, lc, C, lc, &res.algo, workspace, workspace_bytes, 0));
+    cublasLtMatmulPreferenceDestroy(pref);
+    cublasLtMatrixLayoutDestroy(la);
+    cublasLtMatrixLayoutDestroy(lb);
+    cublasLtMatrixLayoutDestroy(lc);
+    cublasLtMatmulDescDestroy(desc);
+}
+
+static void c_matmul(void *C, const void *A, const void *B, int M, int N, int K, int ta, int tb, float alpha, float beta)
+{
+    lt_matmul(C, CUDA_R_16BF, A, B, M, N, K, ta, tb, alpha, beta);
+}
+static void c_matmul_wgrad(float *C, const void *A, const void *B, int M, int N, int K, int ta, int tb)
+{
+    lt_matmul(C, CUDA_R_32F, A, B, M, N, K, ta, tb, 1.0f, 1.0f);
+}
+static void c_emb_fwd(void *out, const int32_t *tok, const void *table, int n, int lo, int rows, int C)
+{
+    cuda_embedding_fwd(out, tok, table, n, lo, rows, C, 0);
+}
+static void c_emb_bwd(float *dt, const int32_t *tok, const void *dout, int n, int lo, int rows, int C)
+{
+    cuda_embedding_bwd(dt, tok, dout, n, lo, rows, C, 0);
+}
+static void c_ln_fwd(void *out, float *mean, float *rstd, const void *in, const void *g, const void *b, int n, int C, float eps)
+{
+    cuda_layernorm1p_fwd(out, mean, rstd, in, g, b, n, C, eps, 0);
+}
+static void c_ln_bwd(void *din, float *dg, float *db, const void *dout, const void *in, const float *mean,
+                     const float *rstd, const void *g, int n, int C)
+{
+    cuda_layernorm1p_bwd(din, dg, db, dout, in, mean, rstd, g, n, C, 0);
+}
+static void c_rope_fwd(void *qkv, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0)
+{
+    cuda_rope_fwd(qkv, B, T, G, qpg, hd, rot, base, pos0, 0);
+}
+static void c_rope_bwd(void *d, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0)
+{
+    cuda_rope_bwd(d, B, T, G, qpg, hd, rot, base, pos0, 0);
+}
+static void c_attn_fwd(void *out, float *lse, const void *qkv, int B, int T, int G, int qpg, int hd)
+{
+    cuda_attention_fwd(out, lse, qkv, B, T, G, qpg, hd, 0);
+}
+static void c_attn_bwd(void *dqkv, const void *dout, const void *out, const float *lse, const void *qkv, int B, int T,
+                       int G, int qpg, int hd)
+{
+    cuda_attention_bwd(dqkv, dout, out, lse, qkv, B, T, G, qpg, hd, NULL, 0);
+}
+static void c_sq_fwd(void *out, const void *in, size_t n) { cuda_sqrelu_fwd(out, in, n, 0); }
+static void c_sq_bwd(void *din, const void *dout, const void *in, size_t n) { cuda_sqrelu_bwd(din, dout, in, n, 0); }
+static void c_add(void *y, const void *x, size_t n) { cuda_add(y, x, n, 0); }
+static void c_mask_cols(void *x, int n, int V, int c0, float v) { cuda_mask_cols(x, n, V, c0, v, 0); }
+static void c_ce_rowmax(float *rm, const void *logits, int n, int V) { cuda_ce_rowmax(rm, logits, n, V, 0); }
+static void c_ce_sumexp(float *se, float *tgt, const void *logits, const float *rm, const int32_t *t, int lo, int n, int V)
+{
+    cuda_ce_sumexp(se, tgt, logits, rm, t, lo, n, V, 0);
+}
+static void c_ce_loss(float *loss, const float *rm, const float *se, const float *tgt, int n)
+{
+    cuda_ce_loss(loss, rm, se, tgt, n, 0);
+}
+static void c_ce_bwd(void *dl, const void *logits, const float *rm, const float *se, const int32_t *t,
+                     const float *dloss, int lo, int n, int V)
+{
+    cuda_ce_bwd(dl, logits, rm, se, t, dloss, lo, n, V, 0);
+}
+static void c_scale_f32(float *x, float s, size_t n) { cuda_scale_f32(x, s, n, 0); }
+static double c_sumsq_f32(const float *x, size_t n)
+{
+    static double *d;
+    if (!d) d = c_alloc(sizeof(double), "sumsq result");
+    cuda_sumsq(d, x, n, 0, 0);
+    double h = 0.0;
+    CK(cudaMemcpy(&h, d, sizeof h, cudaMemcpyDeviceToHost));
+    return h;
+}
+static void c_adamw(float *master, void *param, float *m, float *v, const float *g, size_t n, float lr, float b1,
+                    float b2, float eps, float wd, float gs, int step)
+{
+    cuda_adamw(master, param, m, v, g, n, lr, b1, b2, eps, wd, gs, step, 0);
+}
+static int32_t *c_tokens_upload(int32_t *dev, const int32_t *host, size_t n)
+{
+    CK(cudaMemcpy(dev, host, n * sizeof(int32_t), cudaMemcpyHostToDevice));
+    return dev;
+}
+
+static const nt_ops cuda_ops = {
+    .name = "cuda-bf16",
+    .act_bytes = 2,
+    .params_are_master = 0,
+    .alloc = c_alloc, .free = c_free, .zero = c_zero, .copy = c_copy,
+    .to_act = c_to_act, .from_act = c_from_act, .to_f32 = c_to_f32, .from_f32 = c_from_f32, .sync = c_sync,
+    .matmul = c_matmul, .matmul_wgrad = c_matmul_wgrad,
+    .embedding_fwd = c_emb_fwd, .embedding_bwd = c_emb_bwd,
+    .layernorm_fwd = c_ln_fwd, .layernorm_bwd = c_ln_bwd,
+    .rope_fwd = c_rope_fwd, .rope_bwd = c_rope_bwd,
+    .attention_fwd = c_attn_fwd, .attention_bwd = c_attn_bwd,
+    .sqrelu_fwd = c_sq_fwd, .sqrelu_bwd = c_sq_bwd, .add = c_add, .mask_cols = c_mask_cols,
+    .ce_rowmax = c_ce_rowmax, .ce_sumexp = c_ce_sumexp, .ce_loss = c_ce_loss, .ce_bwd = c_ce_bwd,
+    .scale_f32 = c_scale_f32, .sumsq_f32 = c_sumsq_f32, .adamw = c_adamw,
+    .tokens_upload = c_tokens_upload,
+};
+
+const nt_ops *nt_backend_cuda(int device)
+{
+    static int ready = -1;
+    if (ready == device) return &cuda_ops;
+    CK(cudaSetDevice(device));
+    CKB(cublasLtCreate(&lt));
+    workspace = c_alloc(workspace_bytes, "cuBLASLt workspace");
+    ready = device;
+    return &cuda_ops;
+}
+#else
+const nt_ops *nt_backend_cuda(int device)
+{
+    (void)device;
+    return NULL;
+}
+#endif
