@@ -8,6 +8,7 @@ set -euo pipefail
 build=${1:?usage: device_bundle.sh BUILD_DIR [DEST]}; dest=${2:-.carry}
 mkdir -p "$dest/lib"
 for b in tests/test_cuda_step; do
+    make -s -C "$build" "$b" >/dev/null    # objects up to date first
     # relink with the static OpenBLAS (the shared one is 35 MB of per-CPU kernels)
     link=$(make -s -C "$build" -n -W "$b.o" "$b" | grep -- "-o $b " | sed 's/^.*; *mpicc/mpicc/')
     blas=/usr/lib/x86_64-linux-gnu/libopenblas.a
