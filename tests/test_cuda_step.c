@@ -5,8 +5,9 @@
  * 64 in 2 KV groups, FFN 512, vocab 1000 -> 1024, seq 128, batch 2) is built
  * on both backends from the same bf16-rounded weights and tokens; compared:
  * the loss (relative 1e-2), the logits (max-abs / max 3e-2), every
- * parameter gradient (relative L2 error 5e-2: activations are bf16 on the
- * GPU, ~3 significant digits, through ~10 dependent ops), then 5 AdamW
+ * parameter gradient (relative L2 error 2e-2: activations are bf16 on the
+ * GPU, ~3 significant digits, through ~10 dependent ops; measured on an
+ * H100: at most 5.7e-3), then 5 AdamW
  * steps of losses (relative 2e-2).  Without a GPU: "SKIP: no GPU", exit 77.
  *
  * Bench (--bench [layers]): the Nemotron-shaped one-GPU model of the CUDA
@@ -127,9 +128,9 @@ static int check(const nt_ops *gpu)
             r += b * b;
         }
         double e = r > 0 ? sqrt(d / r) : sqrt(d);
-        ok = e <= 5e-2;
+        ok = e <= 2e-2;
         fails += !ok;
-        printf("%s: grad %-30s rel L2 %.3e (tol 5e-2)\n", ok ? "PASS" : "FAIL", t->name, e);
+        printf("%s: grad %-30s rel L2 %.3e (tol 2e-2)\n", ok ? "PASS" : "FAIL", t->name, e);
     }
     /* AdamW steps: fresh moments on both */
     cpu->zero(m1c, mg.nparams * 4); cpu->zero(m2c, mg.nparams * 4);
