@@ -86,5 +86,10 @@ typedef struct nt_ops {
 const nt_ops *nt_backend_cpu(void);
 /* The CUDA backend on GPU `device` (NULL in builds without CUDA). */
 const nt_ops *nt_backend_cuda(int device);
+/* CUDA op-class profile: on = 1 starts (zeroes) accumulating GPU time per
+ * class — [0] GEMMs, [1] attention, [2] everything else — synchronising
+ * after each op; ms (if given) receives the totals so far.  A no-op
+ * without CUDA. */
+void nt_cuda_profile(int on, double ms[3]);
 
 #endif

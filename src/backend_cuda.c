@@ -67,36 +67,89 @@ static void c_to_f32(float *d, const float *h, size_t n) { CK(cudaMemcpy(d, h, n
 static void c_from_f32(float *h, const float *s, size_t n) { CK(cudaMemcpy(h, s, n * sizeof(float), cudaMemcpyDeviceToHost)); }
 static void c_sync(void) { CK(cudaDeviceSynchronize()); }
 
-/* Row-major C[M,N] = alpha op(A) op(B) + beta C is column-major
- * C^T[N,M] = op(B)^T op(A)^T: cuBLASLt's first operand is B's buffer. */
-static void lt_matmul(void *C, cudaDataType_t ctype, const void *A, const void *B, int M, int N, int K,
-                      int ta, int tb, float alpha, float beta)
+/* ---- op-class profiling (nt_cuda_profile): GEMM, attention, the rest ---- */
+static int prof_on;
+static double prof_ms[3];
+static cudaEvent_t prof_e0, prof_e1;
+static void prof_begin(void)
 {
+    if (prof_on) CK(cudaEventRecord(prof_e0, 0));
+}
+static void prof_end(int cls)
+{
+    if (!prof_on) return;
+    float ms = 0;
+    CK(cudaEventRecord(prof_e1, 0));
+    CK(cudaEventSynchronize(prof_e1));
+    CK(cudaEventElapsedTime(&ms, prof_e0, prof_e1));
+    prof_ms[cls] += ms;
+}
+#define P(cls, call) do { prof_begin(); call; prof_end(cls); } while (0)
+
+void nt_cuda_profile(int on, double ms[3])
+{
+    if (!prof_e0) { CK(cudaEventCreate(&prof_e0)); CK(cudaEventCreate(&prof_e1)); }
+    if (ms) for (int i = 0; i < 3; i++) ms[i] = prof_ms[i];
+    if (on && !prof_on) for (int i = 0; i < 3; i++) prof_ms[i] = 0;
+    prof_on = on;
+}
+
+/* ---- cuBLASLt ----------------------------------------------------------- */
+
+/* descriptors, layouts and the heuristic's algorithm, cached per GEMM shape */
+typedef struct gemm_plan {
+    int M, N, K, ta, tb;
+    cudaDataType_t ctype;
     cublasLtMatmulDesc_t desc;
     cublasLtMatrixLayout_t la, lb, lc;
+    cublasLtMatmulAlgo_t algo;
+} gemm_plan;
+static gemm_plan plans[256];
+static int nplans;
+
+/* Row-major C[M,N] = alpha op(A) op(B) + beta C is column-major
+ * C^T[N,M] = op(B)^T op(A)^T: cuBLASLt's first operand is B's buffer. */
+static const gemm_plan *plan_for(cudaDataType_t ctype, int M, int N, int K, int ta, int tb)
+{
+    for (int i = 0; i < nplans; i++) {
+        const gemm_plan *p = &plans[i];
+        if (p->M == M && p->N == N && p->K == K && p->ta == ta && p->tb == tb && p->ctype == ctype) return p;
+    }
+    gemm_plan *p = &plans[nplans < 256 ? nplans++ : 255];
+    if (nplans == 256) { /* recycle the last slot */
+        cublasLtMatrixLayoutDestroy(p->la); cublasLtMatrixLayoutDestroy(p->lb);
+        cublasLtMatrixLayoutDestroy(p->lc); cublasLtMatmulDescDestroy(p->desc);
+    }
+    p->M = M; p->N = N; p->K = K; p->ta = ta; p->tb = tb; p->ctype = ctype;
     cublasOperation_t opa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opb = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
-    CKB(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-    CKB(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa));
-    CKB(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb));
-    /* first operand: B buffer; stored rows x cols (column-major) */
-    CKB(cublasLtMatrixLayoutCreate(&la, CUDA_R_16BF, tb ? K : N, tb ? N : K, tb ? K : N));
-    CKB(cublasLtMatrixLayoutCreate(&lb, CUDA_R_16BF, ta ? M : K, ta ? K : M, ta ? M : K));
-    CKB(cublasLtMatrixLayoutCreate(&lc, ctype, N, M, N));
+    CKB(cublasLtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    CKB(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa));
+    CKB(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb));
+    CKB(cublasLtMatrixLayoutCreate(&p->la, CUDA_R_16BF, tb ? K : N, tb ? N : K, tb ? K : N));
+    CKB(cublasLtMatrixLayoutCreate(&p->lb, CUDA_R_16BF, ta ? M : K, ta ? K : M, ta ? M : K));
+    CKB(cublasLtMatrixLayoutCreate(&p->lc, ctype, N, M, N));
     cublasLtMatmulPreference_t pref;
     CKB(cublasLtMatmulPreferenceCreate(&pref));
     CKB(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes,
                                              sizeof workspace_bytes));
     cublasLtMatmulHeuristicResult_t res;
     int found = 0;
-    CKB(cublasLtMatmulAlgoGetHeuristic(lt, desc, la, lb, lc, lc, pref, 1, &res, &found));
+    CKB(cublasLtMatmulAlgoGetHeuristic(lt, p->desc, p->la, p->lb, p->lc, p->lc, pref, 1, &res, &found));
+    cublasLtMatmulPreferenceDestroy(pref);
     if (found == 0)
         nt_die(NT_EXIT_FAIL, "cuBLASLt: no algorithm for a %dx%dx%d GEMM (transA %d, transB %d)", M, N, K, ta, tb);
-    CKB(cublasLtMatmul(lt, desc, &alpha, B, la, A, lb, &beta, C, lc, C, lc, &res.algo, workspace, workspace_bytes, 0));
-    cublasLtMatmulPreferenceDestroy(pref);
-    cublasLtMatrixLayoutDestroy(la);
-    cublasLtMatrixLayoutDestroy(lb);
-    cublasLtMatrixLayoutDestroy(lc);
-    cublasLtMatmulDescDestroy(desc);
+    p->algo = res.algo;
+    return p;
+}
+
+static void lt_matmul(void *C, cudaDataType_t ctype, const void *A, const void *B, int M, int N, int K,
+                      int ta, int tb, float alpha, float beta)
+{
+    const gemm_plan *p = plan_for(ctype, M, N, K, ta, tb);
+    prof_begin();
+    CKB(cublasLtMatmul(lt, p->desc, &alpha, B, p->la, A, p->lb, &beta, C, p->lc, C, p->lc, &p->algo, workspace,
+                       workspace_bytes, 0));
+    prof_end(0);
 }
 
 static void c_matmul(void *C, const void *A, const void *B, int M, int N, int K, int ta, int tb, float alpha, float beta)
@@ -109,46 +162,46 @@ static void c_matmul_wgrad(float *C, const void *A, const void *B, int M, int N,
 }
 static void c_emb_fwd(void *out, const int32_t *tok, const void *table, int n, int lo, int rows, int C)
 {
-    cuda_embedding_fwd(out, tok, table, n, lo, rows, C, 0);
+    P(2, cuda_embedding_fwd(out, tok, table, n, lo, rows, C, 0));
 }
 static void c_emb_bwd(float *dt, const int32_t *tok, const void *dout, int n, int lo, int rows, int C)
 {
-    cuda_embedding_bwd(dt, tok, dout, n, lo, rows, C, 0);
+    P(2, cuda_embedding_bwd(dt, tok, dout, n, lo, rows, C, 0));
 }
 static void c_ln_fwd(void *out, float *mean, float *rstd, const void *in, const void *g, const void *b, int n, int C, float eps)
 {
-    cuda_layernorm1p_fwd(out, mean, rstd, in, g, b, n, C, eps, 0);
+    P(2, cuda_layernorm1p_fwd(out, mean, rstd, in, g, b, n, C, eps, 0));
 }
 static void c_ln_bwd(void *din, float *dg, float *db, const void *dout, const void *in, const float *mean,
                      const float *rstd, const void *g, int n, int C)
 {
-    cuda_layernorm1p_bwd(din, dg, db, dout, in, mean, rstd, g, n, C, 0);
+    P(2, cuda_layernorm1p_bwd(din, dg, db, dout, in, mean, rstd, g, n, C, 0));
 }
 static void c_rope_fwd(void *qkv, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0)
 {
-    cuda_rope_fwd(qkv, B, T, G, qpg, hd, rot, base, pos0, 0);
+    P(2, cuda_rope_fwd(qkv, B, T, G, qpg, hd, rot, base, pos0, 0));
 }
 static void c_rope_bwd(void *d, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0)
 {
-    cuda_rope_bwd(d, B, T, G, qpg, hd, rot, base, pos0, 0);
+    P(2, cuda_rope_bwd(d, B, T, G, qpg, hd, rot, base, pos0, 0));
 }
 static void c_attn_fwd(void *out, float *lse, const void *qkv, int B, int T, int G, int qpg, int hd)
 {
-    cuda_attention_fwd(out, lse, qkv, B, T, G, qpg, hd, 0);
+    P(1, cuda_attention_fwd(out, lse, qkv, B, T, G, qpg, hd, 0));
 }
 static void c_attn_bwd(void *dqkv, const void *dout, const void *out, const float *lse, const void *qkv, int B, int T,
                        int G, int qpg, int hd)
 {
-    cuda_attention_bwd(dqkv, dout, out, lse, qkv, B, T, G, qpg, hd, NULL, 0);
+    P(1, cuda_attention_bwd(dqkv, dout, out, lse, qkv, B, T, G, qpg, hd, NULL, 0));
 }
-static void c_sq_fwd(void *out, const void *in, size_t n) { cuda_sqrelu_fwd(out, in, n, 0); }
-static void c_sq_bwd(void *din, const void *dout, const void *in, size_t n) { cuda_sqrelu_bwd(din, dout, in, n, 0); }
-static void c_add(void *y, const void *x, size_t n) { cuda_add(y, x, n, 0); }
+static void c_sq_fwd(void *out, const void *in, size_t n) { P(2, cuda_sqrelu_fwd(out, in, n, 0)); }
+static void c_sq_bwd(void *din, const void *dout, const void *in, size_t n) { P(2, cuda_sqrelu_bwd(din, dout, in, n, 0)); }
+static void c_add(void *y, const void *x, size_t n) { P(2, cuda_add(y, x, n, 0)); }
 static void c_mask_cols(void *x, int n, int V, int c0, float v) { cuda_mask_cols(x, n, V, c0, v, 0); }
-static void c_ce_rowmax(float *rm, const void *logits, int n, int V) { cuda_ce_rowmax(rm, logits, n, V, 0); }
+static void c_ce_rowmax(float *rm, const void *logits, int n, int V) { P(2, cuda_ce_rowmax(rm, logits, n, V, 0)); }
 static void c_ce_sumexp(float *se, float *tgt, const void *logits, const float *rm, const int32_t *t, int lo, int n, int V)
 {
-    cuda_ce_sumexp(se, tgt, logits, rm, t, lo, n, V, 0);
+    P(2, cuda_ce_sumexp(se, tgt, logits, rm, t, lo, n, V, 0));
 }
 static void c_ce_loss(float *loss, const float *rm, const float *se, const float *tgt, int n)
 {
@@ -157,7 +210,7 @@ static void c_ce_loss(float *loss, const float *rm, const float *se, const float
 static void c_ce_bwd(void *dl, const void *logits, const float *rm, const float *se, const int32_t *t,
                      const float *dloss, int lo, int n, int V)
 {
-    cuda_ce_bwd(dl, logits, rm, se, t, dloss, lo, n, V, 0);
+    P(2, cuda_ce_bwd(dl, logits, rm, se, t, dloss, lo, n, V, 0));
 }
 static void c_scale_f32(float *x, float s, size_t n) { cuda_scale_f32(x, s, n, 0); }
 static double c_sumsq_f32(const float *x, size_t n)
@@ -172,7 +225,7 @@ static double c_sumsq_f32(const float *x, size_t n)
 static void c_adamw(float *master, void *param, float *m, float *v, const float *g, size_t n, float lr, float b1,
                     float b2, float eps, float wd, float gs, int step)
 {
-    cuda_adamw(master, param, m, v, g, n, lr, b1, b2, eps, wd, gs, step, 0);
+    P(2, cuda_adamw(master, param, m, v, g, n, lr, b1, b2, eps, wd, gs, step, 0));
 }
 static int32_t *c_tokens_upload(int32_t *dev, const int32_t *host, size_t n)
 {
@@ -212,5 +265,10 @@ const nt_ops *nt_backend_cuda(int device)
 {
     (void)device;
     return NULL;
+}
+void nt_cuda_profile(int on, double ms[3])
+{
+    (void)on;
+    if (ms) ms[0] = ms[1] = ms[2] = 0.0;
 }
 #endif

@@ -180,6 +180,15 @@ static int bench(const nt_ops *gpu, int layers)
     for (int i = 0; i < steps; i++)
         for (int j = i + 1; j < steps; j++)
             if (times[j] < times[i]) { double x = times[i]; times[i] = times[j]; times[j] = x; }
+    /* one more step with per-op-class timing (synchronises after every op) */
+    double cls[3];
+    nt_cuda_profile(1, NULL);
+    step(&m, &a, inp, tgt, 1.0f / (float)N, &loss, 1, m1, m2, warm + steps + 1);
+    gpu->sync();
+    nt_cuda_profile(0, cls);
+    double tot = cls[0] + cls[1] + cls[2];
+    printf("PROFILE: GEMM %.1f ms (%.0f%%), attention %.1f ms (%.0f%%), other %.1f ms (%.0f%%) of %.1f ms GPU time\n",
+           cls[0], 100 * cls[0] / tot, cls[1], 100 * cls[1] / tot, cls[2], 100 * cls[2] / tot, tot);
     double med = times[steps / 2], fpt = nt_model_flops_per_token(&mc);
     double tflops = fpt * N / med / 1e12;
     printf("BENCH: layers %d hidden %d heads %d/%d ffn %d vocab %d seq %d batch %d params %.3fB: "
