@@ -31,6 +31,8 @@ typedef struct nt_config {
     uint64_t seed;
     int log_interval;
     char backend[16];          /* auto | cpu | cuda */
+    double time_limit;         /* seconds of wall time for this job (0: none): save and exit 3 before it runs out */
+    double collective_timeout; /* seconds one collective may block before the watchdog aborts (0: off) */
 
     /* [model] */
     int layers, hidden, ffn_hidden, heads, kv_heads, vocab, seq_len;
@@ -42,6 +44,7 @@ typedef struct nt_config {
     /* [train] */
     long steps;                /* 0: derived from tokens */
     double tokens;             /* 0: use steps */
+    double stop_tokens;        /* stop this job at this many consumed tokens (0: run to the end); the schedule is unchanged */
     long global_batch;         /* used when ramp is empty */
     char ramp[512];            /* "768@0 1536@200B ..." ("" = constant global_batch) */
     int n_ramp;                /* parsed ramp (n_ramp==0: constant) */
@@ -52,6 +55,7 @@ typedef struct nt_config {
     long decay_steps;          /* 0: all steps after warm-up */
     double weight_decay, beta1, beta2, eps, clip_grad;
     char recompute[16];        /* none | selective | full */
+    char nan_policy[16];       /* abort | skip: non-finite loss or gradient norm */
 
     /* [data] */
     char tokenizer[NT_PATH_MAX];

@@ -42,6 +42,12 @@ const nt_option nt_deck_options[] = {
     {"run", "backend", NT_OPT_ENUM, FIELD(backend), "auto", ANY, 0, "auto|cpu|cuda",
      "compute backend: cuda (bf16 on a GPU; one rank in this version), cpu (fp32 reference), "
      "auto (cuda when built with CUDA, one rank and a GPU is visible, else cpu)"},
+    {"run", "time_limit", NT_OPT_DOUBLE, FIELD(time_limit), "0", GE(0), 0, NULL,
+     "wall-time budget of this job in seconds (0: none); before it runs out the run saves a "
+     "checkpoint and exits with status 3 (requeue)"},
+    {"run", "collective_timeout", NT_OPT_DOUBLE, FIELD(collective_timeout), "0", GE(0), 0, NULL,
+     "seconds a rank may wait in one collective or pipeline transfer before it aborts, naming "
+     "the operation (0: wait forever)"},
 
     /* [model] */
     {"model", "layers", NT_OPT_INT, FIELD(layers), "2", GE(1), 0, NULL,
@@ -88,6 +94,9 @@ const nt_option nt_deck_options[] = {
      "optimizer steps (0: derived from train.tokens)"},
     {"train", "tokens", NT_OPT_TOKENS, FIELD(tokens), "0", GE(0), 0, NULL,
      "tokens to train on, e.g. 8T or 200B (0: use train.steps)"},
+    {"train", "stop_tokens", NT_OPT_TOKENS, FIELD(stop_tokens), "0", GE(0), 0, NULL,
+     "end this job once this many tokens are consumed, leaving the LR schedule as for the "
+     "whole run (one ramp-up stage per job: slurm/submit --ramp); 0: run to the end"},
     {"train", "global_batch", NT_OPT_LONG, FIELD(global_batch), "8", GE(1), 0, NULL,
      "global batch in sequences (ignored when train.ramp is set)"},
     {"train", "ramp", NT_OPT_STRING, FIELD(ramp), "", ANY, 0, NULL,
@@ -115,6 +124,9 @@ const nt_option nt_deck_options[] = {
      "clip the global gradient L2 norm to this (0: no clipping)"},
     {"train", "recompute", NT_OPT_ENUM, FIELD(recompute), "none", ANY, 0,
      "none|selective|full", "activation recomputation (ntron run: only none in this version)"},
+    {"train", "nan_policy", NT_OPT_ENUM, FIELD(nan_policy), "abort", ANY, 0, "abort|skip",
+     "a non-finite loss or gradient norm stops the step before the optimizer update; abort: "
+     "save a checkpoint (if checkpoint.dir is set) and exit 1; skip: drop the update, count it, go on"},
 
     /* [data] */
     {"data", "tokenizer", NT_OPT_STRING, FIELD(tokenizer), "", ANY, 0, NULL,
@@ -125,17 +137,18 @@ const nt_option nt_deck_options[] = {
 
     /* [checkpoint] */
     {"checkpoint", "dir", NT_OPT_STRING, FIELD(ckpt_dir), "", ANY, 0, NULL,
-     "checkpoint directory (empty: no checkpoints; ntron run: checkpointing is "
-     "not implemented yet, must be empty)"},
+     "checkpoint directory (empty: no checkpoints); a run resumes from its 'latest' "
+     "checkpoint when there is one"},
     {"checkpoint", "interval", NT_OPT_LONG, FIELD(ckpt_interval), "0", GE(0), 0, NULL,
      "save every this many steps (0: only at the end and on signals)"},
     {"checkpoint", "keep", NT_OPT_INT, FIELD(ckpt_keep), "2", GE(1), 0, NULL,
      "keep the last this many checkpoints"},
     {"checkpoint", "load", NT_OPT_STRING, FIELD(ckpt_load), "", ANY, 0, NULL,
-     "checkpoint to start from (empty: fresh start; ntron run: not implemented yet, "
-     "must be empty)"},
+     "checkpoint to start from when checkpoint.dir has none (a checkpoint directory, its "
+     "ckpt.h5, or a checkpoint root with 'latest'; empty: fresh start)"},
     {"checkpoint", "load_optimizer", NT_OPT_BOOL, FIELD(ckpt_load_optimizer), "true",
-     ANY, 0, NULL, "also load optimizer state and counters from checkpoint.load"},
+     ANY, 0, NULL, "also load optimizer state and counters from checkpoint.load (false: model "
+     "weights only, fresh optimizer and counters, e.g. for a later phase)"},
 };
 /* clang-format on */
 

@@ -1,6 +1,8 @@
 /* main.c — the `ntron` command line: dispatches subcommands.
  *   ntron run DECK [--set section.key=value ...]
  *   ntron check DECK [--set ...]
+ *   ntron plan DECK [--cluster FILE] [--dp N,...]
+ *   ntron bench DECK [--steps N] [--comm] ...
  *   ntron prep ...
  *   ntron help [deck]
  *   ntron --version
@@ -11,7 +13,9 @@
 #include "config.h"
 #include "deck.h"
 #include "device.h"
+#include "bench.h"
 #include "model_config.h"
+#include "plan.h"
 #include "prep.h"
 #include "pretrain.h"
 #include "ramp.h"
@@ -25,6 +29,8 @@ static void usage(FILE *f)
             "usage: ntron COMMAND ...\n"
             "  run DECK [--set section.key=value ...]    run the phase the deck names\n"
             "  check DECK [--set section.key=value ...]  validate a deck, print the model and plan\n"
+            "  plan DECK [--cluster FILE] [--dp N,...]   predict memory, time and MFU per ramp stage\n"
+            "  bench DECK [--steps N] [--comm] ...       measure throughput (synthetic data) with a verdict\n"
             "  prep --tokenizer byte INPUT -o OUT.h5     build a pretraining token dataset\n"
             "  help [deck]                               this text, or every deck key\n"
             "  --version                                 version and build configuration\n"
@@ -146,6 +152,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "plan")) return nt_plan_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "bench")) return nt_bench_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "prep")) return nt_prep_main(argc - 2, argv + 2);
     usage(stderr);
     nt_input_error("unknown command '%s'", cmd);

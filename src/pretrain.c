@@ -109,6 +109,11 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     double f_tot = 0, b_tot = 0, o_tot = 0, p_tot = 0, c_tot = 0;
     int prev_stage = -1;
     for (long s = 0; s < tr.total_steps; s++) {
+        if (cfg->stop_tokens > 0 && tr.consumed_tokens >= cfg->stop_tokens) {
+            if (rank0) printf("stop    train.stop_tokens = %.6g reached after %ld steps (%.6g tokens)\n",
+                              cfg->stop_tokens, tr.step, tr.consumed_tokens);
+            break;
+        }
         int stage = nt_ramp_stage_at(cfg, tr.consumed_tokens);
         long gbs = nt_ramp_gbs(cfg, tr.consumed_tokens);
         int nmicro = nt_trainer_micro_batches(&tr, gbs);

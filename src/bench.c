@@ -1,0 +1,343 @@
+/* bench.c — `ntron bench DECK`: warm-up + N timed training steps of the
+ * deck's model on the allocated ranks with synthetic tokens (no dataset),
+ * one HPL-style row (layout, global batch, ms/iter min/median/max, tokens/s,
+ * TFLOP/s per rank, MFU) with a correctness verdict and a JSON copy.
+ *
+ * Verdict: the first step's loss (mean token loss of the global batch,
+ * before any update) is compared with a reference step on the same batch:
+ *   reference = single  rank 0 alone builds the same model with TP 1, PP 1,
+ *                       DP 1 on the CPU backend (fp32) and computes that step;
+ *                       PASSED if |loss - ref| <= 1e-5 |ref| (the layout-
+ *                       equivalence tolerance of tests/test_layouts.sh), or
+ *                       1e-2 |ref| when the bench ran on the CUDA backend (bf16;
+ *                       the loss tolerance of tests/test_cuda_step.c);
+ *   reference = same    a fresh trainer on the same ranks and layout
+ *                       recomputes the step; PASSED if |loss - ref| <=
+ *                       1e-6 |ref| (a rerun is expected to be bitwise equal).
+ * Default: single when the model has under 2e8 parameters, else same.  Every
+ * timed step's loss must also be finite.  Exit status 1 on FAILED.
+ * Backend: run.backend as for `ntron run` (auto = CUDA on a one-rank job
+ * with a visible GPU); on the GPU the MFU peak defaults to 989.4 TFLOP/s. */
+#include "bench.h"
+#include "backend.h"
+#include "build_config.h"
+#include "check.h"
+#include "deck.h"
+#include "device.h"
+#include "metrics.h"
+#include "model_config.h"
+#include "ramp.h"
+#include "rng.h"
+#include "trainer.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* resident set size now, MB (/proc/self/statm); 0 if unavailable */
+static double rss_now_mb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0.0;
+    long size = 0, res = 0;
+    int ok = fscanf(f, "%ld %ld", &size, &res) == 2;
+    fclose(f);
+    return ok ? (double)res * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0) : 0.0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* this DP rank's rows of the synthetic global batch number `step`: sample k
+ * = step * gbs + (mi * DP + dp) * mbs + b, token j = hash(seed, k, j) mod vocab */
+static void synth_batch(int32_t *batch, const nt_config *cfg, int DP, int dp, int nmicro, long gbs, long step)
+{
+    uint64_t key = nt_rng_key(cfg->seed, "bench tokens");
+    int T = cfg->seq_len, B = cfg->micro_batch;
+    for (int mi = 0; mi < nmicro; mi++)
+        for (int b = 0; b < B; b++) {
+            uint64_t k = (uint64_t)step * (uint64_t)gbs + ((uint64_t)mi * DP + (uint64_t)dp) * B + (uint64_t)b;
+            int32_t *row = batch + ((size_t)mi * B + b) * (size_t)(T + 1);
+            for (int j = 0; j <= T; j++)
+                row[j] = (int32_t)(nt_rng_u64(key, k * (uint64_t)(T + 1) + (uint64_t)j) % (uint64_t)cfg->vocab);
+        }
+}
+
+/* run.backend as `ntron run` reads it: cuda needs a visible GPU; auto
+ * takes it for a one-rank run when a GPU is visible, else the CPU */
+static const nt_ops *select_backend(const nt_config *cfg, const nt_deck_info *info, int world)
+{
+    char msg[1024], w[1200];
+    int ngpu = nt_device_count(msg, sizeof msg);
+    if (!strcmp(cfg->backend, "cpu")) return nt_backend_cpu();
+    if (!strcmp(cfg->backend, "cuda")) {
+        if (ngpu == 0) nt_input_error("%s: run.backend = cuda: %s", nt_deck_where(info, "run.backend", w, sizeof w), msg);
+        if (world > 1)
+            nt_input_error("%s: run.backend = cuda runs on one rank in this version (this job has %d)",
+                           nt_deck_where(info, "run.backend", w, sizeof w), world);
+        return nt_backend_cuda(0);
+    }
+    return ngpu > 0 && world == 1 ? nt_backend_cuda(0) : nt_backend_cpu();
+}
+
+/* loss of step 0 with a fresh trainer for cfg on `world` */
+static double reference_loss(const nt_config *cfg, const nt_ops *ops, MPI_Comm world, long gbs)
+{
+    nt_trainer tr;
+    nt_trainer_init(&tr, cfg, ops, world);
+    int nm = nt_trainer_micro_batches(&tr, gbs);
+    int32_t *batch = nt_malloc((size_t)nm * cfg->micro_batch * (size_t)(cfg->seq_len + 1) * sizeof(int32_t), "batch");
+    synth_batch(batch, cfg, tr.grid.DP, tr.grid.dp, nm, gbs, 0);
+    nt_step_stats st;
+    nt_trainer_step(&tr, batch, gbs, &st);
+    free(batch);
+    nt_trainer_free(&tr);
+    return st.loss;
+}
+
+static void usage_error(const char *why)
+{
+    nt_input_error("bench: %s (usage: ntron bench DECK [--steps N] [--warmup N] [--gbs N] [--peak TFLOPS] "
+                   "[--reference single|same] [--json FILE] [--comm [--max-bytes N] [--iters N]] [--set section.key=value ...])",
+                   why);
+}
+
+static long parse_long(const char *opt, const char *v, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || errno || x < lo || x > hi) {
+        char why[256];
+        snprintf(why, sizeof why, "%s wants a whole number in [%ld, %ld], got '%s'", opt, lo, hi, v);
+        usage_error(why);
+    }
+    return x;
+}
+
+int nt_bench_main(int argc, char **argv)
+{
+    const char *deck = NULL, *json = "bench.json", *refmode = NULL;
+    long steps = 5, warmup = 1, gbs_opt = 0, max_bytes = 16L << 20, iters = 10;
+    double peak = 0.0;
+    int comm = 0, fault = 0, nset = 0;
+    char **sets = nt_calloc((size_t)argc + 1, sizeof(char *), "--set list");
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        int has_val = !strcmp(o, "--set") || !strcmp(o, "--steps") || !strcmp(o, "--warmup") || !strcmp(o, "--gbs") ||
+                      !strcmp(o, "--peak") || !strcmp(o, "--json") || !strcmp(o, "--reference") ||
+                      !strcmp(o, "--max-bytes") || !strcmp(o, "--iters");
+        if (has_val) {
+            if (i + 1 >= argc) usage_error("option needs an argument");
+            const char *v = argv[++i];
+            if (!strcmp(o, "--set")) sets[nset++] = (char *)v;
+            else if (!strcmp(o, "--steps")) steps = parse_long(o, v, 1, 1000000);
+            else if (!strcmp(o, "--warmup")) warmup = parse_long(o, v, 0, 1000000);
+            else if (!strcmp(o, "--gbs")) gbs_opt = parse_long(o, v, 1, 1L << 40);
+            else if (!strcmp(o, "--max-bytes")) max_bytes = parse_long(o, v, 4096, 1L << 34);
+            else if (!strcmp(o, "--iters")) iters = parse_long(o, v, 1, 100000);
+            else if (!strcmp(o, "--json")) json = v;
+            else if (!strcmp(o, "--reference")) {
+                if (strcmp(v, "single") && strcmp(v, "same")) usage_error("--reference is single or same");
+                refmode = v;
+            } else {
+                char *end;
+                peak = strtod(v, &end);
+                if (end == v || *end || !(peak > 0) || !isfinite(peak)) usage_error("--peak wants a positive TFLOP/s");
+            }
+        } else if (!strcmp(o, "--comm")) {
+            comm = 1;
+        } else if (!strcmp(o, "--inject-fault")) {
+            fault = 1; /* test hook: perturbs the measured first-step loss (or, with --comm, one received element) */
+        } else if (o[0] == '-') {
+            char why[256];
+            snprintf(why, sizeof why, "unknown option %s", o);
+            usage_error(why);
+        } else if (!deck) {
+            deck = o;
+        } else {
+            usage_error("more than one deck given");
+        }
+    }
+    if (!deck) usage_error("no deck given");
+    NT_CHECK_MPI(MPI_Init(NULL, NULL));
+    double rss_base = rss_now_mb();
+    nt_config cfg;
+    nt_deck_info info;
+    nt_deck_load(&cfg, &info, deck, nset, sets);
+    char w[1200];
+    if (strcmp(cfg.recompute, "none") != 0)
+        nt_input_error("%s: train.recompute: '%s' is not implemented yet on the CPU backend (bench with --set train.recompute=none)",
+                       nt_deck_where(&info, "train.recompute", w, sizeof w), cfg.recompute);
+    int wrank, wsize;
+    NT_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &wrank));
+    NT_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &wsize));
+    int rank0 = wrank == 0;
+
+    if (comm) {
+        nt_grid g;
+        nt_grid_init(&g, MPI_COMM_WORLD, cfg.tensor, cfg.pipeline);
+        long wrong = nt_bench_comm(&g, (size_t)max_bytes, (int)iters, json, fault);
+        nt_grid_free(&g);
+        free(sets);
+        NT_CHECK_MPI(MPI_Finalize());
+        return wrong ? NT_EXIT_FAIL : NT_EXIT_OK;
+    }
+
+    cfg.steps = warmup + steps; /* the LR schedule spans the bench */
+    cfg.n_ramp = 0;
+    const nt_ops *ops = select_backend(&cfg, &info, wsize);
+    int on_gpu = strcmp(ops->name, nt_backend_cpu()->name) != 0;
+    if (on_gpu && peak <= 0) peak = 989.4; /* H100/H200 SXM dense bf16 (DESIGN.md); --peak for other GPUs */
+    nt_trainer tr;
+    nt_trainer_init(&tr, &cfg, ops, MPI_COMM_WORLD);
+    long gbs = gbs_opt ? gbs_opt : nt_ramp_gbs(&cfg, 0.0);
+    cfg.global_batch = gbs;
+    int nm = nt_trainer_micro_batches(&tr, gbs);
+    const nt_model_config *mc = &tr.chunk[0].mc;
+    double params = nt_model_param_count(mc), fpt = nt_model_flops_per_token(mc);
+    if (!refmode) refmode = params < 2e8 ? "single" : "same";
+    int T = cfg.seq_len, world = tr.grid.world.size;
+    if (rank0) {
+        printf("================================================================================\n");
+        printf("ntron bench %s  (%s)\ndeck   %s: %.4g parameters, %.4g FLOP/token (training)\n", PACKAGE_VERSION,
+               NT_BUILD_SUMMARY, deck, params, fpt);
+        printf("data   synthetic: token j of sample k = hash(seed, k, j) mod %d; %ld warm-up + %ld timed steps\n",
+               cfg.vocab, warmup, steps);
+        printf("backend %s; ms/iter = slowest rank, barrier before each step\n", tr.ops->name);
+        fflush(stdout);
+    }
+    int32_t *batch = nt_malloc((size_t)nm * cfg.micro_batch * (size_t)(T + 1) * sizeof(int32_t), "batch");
+    double *ms = nt_malloc((size_t)steps * sizeof(double), "step times");
+    double first_loss = NAN, last_loss = NAN, ph[5] = {0};
+    int all_finite = 1;
+    for (long s = 0; s < warmup + steps; s++) {
+        synth_batch(batch, &cfg, tr.grid.DP, tr.grid.dp, nm, gbs, s);
+        nt_step_stats st;
+        nt_comm_barrier(&tr.grid.world);
+        double t0 = MPI_Wtime();
+        nt_trainer_step(&tr, batch, gbs, &st);
+        double dt = MPI_Wtime() - t0;
+        nt_comm_allreduce_f64(&tr.grid.world, &dt, 1, NT_MAX);
+        if (s == 0) first_loss = st.loss;
+        last_loss = st.loss;
+        all_finite &= isfinite(st.loss) && isfinite(st.grad_norm);
+        if (s >= warmup) {
+            ms[s - warmup] = dt * 1e3;
+            double x[5] = {tr.t_fwd, tr.t_bwd, tr.t_p2p, tr.t_coll, tr.t_opt};
+            for (int i = 0; i < 5; i++) ph[i] += x[i] * 1e3 / (double)steps;
+        }
+    }
+    if (fault) first_loss *= 1.001;
+    double rss_peak = nt_peak_rss_mb(), mem[2] = {rss_peak, rss_peak - rss_base};
+    nt_comm_allreduce_f64(&tr.grid.world, mem, 2, NT_MAX);
+    int DP = tr.grid.DP;
+    free(batch);
+    nt_trainer_free(&tr);
+
+    /* the reference step */
+    double ref = NAN, tol;
+    if (!strcmp(refmode, "single")) {
+        tol = on_gpu ? 1e-2 : 1e-5;
+        if (rank0) {
+            nt_config c1 = cfg;
+            c1.tensor = 1; c1.pipeline = 1; c1.virtual_stages = 1; c1.sequence_parallel = 0;
+            ref = reference_loss(&c1, nt_backend_cpu(), MPI_COMM_SELF, gbs);
+        }
+        NT_CHECK_MPI(MPI_Bcast(&ref, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD));
+    } else {
+        tol = 1e-6;
+        ref = reference_loss(&cfg, ops, MPI_COMM_WORLD, gbs);
+    }
+    double rel = fabs(first_loss - ref) / fabs(ref);
+    int passed = all_finite && rel <= tol;
+
+    qsort(ms, (size_t)steps, sizeof(double), cmp_double);
+    double med = steps % 2 ? ms[steps / 2] : 0.5 * (ms[steps / 2 - 1] + ms[steps / 2]);
+    double tps = (double)gbs * T / (med * 1e-3), tflops = fpt * tps / world / 1e12;
+    char layout[128];
+    snprintf(layout, sizeof layout, "TP%d PP%d(v%d) DP%d SP%d mb%d", cfg.tensor, cfg.pipeline, cfg.virtual_stages, DP,
+             cfg.sequence_parallel && cfg.tensor > 1, cfg.micro_batch);
+    if (rank0) {
+        char mfu[32];
+        if (peak > 0) snprintf(mfu, sizeof mfu, "%.2f%%", 100 * tflops / peak);
+        else snprintf(mfu, sizeof mfu, "n/a");
+        printf("================================================================================\n");
+        printf("%-8s %-26s %6s %10s %10s %10s %11s %12s %7s %7s\n", "T/V", "layout", "GBS", "ms min", "ms median",
+               "ms max", "tokens/s", "TFLOP/s/rank", "MFU", "verdict");
+        printf("--------------------------------------------------------------------------------\n");
+        printf("%-8s %-26s %6ld %10.2f %10.2f %10.2f %11.1f %12.5f %7s %7s\n", "TRAIN", layout, gbs, ms[0], med,
+               ms[steps - 1], tps, tflops, mfu, passed ? "PASSED" : "FAILED");
+        printf("--------------------------------------------------------------------------------\n");
+        printf("check  step-1 loss %.9g vs %s reference %.9g: rel. error %.3g (tolerance %g)%s: %s\n", first_loss,
+               !strcmp(refmode, "single") ? "single-rank CPU fp32 (TP1 PP1 DP1, rank 0)" : "same-ranks rerun", ref, rel, tol,
+               all_finite ? "" : ", NON-FINITE loss or grad norm", passed ? "PASSED" : "FAILED");
+        printf("phases rank 0 mean ms/step: forward %.2f, backward %.2f, p2p wait %.2f, collectives %.2f, optimizer %.2f\n",
+               ph[0], ph[1], ph[2], ph[3], ph[4]);
+        printf("memory peak RSS %.1f MB (max over ranks), %.1f MB above the RSS before the model was built\n", mem[0],
+               mem[1]);
+        if (peak <= 0) printf("MFU    n/a: give --peak TFLOPS (the CPU backend has no agreed peak)\n");
+        printf("================================================================================\n");
+        cJSON *o = cJSON_CreateObject();
+        NT_CHECK(o != NULL, "cJSON allocation failed");
+        cJSON_AddStringToObject(o, "mode", "train");
+        cJSON_AddStringToObject(o, "deck", deck);
+        cJSON_AddStringToObject(o, "backend", ops->name);
+        cJSON_AddStringToObject(o, "layout", layout);
+        cJSON_AddNumberToObject(o, "world", world);
+        cJSON_AddNumberToObject(o, "tp", cfg.tensor);
+        cJSON_AddNumberToObject(o, "pp", cfg.pipeline);
+        cJSON_AddNumberToObject(o, "virtual_stages", cfg.virtual_stages);
+        cJSON_AddNumberToObject(o, "dp", DP);
+        cJSON_AddNumberToObject(o, "micro_batch", cfg.micro_batch);
+        cJSON_AddNumberToObject(o, "global_batch", (double)gbs);
+        cJSON_AddNumberToObject(o, "seq_len", T);
+        cJSON_AddNumberToObject(o, "params", params);
+        cJSON_AddNumberToObject(o, "flops_per_token", fpt);
+        cJSON_AddNumberToObject(o, "warmup", (double)warmup);
+        cJSON_AddNumberToObject(o, "steps", (double)steps);
+        cJSON_AddNumberToObject(o, "ms_min", ms[0]);
+        cJSON_AddNumberToObject(o, "ms_median", med);
+        cJSON_AddNumberToObject(o, "ms_max", ms[steps - 1]);
+        cJSON_AddNumberToObject(o, "tokens_per_s", tps);
+        cJSON_AddNumberToObject(o, "tflops_per_rank", tflops);
+        if (peak > 0) {
+            cJSON_AddNumberToObject(o, "peak_tflops", peak);
+            cJSON_AddNumberToObject(o, "mfu", tflops / peak);
+        } else {
+            cJSON_AddNullToObject(o, "mfu");
+        }
+        cJSON_AddNumberToObject(o, "first_loss", first_loss);
+        cJSON_AddNumberToObject(o, "last_loss", last_loss);
+        cJSON_AddStringToObject(o, "reference", refmode);
+        cJSON_AddNumberToObject(o, "reference_loss", ref);
+        cJSON_AddNumberToObject(o, "rel_error", rel);
+        cJSON_AddNumberToObject(o, "tolerance", tol);
+        cJSON_AddStringToObject(o, "verdict", passed ? "PASSED" : "FAILED");
+        cJSON_AddNumberToObject(o, "peak_rss_mb", mem[0]);
+        cJSON_AddNumberToObject(o, "rss_above_base_mb", mem[1]);
+        double phv[5];
+        for (int i = 0; i < 5; i++) phv[i] = ph[i];
+        cJSON *pa = cJSON_CreateDoubleArray(phv, 5);
+        NT_CHECK(pa != NULL, "cJSON allocation failed");
+        cJSON_AddItemToObject(o, "ms_fwd_bwd_p2p_coll_opt_rank0", pa);
+        char *txt = cJSON_Print(o);
+        NT_CHECK(txt != NULL, "cJSON_Print failed");
+        FILE *f = fopen(json, "w");
+        if (!f) nt_die(NT_EXIT_FAIL, "%s: cannot open for writing: %s", json, strerror(errno));
+        if (fputs(txt, f) < 0 || fputc('\n', f) == EOF || fclose(f) != 0)
+            nt_die(NT_EXIT_FAIL, "%s: write failed: %s", json, strerror(errno));
+        cJSON_free(txt);
+        cJSON_Delete(o);
+    }
+    free(ms);
+    free(sets);
+    NT_CHECK_MPI(MPI_Finalize());
+    return passed ? NT_EXIT_OK : NT_EXIT_FAIL;
+}

@@ -1,0 +1,168 @@
+/* bench_comm.c — `ntron bench --comm`: collective and point-to-point
+ * bandwidth over the grid's TP, DP and PP communicators, reported as
+ * nccl-tests does: size (bytes), count (elements), type, time (us),
+ * algbw = size / time, busbw = algbw x factor with factor 2(n-1)/n for
+ * all-reduce, (n-1)/n for reduce-scatter and all-gather (size = the full
+ * gathered / scattered buffer), 1 for send/recv; #wrong = elements that
+ * differ from the exactly representable expected values. */
+#include "bench.h"
+#include "check.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <string.h>
+
+enum { OP_AR, OP_RS, OP_AG, OP_SR, OP_N };
+static const char *const op_name[OP_N] = {"all_reduce", "reduce_scatter", "all_gather", "sendrecv"};
+
+/* fill inputs for one iteration; n = elements of the op's "size" */
+static void fill(int op, const nt_comm *c, float *send, size_t n)
+{
+    size_t cnt = op == OP_AG ? n / (size_t)c->size : n;
+    for (size_t i = 0; i < cnt; i++) {
+        if (op == OP_AR) send[i] = (float)(c->rank + 1) + (float)(i % 7);
+        else if (op == OP_RS) send[i] = (float)(c->rank + 1) + (float)(i % 5);
+        else send[i] = (float)(c->rank * 1000) + (float)(i % 1000);
+    }
+}
+
+static long check(int op, const nt_comm *c, const float *send, const float *recv, size_t n)
+{
+    long wrong = 0;
+    int P = c->size, r = c->rank;
+    double rsum = (double)P * (P + 1) / 2.0;
+    if (op == OP_AR) {
+        for (size_t i = 0; i < n; i++) wrong += send[i] != (float)(rsum + (double)P * (double)(i % 7));
+    } else if (op == OP_RS) {
+        size_t per = n / (size_t)P;
+        for (size_t i = 0; i < per; i++) {
+            size_t j = (size_t)r * per + i;
+            wrong += recv[i] != (float)(rsum + (double)P * (double)(j % 5));
+        }
+    } else if (op == OP_AG) {
+        size_t per = n / (size_t)P;
+        for (int q = 0; q < P; q++)
+            for (size_t i = 0; i < per; i++) wrong += recv[(size_t)q * per + i] != (float)(q * 1000) + (float)(i % 1000);
+    } else {
+        int prev = (r - 1 + P) % P;
+        for (size_t i = 0; i < n; i++) wrong += recv[i] != (float)(prev * 1000) + (float)(i % 1000);
+    }
+    return wrong;
+}
+
+static void run_op(int op, const nt_comm *c, float *send, float *recv, size_t n)
+{
+    switch (op) {
+    case OP_AR: nt_comm_allreduce_f32(c, send, n, NT_SUM); break;
+    case OP_RS: nt_comm_reduce_scatter_f32(c, send, recv, n); break;
+    case OP_AG: nt_comm_allgather_f32(c, send, recv, n / (size_t)c->size); break;
+    default: {
+        MPI_Request req;
+        nt_comm_isend_f32(c, send, n, (c->rank + 1) % c->size, 7, &req);
+        nt_comm_recv_f32(c, recv, n, (c->rank - 1 + c->size) % c->size, 7);
+        nt_comm_waitall(1, &req);
+    }
+    }
+}
+
+long nt_bench_comm(const nt_grid *g, size_t max_bytes, int iters, const char *json, int fault)
+{
+    const nt_comm *comms[3] = {&g->tp_comm, &g->dp_comm, &g->pp_comm};
+    int rank0 = g->world.rank == 0;
+    long total_wrong = 0;
+    cJSON *rows = cJSON_CreateArray();
+    NT_CHECK(rows != NULL, "cJSON allocation failed");
+    size_t maxn = max_bytes / sizeof(float) + 64;
+    float *send = nt_malloc(maxn * sizeof(float), "comm benchmark send buffer");
+    float *recv = nt_malloc(maxn * sizeof(float), "comm benchmark receive buffer");
+    if (rank0) {
+        printf("================================================================================\n");
+        printf("ntron bench --comm: world %d = TP %d x DP %d x PP %d, fp32, %d iterations per size (+2 warm-up), "
+               "time = mean over iterations of the slowest rank\n",
+               g->world.size, g->TP, g->DP, g->PP, iters);
+        printf("%-4s %-15s %12s %12s %6s %10s %10s %10s %7s\n", "comm", "op", "size(B)", "count", "type", "time(us)",
+               "algbw GB/s", "busbw GB/s", "#wrong");
+    }
+    for (int ci = 0; ci < 3; ci++) {
+        const nt_comm *c = comms[ci];
+        if (c->size == 1) {
+            if (rank0) printf("%-4s (size 1: nothing to measure)\n", c->label);
+            continue;
+        }
+        double P = c->size;
+        for (int op = 0; op < OP_N; op++) {
+            for (size_t bytes = 4096; bytes <= max_bytes; bytes *= 4) {
+                size_t n = bytes / sizeof(float);
+                n = (n + (size_t)c->size - 1) / (size_t)c->size * (size_t)c->size;
+                double tsum = 0;
+                long wrong = 0;
+                for (int it = 0; it < iters + 2; it++) {
+                    fill(op, c, send, n);
+                    memset(recv, 0, n * sizeof(float));
+                    nt_comm_barrier(&g->world);
+                    double t0 = MPI_Wtime();
+                    run_op(op, c, send, recv, n);
+                    double dt = MPI_Wtime() - t0;
+                    nt_comm_allreduce_f64(&g->world, &dt, 1, NT_MAX);
+                    if (it >= 2) tsum += dt;
+                    if (it == iters + 1) {
+                        if (fault && rank0) (op == OP_AR ? send : recv)[0] += 1.0f;
+                        wrong = check(op, c, send, recv, n);
+                    }
+                }
+                long w = wrong;
+                NT_CHECK_MPI(MPI_Allreduce(&wrong, &w, 1, MPI_LONG, MPI_SUM, g->world.mpi));
+                total_wrong += w;
+                double t = tsum / iters, size = (double)n * sizeof(float);
+                double factor = op == OP_AR ? 2 * (P - 1) / P : op == OP_SR ? 1.0 : (P - 1) / P;
+                double algbw = size / t / 1e9, busbw = algbw * factor;
+                if (rank0) {
+                    printf("%-4s %-15s %12.0f %12zu %6s %10.1f %10.3f %10.3f %7ld\n", c->label, op_name[op], size, n,
+                           "float", t * 1e6, algbw, busbw, w);
+                    cJSON *o = cJSON_CreateObject();
+                    NT_CHECK(o != NULL, "cJSON allocation failed");
+                    cJSON_AddStringToObject(o, "comm", c->label);
+                    cJSON_AddNumberToObject(o, "ranks", P);
+                    cJSON_AddStringToObject(o, "op", op_name[op]);
+                    cJSON_AddNumberToObject(o, "size_bytes", size);
+                    cJSON_AddNumberToObject(o, "count", (double)n);
+                    cJSON_AddNumberToObject(o, "time_us", t * 1e6);
+                    cJSON_AddNumberToObject(o, "algbw_gbs", algbw);
+                    cJSON_AddNumberToObject(o, "busbw_gbs", busbw);
+                    cJSON_AddNumberToObject(o, "busbw_factor", factor);
+                    cJSON_AddNumberToObject(o, "wrong", (double)w);
+                    cJSON_AddItemToArray(rows, o);
+                }
+            }
+        }
+    }
+    if (rank0) {
+        printf("--------------------------------------------------------------------------------\n");
+        printf("data check: %ld wrong elements: %s\n", total_wrong, total_wrong ? "FAILED" : "PASSED");
+        printf("================================================================================\n");
+        if (json) {
+            cJSON *root = cJSON_CreateObject();
+            NT_CHECK(root != NULL, "cJSON allocation failed");
+            cJSON_AddStringToObject(root, "mode", "comm");
+            cJSON_AddNumberToObject(root, "world", g->world.size);
+            cJSON_AddNumberToObject(root, "tp", g->TP);
+            cJSON_AddNumberToObject(root, "dp", g->DP);
+            cJSON_AddNumberToObject(root, "pp", g->PP);
+            cJSON_AddItemToObject(root, "rows", rows);
+            cJSON_AddNumberToObject(root, "wrong", (double)total_wrong);
+            cJSON_AddStringToObject(root, "verdict", total_wrong ? "FAILED" : "PASSED");
+            char *txt = cJSON_Print(root);
+            NT_CHECK(txt != NULL, "cJSON_Print failed");
+            FILE *f = fopen(json, "w");
+            if (!f) nt_die(NT_EXIT_FAIL, "%s: cannot open for writing: %s", json, strerror(errno));
+            if (fputs(txt, f) < 0 || fclose(f) != 0) nt_die(NT_EXIT_FAIL, "%s: write failed: %s", json, strerror(errno));
+            cJSON_free(txt);
+            cJSON_Delete(root);
+            rows = NULL;
+        }
+    }
+    if (rows) cJSON_Delete(rows);
+    free(send);
+    free(recv);
+    return total_wrong;
+}

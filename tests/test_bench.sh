@@ -1,0 +1,66 @@
+#!/bin/bash
+# test_bench.sh — `ntron bench` on the tiny deck with synthetic data:
+# 1 rank and TP2 x PP2 (4 ranks) PASS against the single-rank reference
+# step, a same-ranks rerun reference on DP 2 PASSES, a planted fault (the
+# --inject-fault test hook perturbs the measured loss by 0.1%) FAILS with
+# exit 1; the JSON copy holds the row; --peak gives MFU; `--comm` on
+# TP2 x DP2 x PP2 (8 ranks) reports all-reduce, reduce-scatter, all-gather
+# and send/recv over tp/dp/pp with busbw = algbw x 2(n-1)/n, (n-1)/n, 1 and
+# zero wrong elements, and a corrupted element (--inject-fault) per row is
+# counted and fails; bad options exit 2.
+. "$(dirname "$0")/lib.sh"
+cd "$WORK"
+export OPENBLAS_NUM_THREADS=1
+TINY=$top_srcdir/inputs/tiny/pretrain.deck
+SMALL="--set model.layers=2 --set model.seq_len=64 --set run.backend=cpu"   # the CPU backend even where a GPU is visible
+
+"$NTRON" bench "$TINY" $SMALL --steps 3 --peak 0.05 --json b1.json > b1.out 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -Eq '^TRAIN +TP1 PP1\(v1\) DP1 SP0 mb8 +16 .* PASSED$' b1.out && pass "1 rank: PASSED row, exit 0" || { fail "1 rank (exit $rc)"; cat b1.out; }
+"$PYTHON" - b1.json <<'PY' && pass "JSON copy: fields, min <= median <= max, MFU = TFLOP/s / peak" || fail "JSON copy"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["verdict"] == "PASSED" and d["reference"] == "single" and d["rel_error"] <= 1e-5
+assert d["ms_min"] <= d["ms_median"] <= d["ms_max"] and d["steps"] == 3
+assert abs(d["tokens_per_s"] - 16 * 64 / (d["ms_median"] / 1e3)) < 1e-6 * d["tokens_per_s"]
+assert abs(d["tflops_per_rank"] - d["flops_per_token"] * d["tokens_per_s"] / 1e12) < 1e-9
+assert abs(d["mfu"] - d["tflops_per_rank"] / 0.05) < 1e-12
+PY
+
+mpi 4 "$NTRON" bench "$TINY" $SMALL --set parallel.tensor=2 --set parallel.pipeline=2 --set parallel.micro_batch=2 \
+    --steps 2 --json b4.json > b4.out 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -Eq '^TRAIN +TP2 PP2\(v1\) DP1 SP0 mb2 .* PASSED$' b4.out && pass "TP2 x PP2: PASSED vs single rank ($(grep -o 'rel. error [^ ]*' b4.out))" \
+    || { fail "TP2 x PP2 (exit $rc)"; cat b4.out; }
+
+mpi 2 "$NTRON" bench "$TINY" $SMALL --reference same --steps 2 --json b2.json > b2.out 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -q "same-ranks rerun" b2.out && grep -Eq 'DP2 .* PASSED$' b2.out && pass "DP2 same-ranks reference: PASSED" || { fail "DP2 same-ranks (exit $rc)"; cat b2.out; }
+
+mpi 2 "$NTRON" bench "$TINY" $SMALL --steps 1 --inject-fault --json bf.json > bf.out 2>&1; rc=$?
+[ $rc -eq 1 ] && grep -Eq 'FAILED$' bf.out && grep -q '"verdict":	"FAILED"' bf.json && pass "planted fault: FAILED, exit 1" || { fail "planted fault (exit $rc)"; cat bf.out; }
+
+mpi 8 "$NTRON" bench "$TINY" --comm --set parallel.tensor=2 --set parallel.pipeline=2 --max-bytes 65536 --iters 3 \
+    --json comm.json > comm.out 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -q "data check: 0 wrong elements: PASSED" comm.out && pass "--comm: PASSED, exit 0" || { fail "--comm (exit $rc)"; cat comm.out; }
+"$PYTHON" - comm.json <<'PY' && pass "--comm rows: 3 comms x 4 ops x 3 sizes, nccl-tests busbw factors, #wrong 0" || fail "--comm rows"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = d["rows"]
+assert {(r["comm"], r["op"]) for r in rows} == {(c, o) for c in ("tp", "dp", "pp")
+        for o in ("all_reduce", "reduce_scatter", "all_gather", "sendrecv")}, "comm/op set"
+assert len(rows) == 36, len(rows)
+want = {"all_reduce": 2 * (2 - 1) / 2, "reduce_scatter": (2 - 1) / 2, "all_gather": (2 - 1) / 2, "sendrecv": 1.0}
+for r in rows:
+    assert r["ranks"] == 2 and r["busbw_factor"] == want[r["op"]], r
+    assert abs(r["busbw_gbs"] - r["algbw_gbs"] * want[r["op"]]) <= 1e-12 * r["algbw_gbs"]
+    assert abs(r["algbw_gbs"] - r["size_bytes"] / (r["time_us"] * 1e-6) / 1e9) <= 1e-9 * r["algbw_gbs"]
+    assert r["wrong"] == 0 and r["size_bytes"] == 4 * r["count"]
+assert d["verdict"] == "PASSED"
+PY
+
+mpi 4 "$NTRON" bench "$TINY" --comm --set parallel.tensor=2 --max-bytes 16384 --iters 2 --inject-fault --json commf.json > commf.out 2>&1; rc=$?
+[ $rc -eq 1 ] && grep -q "data check: 16 wrong elements: FAILED" commf.out && pass "--comm data check catches a corrupted element per row (16 wrong), exit 1" \
+    || { fail "--comm planted corruption (exit $rc)"; cat commf.out; }
+
+expect_error "unknown option" 2 "bench: unknown option --bogus" -- "$NTRON" bench "$TINY" --bogus
+expect_error "bad --steps" 2 "--steps wants a whole number" -- "$NTRON" bench "$TINY" --steps 0
+expect_error "recompute refused" 2 "train.recompute: 'full' is not implemented" -- "$NTRON" bench "$TINY" --set train.recompute=full
+finish

@@ -1,0 +1,94 @@
+#!/bin/bash
+# test_slurm.sh — ntron under a real single-node Slurm (munge + slurmctld +
+# slurmd on localhost, started by slurm/local-cluster on a fresh state
+# directory and stopped by PID): a one-phase job (the tiny pretraining as an
+# 8-rank srun --mpi=pmix job, TP2 x PP2 x DP2), a three-phase chain with
+# dependencies (each phase starting from the previous one's checkpoint), a
+# failing phase cancelling the rest, a pre-empted job (scancel --signal=USR1
+# --batch) that saves, requeues itself and continues with the same losses
+# as an uninterrupted run, and submissions refused before anything is
+# queued.  Polls scontrol, never sbatch --wait.  Skips (77) without Slurm.
+. "$(dirname "$0")/lib.sh"
+cd "$WORK"
+command -v slurmctld >/dev/null && command -v sbatch >/dev/null || { echo "SKIP: Slurm is not installed (Debian: slurm-wlm munge)"; exit 77; }
+export NTRON_SLURM_DIR=$WORK/slurm-state NTRON_HOME=$top_srcdir NTRON_BIN=$NTRON
+"$top_srcdir/slurm/local-cluster" start > cluster.out 2>&1 || { cat cluster.out; echo "SKIP: local Slurm did not start"; exit 77; }
+trap '"$top_srcdir/slurm/local-cluster" stop >/dev/null 2>&1' EXIT
+eval "$("$top_srcdir/slurm/local-cluster" env)"
+pass "local cluster: $(tail -n1 cluster.out)"
+"$NTRON" prep --tokenizer byte "$top_srcdir/inputs/tiny/corpus.txt" -o corpus.h5 >/dev/null
+
+state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
+wait_job() {  # id [timeout s] -> final state
+    local id=$1 t=${2:-120} s
+    for _ in $(seq $((t * 4))); do
+        s=$(state "$id")
+        case "$s" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) echo "$s"; return ;; esac
+        sleep 0.25
+    done
+    echo "TIMEOUT_WAITING($s)"
+}
+export NTRON_TASKS_PER_NODE=1
+
+# 1. one phase: the tiny pretraining as an 8-rank srun job
+id=$(sbatch --parsable -n 8 "$top_srcdir/slurm/pretrain.sbatch" "$top_srcdir/inputs/tiny/pretrain.deck" \
+    --set data.train="$WORK/corpus.h5" --set run.dir="$WORK/run8" --set train.steps=4 --set train.warmup=1 \
+    --set parallel.tensor=2 --set parallel.pipeline=2 --set parallel.micro_batch=2 --set run.log_interval=1)
+s=$(wait_job "$id")
+if [ "$s" = COMPLETED ] && grep -q "world 8 = TP 2 x PP 2 x DP 2" "ntron-pretrain-$id.out" && [ "$(wc -l < run8/metrics.jsonl)" -eq 4 ] \
+   && grep -q "^ntron 0" "run8/slurm-$id.log" && grep -q "^hosts: " "run8/slurm-$id.log" && grep -q "^\[model\]" "run8/slurm-$id.log"; then
+    pass "one-phase job $id: 8-rank srun --mpi=pmix pretraining COMPLETED, ntron-pretrain-$id.out, version/hosts/deck logged"
+else fail "one-phase job $id: $s"; tail -5 "ntron-pretrain-$id.out" 2>/dev/null; fi
+
+# 2. refused before anything is queued
+before=$(squeue -h | wc -l)
+expect_error "submit: missing deck" 2 'nosuch.deck: no such deck' -- "$top_srcdir/slurm/submit" nosuch.deck
+printf '[model]\nlayers = x\n' > bad.deck
+expect_error "submit: deck fails ntron check" 2 'bad.deck fails ntron check' -- "$top_srcdir/slurm/submit" bad.deck
+expect_error "submit: chain does not connect" 2 'chain does not connect' -- "$top_srcdir/slurm/submit" "$top_srcdir/tests/slurm/broken"
+[ "$(squeue -h | wc -l)" -eq "$before" ] && pass "nothing queued by refused submissions" || fail "refused submissions queued jobs"
+
+# 3. three-phase chain: pretrain -> cpt -> cpt-2, each from the previous checkpoint
+cp "$top_srcdir"/tests/slurm/*.deck .
+out=$("$top_srcdir/slurm/submit" pretrain.deck cpt.deck cpt-2.deck) || fail "chain submission: $out"
+read -r -a ids <<< "$(printf '%s\n' "$out" | sed -n 's/^jobs: //p')"
+echo "$out" | tail -n1
+s3=$(wait_job "${ids[2]}" 240); s1=$(state "${ids[0]}"); s2=$(state "${ids[1]}")
+if [ "$s1/$s2/$s3" = COMPLETED/COMPLETED/COMPLETED ] && [ -e ckpt/cpt-2/latest ]; then
+    pass "three-phase chain ${ids[*]}: all COMPLETED in order, final checkpoint written"
+else fail "three-phase chain ${ids[*]}: $s1/$s2/$s3"; for i in "${ids[@]}"; do tail -3 ntron-*-"$i".out 2>/dev/null; done; fi
+
+# 4. a failing phase cancels the rest: phase 1 reads a missing data file
+mkdir -p fail; sed "s#^train = corpus.h5#train = missing.h5#" pretrain.deck > fail/pretrain.deck
+cp cpt.deck cpt-2.deck fail/
+out=$("$top_srcdir/slurm/submit" fail/pretrain.deck fail/cpt.deck fail/cpt-2.deck) || fail "failing chain submission: $out"
+read -r -a ids <<< "$(printf '%s\n' "$out" | sed -n 's/^jobs: //p')"
+s1=$(wait_job "${ids[0]}")
+s3=$(wait_job "${ids[2]}" 90); s2=$(state "${ids[1]}")   # kill_invalid_depend cancels at the next scheduling pass
+if [ "$s1" = FAILED ] && [ "$s2" = CANCELLED ] && [ "$s3" = CANCELLED ]; then
+    pass "failing phase ${ids[0]} FAILED, dependants ${ids[1]} ${ids[2]} CANCELLED (none left pending)"
+else fail "failing chain: $s1/$s2/$s3"; fi
+
+# 5. pre-emption: USR1 to the batch script -> ntron saves, exits 3 -> requeue -> resume, same losses
+"$NTRON" run pretrain.deck --set run.dir="$WORK/ref" --set checkpoint.dir= --set train.steps=40 \
+    --set checkpoint.interval=0 > ref.out 2>&1 || fail "reference run failed"
+id=$(sbatch --parsable -n 2 "$top_srcdir/slurm/pretrain.sbatch" pretrain.deck --set run.dir="$WORK/pre" \
+    --set checkpoint.dir="$WORK/ckpt/pre" --set train.steps=40 --set checkpoint.interval=0)
+for _ in $(seq 200); do [ -s pre/metrics.jsonl ] && [ "$(wc -l < pre/metrics.jsonl)" -ge 3 ] && break; sleep 0.1; done
+scancel --signal=USR1 --batch "$id"
+s=$(wait_job "$id" 240)
+restarts=$(scontrol show job "$id" | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p')
+if [ "$s" = COMPLETED ] && [ "${restarts:-0}" -ge 1 ] && "$PYTHON" - ref/metrics.jsonl pre/metrics.jsonl <<'PY'; then
+import json, sys
+ref = {int(r["step"]): r["loss"] for r in map(json.loads, open(sys.argv[1]))}
+pre = {}
+for r in map(json.loads, open(sys.argv[2])):
+    pre[int(r["step"])] = r["loss"]          # the requeued job appends; the last value per step wins
+assert set(pre) == set(ref), (sorted(pre)[-3:], len(ref))
+bad = [s for s in ref if pre[s] != ref[s]]
+assert not bad, bad[:5]
+print("identical losses for", len(ref), "steps")
+PY
+    pass "pre-empted job $id saved, requeued ($restarts restart), resumed: losses identical to an uninterrupted run"
+else fail "pre-emption: job $id $s, restarts ${restarts:-?}"; tail -5 "ntron-pretrain-$id.out"; fi
+finish
