@@ -123,7 +123,8 @@ const nt_option nt_deck_options[] = {
     {"train", "clip_grad", NT_OPT_DOUBLE, FIELD(clip_grad), "1.0", GE(0), 0, NULL,
      "clip the global gradient L2 norm to this (0: no clipping)"},
     {"train", "recompute", NT_OPT_ENUM, FIELD(recompute), "none", ANY, 0,
-     "none|selective|full", "activation recomputation (ntron run: only none in this version)"},
+     "none|selective|full", "activation recomputation: selective keeps no MLP intermediates "
+     "(recomputes up/act from ln2), full keeps only each layer's input and recomputes the layer"},
     {"train", "nan_policy", NT_OPT_ENUM, FIELD(nan_policy), "abort", ANY, 0, "abort|skip",
      "a non-finite loss or gradient norm stops the step before the optimizer update; abort: "
      "save a checkpoint (if checkpoint.dir is set) and exit 1; skip: drop the update, count it, go on"},

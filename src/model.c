@@ -209,18 +209,22 @@ void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
     a->targets = o->alloc(N * sizeof(int32_t), "target ids");
     a->x = o->alloc((L + 1) * Nl * H * eb, "residual stream");
     if (L > 0) {
-        a->xmid = o->alloc(L * Nl * H * eb, "residual mid");
-        a->ln1 = o->alloc(L * N * H * eb, "ln1 activations");
-        a->qkv = o->alloc(L * N * mc->qkv_local * eb, "qkv activations");
-        a->att = o->alloc(L * N * mc->attn_local * eb, "attention outputs");
-        a->ln2 = o->alloc(L * N * H * eb, "ln2 activations");
-        a->up = o->alloc(L * N * mc->ffn_local * eb, "mlp-up activations");
-        a->act = o->alloc(L * N * mc->ffn_local * eb, "mlp activations");
-        a->mean1 = o->alloc(L * Nl * sizeof(float), "ln1 mean");
-        a->rstd1 = o->alloc(L * Nl * sizeof(float), "ln1 rstd");
-        a->mean2 = o->alloc(L * Nl * sizeof(float), "ln2 mean");
-        a->rstd2 = o->alloc(L * Nl * sizeof(float), "ln2 rstd");
-        a->lse = o->alloc(L * N * mc->groups_local * mc->qpg * sizeof(float), "attention lse");
+        /* recomputation keeps fewer layers' intermediates: selective drops the MLP's
+         * (the widest, 2 x ffn per token), full keeps only each layer's input x */
+        size_t Lr = mc->recompute == NT_RECOMPUTE_FULL ? 1 : L;
+        size_t Lm = mc->recompute == NT_RECOMPUTE_NONE ? L : 1;
+        a->xmid = o->alloc(Lr * Nl * H * eb, "residual mid");
+        a->ln1 = o->alloc(Lr * N * H * eb, "ln1 activations");
+        a->qkv = o->alloc(Lr * N * mc->qkv_local * eb, "qkv activations");
+        a->att = o->alloc(Lr * N * mc->attn_local * eb, "attention outputs");
+        a->ln2 = o->alloc(Lr * N * H * eb, "ln2 activations");
+        a->up = o->alloc(Lm * N * mc->ffn_local * eb, "mlp-up activations");
+        a->act = o->alloc(Lm * N * mc->ffn_local * eb, "mlp activations");
+        a->mean1 = o->alloc(Lr * Nl * sizeof(float), "ln1 mean");
+        a->rstd1 = o->alloc(Lr * Nl * sizeof(float), "ln1 rstd");
+        a->mean2 = o->alloc(Lr * Nl * sizeof(float), "ln2 mean");
+        a->rstd2 = o->alloc(Lr * Nl * sizeof(float), "ln2 rstd");
+        a->lse = o->alloc(Lr * N * mc->groups_local * mc->qpg * sizeof(float), "attention lse");
     }
     a->dx = o->alloc(Nl * H * eb, "dx");
     a->dtmp = o->alloc(N * H * eb, "dtmp");
@@ -290,46 +294,59 @@ static void tp_gather_rows(const nt_model *m, void *full, const void *local, siz
 
 /* ---- forward ----------------------------------------------------------- */
 
-void nt_model_forward(nt_model *m, nt_acts *a, const int32_t *tokens_host)
+/* slot of layer l's saved intermediates: its own, or the single shared one
+ * when the recompute mode does not keep them (rest = everything but x and
+ * the MLP's up/act) */
+static int slot_rest(const nt_model *m, int l) { return m->mc.recompute == NT_RECOMPUTE_FULL ? 0 : l; }
+static int slot_mlp(const nt_model *m, int l) { return m->mc.recompute == NT_RECOMPUTE_NONE ? l : 0; }
+
+/* forward of layer l from a->x[l]; writes a->x[l+1] */
+static void layer_forward(nt_model *m, nt_acts *a, int l)
 {
     const nt_ops *o = m->ops;
     const nt_model_config *mc = &m->mc;
     size_t eb = o->act_bytes;
-    int N = a->N, Nl = a->Nl, H = mc->hidden, hd = mc->head_dim;
+    int N = a->N, Nl = a->Nl, H = mc->hidden, hd = mc->head_dim, r = slot_rest(m, l), q = slot_mlp(m, l);
     size_t NH = (size_t)N * H, NlH = (size_t)Nl * H;
+    const nt_layer_view *P = &m->layer[l];
+    void *x = AT(a->x, l, NlH), *xn = AT(a->x, l + 1, NlH), *xmid = AT(a->xmid, r, NlH);
+    void *ln1 = AT(a->ln1, r, NH), *ln2 = AT(a->ln2, r, NH);
+    void *qkv = AT(a->qkv, r, (size_t)N * mc->qkv_local);
+    void *att = AT(a->att, r, (size_t)N * mc->attn_local);
+    void *up = AT(a->up, q, (size_t)N * mc->ffn_local), *act = AT(a->act, q, (size_t)N * mc->ffn_local);
+    float *lse = ATF(a->lse, r, (size_t)N * mc->groups_local * mc->qpg);
+    void *ln1_local = mc->sp ? a->lnl : ln1, *ln2_local = mc->sp ? a->lnl : ln2;
+
+    o->layernorm_fwd(ln1_local, ATF(a->mean1, r, Nl), ATF(a->rstd1, r, Nl), x, P->ln1_g, P->ln1_b, Nl, H, mc->norm_eps);
+    tp_gather_rows(m, ln1, ln1_local, NlH);
+    o->matmul(qkv, ln1, P->qkv, N, mc->qkv_local, H, 0, 1, 1.0f, 0.0f);
+    o->rope_fwd(qkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0);
+    o->attention_fwd(att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd);
+    o->matmul(a->dtmp, att, P->out, N, H, mc->attn_local, 0, 1, 1.0f, 0.0f);
+    tp_reduce_rows(m, xmid, a->dtmp, NH);
+    o->add(xmid, x, NlH);
+
+    o->layernorm_fwd(ln2_local, ATF(a->mean2, r, Nl), ATF(a->rstd2, r, Nl), xmid, P->ln2_g, P->ln2_b, Nl, H, mc->norm_eps);
+    tp_gather_rows(m, ln2, ln2_local, NlH);
+    o->matmul(up, ln2, P->up, N, mc->ffn_local, H, 0, 1, 1.0f, 0.0f);
+    o->sqrelu_fwd(act, up, (size_t)N * mc->ffn_local);
+    o->matmul(a->dtmp, act, P->down, N, H, mc->ffn_local, 0, 1, 1.0f, 0.0f);
+    tp_reduce_rows(m, xn, a->dtmp, NH);
+    o->add(xn, xmid, NlH);
+}
+
+void nt_model_forward(nt_model *m, nt_acts *a, const int32_t *tokens_host)
+{
+    const nt_ops *o = m->ops;
+    const nt_model_config *mc = &m->mc;
+    int N = a->N, H = mc->hidden;
 
     if (m->has_embedding) {
         o->tokens_upload(a->tokens, tokens_host, (size_t)N);
         o->embedding_fwd(a->dtmp, a->tokens, m->emb, N, mc->vocab_lo, mc->vocab_local, H);
-        tp_reduce_rows(m, a->x, a->dtmp, NH);
+        tp_reduce_rows(m, a->x, a->dtmp, (size_t)N * H);
     }
-    for (int l = 0; l < m->nlayers; l++) {
-        const nt_layer_view *P = &m->layer[l];
-        void *x = AT(a->x, l, NlH), *xn = AT(a->x, l + 1, NlH), *xmid = AT(a->xmid, l, NlH);
-        void *ln1 = AT(a->ln1, l, NH), *ln2 = AT(a->ln2, l, NH);
-        void *qkv = AT(a->qkv, l, (size_t)N * mc->qkv_local);
-        void *att = AT(a->att, l, (size_t)N * mc->attn_local);
-        void *up = AT(a->up, l, (size_t)N * mc->ffn_local), *act = AT(a->act, l, (size_t)N * mc->ffn_local);
-        float *lse = ATF(a->lse, l, (size_t)N * mc->groups_local * mc->qpg);
-        void *ln1_local = mc->sp ? a->lnl : ln1, *ln2_local = mc->sp ? a->lnl : ln2;
-
-        o->layernorm_fwd(ln1_local, ATF(a->mean1, l, Nl), ATF(a->rstd1, l, Nl), x, P->ln1_g, P->ln1_b, Nl, H, mc->norm_eps);
-        tp_gather_rows(m, ln1, ln1_local, NlH);
-        o->matmul(qkv, ln1, P->qkv, N, mc->qkv_local, H, 0, 1, 1.0f, 0.0f);
-        o->rope_fwd(qkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0);
-        o->attention_fwd(att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd);
-        o->matmul(a->dtmp, att, P->out, N, H, mc->attn_local, 0, 1, 1.0f, 0.0f);
-        tp_reduce_rows(m, xmid, a->dtmp, NH);
-        o->add(xmid, x, NlH);
-
-        o->layernorm_fwd(ln2_local, ATF(a->mean2, l, Nl), ATF(a->rstd2, l, Nl), xmid, P->ln2_g, P->ln2_b, Nl, H, mc->norm_eps);
-        tp_gather_rows(m, ln2, ln2_local, NlH);
-        o->matmul(up, ln2, P->up, N, mc->ffn_local, H, 0, 1, 1.0f, 0.0f);
-        o->sqrelu_fwd(act, up, (size_t)N * mc->ffn_local);
-        o->matmul(a->dtmp, act, P->down, N, H, mc->ffn_local, 0, 1, 1.0f, 0.0f);
-        tp_reduce_rows(m, xn, a->dtmp, NH);
-        o->add(xn, xmid, NlH);
-    }
+    for (int l = 0; l < m->nlayers; l++) layer_forward(m, a, l);
 }
 
 void nt_model_head_logits(nt_model *m, nt_acts *a)
@@ -412,13 +429,22 @@ void nt_model_backward(nt_model *m, nt_acts *a)
     }
     for (int l = m->nlayers - 1; l >= 0; l--) {
         const nt_layer_view *P = &m->layer[l];
-        void *x = AT(a->x, l, NlH), *xmid = AT(a->xmid, l, NlH);
-        void *ln1 = AT(a->ln1, l, NH), *ln2 = AT(a->ln2, l, NH);
-        void *qkv = AT(a->qkv, l, (size_t)N * mc->qkv_local);
-        void *att = AT(a->att, l, (size_t)N * mc->attn_local);
-        void *up = AT(a->up, l, (size_t)N * F), *act = AT(a->act, l, (size_t)N * F);
-        float *lse = ATF(a->lse, l, (size_t)N * mc->groups_local * mc->qpg);
+        int r = slot_rest(m, l), q = slot_mlp(m, l);
+        void *x = AT(a->x, l, NlH), *xmid = AT(a->xmid, r, NlH);
+        void *ln1 = AT(a->ln1, r, NH), *ln2 = AT(a->ln2, r, NH);
+        void *qkv = AT(a->qkv, r, (size_t)N * mc->qkv_local);
+        void *att = AT(a->att, r, (size_t)N * mc->attn_local);
+        void *up = AT(a->up, q, (size_t)N * F), *act = AT(a->act, q, (size_t)N * F);
+        float *lse = ATF(a->lse, r, (size_t)N * mc->groups_local * mc->qpg);
         void *dloc = mc->sp ? a->lnl : a->dtmp;
+        /* recomputation: the same ops on the same inputs give the same values
+         * (the dtmp/lnl scratch it uses is free again here) */
+        if (mc->recompute == NT_RECOMPUTE_FULL) {
+            layer_forward(m, a, l);
+        } else if (mc->recompute == NT_RECOMPUTE_SELECTIVE) {
+            o->matmul(up, ln2, P->up, N, F, H, 0, 1, 1.0f, 0.0f);
+            o->sqrelu_fwd(act, up, (size_t)N * F);
+        }
 
         /* x_out = xmid + down(sqrelu(up(ln2(xmid)))) */
         tp_gather_rows(m, dY, a->dx, NlH);
@@ -429,7 +455,7 @@ void nt_model_backward(nt_model *m, nt_acts *a)
         o->matmul(a->dtmp, a->dup, P->up, N, H, F, 0, 0, 1.0f, 0.0f);
         tp_reduce_rows(m, dloc, a->dtmp, NH);
         o->layernorm_bwd(a->dx, P->d_ln2_g, P->d_ln2_b, dloc, xmid,
-                         ATF(a->mean2, l, Nl), ATF(a->rstd2, l, Nl), P->ln2_g, Nl, H);
+                         ATF(a->mean2, r, Nl), ATF(a->rstd2, r, Nl), P->ln2_g, Nl, H);
 
         /* xmid = x + out(attn(rope(qkv(ln1(x))))) */
         tp_gather_rows(m, dY, a->dx, NlH);
@@ -441,7 +467,7 @@ void nt_model_backward(nt_model *m, nt_acts *a)
         o->matmul(a->dtmp, a->dqkv, P->qkv, N, H, mc->qkv_local, 0, 0, 1.0f, 0.0f);
         tp_reduce_rows(m, dloc, a->dtmp, NH);
         o->layernorm_bwd(a->dx, P->d_ln1_g, P->d_ln1_b, dloc, x,
-                         ATF(a->mean1, l, Nl), ATF(a->rstd1, l, Nl), P->ln1_g, Nl, H);
+                         ATF(a->mean1, r, Nl), ATF(a->rstd1, r, Nl), P->ln1_g, Nl, H);
     }
     if (m->has_embedding) {
         tp_gather_rows(m, dY, a->dx, NlH);

@@ -1,6 +1,8 @@
 /* model_config.c — derived model shape, parameter count and FLOPs. */
 #include "model_config.h"
 
+#include <string.h>
+
 void nt_model_config_init(nt_model_config *mc, const nt_config *cfg, int tp, int tp_rank)
 {
     mc->layers = cfg->layers;
@@ -21,6 +23,8 @@ void nt_model_config_init(nt_model_config *mc, const nt_config *cfg, int tp, int
     mc->tp = tp;
     mc->tp_rank = tp_rank;
     mc->sp = cfg->sequence_parallel && tp > 1;
+    mc->recompute = !strcmp(cfg->recompute, "full") ? NT_RECOMPUTE_FULL
+                    : !strcmp(cfg->recompute, "selective") ? NT_RECOMPUTE_SELECTIVE : NT_RECOMPUTE_NONE;
     mc->groups_local = cfg->kv_heads / tp;
     mc->qkv_local = mc->groups_local * (mc->qpg + 2) * mc->head_dim;
     mc->attn_local = mc->groups_local * mc->qpg * mc->head_dim;

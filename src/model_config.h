@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+enum { NT_RECOMPUTE_NONE = 0, NT_RECOMPUTE_SELECTIVE = 1, NT_RECOMPUTE_FULL = 2 };
+
 typedef struct nt_model_config {
     int layers, hidden, ffn, heads, kv_heads, head_dim, qpg, rot, seq_len;
     int vocab;            /* vocabulary of the data/tokenizer */
@@ -14,6 +16,7 @@ typedef struct nt_model_config {
     /* tensor-parallel shard (tp = 1: everything local) */
     int tp, tp_rank;
     int sp;               /* sequence parallel (only with tp > 1) */
+    int recompute;        /* NT_RECOMPUTE_*: which activations backward recomputes */
     int groups_local;     /* KV groups on this rank */
     int qkv_local;        /* rows of the fused QKV shard: groups_local*(qpg+2)*hd */
     int attn_local;       /* attention output width: groups_local*qpg*hd */

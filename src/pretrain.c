@@ -28,9 +28,6 @@ static double now(void)
 static void validate_phase_support(const nt_config *cfg, const nt_deck_info *info)
 {
     char w[1200];
-    if (strcmp(cfg->recompute, "none") != 0)
-        nt_input_error("%s: train.recompute: '%s' is not implemented yet on the CPU backend (use none)",
-                       nt_deck_where(info, "train.recompute", w, sizeof w), cfg->recompute);
     if (cfg->n_blend != 1)
         nt_input_error("%s: data.train: %d datasets given; blending several datasets is not implemented yet (give one path)",
                        nt_deck_where(info, "data.train", w, sizeof w), cfg->n_blend);

@@ -4,7 +4,9 @@
 # {1,2,4} x PP {1,2,4} x v {1,2} x DP {1,2,4}, with and without sequence
 # parallelism (TP2 x PP2 x v2 x DP2 + SP among them), against the
 # single-rank run (tests/compare_layouts.py states the tolerances).  A
-# second set runs m not a multiple of PP (18 micro-batches on PP 4, v 2).
+# second set runs m not a multiple of PP (18 micro-batches on PP 4, v 2);
+# a third checks that activation recomputation (selective, full) trains
+# bitwise identically to none.
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 if ! "$PYTHON" -c "import h5py, numpy" 2>/dev/null; then echo "SKIP: $PYTHON lacks h5py/numpy"; exit 77; fi
@@ -51,4 +53,21 @@ run odd_pp2_v2_dp2 4 1 2 2 false --set train.global_batch=18 --set train.steps=6
 if "$PYTHON" "$top_srcdir/tests/compare_layouts.py" odd_base.h5 odd_pp4_v2.h5 odd_pp4_dp2.h5 odd_pp2_v2_dp2.h5; then
     pass "m not a multiple of PP (m = 18, 9) agrees"
 else fail "m not a multiple of PP differs"; fi
+# activation recomputation: selective and full give bitwise the same training as none
+run rc_sel 1 1 1 1 false --set train.recompute=selective --set train.steps=5
+run rc_full 1 1 1 1 false --set train.recompute=full --set train.steps=5
+run rc_none 1 1 1 1 false --set train.steps=5
+run rc_full8 8 2 2 2 true --set train.recompute=full --set train.steps=5
+run rc_none8 8 2 2 2 true --set train.steps=5
+if "$PYTHON" - <<'PY'; then pass "recompute selective/full: losses and parameters bitwise equal to none (1 rank, and TP2 PP2 v2 DP2 SP)"; else fail "recompute differs"; fi
+import h5py, numpy as np, sys
+ok = True
+for a, b in (("rc_none", "rc_sel"), ("rc_none", "rc_full"), ("rc_none8", "rc_full8")):
+    x, y = h5py.File(a + ".h5", "r"), h5py.File(b + ".h5", "r")
+    same = np.array_equal(x["losses"][()], y["losses"][()]) and all(
+        np.array_equal(x["final"][k][()], y["final"][k][()]) for k in x["final"])
+    print(f"{b} vs {a}: {'bitwise equal' if same else 'DIFFERENT'}")
+    ok &= same
+sys.exit(0 if ok else 1)
+PY
 finish
