@@ -4,12 +4,14 @@
  *   ntron plan DECK [--cluster FILE] [--dp N,...]
  *   ntron bench DECK [--steps N] [--comm] ...
  *   ntron prep ...
+ *   ntron ckpt info PATH | ntron ckpt convert IN OUT
  *   ntron help [deck]
  *   ntron --version
  * Exit status: 0 success, 2 bad input, 1 other failure, 3 saved-and-requeue.
  */
 #include "build_config.h"
 #include "check.h"
+#include "ckpt.h"
 #include "config.h"
 #include "deck.h"
 #include "device.h"
@@ -32,6 +34,8 @@ static void usage(FILE *f)
             "  plan DECK [--cluster FILE] [--dp N,...]   predict memory, time and MFU per ramp stage\n"
             "  bench DECK [--steps N] [--comm] ...       measure throughput (synthetic data) with a verdict\n"
             "  prep --tokenizer byte INPUT -o OUT.h5     build a pretraining token dataset\n"
+            "  ckpt info PATH                            checkpoint attributes, tensor list, checksums verified\n"
+            "  ckpt convert IN OUT                       re-save a checkpoint's model weights only (new directory OUT)\n"
             "  help [deck]                               this text, or every deck key\n"
             "  --version                                 version and build configuration\n"
             "exit status: 0 ok, 1 failure, 2 bad input, 3 saved on a signal (requeue)\n");
@@ -155,6 +159,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "plan")) return nt_plan_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return nt_bench_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "prep")) return nt_prep_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "ckpt")) return nt_ckpt_main(argc - 2, argv + 2);
     usage(stderr);
     nt_input_error("unknown command '%s'", cmd);
 }

@@ -1,10 +1,14 @@
-/* pretrain.c — pretraining phase: validate everything, create the run
+/* pretrain.c — pretraining phase: validate everything, resume from the
+ * checkpoint directory's `latest` (or load checkpoint.load), create the run
  * directory, echo the resolved deck, then loop over steps drawing global
  * batches from the token dataset with the ramp-up schedule, logging a step
- * line and metrics.jsonl, and finish with an HPL-style summary. */
+ * line and metrics.jsonl; save checkpoints at the interval, at the end, on
+ * SIGUSR1/SIGTERM or before run.time_limit (then exit 3), and finish with
+ * an HPL-style summary. */
 #include "pretrain.h"
 #include "backend.h"
 #include "build_config.h"
+#include "ckpt.h"
 #include "check.h"
 #include "data.h"
 #include "device.h"
@@ -12,6 +16,7 @@
 #include "model_config.h"
 #include "ramp.h"
 #include "rundir.h"
+#include "signals.h"
 #include "trainer.h"
 
 #include <math.h>
@@ -31,10 +36,17 @@ static void validate_phase_support(const nt_config *cfg, const nt_deck_info *inf
     if (cfg->n_blend != 1)
         nt_input_error("%s: data.train: %d datasets given; blending several datasets is not implemented yet (give one path)",
                        nt_deck_where(info, "data.train", w, sizeof w), cfg->n_blend);
-    if (cfg->ckpt_dir[0] || cfg->ckpt_load[0])
-        nt_input_error("%s: checkpoint.%s: checkpointing is not implemented yet in this version (leave checkpoint.dir and checkpoint.load empty)",
-                       nt_deck_where(info, cfg->ckpt_dir[0] ? "checkpoint.dir" : "checkpoint.load", w, sizeof w),
-                       cfg->ckpt_dir[0] ? "dir" : "load");
+}
+
+/* Step boundary: 1 if any rank got SIGUSR1/SIGTERM, 2 if the next step
+ * and a save would overrun run.time_limit; all ranks agree (all-reduce). */
+static int stop_requested(const nt_trainer *tr, double elapsed, double step_s, double save_s)
+{
+    int stop = nt_signal_pending() ? 1 : 0;
+    double lim = tr->cfg.time_limit;
+    if (!stop && lim > 0 && elapsed + 1.5 * step_s + 1.5 * save_s + 1.0 > lim) stop = 2;
+    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, tr->grid.world.mpi));
+    return stop;
 }
 
 /* run.backend: cuda needs a CUDA build and a visible GPU; auto takes it
@@ -60,14 +72,31 @@ static const nt_ops *nt_backend_select(const nt_config *cfg, const nt_deck_info 
 
 int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha)
 {
+    double t_job = now();
     validate_phase_support(cfg, info);
+    nt_signals_install();
     nt_dataset data;
     nt_dataset_open(&data, cfg->blend[0].path, cfg->seq_len, cfg->vocab, cfg->seed);
 
     nt_trainer tr;
     nt_trainer_init(&tr, cfg, nt_backend_select(cfg, info), MPI_COMM_WORLD);
+    nt_watchdog_start(cfg->collective_timeout, tr.grid.world.rank);
+    /* resume from checkpoint.dir's latest, else start from checkpoint.load;
+     * before anything is written, so a bad checkpoint changes nothing */
+    char latest[256] = "", loaded[2400] = "";
+    long skipped0 = 0;
+    int resumed = 0;
+    if (cfg->ckpt_dir[0] && nt_ckpt_latest(cfg->ckpt_dir, latest, sizeof latest)) {
+        snprintf(loaded, sizeof loaded, "%s/%s", cfg->ckpt_dir, latest);
+        nt_ckpt_load(&tr, loaded, 1, &skipped0);
+        resumed = 1;
+    } else if (cfg->ckpt_load[0]) {
+        snprintf(loaded, sizeof loaded, "%s", cfg->ckpt_load);
+        nt_ckpt_load(&tr, loaded, cfg->ckpt_load_optimizer, &skipped0);
+    }
+    tr.skipped_steps = skipped0;
     /* the first stage's batch must divide now; later stages are checked when they start */
-    nt_trainer_micro_batches(&tr, nt_ramp_gbs(cfg, 0.0));
+    nt_trainer_micro_batches(&tr, nt_ramp_gbs(cfg, tr.consumed_tokens));
 
     int rank0 = tr.grid.world.rank == 0;
     nt_metrics mt = {0};
@@ -95,6 +124,13 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
                (unsigned long long)data.ntokens, (unsigned long long)data.ndocs,
                (unsigned long long)data.nsamples, cfg->seq_len);
         printf("run     %ld steps, run directory %s\n", tr.total_steps, cfg->dir);
+        if (loaded[0])
+            printf("load    %s: step %ld, %llu samples, %.6g tokens consumed%s\n", loaded, tr.step,
+                   (unsigned long long)tr.consumed_samples, tr.consumed_tokens,
+                   latest[0] || cfg->ckpt_load_optimizer ? "" : " (model weights only, fresh optimizer)");
+        if (cfg->ckpt_dir[0])
+            printf("ckpt    %s: every %ld steps, at the end and on SIGUSR1/SIGTERM%s; keep %d\n", cfg->ckpt_dir,
+                   cfg->ckpt_interval, cfg->time_limit > 0 ? " or the time limit" : "", cfg->ckpt_keep);
         printf("================================================================================\n");
         fflush(stdout);
     }
@@ -104,8 +140,26 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     size_t batch_cap = 0;
     double first_loss = NAN, last_loss = NAN, t_start = now(), tok_total = 0.0, sec_total = 0.0;
     double f_tot = 0, b_tot = 0, o_tot = 0, p_tot = 0, c_tot = 0;
-    int prev_stage = -1;
-    for (long s = 0; s < tr.total_steps; s++) {
+    int prev_stage = -1, status = NT_EXIT_OK;
+    long done = 0, saved_at = resumed ? tr.step : -1;
+    double max_step_s = 0, save_s = 0;
+    nt_ckpt_meta meta = {.deck_text = resolved, .deck_sha256 = sha};
+    while (tr.step < tr.total_steps) {
+        int stop = stop_requested(&tr, now() - t_job, max_step_s, save_s);
+        if (stop) {
+            if (rank0)
+                printf("stop    %s at step %ld: %s\n", stop == 1 ? "signal" : "time limit", tr.step,
+                       cfg->ckpt_dir[0] ? "saving a checkpoint, exit 3 (requeue)"
+                                        : "no checkpoint.dir, nothing saved; exit 3 (requeue)");
+            if (cfg->ckpt_dir[0] && saved_at != tr.step) {
+                meta.skipped_steps = tr.skipped_steps;
+                nt_ckpt_save(&tr, cfg->ckpt_dir, cfg->ckpt_keep, &meta);
+                saved_at = tr.step;
+            }
+            status = NT_EXIT_REQUEUE;
+            break;
+        }
+        nt_fault_hang(tr.grid.world.rank, tr.step + 1);
         if (cfg->stop_tokens > 0 && tr.consumed_tokens >= cfg->stop_tokens) {
             if (rank0) printf("stop    train.stop_tokens = %.6g reached after %ld steps (%.6g tokens)\n",
                               cfg->stop_tokens, tr.step, tr.consumed_tokens);
@@ -135,12 +189,29 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
         nt_step_stats st;
         nt_trainer_step(&tr, batch, gbs, &st);
         double dt = now() - t0;
-        if (s == 0) first_loss = st.loss;
+        if (done == 0) first_loss = st.loss;
         last_loss = st.loss;
-        if (!isfinite(st.loss) || !isfinite(st.grad_norm))
-            nt_die(NT_EXIT_FAIL, "step %ld: loss %g, grad norm %g is not finite (rank %d)", tr.step, st.loss,
-                   st.grad_norm, tr.grid.world.rank);
-        if (s > 0 || tr.total_steps == 1) { tok_total += (double)gbs * T; sec_total += dt; }
+        if (dt > max_step_s) max_step_s = dt;
+        if (st.skipped) {
+            int abort_run = !strcmp(cfg->nan_policy, "abort");
+            if (rank0)
+                fprintf(stderr, "ntron: step %ld: loss %g, grad norm %g is not finite (first seen on rank %d); "
+                        "optimizer update skipped%s\n", tr.step, st.loss, st.grad_norm, tr.nonfinite_rank,
+                        abort_run ? (cfg->ckpt_dir[0] ? ", saving a checkpoint and aborting (train.nan_policy = abort)"
+                                                      : ", aborting (train.nan_policy = abort)")
+                                  : " (train.nan_policy = skip)");
+            if (abort_run) {
+                if (cfg->ckpt_dir[0]) {
+                    meta.skipped_steps = tr.skipped_steps;
+                    nt_ckpt_save(&tr, cfg->ckpt_dir, cfg->ckpt_keep, &meta);
+                }
+                MPI_Barrier(MPI_COMM_WORLD);
+                nt_die(NT_EXIT_FAIL, "step %ld: non-finite loss or gradient norm (first seen on rank %d)", tr.step,
+                       tr.nonfinite_rank);
+            }
+        }
+        if (done > 0 || tr.total_steps == 1) { tok_total += (double)gbs * T; sec_total += dt; }
+        done++;
         f_tot += tr.t_fwd; b_tot += tr.t_bwd; o_tot += tr.t_opt; p_tot += tr.t_p2p; c_tot += tr.t_coll;
         if (rank0 && (tr.step % cfg->log_interval == 0 || tr.step == tr.total_steps || tr.step == 1)) {
             nt_metrics_row r = {
@@ -153,6 +224,19 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
                 .peak_rss_mb = nt_peak_rss_mb()};
             nt_metrics_log(&mt, &r);
         }
+        if (cfg->ckpt_dir[0] && ((cfg->ckpt_interval > 0 && tr.step % cfg->ckpt_interval == 0) ||
+                                 tr.step == tr.total_steps)) {
+            meta.skipped_steps = tr.skipped_steps;
+            save_s = nt_ckpt_save(&tr, cfg->ckpt_dir, cfg->ckpt_keep, &meta);
+            saved_at = tr.step;
+            if (rank0) { printf("ckpt    saved %s/iter_%07ld in %.2f s\n", cfg->ckpt_dir, tr.step, save_s); fflush(stdout); }
+        }
+    }
+    /* the job ends early (train.stop_tokens): save where it stopped */
+    if (cfg->ckpt_dir[0] && status == NT_EXIT_OK && saved_at != tr.step) {
+        meta.skipped_steps = tr.skipped_steps;
+        save_s = nt_ckpt_save(&tr, cfg->ckpt_dir, cfg->ckpt_keep, &meta);
+        if (rank0) { printf("ckpt    saved %s/iter_%07ld in %.2f s\n", cfg->ckpt_dir, tr.step, save_s); fflush(stdout); }
     }
     double wall = now() - t_start;
     /* per-rank summary: peak memory and time per schedule phase */
@@ -167,6 +251,7 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
                "tokens/s", "TFLOP/s/rank", "peak RSS MB");
         printf("%-10ld %12.4f %12.4f %12.2f %12.0f %12.4f %12.1f\n", tr.step, first_loss, last_loss, wall, tps,
                fpt * tps / 1e12 / tr.grid.world.size, rss_max);
+        if (tr.skipped_steps) printf("skipped   %ld steps with a non-finite loss or gradient norm\n", tr.skipped_steps);
         printf("--------------------------------------------------------------------------------\n");
         printf("%5s %4s %4s %4s %12s %10s %10s %10s %10s %10s\n", "rank", "tp", "dp", "pp", "peak RSS MB",
                "forward s", "backward s", "p2p wait s", "collect. s", "optim. s");
@@ -180,7 +265,8 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
         free(all);
     }
     free(batch);
+    nt_watchdog_stop();
     nt_trainer_free(&tr);
     nt_dataset_close(&data);
-    return NT_EXIT_OK;
+    return status;
 }

@@ -13,6 +13,7 @@
 #include "lr.h"
 #include "optim.h"
 #include "ramp.h"
+#include "signals.h"
 
 #include <math.h>
 #include <string.h>
@@ -177,7 +178,9 @@ static void send_copy(nt_trainer *tr, pending *pd, const void *src, size_t n, in
 static void recv_into(nt_trainer *tr, void *dst, size_t n, int peer, int tag)
 {
     float *b = nt_malloc(n * sizeof(float), "pipeline receive buffer");
+    nt_watchdog_enter("pipeline receive (MPI_Recv on the pp communicator)");
     nt_comm_recv_f32(&tr->grid.pp_comm, b, n, peer, tag);
+    nt_watchdog_leave();
     tr->ops->to_act(dst, b, n);
     free(b);
 }
@@ -309,7 +312,9 @@ void nt_trainer_step(nt_trainer *tr, const int32_t *batch, long gbs, nt_step_sta
         }
     }
     t0 = now();
+    nt_watchdog_enter("pipeline sends (MPI_Waitall on the pp communicator)");
     nt_comm_waitall(pd.n, pd.req);
+    nt_watchdog_leave();
     for (int i = 0; i < pd.n; i++) free(pd.buf[i]);
     free(pd.req);
     free(pd.buf);
@@ -326,25 +331,54 @@ void nt_trainer_step(nt_trainer *tr, const int32_t *batch, long gbs, nt_step_sta
                 if (mdl->tensors[i].split == NT_SPLIT_NONE && mdl->tensors[i].full_cols == 1)
                     nt_comm_allreduce_f32(&g->tp_comm, mdl->grads + mdl->tensors[i].offset, mdl->tensors[i].numel, NT_SUM);
         }
+    {   /* test hook: a NaN in this rank's gradient at a given step */
+        const char *fnan = getenv("NTRON_FAULT_NAN");
+        int fr;
+        long fs;
+        if (fnan && sscanf(fnan, "%d:%ld", &fr, &fs) == 2 && fr == g->world.rank && fs == tr->step + 1) {
+            float bad = NAN;
+            o->to_f32(tr->grads, &bad, 1);
+        }
+    }
+    int local_bad = !isfinite(loss);
     /* loss lives on the last stage: sum over PP, then over DP */
+    nt_watchdog_enter("loss all-reduce (MPI_Allreduce on the pp and dp communicators)");
     nt_comm_allreduce_f64(&g->pp_comm, &loss, 1, NT_SUM);
     nt_comm_allreduce_f64(&g->dp_comm, &loss, 1, NT_SUM);
+    nt_watchdog_leave();
     /* ZeRO-1: reduce-scatter fp32 gradients over DP */
+    nt_watchdog_enter("gradient reduce-scatter (MPI_Reduce_scatter on the dp communicator)");
     if (g->DP > 1) nt_comm_reduce_scatter_f32(&g->dp_comm, tr->grads, tr->grad_shard, tr->npadded);
+    nt_watchdog_leave();
     double ss = shard_sumsq(tr);
+    local_bad |= !isfinite(ss);
+    nt_watchdog_enter("gradient-norm all-reduce (MPI_Allreduce on the world)");
     nt_comm_allreduce_f64(&g->world, &ss, 1, NT_SUM);
+    /* NaN guard: agree which rank saw a non-finite value first (lowest rank) */
+    int who = local_bad ? g->world.rank : g->world.size;
+    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &who, 1, MPI_INT, MPI_MIN, g->world.mpi));
+    nt_watchdog_leave();
     double norm = sqrt(ss);
     tcoll += now() - t0;
+    int skip = !isfinite(loss) || !isfinite(norm);
+    tr->nonfinite_rank = skip ? (who < g->world.size ? who : 0) : -1;
 
     double coef = nt_optim_clip_coef(norm, tr->cfg.clip_grad);
     double lr = nt_lr_at(&tr->cfg, tr->opt_step + 1, tr->total_steps);
-    t0 = now();
-    adamw_shard(tr, lr, coef);
-    o->sync();
-    tr->t_opt = now() - t0;
-    t0 = now();
-    if (g->DP > 1) nt_comm_allgather_f32(&g->dp_comm, tr->master + tr->shard_lo, tr->master, tr->shard_n);
-    tcoll += now() - t0;
+    tr->t_opt = 0;
+    if (!skip) {
+        t0 = now();
+        adamw_shard(tr, lr, coef);
+        o->sync();
+        tr->t_opt = now() - t0;
+        t0 = now();
+        nt_watchdog_enter("parameter all-gather (MPI_Allgather on the dp communicator)");
+        if (g->DP > 1) nt_comm_allgather_f32(&g->dp_comm, tr->master + tr->shard_lo, tr->master, tr->shard_n);
+        nt_watchdog_leave();
+        tcoll += now() - t0;
+    } else {
+        tr->skipped_steps++;
+    }
 
     tr->t_fwd = tf;
     tr->t_bwd = tb;
@@ -358,6 +392,7 @@ void nt_trainer_step(nt_trainer *tr, const int32_t *batch, long gbs, nt_step_sta
     st->lr = lr;
     st->gbs = gbs;
     st->micro_batches = m;
+    st->skipped = skip;
 }
 
 float *nt_trainer_gather_param(nt_trainer *tr, const char *name, int *rows, int *cols)

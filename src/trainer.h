@@ -39,6 +39,8 @@ typedef struct nt_trainer {
     int micro_batch, seq_len;
     long total_steps;
     long step;                          /* steps completed */
+    long skipped_steps;                 /* steps whose update a non-finite loss/gradient norm skipped */
+    int nonfinite_rank;                 /* last step: lowest rank with a non-finite local loss or gradient (-1: none) */
     uint64_t consumed_samples;
     double consumed_tokens;
     /* time of the last step, seconds: compute, p2p waits, collectives, optimizer */
@@ -54,13 +56,19 @@ typedef struct nt_step_stats {
     double lr;
     long gbs;
     int micro_batches;    /* per DP rank */
+    int skipped;          /* loss or grad norm not finite: the optimizer update was not applied */
 } nt_step_stats;
 
 void nt_trainer_init(nt_trainer *tr, const nt_config *cfg, const nt_ops *ops, MPI_Comm world);
 void nt_trainer_free(nt_trainer *tr);
 /* One optimizer step over this rank's share of a global batch of `gbs`
  * sequences: batch holds micro_batches * micro_batch rows of seq_len+1
- * token ids for this DP rank (inputs are [:-1], targets [1:]). */
+ * token ids for this DP rank (inputs are [:-1], targets [1:]).  NaN guard:
+ * when the loss or the global gradient norm is not finite the optimizer
+ * update is not applied (st->skipped = 1; the step and its data still
+ * count) and tr->nonfinite_rank names the lowest rank whose own part was
+ * not finite.  Blocking transfers are marked for the watchdog (signals.h).
+ * Test hook: NTRON_FAULT_NAN=RANK:STEP puts a NaN in that rank's gradient. */
 void nt_trainer_step(nt_trainer *tr, const int32_t *batch, long gbs, nt_step_stats *st);
 /* micro-batches per DP rank for a global batch; exits with a clear error
  * (naming layouts that would work) if gbs does not divide. */

@@ -11,7 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 command -v slurmctld >/dev/null && command -v sbatch >/dev/null || { echo "SKIP: Slurm is not installed (Debian: slurm-wlm munge)"; exit 77; }
-export NTRON_SLURM_DIR=$WORK/slurm-state NTRON_HOME=$top_srcdir NTRON_BIN=$NTRON
+# own state directory and ports, so a developer's running local cluster is left alone
+export NTRON_SLURM_DIR=$WORK/slurm-state NTRON_SLURM_PORT=$((17000 + $$ % 500 * 2)) NTRON_HOME=$top_srcdir NTRON_BIN=$NTRON
 "$top_srcdir/slurm/local-cluster" start > cluster.out 2>&1 || { cat cluster.out; echo "SKIP: local Slurm did not start"; exit 77; }
 trap '"$top_srcdir/slurm/local-cluster" stop >/dev/null 2>&1' EXIT
 eval "$("$top_srcdir/slurm/local-cluster" env)"
@@ -69,9 +70,21 @@ if [ "$s1" = FAILED ] && [ "$s2" = CANCELLED ] && [ "$s3" = CANCELLED ]; then
     pass "failing phase ${ids[0]} FAILED, dependants ${ids[1]} ${ids[2]} CANCELLED (none left pending)"
 else fail "failing chain: $s1/$s2/$s3"; fi
 
-# 5. pre-emption: USR1 to the batch script -> ntron saves, exits 3 -> requeue -> resume, same losses
-"$NTRON" run pretrain.deck --set run.dir="$WORK/ref" --set checkpoint.dir= --set train.steps=40 \
-    --set checkpoint.interval=0 > ref.out 2>&1 || fail "reference run failed"
+# 5. ramp-up as separate jobs: stage 0 (gbs 8) on 1 rank, stage 1 (gbs 16) on 2 ranks, resuming
+cp "$top_srcdir/tests/slurm/ramp.deck" .
+out=$("$top_srcdir/slurm/submit" --ramp ramp.deck 1x1,1x2) || fail "ramp submission: $out"
+read -r -a ids <<< "$(printf '%s\n' "$out" | sed -n 's/^jobs: //p')"
+s2=$(wait_job "${ids[1]}" 180); s1=$(state "${ids[0]}")
+gbs=$("$PYTHON" -c "import json; print(' '.join(str(int(json.loads(l)['global_batch'])) for l in open('runs/ramp/metrics.jsonl')))" 2>/dev/null)
+if [ "$s1/$s2" = COMPLETED/COMPLETED ] && [ "$gbs" = "8 8 8 8 8 8 16 16 16 16 16" ] \
+   && grep -q "world 2 = TP 1 x PP 1 x DP 2" "ntron-pretrain-${ids[1]}.out"; then
+    pass "ramp-up jobs ${ids[*]}: stage 0 on 1 rank, stage 1 on 2 ranks resumed from its checkpoint; global batch $gbs"
+else fail "ramp-up jobs ${ids[*]}: $s1/$s2, global batches '$gbs'"; tail -3 "ntron-pretrain-${ids[1]}.out"; fi
+
+# 6. pre-emption: USR1 to the batch script -> ntron saves, exits 3 -> requeue -> resume, same losses
+# the uninterrupted reference on the same 2 ranks (same reduction order, so bitwise comparable)
+mpi 2 "$NTRON" run pretrain.deck --set run.dir="$WORK/ref" --set checkpoint.dir= --set train.steps=40 \
+    --set checkpoint.interval=0 < /dev/null > ref.out 2>&1 || fail "reference run failed"
 id=$(sbatch --parsable -n 2 "$top_srcdir/slurm/pretrain.sbatch" pretrain.deck --set run.dir="$WORK/pre" \
     --set checkpoint.dir="$WORK/ckpt/pre" --set train.steps=40 --set checkpoint.interval=0)
 for _ in $(seq 200); do [ -s pre/metrics.jsonl ] && [ "$(wc -l < pre/metrics.jsonl)" -ge 3 ] && break; sleep 0.1; done
