@@ -40,6 +40,22 @@ grep -q "| r1 | 12 | .* | $first |" curves.md && pass "plot_curves: first loss $
     || { fail "compare_runs --tol (exit $rc)"; cat cmp1.out; }
 expect_error "compare_runs missing run" 2 "no such metrics file" -- "$PYTHON" "$PP/compare_runs.py" r1 nowhere
 
+# checkpoints' attributes: the same deck run twice (1 rank, then DP2) reproduces iteration, consumed
+# samples/tokens and the deck hash; a run with another lr has another deck hash
+ck() { "$NTRON" run "$DECK" --set data.train="$WORK/corpus.h5" --set model.layers=2 --set model.seq_len=64 \
+    --set train.steps=4 --set train.warmup=1 --set run.dir=ckrun --set checkpoint.dir=ck "$@"; }
+ck > cka.out 2>&1 && mv ckrun ckrun_a && mv ck ck_a || fail "checkpointed run A"
+mpi 2 "$NTRON" run "$DECK" --set data.train="$WORK/corpus.h5" --set model.layers=2 --set model.seq_len=64 \
+    --set train.steps=4 --set train.warmup=1 --set run.dir=ckrun --set checkpoint.dir=ck < /dev/null > ckb.out 2>&1 \
+    && mv ckrun ckrun_b && mv ck ck_b || fail "checkpointed run B"
+ck --set train.lr=1e-3 > ckc.out 2>&1 && mv ckrun ckrun_c && mv ck ck_c || fail "checkpointed run C"
+"$PYTHON" "$PP/compare_runs.py" ckrun_a ckrun_b --ckpt ck_a/iter_0000004 ck_b/iter_0000004 > ckab.out 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -q '^| ckpt:deck_sha256 | 1 | equal' ckab.out && grep -q '^| ckpt:consumed_tokens | 1 | equal' ckab.out \
+    && pass "compare_runs --ckpt: same deck on 1 and 2 ranks REPRODUCED, checkpoint attributes equal" || { fail "compare_runs --ckpt a b (exit $rc)"; cat ckab.out; }
+"$PYTHON" "$PP/compare_runs.py" ckrun_a ckrun_c --ckpt ck_a/iter_0000004 ck_c/iter_0000004 --tol lr=1 --tol loss=1 --tol grad_norm=1 > ckac.out 2>&1; rc=$?
+[ $rc -eq 1 ] && grep -q '^| ckpt:deck_sha256 | 1 | [0-9a-f]* vs [0-9a-f]* .* DIFFERENT |' ckac.out \
+    && pass "compare_runs --ckpt: another deck's checkpoint has another deck hash, exit 1" || { fail "compare_runs --ckpt a c (exit $rc)"; cat ckac.out; }
+
 "$NTRON" bench "$DECK" --set run.backend=cpu --set model.layers=2 --set model.seq_len=64 --steps 2 --json s1.json > s1.out 2>&1 || fail "bench 1"
 mpi 2 "$NTRON" bench "$DECK" --set run.backend=cpu --set model.layers=2 --set model.seq_len=64 --steps 2 --json s2.json > s2.out 2>&1 || fail "bench 2"
 "$PYTHON" "$PP/scaling_table.py" s2.json s1.json -o scaling.png --md scaling.md --csv scaling.csv > sc.out 2>&1; rc=$?
