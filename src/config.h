@@ -62,6 +62,8 @@ typedef struct nt_config {
     char train[4096];          /* "path:weight path:weight ..." */
     int n_blend;
     nt_blend_item blend[NT_MAX_BLEND];
+    double switch_at;          /* consumed tokens from which switch_blend is used (0: never) */
+    char switch_blend[4096];   /* "path:weight ..." after switch_at */
 
     /* [checkpoint] */
     char ckpt_dir[NT_PATH_MAX];

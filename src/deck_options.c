@@ -131,10 +131,16 @@ const nt_option nt_deck_options[] = {
 
     /* [data] */
     {"data", "tokenizer", NT_OPT_STRING, FIELD(tokenizer), "", ANY, 0, NULL,
-     "tokenizer model file (not read yet: ntron prep's byte tokenizer needs none)"},
+     "tokenizer the datasets were prepared with: 'byte' or a SentencePiece .model file; its "
+     "SHA-256 must equal every dataset's tokenizer_hash (empty: the datasets must agree with each other)"},
     {"data", "train", NT_OPT_STRING, FIELD(train), "", ANY, 0, NULL,
-     "training blend 'path:weight ...' (weight > 0, default 1; normalised later); "
-     "needed by phase pretrain (ntron run: one path in this version)"},
+     "training blend 'path:weight ...' (weight > 0, default 1; normalised); sample k comes from a "
+     "dataset drawn by a seeded draw on k; needed by phase pretrain"},
+    {"data", "switch_at", NT_OPT_TOKENS, FIELD(switch_at), "0", GE(0), 0, NULL,
+     "consumed tokens from which data.switch_blend replaces data.train (0: never)"},
+    {"data", "switch_blend", NT_OPT_STRING, FIELD(switch_blend), "", ANY, 0, NULL,
+     "blend 'path:weight ...' used from data.switch_at on (continued pretraining: re-weighted "
+     "sources plus a QA-style set)"},
 
     /* [checkpoint] */
     {"checkpoint", "dir", NT_OPT_STRING, FIELD(ckpt_dir), "", ANY, 0, NULL,

@@ -3,7 +3,7 @@
  *   ntron check DECK [--set ...]
  *   ntron plan DECK [--cluster FILE] [--dp N,...]
  *   ntron bench DECK [--steps N] [--comm] ...
- *   ntron prep ...
+ *   ntron prep ... | ntron tokenizer train|encode|decode ...
  *   ntron ckpt info PATH | ntron ckpt convert IN OUT
  *   ntron help [deck]
  *   ntron --version
@@ -20,6 +20,7 @@
 #include "plan.h"
 #include "prep.h"
 #include "pretrain.h"
+#include "tokenizer.h"
 #include "ramp.h"
 
 #include <mpi.h>
@@ -33,7 +34,10 @@ static void usage(FILE *f)
             "  check DECK [--set section.key=value ...]  validate a deck, print the model and plan\n"
             "  plan DECK [--cluster FILE] [--dp N,...]   predict memory, time and MFU per ramp stage\n"
             "  bench DECK [--steps N] [--comm] ...       measure throughput (synthetic data) with a verdict\n"
-            "  prep --tokenizer byte INPUT -o OUT.h5     build a pretraining token dataset\n"
+            "  prep --tokenizer byte|MODEL [--format F] INPUT -o OUT.h5  build a token dataset (text, jsonl,\n"
+            "                                            chat, preference, reward); parallel under mpirun\n"
+            "  prep --inspect FILE.h5                    a dataset's kind, sizes, statistics, decoded sample\n"
+            "  tokenizer train|encode|decode ...         SentencePiece model: train, text <-> ids\n"
             "  ckpt info PATH                            checkpoint attributes, tensor list, checksums verified\n"
             "  ckpt convert IN OUT                       re-save a checkpoint's model weights only (new directory OUT)\n"
             "  help [deck]                               this text, or every deck key\n"
@@ -159,6 +163,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "plan")) return nt_plan_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return nt_bench_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "prep")) return nt_prep_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "tokenizer")) return nt_tokenizer_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "ckpt")) return nt_ckpt_main(argc - 2, argv + 2);
     usage(stderr);
     nt_input_error("unknown command '%s'", cmd);

@@ -1,150 +1,344 @@
-/* prep.c — `ntron prep`: turn plain text into an HDF5 token dataset
- * (`/tokens` uint32, `/doc_offsets` uint64, root attributes vocab_size,
- * tokenizer, tokenizer_hash, eod_id, source).
+/* prep.c — `ntron prep`: tokenize text or JSON lines with MPI ranks in
+ * parallel and write one HDF5 dataset file collectively through MPI-IO.
  *
- * Tokenizer in this version: `byte` — ids 0..255 are the UTF-8 bytes,
- * 256 = BOS, 257 = EOD; every document is followed by EOD.  Documents are
- * separated by blank lines (--doc-sep blank, default) or are single lines
- * (--doc-sep line).  Written by rank 0 to a temporary name and renamed on
- * success, so a failed prep leaves no output file.
+ * Every rank maps the input and takes a contiguous byte range, moved to
+ * record boundaries by a rule that depends only on the file (line starts;
+ * for blank-line separated text, starts of documents), so the ranges tile
+ * the file the same way whatever the rank count.  Line numbers come from an
+ * exclusive prefix sum of each range's newline count.  A bad record stops
+ * its rank; the ranks agree (MPI_Allreduce MIN) on the first bad line of the
+ * file, its owner prints `file:line: reason`, and all exit 2 before any
+ * file is created.  Output rows are placed at offsets from exclusive prefix
+ * sums (tokens, samples), every rank writes its hyperslab of every dataset
+ * with a collective H5Dwrite (an empty selection when it has none), into
+ * OUT.tmp.PID, renamed to OUT on success.  The datasets are therefore
+ * identical for any number of ranks.  Layout (DESIGN.md, HDF5 files):
+ *   all:        /tokens uint32, /doc_offsets uint64 (samples+1)
+ *   sft:        /loss_mask uint8 (per token)
+ *   preference: /ranges uint64 [n,4] (prompt, chosen, rejected starts, end),
+ *               /rewards float32 [n,2] (chosen, rejected; NaN if absent)
+ *   reward:     /labels int8 [n,5] (HelpSteer2 attributes, 0-4)
+ *   attributes: kind, format, tokenizer, tokenizer_hash, vocab_size, bos_id,
+ *               eod_id, source, template (chat formats)
  */
 #include "prep.h"
 #include "check.h"
+#include "prep_format.h"
+#include "tokenizer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
-#include <openssl/evp.h>
-#include <stdint.h>
+#include <limits.h>
+#include <mpi.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
-
-#define BYTE_VOCAB 258
-#define BYTE_EOD 257
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ntron prep --tokenizer byte [--doc-sep blank|line] INPUT.txt -o OUTPUT.h5\n"
-               "  Tokenizes plain text (UTF-8) into an HDF5 token dataset for pretraining.\n");
+    fprintf(f,
+            "usage: ntron prep --tokenizer byte|MODEL [--format FORMAT] [--doc-sep blank|line] INPUT -o OUT.h5\n"
+            "       ntron prep --inspect FILE.h5 [--tokenizer byte|MODEL]\n"
+            "  FORMAT: text (default; documents separated by blank lines, or one per line),\n"
+            "          jsonl ({\"text\": ...} per line), chat ({\"messages\": [{\"role\", \"content\"}...]}),\n"
+            "          preference ({\"prompt\", \"chosen\", \"rejected\", [chosen_reward, rejected_reward]}),\n"
+            "          reward (HelpSteer2: {\"prompt\", \"response\", helpfulness, correctness, coherence,\n"
+            "          complexity, verbosity})\n"
+            "  Run under mpirun/srun to tokenize with several ranks; the output is the same for any count.\n");
 }
 
-typedef struct { uint32_t *v; size_t n, cap; } u32vec;
-typedef struct { uint64_t *v; size_t n, cap; } u64vec;
-
-static void push32(u32vec *a, uint32_t x)
+static int is_blank(const char *s, size_t n)
 {
-    if (a->n == a->cap) { a->cap = a->cap ? 2 * a->cap : 1 << 16; a->v = realloc(a->v, a->cap * 4); NT_CHECK(a->v, "out of memory (tokens)"); }
-    a->v[a->n++] = x;
-}
-static void push64(u64vec *a, uint64_t x)
-{
-    if (a->n == a->cap) { a->cap = a->cap ? 2 * a->cap : 1 << 12; a->v = realloc(a->v, a->cap * 8); NT_CHECK(a->v, "out of memory (offsets)"); }
-    a->v[a->n++] = x;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') return 0;
+    return 1;
 }
 
-static void write_attr_str(hid_t loc, const char *name, const char *val)
+/* first record start at or after b */
+static size_t boundary(const char *m, size_t size, size_t b, int by_doc)
+{
+    if (b == 0) return 0;
+    if (b >= size) return size;
+    size_t p = b;
+    while (p < size && m[p - 1] != '\n') p++;
+    if (!by_doc) return p;
+    for (;;) { /* advance until the line before p is blank */
+        if (p >= size) return size;
+        size_t q = p - 1; /* m[q] == '\n'; find its line start */
+        size_t s = q;
+        while (s > 0 && m[s - 1] != '\n') s--;
+        if (is_blank(m + s, q - s + 1)) return p;
+        while (p < size && m[p] != '\n') p++;
+        if (p < size) p++;
+    }
+}
+
+typedef struct { long line; char msg[1024]; } prep_error;
+
+/* Renders every record of m[b0..b1) (its first line is line0). Returns 0 or -1 (err set). */
+static int tokenize_range(const char *m, size_t b0, size_t b1, long line0, nt_prep_format fmt, int by_line,
+                          const nt_tokenizer *t, nt_prep_out *out, prep_error *e)
+{
+    long line = line0;
+    size_t doc = SIZE_MAX; /* start of the open text document */
+    size_t p = b0;
+    char why[1024];
+    while (p < b1) {
+        const char *nl = memchr(m + p, '\n', b1 - p);
+        size_t end = nl ? (size_t)(nl - m) + 1 : b1; /* one past the line, newline included */
+        size_t len = end - p;
+        if (!nt_utf8_check(m + p, len, why, sizeof why)) { e->line = line; snprintf(e->msg, sizeof e->msg, "%s", why); return -1; }
+        int blank = is_blank(m + p, len);
+        if (fmt == NT_FMT_TEXT && !by_line) {
+            if (blank && doc != SIZE_MAX) {
+                if (nt_prep_record(fmt, t, m + doc, p - doc, out, why, sizeof why)) goto bad;
+                doc = SIZE_MAX;
+            } else if (!blank && doc == SIZE_MAX) {
+                doc = p;
+            }
+        } else if (!blank) {
+            size_t l = fmt == NT_FMT_TEXT ? len : len - (nl ? 1 : 0);
+            if (nt_prep_record(fmt, t, m + p, l, out, why, sizeof why)) goto bad;
+        }
+        p = end;
+        line++;
+        continue;
+    bad:
+        e->line = line;
+        snprintf(e->msg, sizeof e->msg, "%s", why);
+        return -1;
+    }
+    if (doc != SIZE_MAX && nt_prep_record(fmt, t, m + doc, b1 - doc, out, why, sizeof why)) {
+        e->line = line - 1;
+        snprintf(e->msg, sizeof e->msg, "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- collective HDF5 writes -------------------------------------------------------- */
+
+/* Writes this rank's rows [row0, row0+nrows) of a [total, cols] dataset. */
+static void write_rows(hid_t f, const char *name, hid_t ftype, hid_t mtype, const void *buf, uint64_t nrows,
+                       uint64_t cols, uint64_t row0, uint64_t total, hid_t dxpl)
+{
+    hsize_t dims[2] = {total, cols}, start[2] = {row0, 0}, count[2] = {nrows, cols};
+    int rank = cols > 1 ? 2 : 1;
+    hid_t fs = H5Screate_simple(rank, dims, NULL);
+    NT_CHECK_H5(fs);
+    hid_t d = H5Dcreate2(f, name, ftype, fs, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    NT_CHECK_H5(d);
+    hsize_t one = 1;
+    hid_t ms = H5Screate_simple(1, nrows ? (hsize_t[]){nrows * cols} : &one, NULL);
+    NT_CHECK_H5(ms);
+    if (nrows) {
+        NT_CHECK_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL));
+    } else {
+        NT_CHECK_H5(H5Sselect_none(fs));
+        NT_CHECK_H5(H5Sselect_none(ms));
+    }
+    NT_CHECK_H5(H5Dwrite(d, mtype, ms, fs, dxpl, buf));
+    NT_CHECK_H5(H5Sclose(ms));
+    NT_CHECK_H5(H5Dclose(d));
+    NT_CHECK_H5(H5Sclose(fs));
+}
+
+static void attr_str(hid_t loc, const char *name, const char *val)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     NT_CHECK_H5(t);
     NT_CHECK_H5(H5Tset_size(t, strlen(val) + 1));
     hid_t sp = H5Screate(H5S_SCALAR);
+    NT_CHECK_H5(sp);
     hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
     NT_CHECK_H5(a);
     NT_CHECK_H5(H5Awrite(a, t, val));
-    H5Aclose(a); H5Sclose(sp); H5Tclose(t);
+    NT_CHECK_H5(H5Aclose(a));
+    NT_CHECK_H5(H5Sclose(sp));
+    NT_CHECK_H5(H5Tclose(t));
 }
 
-static void write_attr_i64(hid_t loc, const char *name, long long v)
+static void attr_i64(hid_t loc, const char *name, long long v)
 {
     hid_t sp = H5Screate(H5S_SCALAR);
+    NT_CHECK_H5(sp);
     hid_t a = H5Acreate2(loc, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
     NT_CHECK_H5(a);
     NT_CHECK_H5(H5Awrite(a, H5T_NATIVE_LLONG, &v));
-    H5Aclose(a); H5Sclose(sp);
+    NT_CHECK_H5(H5Aclose(a));
+    NT_CHECK_H5(H5Sclose(sp));
 }
 
-static void write_1d(hid_t f, const char *name, hid_t ftype, hid_t mtype, const void *data, size_t n)
+static double now(void)
 {
-    hsize_t dims = n;
-    hid_t sp = H5Screate_simple(1, &dims, NULL);
-    hid_t d = H5Dcreate2(f, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    NT_CHECK_H5(d);
-    NT_CHECK_H5(H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data));
-    H5Dclose(d); H5Sclose(sp);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int nt_prep_main(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL, *tok = NULL, *sep = "blank";
+    const char *in = NULL, *out = NULL, *tokspec = NULL, *sep = "blank", *format = "text", *inspect = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { usage(stdout); return 0; }
         else if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "--tokenizer") && i + 1 < argc) tok = argv[++i];
+        else if (!strcmp(argv[i], "--tokenizer") && i + 1 < argc) tokspec = argv[++i];
         else if (!strcmp(argv[i], "--doc-sep") && i + 1 < argc) sep = argv[++i];
+        else if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
+        else if (!strcmp(argv[i], "--inspect") && i + 1 < argc) inspect = argv[++i];
         else if (argv[i][0] == '-') nt_input_error("prep: unknown option %s (see ntron prep --help)", argv[i]);
         else if (!in) in = argv[i];
         else nt_input_error("prep: more than one input file (%s, %s)", in, argv[i]);
     }
+    if (inspect) return nt_prep_inspect(inspect, tokspec);
     if (!in || !out) { usage(stderr); nt_input_error("prep: need INPUT and -o OUTPUT"); }
-    if (!tok) nt_input_error("prep: --tokenizer is required (this version supports: byte)");
-    if (strcmp(tok, "byte") != 0) nt_input_error("prep: --tokenizer %s: unknown (this version supports: byte)", tok);
+    if (!tokspec) nt_input_error("prep: --tokenizer is required (byte, or a SentencePiece .model file)");
+    nt_prep_format fmt;
+    if (!strcmp(format, "text")) fmt = NT_FMT_TEXT;
+    else if (!strcmp(format, "jsonl")) fmt = NT_FMT_JSONL;
+    else if (!strcmp(format, "chat")) fmt = NT_FMT_CHAT;
+    else if (!strcmp(format, "preference")) fmt = NT_FMT_PREF;
+    else if (!strcmp(format, "reward")) fmt = NT_FMT_RM;
+    else nt_input_error("prep: --format %s: expected text, jsonl, chat, preference or reward", format);
     int by_line = !strcmp(sep, "line");
     if (!by_line && strcmp(sep, "blank") != 0) nt_input_error("prep: --doc-sep %s: expected blank or line", sep);
+    if (fmt != NT_FMT_TEXT) by_line = 1;
 
-    FILE *f = fopen(in, "rb");
-    if (!f) nt_input_error("%s: cannot open: %s", in, strerror(errno));
-    u32vec toks = {0};
-    u64vec offs = {0};
-    push64(&offs, 0);
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    long lineno = 0;
-    int in_doc = 0;
-    while ((len = getline(&line, &lcap, f)) >= 0) {
-        lineno++;
-        if (memchr(line, 0, (size_t)len)) nt_input_error("%s:%ld: NUL byte in text input", in, lineno);
-        int blank = 1;
-        for (ssize_t i = 0; i < len; i++)
-            if (line[i] != ' ' && line[i] != '\t' && line[i] != '\n' && line[i] != '\r') blank = 0;
-        if (blank && !by_line) {
-            if (in_doc) { push32(&toks, BYTE_EOD); push64(&offs, toks.n); in_doc = 0; }
-            continue;
+    /* everything that can fail on input, before MPI starts: every rank exits 2 alike */
+    nt_tokenizer tok;
+    nt_tokenizer_open(&tok, tokspec);
+    if (fmt >= NT_FMT_CHAT && (tok.sys_id < 0 || tok.user_id < 0 || tok.asst_id < 0))
+        nt_input_error("prep: --format %s needs a SentencePiece model with the chat tokens %s %s %s "
+                       "(`ntron tokenizer train` adds them); %s has none", format, NT_CHAT_SYSTEM, NT_CHAT_USER,
+                       NT_CHAT_ASSISTANT, tokspec);
+    int fd = open(in, O_RDONLY);
+    if (fd < 0) nt_input_error("%s: cannot open: %s", in, strerror(errno));
+    struct stat st;
+    NT_CHECK_SYS(fstat(fd, &st));
+    if (!S_ISREG(st.st_mode)) nt_input_error("%s: not a regular file", in);
+    size_t size = (size_t)st.st_size;
+    if (size == 0) nt_input_error("%s: no documents (empty input)", in);
+    const char *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) nt_die(NT_EXIT_FAIL, "%s: mmap: %s", in, strerror(errno));
+    close(fd);
+
+    int was_init = 0;
+    NT_CHECK_MPI(MPI_Initialized(&was_init));
+    if (!was_init) NT_CHECK_MPI(MPI_Init(NULL, NULL));
+    int rank, nranks;
+    NT_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+    NT_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &nranks));
+    double t0 = now();
+
+    int by_doc = fmt == NT_FMT_TEXT && !by_line;
+    size_t b0 = boundary(m, size, (size_t)((double)size * rank / nranks), by_doc);
+    size_t b1 = boundary(m, size, (size_t)((double)size * (rank + 1) / nranks), by_doc);
+    if (rank == nranks - 1) b1 = size;
+    if (rank == 0) b0 = 0;
+    long nl = 0;
+    for (const char *p = m + b0; p < m + b1 && (p = memchr(p, '\n', (size_t)(m + b1 - p))); p++) nl++;
+    long nl_before = 0;
+    NT_CHECK_MPI(MPI_Exscan(&nl, &nl_before, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD));
+    if (rank == 0) nl_before = 0;
+
+    nt_prep_out o;
+    memset(&o, 0, sizeof o);
+    prep_error e = {LONG_MAX, ""};
+    tokenize_range(m, b0, b1, 1 + nl_before, fmt, by_line, &tok, &o, &e);
+    long first_bad = LONG_MAX;
+    NT_CHECK_MPI(MPI_Allreduce(&e.line, &first_bad, 1, MPI_LONG, MPI_MIN, MPI_COMM_WORLD));
+    if (first_bad != LONG_MAX) {
+        if (e.line == first_bad) {
+            fprintf(stderr, "ntron: %s:%ld: %s\n", in, e.line, e.msg);
+            fflush(stderr);
         }
-        if (blank) continue;
-        for (ssize_t i = 0; i < len; i++) push32(&toks, (unsigned char)line[i]);
-        in_doc = 1;
-        if (by_line) { push32(&toks, BYTE_EOD); push64(&offs, toks.n); in_doc = 0; }
+        NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
+        NT_CHECK_MPI(MPI_Finalize());
+        exit(NT_EXIT_INPUT);
     }
-    if (ferror(f)) nt_input_error("%s: read error: %s", in, strerror(errno));
-    fclose(f);
-    free(line);
-    if (in_doc) { push32(&toks, BYTE_EOD); push64(&offs, toks.n); }
-    if (toks.n == 0) nt_input_error("%s: no documents (empty input)", in);
+    double t1 = now();
 
-    char tmp[2048];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", out, (int)getpid());
-    hid_t h = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (h < 0) nt_die(NT_EXIT_FAIL, "%s: cannot create HDF5 file", tmp);
-    write_1d(h, "/tokens", H5T_STD_U32LE, H5T_NATIVE_UINT32, toks.v, toks.n);
-    write_1d(h, "/doc_offsets", H5T_STD_U64LE, H5T_NATIVE_UINT64, offs.v, offs.n);
-    write_attr_i64(h, "vocab_size", BYTE_VOCAB);
-    write_attr_i64(h, "eod_id", BYTE_EOD);
-    write_attr_i64(h, "bos_id", 256);
-    write_attr_str(h, "kind", "pretrain");
-    write_attr_str(h, "tokenizer", "byte");
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    const char *tokid = "ntron-byte-tokenizer-v1: ids 0-255 bytes, 256 BOS, 257 EOD";
-    NT_CHECK(EVP_Digest(tokid, strlen(tokid), md, &mdlen, EVP_sha256(), NULL) == 1, "EVP_Digest failed");
-    char hex[65];
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    write_attr_str(h, "tokenizer_hash", hex);
-    write_attr_str(h, "source", in);
+    uint64_t loc[2] = {o.tok.n, o.ends.n / sizeof(uint64_t)}, tot[2], pre[2] = {0, 0};
+    NT_CHECK_MPI(MPI_Allreduce(loc, tot, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD));
+    NT_CHECK_MPI(MPI_Exscan(loc, pre, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD));
+    if (rank == 0) pre[0] = pre[1] = 0;
+    if (tot[1] == 0) {
+        if (rank == 0) fprintf(stderr, "ntron: %s: no documents (no non-blank record)\n", in);
+        NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
+        NT_CHECK_MPI(MPI_Finalize());
+        exit(NT_EXIT_INPUT);
+    }
+    uint64_t nsamp = loc[1];
+    /* offsets: rank 0 writes the leading 0 */
+    uint64_t *ends = nt_malloc((nsamp + 1) * sizeof(uint64_t), "doc offsets");
+    uint64_t nrow_off = 0;
+    if (rank == 0) ends[nrow_off++] = 0;
+    for (uint64_t i = 0; i < nsamp; i++) ends[nrow_off++] = ((uint64_t *)o.ends.p)[i] + pre[0];
+    uint64_t *ranges = (uint64_t *)o.ranges.p;
+    for (size_t i = 0; i < o.ranges.n / sizeof(uint64_t); i++) ranges[i] += pre[0];
+
+    char tmp[4200];
+    int pid = (int)getpid();
+    NT_CHECK_MPI(MPI_Bcast(&pid, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", out, pid);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    NT_CHECK_H5(fapl);
+    NT_CHECK_H5(H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL));
+    hid_t h = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (h < 0) nt_die(NT_EXIT_FAIL, "%s: cannot create HDF5 file (is the directory writable?)", tmp);
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    NT_CHECK_H5(dxpl);
+    NT_CHECK_H5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+    write_rows(h, "/tokens", H5T_STD_U32LE, H5T_NATIVE_UINT32, o.tok.v, o.tok.n, 1, pre[0], tot[0], dxpl);
+    write_rows(h, "/doc_offsets", H5T_STD_U64LE, H5T_NATIVE_UINT64, ends, nrow_off, 1,
+               rank == 0 ? 0 : 1 + pre[1], tot[1] + 1, dxpl);
+    if (fmt == NT_FMT_CHAT)
+        write_rows(h, "/loss_mask", H5T_STD_U8LE, H5T_NATIVE_UINT8, o.mask.p, o.mask.n, 1, pre[0], tot[0], dxpl);
+    if (fmt == NT_FMT_PREF) {
+        write_rows(h, "/ranges", H5T_STD_U64LE, H5T_NATIVE_UINT64, o.ranges.p, nsamp, 4, pre[1], tot[1], dxpl);
+        write_rows(h, "/rewards", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, o.rewards.p, nsamp, 2, pre[1], tot[1], dxpl);
+    }
+    if (fmt == NT_FMT_RM) {
+        write_rows(h, "/labels", H5T_STD_I8LE, H5T_NATIVE_INT8, o.labels.p, nsamp, 5, pre[1], tot[1], dxpl);
+        attr_str(h, "label_names", "helpfulness correctness coherence complexity verbosity");
+    }
+    attr_i64(h, "vocab_size", tok.vocab);
+    attr_i64(h, "eod_id", tok.eod);
+    attr_i64(h, "bos_id", tok.bos);
+    attr_str(h, "kind", nt_prep_kind(fmt));
+    attr_str(h, "format", format);
+    attr_str(h, "tokenizer", tokspec);
+    attr_str(h, "tokenizer_hash", tok.hash);
+    attr_str(h, "source", in);
+    if (fmt >= NT_FMT_CHAT) attr_str(h, "template", "nemotron");
+    NT_CHECK_H5(H5Pclose(dxpl));
+    NT_CHECK_H5(H5Pclose(fapl));
     NT_CHECK_H5(H5Fclose(h));
-    if (rename(tmp, out) != 0) { unlink(tmp); nt_die(NT_EXIT_FAIL, "rename %s -> %s: %s", tmp, out, strerror(errno)); }
-    printf("prep: %s -> %s: %zu documents, %zu tokens (byte tokenizer, vocab %d)\n", in, out, offs.n - 1, toks.n,
-           BYTE_VOCAB);
-    free(toks.v);
-    free(offs.v);
+    NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
+    if (rank == 0 && rename(tmp, out) != 0) {
+        int err = errno;
+        unlink(tmp);
+        nt_die(NT_EXIT_FAIL, "rename %s -> %s: %s", tmp, out, strerror(err));
+    }
+    double t2 = now();
+    if (rank == 0)
+        printf("prep: %s -> %s: %s, %llu samples, %llu tokens (tokenizer %s, vocab %d), %d rank%s: "
+               "tokenize %.3f s (%.0f tokens/s), write %.3f s (%.1f MB/s), total %.3f s\n",
+               in, out, nt_prep_kind(fmt), (unsigned long long)tot[1], (unsigned long long)tot[0], tokspec,
+               tok.vocab, nranks, nranks > 1 ? "s" : "", t1 - t0, (double)tot[0] / (t1 - t0 > 0 ? t1 - t0 : 1e-9),
+               t2 - t1, (double)tot[0] * 4 / 1e6 / (t2 - t1 > 0 ? t2 - t1 : 1e-9), t2 - t0);
+    free(ends);
+    free(o.tok.v);
+    free(o.mask.p);
+    free(o.ends.p);
+    free(o.ranges.p);
+    free(o.rewards.p);
+    free(o.labels.p);
+    munmap((void *)m, size);
+    nt_tokenizer_close(&tok);
+    if (!was_init) NT_CHECK_MPI(MPI_Finalize());
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "ckpt.h"
 #include "check.h"
 #include "data.h"
+#include "data_blend.h"
 #include "device.h"
 #include "metrics.h"
 #include "model_config.h"
@@ -32,10 +33,8 @@ static double now(void)
 
 static void validate_phase_support(const nt_config *cfg, const nt_deck_info *info)
 {
-    char w[1200];
-    if (cfg->n_blend != 1)
-        nt_input_error("%s: data.train: %d datasets given; blending several datasets is not implemented yet (give one path)",
-                       nt_deck_where(info, "data.train", w, sizeof w), cfg->n_blend);
+    (void)cfg;
+    (void)info;
 }
 
 /* Step boundary: 1 if any rank got SIGUSR1/SIGTERM, 2 if the next step
@@ -75,8 +74,8 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     double t_job = now();
     validate_phase_support(cfg, info);
     nt_signals_install();
-    nt_dataset data;
-    nt_dataset_open(&data, cfg->blend[0].path, cfg->seq_len, cfg->vocab, cfg->seed);
+    nt_blend data; /* data.train (+ data.switch_blend), tokenizer hash checked against data.tokenizer */
+    nt_blend_open(&data, cfg, info);
 
     nt_trainer tr;
     nt_trainer_init(&tr, cfg, nt_backend_select(cfg, info), MPI_COMM_WORLD);
@@ -120,9 +119,10 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
                params, fpt, mc->vocab, mc->vocab_padded);
         printf("layout  world %d = TP %d x PP %d x DP %d, micro_batch %d, backend %s\n",
                tr.grid.world.size, cfg->tensor, cfg->pipeline, tr.grid.DP, cfg->micro_batch, tr.ops->name);
-        printf("data    %s: %llu tokens, %llu documents, %llu samples of %d+1 tokens\n", data.path,
-               (unsigned long long)data.ntokens, (unsigned long long)data.ndocs,
-               (unsigned long long)data.nsamples, cfg->seq_len);
+        for (int i = 0; i < data.n; i++)
+            printf("data    %s: %llu tokens, %llu documents, %llu samples of %d+1 tokens\n", data.ds[i].path,
+                   (unsigned long long)data.ds[i].ntokens, (unsigned long long)data.ds[i].ndocs,
+                   (unsigned long long)data.ds[i].nsamples, cfg->seq_len);
         printf("run     %ld steps, run directory %s\n", tr.total_steps, cfg->dir);
         if (loaded[0])
             printf("load    %s: step %ld, %llu samples, %.6g tokens consumed%s\n", loaded, tr.step,
@@ -183,7 +183,7 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
             for (int b = 0; b < cfg->micro_batch; b++) {
                 uint64_t k = tr.consumed_samples +
                              ((uint64_t)mi * tr.grid.DP + (uint64_t)tr.grid.dp) * cfg->micro_batch + (uint64_t)b;
-                nt_dataset_sample(&data, k, batch + ((size_t)mi * cfg->micro_batch + b) * (size_t)(T + 1));
+                nt_blend_sample(&data, k, batch + ((size_t)mi * cfg->micro_batch + b) * (size_t)(T + 1));
             }
         double t0 = now();
         nt_step_stats st;
@@ -267,6 +267,6 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     free(batch);
     nt_watchdog_stop();
     nt_trainer_free(&tr);
-    nt_dataset_close(&data);
+    nt_blend_close(&data);
     return status;
 }

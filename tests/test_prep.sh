@@ -1,0 +1,106 @@
+#!/bin/bash
+# test_prep.sh — tokenizer and data preparation end to end:
+#   SentencePiece train / encode / decode round trip (exact, incl. spaces,
+#   newlines, non-ASCII), chat control tokens as single ids, BOS/EOS;
+#   `ntron prep` for text (byte), jsonl, chat, preference and reward on
+#   1, 2 and 4 MPI ranks: datasets identical across rank counts, and checked
+#   against the sources by tests/prep_check.py (byte tokens, loss mask on
+#   assistant turns + end tokens, preference ranges/rewards, reward labels);
+#   --inspect; every class of bad input reported as file:line: reason with
+#   exit 2 and no output (also on 2 ranks); the tokenizer hash checked at
+#   training start; a 2-dataset blend with a switch trains.
+. "$(dirname "$0")/lib.sh"
+cd "$WORK"
+D=$top_srcdir/inputs/data
+CHECK="$PYTHON $top_srcdir/tests/prep_check.py"
+
+# ---- tokenizer -------------------------------------------------------------------
+sed 's/^\(\s*vocab\s*=\).*/\1 400/' "$top_srcdir/inputs/tiny/pretrain.deck" > v400.deck
+out=$("$NTRON" tokenizer train --deck v400.deck -o spm "$D/tokenizer.txt" 2>&1) && [ -f spm.model ] \
+    && pass "tokenizer train (vocab from the deck): $out" || fail "tokenizer train: $out"
+printf ' Two  spaces, naïve café — 42 tabs\there\n\n<extra_id_1>User and trailing \n' > rt.txt
+"$NTRON" tokenizer encode spm.model rt.txt > ids.txt && "$NTRON" tokenizer decode spm.model ids.txt > back.txt \
+    && cmp -s rt.txt back.txt && pass "encode/decode round trip is exact" || fail "round trip: $(cat back.txt)"
+for tok in '<extra_id_0>System' '<extra_id_1>User' '<extra_id_1>Assistant'; do
+    n=$(printf '%s' "$tok" | "$NTRON" tokenizer encode spm.model | wc -w)
+    [ "$n" = 1 ] && pass "$tok is one token" || fail "$tok encodes to $n tokens"
+done
+case "$out" in *"BOS 1, EOS 2, chat tokens 3 4 5"*) pass "BOS/EOS/chat ids";; *) fail "ids: $out";; esac
+expect_error tok_bad_model 2 'nosuch\.model: cannot open tokenizer model' -- "$NTRON" tokenizer encode nosuch.model rt.txt
+
+# ---- prep on 1, 2, 4 ranks ---------------------------------------------------------------
+prep_all() { # name format tokenizer input
+    local np
+    for np in 1 2 4; do
+        mpi $np "$NTRON" prep --tokenizer "$3" --format "$2" "$4" -o "$1_$np.h5" > "$1_$np.out" 2>&1 || { fail "prep $1 on $np ranks: $(tail -3 "$1_$np.out")"; return; }
+    done
+    $CHECK same "$1_1.h5" "$1_2.h5" "$1_4.h5" && pass "prep $1: identical datasets on 1, 2, 4 ranks" || fail "prep $1: ranks differ"
+}
+prep_all text text byte "$top_srcdir/inputs/tiny/corpus.txt"
+$CHECK text "$top_srcdir/inputs/tiny/corpus.txt" text_2.h5 && pass "byte tokens = documents + EOD" || fail "byte tokens"
+prep_all spmtext text spm.model "$D/tokenizer.txt"
+prep_all qa jsonl spm.model "$D/qa.jsonl"
+prep_all chat chat spm.model "$D/chat.jsonl"
+$CHECK chat "$D/chat.jsonl" chat_4.h5 3 4 5 2 && pass "chat loss mask: assistant content + end tokens only" || fail "chat loss mask"
+prep_all pref preference spm.model "$D/preference.jsonl"
+$CHECK preference "$D/preference.jsonl" pref_2.h5 && pass "preference ranges and rewards" || fail "preference ranges/rewards"
+prep_all rm reward spm.model "$D/reward.jsonl"
+$CHECK reward "$D/reward.jsonl" rm_4.h5 && pass "reward labels" || fail "reward labels"
+
+# ---- inspect ------------------------------------------------------------------------------
+out=$("$NTRON" prep --inspect chat_2.h5 2>&1)
+for want in 'kind +sft' 'hash +[0-9a-f]{64}' 'samples +60' 'loss_mask' '<extra_id_1>Assistant' 'trained on'; do
+    printf '%s\n' "$out" | grep -Eq "$want" && pass "inspect shows /$want/" || fail "inspect lacks /$want/: $out"
+done
+"$NTRON" prep --inspect rm_1.h5 | grep -q 'labels .*helpfulness' && pass "inspect reward labels" || fail "inspect reward"
+
+# ---- bad input: file:line: reason, exit 2, no output -------------------------------------------
+bad() { # name format np regex lines...
+    local name=$1 fmt=$2 np=$3 re=$4; shift 4
+    printf '%s\n' "$@" > "$name.jsonl"
+    local run=(mpi "$np"); [ "$np" = 1 ] && run=()
+    expect_error "bad_$name (np $np)" 2 "$re" -- "${run[@]}" "$NTRON" prep --tokenizer spm.model --format "$fmt" "$name.jsonl" -o "$name.h5"
+    ls "$name".h5* >/dev/null 2>&1 && fail "bad_$name: output left behind" || true
+}
+C1='{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}'
+bad json chat 1 'json\.jsonl:3: malformed JSON' "$C1" "$C1" '{"messages": [' "$C1"
+bad json2 chat 2 'json2\.jsonl:6: malformed JSON' "$C1" "$C1" "$C1" "$C1" "$C1" '{"messages":[]} x' "$C1" "$C1"
+bad missing preference 1 'missing\.jsonl:1: missing field "rejected"' '{"prompt":"q","chosen":"a"}'
+bad label reward 2 'label\.jsonl:2: verbosity = 5 is out of range' \
+    '{"prompt":"q","response":"r","helpfulness":1,"correctness":2,"coherence":3,"complexity":4,"verbosity":0}' \
+    '{"prompt":"q","response":"r","helpfulness":1,"correctness":2,"coherence":3,"complexity":4,"verbosity":5}'
+bad notint reward 1 'notint\.jsonl:1: field "coherence" is not an integer' \
+    '{"prompt":"q","response":"r","helpfulness":1,"correctness":2,"coherence":2.5,"complexity":4,"verbosity":0}'
+bad empty chat 1 'empty\.jsonl:2: empty conversation' "$C1" '{"messages":[{"role":"system","content":"s"}]}'
+bad order chat 1 'order\.jsonl:1: role order: messages\[1\] is user, expected assistant' \
+    '{"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]}'
+bad order2 chat 1 'order2\.jsonl:1: role order: .*ends with a user turn' '{"messages":[{"role":"user","content":"a"}]}'
+bad role chat 1 'role\.jsonl:1: messages\[0\]: unknown role "robot"' '{"messages":[{"role":"robot","content":"a"}]}'
+printf '%s\n%s\n' "$C1" "$C1" > utf8.jsonl; printf '{"messages":[{"role":"user","content":"caf\xe9"}]}\n' >> utf8.jsonl
+expect_error bad_utf8 2 'utf8\.jsonl:3: not UTF-8' -- mpi 2 "$NTRON" prep --tokenizer spm.model --format chat utf8.jsonl -o utf8.h5
+ls utf8.h5* >/dev/null 2>&1 && fail "bad_utf8: output left behind" || true
+printf 'good text\n\nbad \xff text\n' > bad.txt
+expect_error bad_utf8_text 2 'bad\.txt:3: not UTF-8' -- "$NTRON" prep --tokenizer byte bad.txt -o badtxt.h5
+expect_error bad_chat_byte 2 'needs a SentencePiece model with the chat tokens' -- "$NTRON" prep --tokenizer byte --format chat "$D/chat.jsonl" -o x.h5
+expect_error bad_format 2 'format xml: expected' -- "$NTRON" prep --tokenizer byte --format xml rt.txt -o x.h5
+: > empty.txt
+expect_error bad_empty 2 'empty\.txt: no documents' -- "$NTRON" prep --tokenizer byte empty.txt -o x.h5
+ls x.h5* badtxt.h5* >/dev/null 2>&1 && fail "outputs left behind" || true
+
+# ---- training start: tokenizer hash, blends ------------------------------------------------
+DECK=$top_srcdir/inputs/tiny/pretrain.deck
+"$NTRON" prep --tokenizer byte --format jsonl "$D/qa.jsonl" -o qa_byte.h5 >/dev/null || fail "prep qa (byte)"
+expect_error hash_deck 2 'text_1\.h5: tokenizer mismatch: .*data\.tokenizer = spm\.model' -- \
+    "$NTRON" run "$DECK" --set "data.train=$WORK/text_1.h5" --set data.tokenizer=spm.model --set "run.dir=$WORK/run_h1" --set train.steps=1 --set train.warmup=0
+expect_error hash_blend 2 'tokenizer mismatch' -- "$NTRON" run "$DECK" --set model.vocab=512 \
+    --set "data.train=$WORK/text_1.h5 $WORK/spmtext_1.h5" --set "run.dir=$WORK/run_h2" --set train.steps=1 --set train.warmup=0
+expect_error kind_sft 2 'chat_1\.h5: a sft dataset, not a pretraining one' -- "$NTRON" run "$DECK" --set model.vocab=512 \
+    --set "data.train=$WORK/chat_1.h5" --set "run.dir=$WORK/run_h3" --set train.steps=1 --set train.warmup=0
+expect_error switch_half 2 'data\.switch_at and data\.switch_blend go together' -- "$NTRON" run "$DECK" \
+    --set "data.train=$WORK/text_1.h5" --set data.switch_at=1000 --set "run.dir=$WORK/run_h4" --set train.steps=1 --set train.warmup=0
+[ -e run_h1 ] || [ -e run_h2 ] || [ -e run_h3 ] || [ -e run_h4 ] && fail "a refused run created its directory" || true
+out=$(mpi 2 "$NTRON" run "$DECK" --set data.tokenizer=byte --set "data.train=$WORK/text_1.h5:0.8 $WORK/qa_byte.h5:0.2" \
+      --set data.switch_at=4096 --set "data.switch_blend=$WORK/text_1.h5:0.5 $WORK/qa_byte.h5:0.5" \
+      --set "run.dir=$WORK/run_blend" --set train.steps=3 --set train.warmup=0 2>&1) \
+    && [ "$(grep -c '^data ' <<<"$out")" = 2 ] && pass "2-dataset blend with a switch trains (2 ranks)" || fail "blend run: $(tail -5 <<<"$out")"
+finish
