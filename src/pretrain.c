@@ -63,6 +63,7 @@ static const nt_ops *nt_backend_select(const nt_config *cfg, const nt_deck_info 
             nt_input_error("%s: run.backend = cuda: %s", nt_deck_where(info, "run.backend", w, sizeof w), msg);
         return nt_backend_cuda(0);
     }
+    /* one rank (the CUDA backend's limit in this version): its local rank is 0, so GPU 0 */
     if (ngpu > 0 && world == 1) return nt_backend_cuda(0);
     if (rank == 0)
         printf("backend auto: cpu (%s)\n", ngpu > 0 ? "more than one rank: the CUDA backend runs on one rank in this version" : msg);
@@ -119,6 +120,7 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
                params, fpt, mc->vocab, mc->vocab_padded);
         printf("layout  world %d = TP %d x PP %d x DP %d, micro_batch %d, backend %s\n",
                tr.grid.world.size, cfg->tensor, cfg->pipeline, tr.grid.DP, cfg->micro_batch, tr.ops->name);
+        printf("place   %s (rank 0)\n", tr.place.how);
         for (int i = 0; i < data.n; i++)
             printf("data    %s: %llu tokens, %llu documents, %llu samples of %d+1 tokens\n", data.ds[i].path,
                    (unsigned long long)data.ds[i].ntokens, (unsigned long long)data.ds[i].ndocs,

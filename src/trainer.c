@@ -33,6 +33,8 @@ void nt_trainer_init(nt_trainer *tr, const nt_config *cfg, const nt_ops *ops, MP
     tr->ops = ops;
     nt_grid_init(&tr->grid, world, cfg->tensor, cfg->pipeline);
     nt_grid *g = &tr->grid;
+    nt_placement_get(&tr->place, world);
+    nt_placement_check_tp(&tr->place, &g->tp_comm, &g->world);
     if (!ops->params_are_master && g->world.size > 1)
         nt_input_error("backend %s runs on one rank in this version (its collectives need NCCL, not implemented "
                        "yet); this run has %d ranks",

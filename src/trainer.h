@@ -11,6 +11,7 @@
 #include "config.h"
 #include "grid.h"
 #include "model.h"
+#include "placement.h"
 #include "schedule.h"
 
 #define NT_MAX_CHUNKS 64
@@ -25,6 +26,7 @@ typedef struct nt_trainer {
     nt_config cfg;
     const nt_ops *ops;
     nt_grid grid;
+    nt_placement place;                 /* node-local rank, node id (PMIx or MPI) */
     int v;                              /* model chunks on this rank (virtual stages) */
     nt_model chunk[NT_MAX_CHUNKS];
     nt_acts_pool pool[NT_MAX_CHUNKS];

@@ -37,8 +37,9 @@ id=$(sbatch --parsable -n 8 "$top_srcdir/slurm/pretrain.sbatch" "$top_srcdir/inp
     --set parallel.tensor=2 --set parallel.pipeline=2 --set parallel.micro_batch=2 --set run.log_interval=1)
 s=$(wait_job "$id")
 if [ "$s" = COMPLETED ] && grep -q "world 8 = TP 2 x PP 2 x DP 2" "ntron-pretrain-$id.out" && [ "$(wc -l < run8/metrics.jsonl)" -eq 4 ] \
+   && grep -q "^place   PMIx: node 0, local rank 0 of 8" "ntron-pretrain-$id.out" \
    && grep -q "^ntron 0" "run8/slurm-$id.log" && grep -q "^hosts: " "run8/slurm-$id.log" && grep -q "^\[model\]" "run8/slurm-$id.log"; then
-    pass "one-phase job $id: 8-rank srun --mpi=pmix pretraining COMPLETED, ntron-pretrain-$id.out, version/hosts/deck logged"
+    pass "one-phase job $id: 8-rank srun --mpi=pmix pretraining COMPLETED (placement from PMIx), ntron-pretrain-$id.out, version/hosts/deck logged"
 else fail "one-phase job $id: $s"; tail -5 "ntron-pretrain-$id.out" 2>/dev/null; fi
 
 # 2. refused before anything is queued

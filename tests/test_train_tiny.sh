@@ -53,6 +53,8 @@ else fail "ramp stage divisibility: rc $rc"; cat run3.out; fi
 "$NTRON" run "$DECK" $COMMON --set run.dir=$WORK/dp1 --set run.log_interval=1 --set train.steps=4 --set parallel.micro_batch=4 > dp1.out 2>&1
 OPENBLAS_NUM_THREADS=1 mpi 2 "$NTRON" run "$DECK" $COMMON --set run.dir=$WORK/dp2 --set run.log_interval=1 --set train.steps=4 --set parallel.micro_batch=4 > dp2.out 2>&1 \
     || { fail "2-rank run failed"; cat dp2.out; }
+grep -q "^place   PMIx: node 0, local rank 0 of 2" dp2.out && pass "placement from PMIx under mpirun: local rank 0 of 2" \
+    || fail "placement line: $(grep '^place' dp2.out)"
 "$PYTHON" - dp1/metrics.jsonl dp2/metrics.jsonl <<'PY' && pass "DP2 losses = DP1 losses (rel <= 1e-5)" || fail "DP2 vs DP1 losses differ"
 import json, sys
 a = [json.loads(l)["loss"] for l in open(sys.argv[1])]
