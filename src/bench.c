@@ -171,10 +171,6 @@ int nt_bench_main(int argc, char **argv)
     nt_config cfg;
     nt_deck_info info;
     nt_deck_load(&cfg, &info, deck, nset, sets);
-    char w[1200];
-    if (strcmp(cfg.recompute, "none") != 0)
-        nt_input_error("%s: train.recompute: '%s' is not implemented yet on the CPU backend (bench with --set train.recompute=none)",
-                       nt_deck_where(&info, "train.recompute", w, sizeof w), cfg.recompute);
     int wrank, wsize;
     NT_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &wrank));
     NT_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &wsize));

@@ -78,14 +78,11 @@ const nt_option nt_deck_options[] = {
     {"parallel", "tensor", NT_OPT_INT, FIELD(tensor), "1", GE(1), 0, NULL,
      "tensor-parallel size (divides heads, kv_heads, ffn_hidden)"},
     {"parallel", "pipeline", NT_OPT_INT, FIELD(pipeline), "1", GE(1), 0, NULL,
-     "pipeline-parallel stages; data-parallel size = ranks / (tensor*pipeline) "
-     "(ntron run: only 1 in this version)"},
+     "pipeline-parallel stages; data-parallel size = ranks / (tensor*pipeline)"},
     {"parallel", "virtual_stages", NT_OPT_INT, FIELD(virtual_stages), "1", GE(1), 0,
-     NULL, "interleaved virtual stages per pipeline rank (>1 needs pipeline > 1; "
-     "ntron run: only 1 in this version)"},
+     NULL, "interleaved virtual stages per pipeline rank (>1 needs pipeline > 1)"},
     {"parallel", "sequence_parallel", NT_OPT_BOOL, FIELD(sequence_parallel), "false",
-     ANY, 0, NULL, "sequence parallelism around norms (seq_len divisible by tensor; "
-     "ntron run: not implemented yet)"},
+     ANY, 0, NULL, "sequence parallelism around norms (seq_len divisible by tensor)"},
     {"parallel", "micro_batch", NT_OPT_INT, FIELD(micro_batch), "1", GE(1), 0, NULL,
      "sequences per micro-batch"},
 
