@@ -16,7 +16,7 @@ CMP="$PYTHON $top_srcdir/tests/ckpt_compare.py"
 "$NTRON" prep --tokenizer byte "$top_srcdir/inputs/tiny/corpus.txt" -o corpus.h5 >/dev/null || fail "prep"
 DECK=$top_srcdir/inputs/tiny/pretrain.deck
 C=(--set data.train=$WORK/corpus.h5 --set model.layers=2 --set model.hidden=64 --set model.ffn_hidden=128
-   --set model.seq_len=32 --set parallel.micro_batch=2 --set train.global_batch=8 --set train.steps=400
+   --set model.seq_len=32 --set parallel.micro_batch=2 --set train.global_batch=8 --set train.steps=20000
    --set train.warmup=2 --set run.log_interval=1 --set run.seed=5)
 start() { # name ranks [--set ...]: starts in the background, sets PID
     local name=$1 n=$2; shift 2
@@ -45,10 +45,10 @@ signal_test() { # name ranks signal rank [--set ...]
     [ -n "$rp" ] || { fail "$name: pid of rank $r not found"; kill "$PID"; return; }
     kill -"$sig" "$rp"; wait "$PID"; local rc=$?
     local k; k=$(sed -n 's/^stop    signal at step \([0-9]*\).*/\1/p' "$name.out")
-    if [ $rc -eq 3 ] && [ -n "$k" ] && [ "$k" -lt 400 ] && [ "$(cat "$name.ck/latest")" = "$(printf 'iter_%07d' "$k")" ]; then
+    if [ $rc -eq 3 ] && [ -n "$k" ] && [ "$k" -lt 20000 ] && [ "$(cat "$name.ck/latest")" = "$(printf 'iter_%07d' "$k")" ]; then
         pass "$name: SIG$sig to rank $r -> all ranks stop at step $k, save, exit 3"
     else fail "$name: rc $rc, stop step '$k', latest '$(cat "$name.ck/latest" 2>/dev/null)'"; tail -5 "$name.out"; return; fi
-    # resume to step k+3 of the same 400-step schedule; compare with an uninterrupted run cut there
+    # resume to step k+3 of the same 20000-step schedule; compare with an uninterrupted run cut there
     mv "$name.out" "$name.1.out"
     local to=$(( (k + 3) * 256 ))
     mpi "$n" "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/$name --set checkpoint.dir=$WORK/$name.ck "$@" \
@@ -63,11 +63,12 @@ signal_test usr1 4 USR1 3 --set parallel.tensor=2 --set parallel.pipeline=2
 signal_test term 2 TERM 1
 
 # ---- 2: time limit ----
+# (20000 steps take far longer than 4 s on any machine, so the limit always cuts the run)
 start tl 2 --set run.time_limit=4
 wait "$PID"; rc=$?
 k=$(sed -n 's/^stop    time limit at step \([0-9]*\).*/\1/p' tl.out)
 w=$(sed -n 's/^.*saved .* in \([0-9.]*\) s$/\1/p' tl.out | tail -1)
-if [ $rc -eq 3 ] && [ -n "$k" ] && [ "$k" -gt 3 ] && [ "$k" -lt 400 ] && [ "$(cat tl.ck/latest)" = "$(printf 'iter_%07d' "$k")" ]; then
+if [ $rc -eq 3 ] && [ -n "$k" ] && [ "$k" -gt 3 ] && [ "$k" -lt 20000 ] && [ "$(cat tl.ck/latest)" = "$(printf 'iter_%07d' "$k")" ]; then
     pass "run.time_limit = 4 s: saved at step $k and exited 3"
 else fail "time limit: rc $rc step '$k'"; tail -5 tl.out; fi
 

@@ -83,11 +83,12 @@ if [ "$s1/$s2" = COMPLETED/COMPLETED ] && [ "$gbs" = "8 8 8 8 8 8 16 16 16 16 16
 else fail "ramp-up jobs ${ids[*]}: $s1/$s2, global batches '$gbs'"; tail -3 "ntron-pretrain-${ids[1]}.out"; fi
 
 # 6. pre-emption: USR1 to the batch script -> ntron saves, exits 3 -> requeue -> resume, same losses
+#    (1000 steps of a 20000-step schedule: long enough that the signal always lands mid-run)
 # the uninterrupted reference on the same 2 ranks (same reduction order, so bitwise comparable)
-mpi 2 "$NTRON" run pretrain.deck --set run.dir="$WORK/ref" --set checkpoint.dir= --set train.steps=40 \
+mpi 2 "$NTRON" run pretrain.deck --set run.dir="$WORK/ref" --set checkpoint.dir= --set train.steps=20000 --set train.stop_tokens=256000 \
     --set checkpoint.interval=0 < /dev/null > ref.out 2>&1 || fail "reference run failed"
 id=$(sbatch --parsable -n 2 "$top_srcdir/slurm/pretrain.sbatch" pretrain.deck --set run.dir="$WORK/pre" \
-    --set checkpoint.dir="$WORK/ckpt/pre" --set train.steps=40 --set checkpoint.interval=0)
+    --set checkpoint.dir="$WORK/ckpt/pre" --set train.steps=20000 --set train.stop_tokens=256000 --set checkpoint.interval=0)
 for _ in $(seq 200); do [ -s pre/metrics.jsonl ] && [ "$(wc -l < pre/metrics.jsonl)" -ge 3 ] && break; sleep 0.1; done
 scancel --signal=USR1 --batch "$id"
 s=$(wait_job "$id" 240)
