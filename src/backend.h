@@ -82,6 +82,12 @@ typedef struct nt_ops {
     int32_t *(*tokens_upload)(int32_t *dev, const int32_t *host, size_t n);
 } nt_ops;
 
+struct nt_config;
+struct nt_deck_info;
+/* run.backend of a deck resolved to a backend (backend_select.c): exits 2
+ * when cuda is asked for and cannot run; rank 0 says why auto fell back. */
+const nt_ops *nt_backend_select(const struct nt_config *cfg, const struct nt_deck_info *info);
+
 /* The CPU reference backend. */
 const nt_ops *nt_backend_cpu(void);
 /* The CUDA backend on GPU `device` (NULL in builds without CUDA). */

@@ -69,23 +69,6 @@ static void synth_batch(int32_t *batch, const nt_config *cfg, int DP, int dp, in
         }
 }
 
-/* run.backend as `ntron run` reads it: cuda needs a visible GPU; auto
- * takes it for a one-rank run when a GPU is visible, else the CPU */
-static const nt_ops *select_backend(const nt_config *cfg, const nt_deck_info *info, int world)
-{
-    char msg[1024], w[1200];
-    int ngpu = nt_device_count(msg, sizeof msg);
-    if (!strcmp(cfg->backend, "cpu")) return nt_backend_cpu();
-    if (!strcmp(cfg->backend, "cuda")) {
-        if (ngpu == 0) nt_input_error("%s: run.backend = cuda: %s", nt_deck_where(info, "run.backend", w, sizeof w), msg);
-        if (world > 1)
-            nt_input_error("%s: run.backend = cuda runs on one rank in this version (this job has %d)",
-                           nt_deck_where(info, "run.backend", w, sizeof w), world);
-        return nt_backend_cuda(0);
-    }
-    return ngpu > 0 && world == 1 ? nt_backend_cuda(0) : nt_backend_cpu();
-}
-
 /* loss of step 0 with a fresh trainer for cfg on `world` */
 static double reference_loss(const nt_config *cfg, const nt_ops *ops, MPI_Comm world, long gbs)
 {
@@ -188,7 +171,7 @@ int nt_bench_main(int argc, char **argv)
 
     cfg.steps = warmup + steps; /* the LR schedule spans the bench */
     cfg.n_ramp = 0;
-    const nt_ops *ops = select_backend(&cfg, &info, wsize);
+    const nt_ops *ops = nt_backend_select(&cfg, &info);
     int on_gpu = strcmp(ops->name, nt_backend_cpu()->name) != 0;
     if (on_gpu && peak <= 0) peak = 989.4; /* H100/H200 SXM dense bf16 (DESIGN.md); --peak for other GPUs */
     nt_trainer tr;

@@ -48,28 +48,6 @@ static int stop_requested(const nt_trainer *tr, double elapsed, double step_s, d
     return stop;
 }
 
-/* run.backend: cuda needs a CUDA build and a visible GPU; auto takes it
- * when that holds and the run has one rank, else the CPU (and says why) */
-static const nt_ops *nt_backend_select(const nt_config *cfg, const nt_deck_info *info)
-{
-    char msg[1024], w[1200];
-    int world = 1, rank = 0;
-    MPI_Comm_size(MPI_COMM_WORLD, &world);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    int ngpu = nt_device_count(msg, sizeof msg);
-    if (!strcmp(cfg->backend, "cpu")) return nt_backend_cpu();
-    if (!strcmp(cfg->backend, "cuda")) {
-        if (ngpu == 0)
-            nt_input_error("%s: run.backend = cuda: %s", nt_deck_where(info, "run.backend", w, sizeof w), msg);
-        return nt_backend_cuda(0);
-    }
-    /* one rank (the CUDA backend's limit in this version): its local rank is 0, so GPU 0 */
-    if (ngpu > 0 && world == 1) return nt_backend_cuda(0);
-    if (rank == 0)
-        printf("backend auto: cpu (%s)\n", ngpu > 0 ? "more than one rank: the CUDA backend runs on one rank in this version" : msg);
-    return nt_backend_cpu();
-}
-
 int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha)
 {
     double t_job = now();
