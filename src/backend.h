@@ -21,6 +21,7 @@ typedef struct nt_ops {
     const char *name;
     size_t act_bytes;                       /* bytes per activation element */
     int params_are_master;                  /* 1: working params alias fp32 master (CPU) */
+    int host_resident;                      /* 1: buffers are host memory, readable in place */
 
     void *(*alloc)(size_t bytes, const char *what);
     void (*free)(void *p);

@@ -92,6 +92,7 @@ static int32_t *b_tokens_upload(int32_t *dev, const int32_t *host, size_t n)
 
 static const nt_ops cpu_ops = {
     .name = "cpu-fp32",
+    .host_resident = 1,
     .act_bytes = sizeof(float),
     .params_are_master = 1,
     .alloc = cpu_alloc, .free = cpu_free, .zero = cpu_zero, .copy = cpu_copy,

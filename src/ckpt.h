@@ -57,6 +57,7 @@ int nt_ckpt_main(int argc, char **argv);
 /* The bf16 file/memory type (sign 15, exponent 7-14, mantissa 0-6, bias 127). */
 hid_t nt_ckpt_bf16_type(void);
 uint16_t nt_f32_to_bf16(float x);
+void nt_f32_to_bf16_n(uint16_t *dst, const float *src, size_t n);
 float nt_bf16_to_f32(uint16_t h);
 /* Order-independent checksum of n row segments of a tensor: segment k
  * covers full-tensor row-major indices [idx[2k], idx[2k] + idx[2k+1]); data
@@ -68,6 +69,12 @@ uint64_t nt_ckpt_checksum(const void *data, size_t elem_bytes, const uint64_t *i
 int nt_ckpt_resolve(const char *path, char *file, size_t n, char *why, size_t wn);
 /* fsync a file or a directory by path */
 void nt_ckpt_fsync_path(const char *path);
+
+/* early write-back while a checkpoint is written (ckpt_writeback.c) */
+typedef struct { int fd; size_t pending; } nt_writeback;
+void nt_writeback_open(nt_writeback *wb, const char *file);
+void nt_writeback_kick(nt_writeback *wb, size_t bytes);
+void nt_writeback_close(nt_writeback *wb);
 /* Collective: write the whole state into one new HDF5 file. */
 void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *meta);
 /* Commit protocol halves (collective; rank 0 touches the file system):

@@ -18,6 +18,7 @@
 #include "check.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -183,6 +184,25 @@ static void layout_string(const nt_trainer *tr, char *buf, size_t n)
 
 /* ---- save -------------------------------------------------------------------- */
 
+/* The checksum of a buffer is computed by a second thread while this one
+ * hands the same (read-only) buffer to H5Dwrite: the hashing hides behind
+ * the write instead of adding to it.  Small pieces are hashed inline. */
+typedef struct {
+    const void *data;
+    size_t esz, nseg;
+    const uint64_t *segs;
+    uint64_t sum;
+} sum_job;
+
+static void *sum_run(void *arg)
+{
+    sum_job *j = arg;
+    j->sum = nt_ckpt_checksum(j->data, j->esz, j->segs, j->nseg);
+    return NULL;
+}
+
+#define NT_SUM_THREAD_MIN ((size_t)1 << 20)   /* elements: below this, threads cost more than they hide */
+
 void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *meta)
 {
     const nt_ops *o = tr->ops;
@@ -216,6 +236,17 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     int nt = full.ntensors;
     uint64_t *sums = nt_calloc((size_t)nt * NKIND, sizeof(uint64_t), "checksums");
     hid_t *dsets = nt_malloc((size_t)nt * NKIND * sizeof(hid_t), "dataset ids");
+    /* staging: sized for the largest local piece, allocated once; a host
+     * backend's fp32 buffers are written in place (no staging copy) */
+    size_t nmax = 1;
+    for (int i = 0; i < nt; i++) {
+        part p = find_part(tr, full.tensors[i].name);
+        if (p.t && !(p.t->split == NT_SPLIT_NONE && g->tp != 0) && p.y - p.x > nmax) nmax = p.y - p.x;
+    }
+    float *h = o->host_resident ? NULL : nt_malloc(nmax * sizeof(float), "checkpoint staging (fp32)");
+    uint16_t *hb = nt_malloc(nmax * sizeof(uint16_t), "checkpoint staging (bf16)");
+    nt_writeback wb;
+    nt_writeback_open(&wb, file);
     for (int i = 0; i < nt; i++) {
         const nt_tensor_info *ft = &full.tensors[i];
         int ndims = ft->full_cols == 1 ? 1 : 2;
@@ -228,8 +259,6 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
         uint64_t *segs = NULL;
         size_t nseg = p.t ? select_range(fs, p.t, ndims, p.x, p.y, &segs) : (size_t)(H5Sselect_none(fs) < 0 ? 0 : 0);
         hid_t ms = mem_space(n);
-        float *h = nt_malloc((n ? n : 1) * sizeof(float), "checkpoint staging");
-        uint16_t *hb = nt_malloc((n ? n : 1) * sizeof(uint16_t), "checkpoint staging (bf16)");
         for (int k = 0; k < NKIND; k++) {
             char path[256];
             snprintf(path, sizeof path, "%s/%s", kind_group[k], ft->name);
@@ -237,26 +266,37 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
             hid_t d = H5Dcreate2(f, path, type, fs, H5P_DEFAULT, dcpl, H5P_DEFAULT);
             NT_CHECK_H5(d);
             dsets[(size_t)i * NKIND + k] = d;
+            const void *buf = hb;
             if (n) {
                 const float *src = k == K_M ? tr->adam_m + (p.flat + p.x - tr->shard_lo)
                                  : k == K_V ? tr->adam_v + (p.flat + p.x - tr->shard_lo)
                                             : tr->master + p.flat + p.x;
-                o->from_f32(h, src, n);
-                if (k == K_MODEL)
-                    for (size_t e = 0; e < n; e++) hb[e] = nt_f32_to_bf16(h[e]);
-                sums[(size_t)i * NKIND + k] = k == K_MODEL ? nt_ckpt_checksum(hb, 2, segs, nseg)
-                                                           : nt_ckpt_checksum(h, 4, segs, nseg);
+                const float *x = src;
+                if (!o->host_resident) {
+                    o->from_f32(h, src, n);
+                    x = h;
+                }
+                if (k == K_MODEL) nt_f32_to_bf16_n(hb, x, n);
+                else buf = x;
             }
+            sum_job job = {.data = buf, .esz = k == K_MODEL ? 2 : 4, .nseg = nseg, .segs = segs};
+            pthread_t th;
+            int threaded = n >= NT_SUM_THREAD_MIN && pthread_create(&th, NULL, sum_run, &job) == 0;
+            if (n && !threaded) sum_run(&job);
             /* memory type == file type: no conversion, so HDF5 keeps collective I/O */
-            NT_CHECK_H5(H5Dwrite(d, type, ms, fs, dxpl, k == K_MODEL ? (void *)hb : (void *)h));
+            NT_CHECK_H5(H5Dwrite(d, type, ms, fs, dxpl, buf));
+            if (threaded) NT_CHECK(pthread_join(th, NULL) == 0, "checkpoint checksum thread: pthread_join failed");
+            if (n) sums[(size_t)i * NKIND + k] = job.sum;
         }
-        free(h);
-        free(hb);
+        nt_writeback_kick(&wb, n * (sizeof(uint16_t) + 3 * sizeof(float)));
         free(segs);
         NT_CHECK_H5(H5Sclose(ms));
         NT_CHECK_H5(H5Sclose(fs));
         if (i == nt / 2) nt_ckpt_fault("tensors", tr->step);
     }
+    nt_writeback_close(&wb);
+    free(h);
+    free(hb);
     NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, nt * NKIND, MPI_UINT64_T, MPI_SUM, g->world.mpi));
     for (int i = 0; i < nt * NKIND; i++) {
         attr_u64(dsets[i], "xxh3_sum", sums[i]);
@@ -293,6 +333,8 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     attr_i64(f, "kv_heads", cfg->kv_heads);
     attr_i64(f, "vocab", cfg->vocab);
     attr_i64(f, "seq_len", cfg->seq_len);
+    attr_str(f, "head", cfg->head);
+    attr_i64(f, "reward_outputs", !strcmp(cfg->head, "reward") ? cfg->reward_outputs : 0);
     attr_str(f, "checksum", "xxh3_sum: sum mod 2^64 over elements of XXH3_64bits(value bytes, seed = row-major index)");
 
     free(sums);
@@ -373,6 +415,20 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
     if (attr_read(f, "has_optimizer", H5T_NATIVE_LLONG, &has_opt) != 0) has_opt = 0;
     if (load_optimizer && !has_opt)
         BAD("checkpoint %s: holds model weights only (no optimizer state); set checkpoint.load_optimizer = false", file);
+    /* the head: a later phase may change it (LM -> reward), weights only */
+    char fhead[16] = "lm";
+    if (H5Aexists(f, "head") > 0 && attr_read_str(f, "head", fhead, sizeof fhead) != 0) snprintf(fhead, sizeof fhead, "?");
+    int add_reward_head = 0;
+    if (strcmp(fhead, cfg->head) != 0) {
+        if (load_optimizer)
+            BAD("checkpoint %s: has a %s head, the deck model.head = %s: a phase that changes the head starts "
+                "from the weights only (checkpoint.load_optimizer = false)", file, fhead, cfg->head);
+        else if (!strcmp(fhead, "lm") && !strcmp(cfg->head, "reward"))
+            add_reward_head = 1;
+        else
+            BAD("checkpoint %s: has a %s head, the deck model.head = %s: a later phase can only replace an LM head "
+                "by a reward head", file, fhead, cfg->head);
+    }
     agree(tr, err, f);
 
     nt_model full;
@@ -384,6 +440,7 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
     for (int i = 0; i < nt && !err[0]; i++) {
         const nt_tensor_info *ft = &full.tensors[i];
         int ndims = ft->full_cols == 1 ? 1 : 2;
+        if (add_reward_head && !strncmp(ft->name, "reward_head.", 12)) continue;
         for (int k = k0; k < k1 && !err[0]; k++) {
             char dpath[256];
             snprintf(dpath, sizeof dpath, "%s/%s", kind_group[k], ft->name);
@@ -422,6 +479,13 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
     for (int i = 0; i < nt; i++) {
         const nt_tensor_info *ft = &full.tensors[i];
         int ndims = ft->full_cols == 1 ? 1 : 2;
+        /* a new reward head keeps its seeded initialisation (the file's LM head is not read) */
+        if (add_reward_head && !strncmp(ft->name, "reward_head.", 12)) {
+            if (g->world.rank == 0)
+                printf("load    %s: LM head not loaded; %s [%d,%d] added, initialised from run.seed\n", file,
+                       ft->name, ft->full_rows, ft->full_cols);
+            continue;
+        }
         part p = find_part(tr, ft->name);
         /* rows beyond the file's (a larger vocabulary padding) keep their initial values */
         if (p.t) {
@@ -495,7 +559,7 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
     NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, nt * NKIND, MPI_UINT64_T, MPI_SUM, g->world.mpi));
     for (int i = 0; i < nt && !err[0]; i++)
         for (int k = k0; k < k1; k++)
-            if (sums[(size_t)i * NKIND + k] != want[(size_t)i * NKIND + k]) {
+            if (!(add_reward_head && !strncmp(full.tensors[i].name, "reward_head.", 12)) && sums[(size_t)i * NKIND + k] != want[(size_t)i * NKIND + k]) {
                 BAD("checkpoint %s: tensor %s/%s: checksum mismatch (stored %016llx, data %016llx): corrupted or truncated file",
                     file, kind_group[k], full.tensors[i].name, (unsigned long long)want[(size_t)i * NKIND + k],
                     (unsigned long long)sums[(size_t)i * NKIND + k]);

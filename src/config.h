@@ -37,6 +37,8 @@ typedef struct nt_config {
     /* [model] */
     int layers, hidden, ffn_hidden, heads, kv_heads, vocab, seq_len;
     double rotary_fraction, rotary_base, norm_eps, init_std;
+    char head[16];             /* lm | reward */
+    int reward_outputs;        /* reward head: attributes predicted */
 
     /* [parallel] */
     int tensor, pipeline, virtual_stages, sequence_parallel, micro_batch;

@@ -548,9 +548,10 @@ static void check_train(const nt_config *c, const nt_deck_info *in)
     if (c->steps > 0 && c->tokens > 0)
         bad(in, "train.steps", "steps %ld and train.tokens %s are both set; set only one",
             c->steps, tok);
-    if (!strcmp(c->phase, "pretrain") && c->steps == 0 && c->tokens == 0)
-        bad(in, "train.steps", "phase pretrain needs train.steps > 0 or train.tokens > 0 "
-            "(both are 0)");
+    int trains = !strcmp(c->phase, "pretrain") || !strcmp(c->phase, "rm");
+    if (trains && c->steps == 0 && c->tokens == 0)
+        bad(in, "train.steps", "phase %s needs train.steps > 0 or train.tokens > 0 "
+            "(both are 0)", c->phase);
     if (c->steps > 0 && c->warmup > c->steps)
         bad(in, "train.warmup", "%ld warm-up steps exceed train.steps %ld", c->warmup,
             c->steps);
@@ -563,6 +564,17 @@ static void check_train(const nt_config *c, const nt_deck_info *in)
                 "parallel.micro_batch %d", k + 1, c->ramp_stages[k].gbs, c->micro_batch);
     if (!strcmp(c->phase, "pretrain") && c->n_blend == 0)
         bad(in, "data.train", "phase pretrain needs training data (data.train = path:weight ...)");
+    if (!strcmp(c->phase, "pretrain") && !strcmp(c->head, "reward"))
+        bad(in, "model.head", "phase pretrain trains the LM head; model.head = reward belongs to run.phase = rm");
+    if (!strcmp(c->phase, "rm")) {
+        if (strcmp(c->head, "reward") != 0)
+            bad(in, "model.head", "phase rm trains a reward head: set model.head = reward");
+        if (c->n_blend != 1)
+            bad(in, "data.train", "phase rm reads one reward dataset (ntron prep --format reward), %d given",
+                c->n_blend);
+        if (c->switch_at > 0)
+            bad(in, "data.switch_at", "phase rm has no blend switch");
+    }
 }
 
 /* ---- entry points ----------------------------------------------------------------- */

@@ -73,6 +73,13 @@ const nt_option nt_deck_options[] = {
      NT_OPT_MIN_OPEN, NULL, "LayerNorm1P epsilon"},
     {"model", "init_std", NT_OPT_DOUBLE, FIELD(init_std), "0.0063", GE(0),
      NT_OPT_MIN_OPEN, NULL, "standard deviation of the weight initialisation"},
+    {"model", "head", NT_OPT_ENUM, FIELD(head), "lm", ANY, 0, "lm|reward",
+     "output head: lm (final norm + vocab projection, next-token loss) or reward (final norm + "
+     "linear map of the last token's hidden state to reward_outputs scores, as Nemotron-4-340B-Reward; "
+     "loading a checkpoint with an LM head adds a fresh reward head)"},
+    {"model", "reward_outputs", NT_OPT_INT, FIELD(reward_outputs), "5", GE(1), 0, NULL,
+     "scores the reward head predicts (5: the HelpSteer2 attributes helpfulness, correctness, "
+     "coherence, complexity, verbosity)"},
 
     /* [parallel] */
     {"parallel", "tensor", NT_OPT_INT, FIELD(tensor), "1", GE(1), 0, NULL,

@@ -122,11 +122,11 @@ static int cmd_run(int argc, char **argv)
     char sha[65];
     nt_deck_sha256_hex(text, strlen(text), sha);
     int rc;
-    if (!strcmp(cfg.phase, "pretrain")) {
+    if (!strcmp(cfg.phase, "pretrain") || !strcmp(cfg.phase, "rm")) {
         rc = nt_pretrain_run(&cfg, &info, text, sha);
     } else {
         char w[1200];
-        nt_input_error("%s: run.phase = %s is not implemented yet in this version (available: pretrain)",
+        nt_input_error("%s: run.phase = %s is not implemented yet in this version (available: pretrain, rm)",
                        nt_deck_where(&info, "run.phase", w, sizeof w), cfg.phase);
     }
     free(text);

@@ -73,7 +73,10 @@ static void build_table(nt_model *m)
     if (m->has_head) {
         add_tensor(m, &cap, "final_norm.weight", H, 1, NT_SPLIT_NONE, 0);
         add_tensor(m, &cap, "final_norm.bias", H, 1, NT_SPLIT_NONE, 0);
-        add_tensor(m, &cap, "lm_head.weight", mc->vocab_padded, H, NT_SPLIT_ROWS, 1);
+        if (mc->head == NT_HEAD_REWARD)   /* replicated on every TP rank (K x H is tiny) */
+            add_tensor(m, &cap, "reward_head.weight", mc->reward_outputs, H, NT_SPLIT_NONE, 1);
+        else
+            add_tensor(m, &cap, "lm_head.weight", mc->vocab_padded, H, NT_SPLIT_ROWS, 1);
     }
 }
 
@@ -141,7 +144,8 @@ void nt_model_bind(nt_model *m, void *params, float *master, float *grads, int w
     if (m->has_head) {
         m->lnf_g = pview(m, k); m->d_lnf_g = gview(m, k); k++;
         m->lnf_b = pview(m, k); m->d_lnf_b = gview(m, k); k++;
-        m->lm_head = pview(m, k); m->d_lm_head = gview(m, k); k++;
+        if (m->mc.head == NT_HEAD_REWARD) { m->reward_head = pview(m, k); m->d_reward_head = gview(m, k); k++; }
+        else { m->lm_head = pview(m, k); m->d_lm_head = gview(m, k); k++; }
     }
 }
 
@@ -238,7 +242,14 @@ void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
         a->lnf = o->alloc(N * H * eb, "final norm");
         a->meanf = o->alloc(Nl * sizeof(float), "lnf mean");
         a->rstdf = o->alloc(Nl * sizeof(float), "lnf rstd");
-        a->logits = o->alloc(N * (size_t)mc->vocab_local * eb, "logits");
+        if (mc->head == NT_HEAD_REWARD) {
+            int K = mc->reward_outputs;
+            a->score = o->alloc(N * (size_t)K * eb, "reward scores");
+            a->host_score = nt_malloc(N * (size_t)K * sizeof(float), "host reward scores");
+            a->host_dscore = nt_malloc(N * (size_t)K * sizeof(float), "host reward score gradient");
+        } else {
+            a->logits = o->alloc(N * (size_t)mc->vocab_local * eb, "logits");
+        }
         a->rowmax = o->alloc(N * sizeof(float), "ce rowmax");
         a->sumexp = o->alloc(2 * N * sizeof(float), "ce sumexp+tgt");
         a->tgt = a->sumexp + N;
@@ -254,10 +265,12 @@ void nt_acts_destroy(nt_acts *a, const nt_model *m)
     void *bufs[] = {a->tokens, a->targets, a->x, a->ln1, a->qkv, a->att, a->ln2, a->up, a->act,
                     a->mean1, a->rstd1, a->mean2, a->rstd2, a->lse, a->dx, a->dtmp, a->dqkv,
                     a->datt, a->dup, a->lnf, a->meanf, a->rstdf, a->logits, a->rowmax,
-                    a->sumexp, a->loss, a->dloss, a->xmid, a->dfull, a->lnl};
+                    a->sumexp, a->loss, a->dloss, a->xmid, a->dfull, a->lnl, a->score};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i]) o->free(bufs[i]);
     free(a->host_loss);
+    free(a->host_score);
+    free(a->host_dscore);
     memset(a, 0, sizeof *a);
 }
 
@@ -349,16 +362,26 @@ void nt_model_forward(nt_model *m, nt_acts *a, const int32_t *tokens_host)
     for (int l = 0; l < m->nlayers; l++) layer_forward(m, a, l);
 }
 
-void nt_model_head_logits(nt_model *m, nt_acts *a)
+/* final norm of the chunk output into a->lnf, all N rows on every TP rank */
+static void final_norm(nt_model *m, nt_acts *a)
 {
     const nt_ops *o = m->ops;
     const nt_model_config *mc = &m->mc;
     size_t eb = o->act_bytes;
-    int N = a->N, Nl = a->Nl, H = mc->hidden;
+    int Nl = a->Nl, H = mc->hidden;
     void *xL = AT(a->x, m->nlayers, (size_t)Nl * H);
     void *lnf_local = mc->sp ? a->lnl : a->lnf;
     o->layernorm_fwd(lnf_local, a->meanf, a->rstdf, xL, m->lnf_g, m->lnf_b, Nl, H, mc->norm_eps);
     tp_gather_rows(m, a->lnf, lnf_local, (size_t)Nl * H);
+}
+
+void nt_model_head_logits(nt_model *m, nt_acts *a)
+{
+    const nt_ops *o = m->ops;
+    const nt_model_config *mc = &m->mc;
+    int N = a->N, H = mc->hidden;
+    NT_CHECK(mc->head == NT_HEAD_LM, "nt_model_head_logits needs model.head = lm");
+    final_norm(m, a);
     o->matmul(a->logits, a->lnf, m->lm_head, N, mc->vocab_local, H, 0, 1, 1.0f, 0.0f);
     /* padded vocabulary ids never win: -inf logits take no probability and get
      * zero gradient, so the padding (which depends on TP) cannot change the model */
@@ -405,6 +428,47 @@ double nt_model_head_loss(nt_model *m, nt_acts *a, const int32_t *targets_host, 
     return sum;
 }
 
+/* ---- reward head --------------------------------------------------------- */
+
+void nt_model_head_scores(nt_model *m, nt_acts *a, const int *ends, float *scores)
+{
+    const nt_ops *o = m->ops;
+    const nt_model_config *mc = &m->mc;
+    int N = a->N, T = a->T, H = mc->hidden, K = mc->reward_outputs;
+    NT_CHECK(mc->head == NT_HEAD_REWARD, "nt_model_head_scores needs model.head = reward");
+    final_norm(m, a);
+    /* every row's scores (N x K x H: negligible next to one layer), then the end rows */
+    o->matmul(a->score, a->lnf, m->reward_head, N, K, H, 0, 1, 1.0f, 0.0f);
+    o->from_act(a->host_score, a->score, (size_t)N * K);
+    for (int b = 0; b < a->B; b++) {
+        NT_CHECK(ends[b] >= 0 && ends[b] < T, "reward head: end position out of range");
+        memcpy(scores + (size_t)b * K, a->host_score + ((size_t)b * T + ends[b]) * K, (size_t)K * sizeof(float));
+    }
+}
+
+double nt_model_head_reward(nt_model *m, nt_acts *a, const int *ends, const float *labels, float weight)
+{
+    const nt_ops *o = m->ops;
+    int N = a->N, T = a->T, K = m->mc.reward_outputs;
+    float *y = nt_malloc((size_t)a->B * K * sizeof(float), "reward scores");
+    nt_model_head_scores(m, a, ends, y);
+    /* loss = weight * sum over sequences and scored attributes of (y - label)^2;
+     * a NaN label is not scored */
+    double sum = 0.0;
+    memset(a->host_dscore, 0, (size_t)N * K * sizeof(float));
+    for (int b = 0; b < a->B; b++)
+        for (int k = 0; k < K; k++) {
+            float l = labels[(size_t)b * K + k];
+            if (isnan(l)) continue;
+            float d = y[(size_t)b * K + k] - l;
+            sum += (double)weight * (double)d * (double)d;
+            a->host_dscore[((size_t)b * T + ends[b]) * K + k] = 2.0f * weight * d;
+        }
+    o->to_act(a->score, a->host_dscore, (size_t)N * K);   /* the scores' gradient overwrites them */
+    free(y);
+    return sum;
+}
+
 /* ---- backward ---------------------------------------------------------- */
 
 void nt_model_backward(nt_model *m, nt_acts *a)
@@ -418,10 +482,20 @@ void nt_model_backward(nt_model *m, nt_acts *a)
     void *dY = mc->sp ? a->dfull : a->dx;
 
     if (m->has_head) {
-        int V = mc->vocab_local;
         void *xL = AT(a->x, m->nlayers, NlH);
-        o->matmul_wgrad(m->d_lm_head, a->logits, a->lnf, V, H, N, 1, 0);
-        o->matmul(a->dtmp, a->logits, m->lm_head, N, H, V, 0, 0, 1.0f, 0.0f);
+        if (mc->head == NT_HEAD_REWARD) {
+            /* the head and its input are replicated over TP, so its weight gradient
+             * is already whole on every TP rank, and the input gradient is added
+             * by TP rank 0 only (the row reduction below sums over TP) */
+            int K = mc->reward_outputs;
+            o->matmul_wgrad(m->d_reward_head, a->score, a->lnf, K, H, N, 1, 0);
+            if (mc->tp_rank == 0) o->matmul(a->dtmp, a->score, m->reward_head, N, H, K, 0, 0, 1.0f, 0.0f);
+            else o->zero(a->dtmp, NH * eb);
+        } else {
+            int V = mc->vocab_local;
+            o->matmul_wgrad(m->d_lm_head, a->logits, a->lnf, V, H, N, 1, 0);
+            o->matmul(a->dtmp, a->logits, m->lm_head, N, H, V, 0, 0, 1.0f, 0.0f);
+        }
         void *dloc = mc->sp ? a->lnl : a->dtmp;
         tp_reduce_rows(m, dloc, a->dtmp, NH);
         o->zero(a->dx, NlH * eb);

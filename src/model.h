@@ -56,8 +56,8 @@ typedef struct nt_model {
     float *grads;               /* fp32, NULL if !want_grads */
 
     nt_layer_view *layer;       /* [nlayers] */
-    void *emb, *lnf_g, *lnf_b, *lm_head;
-    float *d_emb, *d_lnf_g, *d_lnf_b, *d_lm_head;
+    void *emb, *lnf_g, *lnf_b, *lm_head, *reward_head;
+    float *d_emb, *d_lnf_g, *d_lnf_b, *d_lm_head, *d_reward_head;
 } nt_model;
 
 /* Activations of one in-flight micro-batch (B sequences of T tokens). */
@@ -77,6 +77,8 @@ typedef struct nt_acts {
     void *xmid;                  /* per layer: residual after attention [Nl,H] */
     void *dfull, *lnl;           /* [N,H] gathered gradient; [Nl,H] local norm output / gradient */
     float *host_loss;            /* [N] on the host */
+    void *score;                 /* reward head: [N, K] scores of every row (reused for their gradient) */
+    float *host_score, *host_dscore;   /* [N, K] on the host */
 } nt_acts;
 
 /* Two-phase creation: layout builds the tensor table (nparams known), bind
@@ -113,6 +115,14 @@ void nt_model_head_logits(nt_model *m, nt_acts *a);
  * Returns the weighted loss sum of this micro-batch (identical on every TP
  * rank).  Prepares dlogits for the backward. */
 double nt_model_head_loss(nt_model *m, nt_acts *a, const int32_t *targets_host, float weight);
+/* Reward head (model.head = reward): final norm, then K scores per row from
+ * reward_head.weight [K, H] (no bias); a sequence's scores are those of its
+ * row ends[b] (the last token of the sample).  scores [B*K] on the host. */
+void nt_model_head_scores(nt_model *m, nt_acts *a, const int *ends, float *scores);
+/* Scores + regression loss weight * sum (score - label)^2 over sequences and
+ * attributes (labels [B*K]; NaN = not scored).  Returns the weighted sum
+ * (identical on every TP rank) and prepares the backward. */
+double nt_model_head_reward(nt_model *m, nt_acts *a, const int *ends, const float *labels, float weight);
 /* Backward: from the head (has_head) or from dy = gradient of the chunk
  * output already in a->dx.  Accumulates parameter gradients.  On return
  * a->dx holds the gradient of the chunk input (for the previous stage). */

@@ -25,6 +25,8 @@ void nt_model_config_init(nt_model_config *mc, const nt_config *cfg, int tp, int
     mc->sp = cfg->sequence_parallel && tp > 1;
     mc->recompute = !strcmp(cfg->recompute, "full") ? NT_RECOMPUTE_FULL
                     : !strcmp(cfg->recompute, "selective") ? NT_RECOMPUTE_SELECTIVE : NT_RECOMPUTE_NONE;
+    mc->head = !strcmp(cfg->head, "reward") ? NT_HEAD_REWARD : NT_HEAD_LM;
+    mc->reward_outputs = cfg->reward_outputs > 0 ? cfg->reward_outputs : 5;
     mc->groups_local = cfg->kv_heads / tp;
     mc->qkv_local = mc->groups_local * (mc->qpg + 2) * mc->head_dim;
     mc->attn_local = mc->groups_local * mc->qpg * mc->head_dim;
@@ -41,7 +43,9 @@ double nt_model_param_count(const nt_model_config *mc)
     double mlp = 2.0 * h * mc->ffn;
     double norms = 4.0 * h;
     double per_layer = qkv + out + mlp + norms;
-    return mc->layers * per_layer + 2.0 * mc->vocab_padded * h + 2.0 * h;
+    /* embedding, final norm and the head: vocab projection or reward map */
+    double head = mc->head == NT_HEAD_REWARD ? (double)mc->reward_outputs * h : (double)mc->vocab_padded * h;
+    return mc->layers * per_layer + mc->vocab_padded * h + head + 2.0 * h;
 }
 
 double nt_model_flops_per_token(const nt_model_config *mc)
@@ -50,5 +54,6 @@ double nt_model_flops_per_token(const nt_model_config *mc)
      * per token: divide by B*s.  Assumes heads*head_dim == hidden. */
     double L = mc->layers, h = mc->hidden, s = mc->seq_len, V = mc->vocab_padded;
     double g = mc->kv_heads, a = mc->heads, f = mc->ffn;
+    if (mc->head == NT_HEAD_REWARD) V = mc->reward_outputs;
     return 6.0 * L * h * h * (2.0 + 2.0 * g / a + 2.0 * f / h) + 12.0 * L * s * h + 6.0 * h * V;
 }

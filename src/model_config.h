@@ -7,6 +7,7 @@
 #include "config.h"
 
 enum { NT_RECOMPUTE_NONE = 0, NT_RECOMPUTE_SELECTIVE = 1, NT_RECOMPUTE_FULL = 2 };
+enum { NT_HEAD_LM = 0, NT_HEAD_REWARD = 1 };
 
 typedef struct nt_model_config {
     int layers, hidden, ffn, heads, kv_heads, head_dim, qpg, rot, seq_len;
@@ -17,6 +18,8 @@ typedef struct nt_model_config {
     int tp, tp_rank;
     int sp;               /* sequence parallel (only with tp > 1) */
     int recompute;        /* NT_RECOMPUTE_*: which activations backward recomputes */
+    int head;             /* NT_HEAD_*: output head of the last pipeline stage */
+    int reward_outputs;   /* NT_HEAD_REWARD: scores per sequence */
     int groups_local;     /* KV groups on this rank */
     int qkv_local;        /* rows of the fused QKV shard: groups_local*(qpg+2)*hd */
     int attn_local;       /* attention output width: groups_local*qpg*hd */

@@ -1,8 +1,13 @@
-/* pretrain.c — pretraining phase: validate everything, resume from the
- * checkpoint directory's `latest` (or load checkpoint.load), create the run
- * directory, echo the resolved deck, then loop over steps drawing global
- * batches from the token dataset with the ramp-up schedule, logging a step
- * line and metrics.jsonl; save checkpoints at the interval, at the end, on
+/* pretrain.c — the training loop of the phases that train the model with
+ * the trainer: pretrain (and continued pretraining: a pretrain deck with
+ * checkpoint.load and a new blend) and rm (reward model: model.head =
+ * reward on a reward dataset, usually started from a pretraining
+ * checkpoint, weights only, which adds a fresh reward head).  Validate
+ * everything, resume from the checkpoint directory's `latest` (or load
+ * checkpoint.load), create the run directory, echo the resolved deck, then
+ * loop over steps drawing global batches (the ramp-up schedule) from the
+ * token blend or the reward dataset, logging a step line and
+ * metrics.jsonl; save checkpoints at the interval, at the end, on
  * SIGUSR1/SIGTERM or before run.time_limit (then exit 3), and finish with
  * an HPL-style summary. */
 #include "pretrain.h"
@@ -12,6 +17,7 @@
 #include "check.h"
 #include "data.h"
 #include "data_blend.h"
+#include "data_reward.h"
 #include "device.h"
 #include "metrics.h"
 #include "model_config.h"
@@ -53,8 +59,11 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     double t_job = now();
     validate_phase_support(cfg, info);
     nt_signals_install();
-    nt_blend data; /* data.train (+ data.switch_blend), tokenizer hash checked against data.tokenizer */
-    nt_blend_open(&data, cfg, info);
+    int rm = !strcmp(cfg->phase, "rm");
+    nt_blend data = {0}; /* data.train (+ data.switch_blend), tokenizer hash checked against data.tokenizer */
+    nt_reward_dataset rdata = {0};
+    if (rm) nt_reward_open(&rdata, cfg->blend[0].path, cfg->seq_len, cfg->reward_outputs, cfg->vocab, cfg->seed);
+    else nt_blend_open(&data, cfg, info);
 
     nt_trainer tr;
     nt_trainer_init(&tr, cfg, nt_backend_select(cfg, info), MPI_COMM_WORLD);
@@ -99,6 +108,9 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
         printf("layout  world %d = TP %d x PP %d x DP %d, micro_batch %d, backend %s\n",
                tr.grid.world.size, cfg->tensor, cfg->pipeline, tr.grid.DP, cfg->micro_batch, tr.ops->name);
         printf("place   %s (rank 0)\n", tr.place.how);
+        if (rm)
+            printf("data    %s: %llu reward samples, %d labels each, padded to %d+1 tokens\n", rdata.path,
+                   (unsigned long long)rdata.nsamples, rdata.nlabels, cfg->seq_len);
         for (int i = 0; i < data.n; i++)
             printf("data    %s: %llu tokens, %llu documents, %llu samples of %d+1 tokens\n", data.ds[i].path,
                    (unsigned long long)data.ds[i].ntokens, (unsigned long long)data.ds[i].ndocs,
@@ -118,6 +130,8 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     int T = cfg->seq_len;
     int32_t *batch = NULL;
     size_t batch_cap = 0;
+    int *rm_ends = NULL;
+    float *rm_labels = NULL;
     double first_loss = NAN, last_loss = NAN, t_start = now(), tok_total = 0.0, sec_total = 0.0;
     double f_tot = 0, b_tot = 0, o_tot = 0, p_tot = 0, c_tot = 0;
     int prev_stage = -1, status = NT_EXIT_OK;
@@ -157,13 +171,24 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
             batch_cap = rows * (size_t)(T + 1);
             free(batch);
             batch = nt_malloc(batch_cap * sizeof(int32_t), "global batch");
+            if (rm) {
+                free(rm_ends);
+                free(rm_labels);
+                rm_ends = nt_malloc(rows * sizeof(int), "reward ends");
+                rm_labels = nt_malloc(rows * (size_t)cfg->reward_outputs * sizeof(float), "reward labels");
+                tr.rm_ends = rm_ends;
+                tr.rm_labels = rm_labels;
+            }
         }
         /* this DP rank's rows: micro-batch mi row b is sample consumed + (mi*DP + dp)*mbs + b */
         for (int mi = 0; mi < nmicro; mi++)
             for (int b = 0; b < cfg->micro_batch; b++) {
                 uint64_t k = tr.consumed_samples +
                              ((uint64_t)mi * tr.grid.DP + (uint64_t)tr.grid.dp) * cfg->micro_batch + (uint64_t)b;
-                nt_blend_sample(&data, k, batch + ((size_t)mi * cfg->micro_batch + b) * (size_t)(T + 1));
+                size_t row = (size_t)mi * cfg->micro_batch + b;
+                if (rm) nt_reward_sample(&rdata, k, batch + row * (size_t)(T + 1), rm_ends + row,
+                                         rm_labels + row * (size_t)cfg->reward_outputs);
+                else nt_blend_sample(&data, k, batch + row * (size_t)(T + 1));
             }
         double t0 = now();
         nt_step_stats st;
@@ -231,6 +256,9 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
                "tokens/s", "TFLOP/s/rank", "peak RSS MB");
         printf("%-10ld %12.4f %12.4f %12.2f %12.0f %12.4f %12.1f\n", tr.step, first_loss, last_loss, wall, tps,
                fpt * tps / 1e12 / tr.grid.world.size, rss_max);
+        if (rm && rdata.truncated)
+            printf("truncated %llu reward samples longer than seq_len (scored at their last kept token; rank 0's count)\n",
+                   (unsigned long long)rdata.truncated);
         if (tr.skipped_steps) printf("skipped   %ld steps with a non-finite loss or gradient norm\n", tr.skipped_steps);
         printf("--------------------------------------------------------------------------------\n");
         printf("%5s %4s %4s %4s %12s %10s %10s %10s %10s %10s\n", "rank", "tp", "dp", "pp", "peak RSS MB",
@@ -245,8 +273,11 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
         free(all);
     }
     free(batch);
+    free(rm_ends);
+    free(rm_labels);
     nt_watchdog_stop();
     nt_trainer_free(&tr);
-    nt_blend_close(&data);
+    if (rm) nt_reward_close(&rdata);
+    else nt_blend_close(&data);
     return status;
 }

@@ -257,7 +257,9 @@ void nt_trainer_step(nt_trainer *tr, const int32_t *batch, long gbs, nt_step_sta
     int m = nt_trainer_micro_batches(tr, gbs);
     int B = tr->micro_batch, T = tr->seq_len, N = B * T, P = g->PP, v = tr->v, S = P * v;
     int H = tr->cfg.hidden;
-    float weight = (float)(1.0 / ((double)gbs * (double)T));
+    int rm = tr->chunk[0].mc.head == NT_HEAD_REWARD, K = tr->chunk[0].mc.reward_outputs;
+    float weight = rm ? (float)(1.0 / ((double)gbs * K)) : (float)(1.0 / ((double)gbs * (double)T));
+    NT_CHECK(!rm || (tr->rm_ends && tr->rm_labels), "reward head: the step needs rm_ends and rm_labels");
     int32_t *inp = nt_malloc((size_t)N * sizeof(int32_t), "inputs");
     int32_t *tgt = nt_malloc((size_t)N * sizeof(int32_t), "targets");
     double loss = 0.0, t0, tf = 0, tb = 0, tp2p = 0, tcoll = 0;
@@ -284,7 +286,10 @@ void nt_trainer_step(nt_trainer *tr, const int32_t *batch, long gbs, nt_step_sta
             }
             t0 = now();
             nt_model_forward(mdl, ac, inp);
-            if (s == S - 1) loss += nt_model_head_loss(mdl, ac, tgt, weight);
+            if (s == S - 1)
+                loss += rm ? nt_model_head_reward(mdl, ac, tr->rm_ends + (size_t)a.mb * B,
+                                                  tr->rm_labels + (size_t)a.mb * B * K, weight)
+                           : nt_model_head_loss(mdl, ac, tgt, weight);
             o->sync();
             tf += now() - t0;
             if (s < S - 1) {

@@ -50,10 +50,15 @@ typedef struct nt_trainer {
     int sched_m;                        /* micro-batches the cached schedule is for */
     nt_action *sched;
     int sched_len;
+    /* reward head (model.head = reward): each batch row's scored position and
+     * labels, set by the phase driver before every step: ends [rows],
+     * labels [rows * reward_outputs] (rows as in the batch) */
+    const int *rm_ends;
+    const float *rm_labels;
 } nt_trainer;
 
 typedef struct nt_step_stats {
-    double loss;          /* mean token loss over the global batch */
+    double loss;          /* mean token loss over the global batch (reward head: mean squared error per label) */
     double grad_norm;     /* before clipping */
     double lr;
     long gbs;

@@ -4,14 +4,18 @@
  * nt_ckpt_save (collective MPI-IO, fsync, rename), loads it back with
  * nt_ckpt_load (checksums verified), and on rank 0 writes and reads the same
  * number of bytes as one plain sequential file (write + fsync, read).
+ * Each of the four is measured --reps times (default 3), interleaved, and
+ * the median printed, because one plain write on a shared disk varies by
+ * +-15% from run to run.
  * Prints one line: ranks layout bytes write_s read_s plain_write_s plain_read_s.
- * Usage: ckpt_bench DECK DIR [--set section.key=value ...] */
+ * Usage: ckpt_bench DECK DIR [--reps N] [--set section.key=value ...] */
 #include "backend.h"
 #include "check.h"
 #include "ckpt.h"
 #include "deck.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -24,14 +28,67 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* the checkpoint's size in bytes written (write + fsync) and read back as
+ * one plain sequential file in the same directory */
+static void plain_io(const char *dir, long step, size_t *bytes_out, double *pw, double *pr)
+{
+    char file[4096];
+    snprintf(file, sizeof file, "%s/iter_%07ld/%s", dir, step, NT_CKPT_FILE);
+    struct stat st;
+    NT_CHECK_SYS(stat(file, &st));
+    size_t bytes = (size_t)st.st_size, chunk = (size_t)8 << 20;
+    char *buf = nt_malloc(chunk, "plain buffer");
+    memset(buf, 0x5a, chunk);
+    char plain[4200];
+    snprintf(plain, sizeof plain, "%s/plain.bin", dir);
+    double p0 = now();
+    int fd = open(plain, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    NT_CHECK_SYS(fd);
+    for (size_t done = 0; done < bytes;) {
+        size_t n = bytes - done < chunk ? bytes - done : chunk;
+        ssize_t w = write(fd, buf, n);
+        NT_CHECK_SYS(w);
+        done += (size_t)w;
+    }
+    NT_CHECK_SYS(fsync(fd));
+    NT_CHECK_SYS(close(fd));
+    *pw = now() - p0;
+    p0 = now();
+    fd = open(plain, O_RDONLY);
+    NT_CHECK_SYS(fd);
+    for (;;) {
+        ssize_t r = read(fd, buf, chunk);
+        NT_CHECK_SYS(r);
+        if (r == 0) break;
+    }
+    NT_CHECK_SYS(close(fd));
+    *pr = now() - p0;
+    NT_CHECK_SYS(unlink(plain));
+    free(buf);
+    *bytes_out = bytes;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: ckpt_bench DECK DIR [--set section.key=value ...]\n"); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: ckpt_bench DECK DIR [--reps N] [--set section.key=value ...]\n"); return 2; }
     NT_CHECK_MPI(MPI_Init(NULL, NULL));
     char **sets = nt_calloc((size_t)argc, sizeof(char *), "sets");
-    int nset = 0;
+    int nset = 0, reps = 3;
     for (int i = 3; i < argc; i++)
         if (!strcmp(argv[i], "--set") && i + 1 < argc) sets[nset++] = argv[++i];
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
     nt_config cfg;
     nt_deck_info info;
     nt_deck_load(&cfg, &info, argv[1], nset, sets);
@@ -39,50 +96,24 @@ int main(int argc, char **argv)
     nt_trainer_init(&tr, &cfg, nt_backend_cpu(), MPI_COMM_WORLD);
     int rank0 = tr.grid.world.rank == 0;
     nt_ckpt_meta meta = {.deck_text = "", .deck_sha256 = ""};
-    MPI_Barrier(MPI_COMM_WORLD);
-    double ws = nt_ckpt_save(&tr, argv[2], 1, &meta);
-    MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = now();
-    nt_ckpt_load(&tr, argv[2], 1, NULL);
-    MPI_Barrier(MPI_COMM_WORLD);
-    double rs = now() - t0;
-    char file[4096];
-    snprintf(file, sizeof file, "%s/iter_%07ld/%s", argv[2], tr.step, NT_CKPT_FILE);
-    if (rank0) {
-        struct stat st;
-        NT_CHECK_SYS(stat(file, &st));
-        size_t bytes = (size_t)st.st_size, chunk = (size_t)8 << 20;
-        char *buf = nt_malloc(chunk, "plain buffer");
-        memset(buf, 0x5a, chunk);
-        char plain[4200];
-        snprintf(plain, sizeof plain, "%s/plain.bin", argv[2]);
-        double p0 = now();
-        int fd = open(plain, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        NT_CHECK_SYS(fd);
-        for (size_t done = 0; done < bytes;) {
-            size_t n = bytes - done < chunk ? bytes - done : chunk;
-            ssize_t w = write(fd, buf, n);
-            NT_CHECK_SYS(w);
-            done += (size_t)w;
-        }
-        NT_CHECK_SYS(fsync(fd));
-        NT_CHECK_SYS(close(fd));
-        double pw = now() - p0;
-        p0 = now();
-        fd = open(plain, O_RDONLY);
-        NT_CHECK_SYS(fd);
-        for (;;) {
-            ssize_t r = read(fd, buf, chunk);
-            NT_CHECK_SYS(r);
-            if (r == 0) break;
-        }
-        NT_CHECK_SYS(close(fd));
-        double pr = now() - p0;
-        NT_CHECK_SYS(unlink(plain));
-        free(buf);
-        printf("ranks %d layout TP%d_PP%d_DP%d bytes %zu write_s %.3f read_s %.3f plain_write_s %.3f plain_read_s %.3f\n",
-               tr.grid.world.size, tr.grid.TP, tr.grid.PP, tr.grid.DP, bytes, ws, rs, pw, pr);
+    if (reps < 1 || reps > 15) { fprintf(stderr, "ckpt_bench: --reps must be 1..15\n"); return 2; }
+    double ws[15], rs[15], pws[15], prs[15];
+    size_t bytes = 0;
+    for (int r = 0; r < reps; r++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        ws[r] = nt_ckpt_save(&tr, argv[2], 1, &meta);
+        MPI_Barrier(MPI_COMM_WORLD);
+        double t0 = now();
+        nt_ckpt_load(&tr, argv[2], 1, NULL);
+        MPI_Barrier(MPI_COMM_WORLD);
+        rs[r] = now() - t0;
+        if (rank0) plain_io(argv[2], tr.step, &bytes, &pws[r], &prs[r]);
+        MPI_Barrier(MPI_COMM_WORLD);
     }
+    if (rank0)
+        printf("ranks %d layout TP%d_PP%d_DP%d bytes %zu write_s %.3f read_s %.3f plain_write_s %.3f plain_read_s %.3f\n",
+               tr.grid.world.size, tr.grid.TP, tr.grid.PP, tr.grid.DP, bytes, median(ws, reps), median(rs, reps),
+               median(pws, reps), median(prs, reps));
     nt_trainer_free(&tr);
     free(sets);
     NT_CHECK_MPI(MPI_Finalize());

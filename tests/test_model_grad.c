@@ -13,7 +13,11 @@
  * shows up as O(1) relative error (checked by the per-op tests too). Each
  * tensor's direction also covers every element, so a single wrong element
  * class (e.g. the rotated half of a head) moves g·u.  init_std 0.2 makes
- * gradients large enough to be far above the noise. */
+ * gradients large enough to be far above the noise.
+ *
+ * Run twice: with the LM head (cross-entropy) and with the reward head
+ * (model.head = reward: 3 scores of each sequence's end token, squared
+ * error against labels, one label NaN = unscored), same tolerance. */
 #include "backend.h"
 #include "check.h"
 #include "deck.h"
@@ -23,21 +27,36 @@
 #include <math.h>
 #include <string.h>
 
-static double loss_of(nt_model *m, nt_acts *a, const int32_t *inp, const int32_t *tgt, int nmicro, int N, float w)
+typedef struct {
+    int reward;
+    const int32_t *tgt;   /* LM targets [nmicro*N] */
+    const int *ends;      /* reward: end row of each sequence [nmicro*B] */
+    const float *labels;  /* reward: [nmicro*B*K] */
+} head_args;
+
+static double head_of(nt_model *m, nt_acts *a, const head_args *h, int mi, float w)
+{
+    int B = a->B, K = m->mc.reward_outputs;
+    if (h->reward) return nt_model_head_reward(m, a, h->ends + (size_t)mi * B, h->labels + (size_t)mi * B * K, w);
+    return nt_model_head_loss(m, a, h->tgt + (size_t)mi * a->N, w);
+}
+
+static double loss_of(nt_model *m, nt_acts *a, const int32_t *inp, const head_args *h, int nmicro, int N, float w)
 {
     double L = 0.0;
     for (int mi = 0; mi < nmicro; mi++) {
         nt_model_forward(m, a, inp + (size_t)mi * N);
-        L += nt_model_head_loss(m, a, tgt + (size_t)mi * N, w);
+        L += head_of(m, a, h, mi, w);
     }
     return L;
 }
 
-int main(void)
+static int check_head(const char *head)
 {
-    MPI_Init(NULL, NULL);
     nt_config cfg;
     nt_deck_defaults(&cfg);
+    snprintf(cfg.head, sizeof cfg.head, "%s", head);
+    cfg.reward_outputs = 3;
     cfg.layers = 2; cfg.hidden = 24; cfg.ffn_hidden = 40; cfg.heads = 4; cfg.kv_heads = 2;
     cfg.vocab = 50; cfg.seq_len = 9; cfg.rotary_fraction = 0.5; cfg.init_std = 0.2;
     nt_model_config mc;
@@ -65,11 +84,17 @@ int main(void)
     }
     tgt[5] = -1; /* an ignored target position */
     float w = 1.0f / (float)(nmicro * N);
+    int K = mc.reward_outputs, ends[2 * 2] = {T - 1, 4, 0, T - 2};
+    float labels[2 * 2 * 3];
+    for (int i = 0; i < nmicro * B * K; i++) labels[i] = (float)(nt_rng_u64(kt, 1000 + (uint64_t)i) % 5);
+    labels[4] = NAN; /* an unscored attribute */
+    head_args ha = {.reward = mc.head == NT_HEAD_REWARD, .tgt = tgt, .ends = ends, .labels = labels};
+    if (ha.reward) w = 1.0f / (float)(nmicro * B * K);
 
     memset(m.grads, 0, m.nparams * sizeof(float));
     for (int mi = 0; mi < nmicro; mi++) {
         nt_model_forward(&m, &a, inp + (size_t)mi * N);
-        nt_model_head_loss(&m, &a, tgt + (size_t)mi * N, w);
+        head_of(&m, &a, &ha, mi, w);
         nt_model_backward(&m, &a);
     }
     float *g = nt_malloc(m.nparams * sizeof(float), "grads copy");
@@ -89,9 +114,9 @@ int main(void)
         float *save = nt_malloc(t->numel * sizeof(float), "save");
         memcpy(save, p, t->numel * sizeof(float));
         for (size_t j = 0; j < t->numel; j++) p[j] = (float)(save[j] + h * u[j]);
-        double Lp = loss_of(&m, &a, inp, tgt, nmicro, N, w);
+        double Lp = loss_of(&m, &a, inp, &ha, nmicro, N, w);
         for (size_t j = 0; j < t->numel; j++) p[j] = (float)(save[j] - h * u[j]);
-        double Lm = loss_of(&m, &a, inp, tgt, nmicro, N, w);
+        double Lm = loss_of(&m, &a, inp, &ha, nmicro, N, w);
         /* use the perturbation actually applied after fp32 rounding */
         double du = 0.0;
         for (size_t j = 0; j < t->numel; j++) {
@@ -103,16 +128,23 @@ int main(void)
         double err = fabs(fd - du), tol = 3e-3 * fabs(du) + 3e-5 * h;
         int ok = err <= tol;
         fails += !ok;
-        printf("%s: grad %-28s g.u %+.6e  fd %+.6e  |err| %.2e  tol %.2e\n", ok ? "PASS" : "FAIL", t->name,
+        printf("%s: %-6s grad %-28s g.u %+.6e  fd %+.6e  |err| %.2e  tol %.2e\n", ok ? "PASS" : "FAIL", head, t->name,
                du / h, fd / h, err / h, tol / h);
         free(save);
         free(u);
         (void)gu;
     }
-    printf("%d tensors, %d failed\n", m.ntensors, fails);
+    printf("head %s: %d tensors, %d failed\n", head, m.ntensors, fails);
     free(g);
     nt_acts_destroy(&a, &m);
     nt_model_destroy(&m);
+    return fails;
+}
+
+int main(void)
+{
+    MPI_Init(NULL, NULL);
+    int fails = check_head("lm") + check_head("reward");
     MPI_Finalize();
     return fails ? 1 : 0;
 }

@@ -1,0 +1,93 @@
+#!/bin/bash
+# test_rm.sh — reward model (run.phase = rm) from a pretraining checkpoint:
+#  1. a tiny pretraining run saves a checkpoint (LM head); the rm phase loads
+#     its weights only (fresh optimizer), drops the LM head and adds a seeded
+#     reward head (model.head = reward, 5 HelpSteer2 scores of the last token),
+#     trains on `ntron prep --format reward` data, and its loss falls
+#  2. the rm checkpoint says head = reward and holds /model/reward_head.weight
+#     [5, hidden] and no lm_head
+#  3. TP2 (sequence parallel), PP2 and DP2 agree with one rank (losses and
+#     grad norms within 1e-5 relative: fp32 sums in another order)
+#  4. bitwise resume of the rm run from its own checkpoint
+#  5. refusals: rm with load_optimizer = true from an LM checkpoint, an LM run
+#     from a reward checkpoint, rm without model.head = reward, pretraining
+#     data as reward data, reward_outputs that do not match the labels
+. "$(dirname "$0")/lib.sh"
+cd "$WORK"
+if ! "$PYTHON" -c "import h5py, numpy" 2>/dev/null; then echo "SKIP: $PYTHON lacks h5py/numpy"; exit 77; fi
+export OPENBLAS_NUM_THREADS=1
+CMP="$PYTHON $top_srcdir/tests/ckpt_compare.py"
+# one SentencePiece tokenizer (with the chat tokens reward prompts need) for both datasets
+sed 's/^\(\s*vocab\s*=\).*/\1 400/' "$top_srcdir/inputs/tiny/pretrain.deck" > v400.deck
+"$NTRON" tokenizer train --deck v400.deck -o spm "$top_srcdir/inputs/data/tokenizer.txt" > /dev/null 2>&1 || fail "tokenizer train"
+"$NTRON" prep --tokenizer spm.model "$top_srcdir/inputs/data/tokenizer.txt" -o corpus.h5 >/dev/null || fail "prep corpus"
+"$NTRON" prep --tokenizer spm.model --format reward "$top_srcdir/inputs/data/reward.jsonl" -o reward.h5 >/dev/null \
+    || fail "prep reward"
+DECK=$WORK/v400.deck
+C=(--set data.tokenizer=$WORK/spm.model --set model.layers=4 --set model.hidden=64 --set model.ffn_hidden=128 --set model.seq_len=128
+   --set parallel.micro_batch=2 --set train.global_batch=8 --set train.warmup=2 --set run.log_interval=1
+   --set run.seed=7)
+mpi 1 "$NTRON" run "$DECK" "${C[@]}" --set data.train=$WORK/corpus.h5 --set train.steps=3 \
+    --set run.dir=$WORK/pre --set checkpoint.dir=$WORK/pre.ck < /dev/null > pre.out 2>&1 || { fail "pretrain"; tail -3 pre.out; }
+R=(--set run.phase=rm --set model.head=reward --set data.train=$WORK/reward.h5 --set train.lr=1e-3
+   --set train.steps=8 --set checkpoint.load=$WORK/pre.ck --set checkpoint.load_optimizer=false)
+rm_run() { # name ranks [--set ...]
+    local name=$1 n=$2; shift 2
+    mpi "$n" "$NTRON" run "$DECK" "${C[@]}" "${R[@]}" --set run.dir=$WORK/$name --set checkpoint.dir=$WORK/$name.ck "$@" \
+        < /dev/null > "$name.out" 2>&1
+}
+
+# ---- 1 ----
+rm_run rm1 1 --set checkpoint.interval=4 || { fail "rm run"; tail -5 rm1.out; }
+grep -q "LM head not loaded; reward_head.weight \[5,64\] added" rm1.out && grep -q "model weights only, fresh optimizer" rm1.out \
+    && pass "rm starts from the pretraining weights: LM head dropped, reward head [5,64] added, fresh optimizer" \
+    || fail "rm load messages: $(grep '^load' rm1.out)"
+"$PYTHON" - rm1/metrics.jsonl <<'PY' && pass "rm loss falls (mean squared error per label)" || fail "rm loss does not fall"
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+first, last = r[0]["loss"], min(x["loss"] for x in r[-3:])
+print(f"rm loss {first:.4f} -> {last:.4f}")
+assert len(r) == 8 and last < 0.8 * first
+PY
+
+# ---- 2 ----
+"$PYTHON" - rm1.ck/iter_0000008/ckpt.h5 <<'PY' && pass "rm checkpoint: head = reward, reward_head.weight [5,64], no lm_head" || fail "rm checkpoint contents"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+h = f.attrs["head"]; h = h.decode() if isinstance(h, bytes) else h
+assert h == "reward" and f.attrs["reward_outputs"] == 5, (h, f.attrs["reward_outputs"])
+assert f["model/reward_head.weight"].shape == (5, 64) and "lm_head.weight" not in f["model"]
+assert f["optimizer/adam_v/reward_head.weight"].shape == (5, 64)
+PY
+"$NTRON" ckpt info rm1.ck | grep -q "reward_head.weight" && pass "ckpt info lists reward_head.weight" || fail "ckpt info"
+
+# ---- 3 ----
+for spec in "tp2 2 --set parallel.tensor=2 --set parallel.sequence_parallel=true" \
+            "pp2 2 --set parallel.pipeline=2" "dp2 2" "tp2pp2 4 --set parallel.tensor=2 --set parallel.pipeline=2"; do
+    set -- $spec
+    name=$1 n=$2; shift 2
+    rm_run "$name" "$n" "$@" || { fail "$name rm run"; tail -3 "$name.out"; continue; }
+    $CMP losses rm1/metrics.jsonl "$name/metrics.jsonl" 1 8 1e-5 > "$name.cmp" 2>&1 \
+        && pass "rm $name = 1 rank ($(cat "$name.cmp"))" || fail "rm $name differs: $(cat "$name.cmp")"
+done
+
+# ---- 4 ----
+mkdir -p res.ck && cp -r rm1.ck/iter_0000004 res.ck/ && echo iter_0000004 > res.ck/latest
+rm_run res 1 || fail "rm resume run"
+grep -q "^load .*step 4," res.out && $CMP losses rm1/metrics.jsonl res/metrics.jsonl 5 8 0 > res.cmp 2>&1 \
+    && pass "rm resumed at step 4: steps 5-8 bitwise equal" || fail "rm resume: $(cat res.cmp; grep '^load' res.out)"
+
+# ---- 5 ----
+expect_error "rm with the LM checkpoint's optimizer" 2 "has a lm head, the deck model.head = reward" -- \
+    "$NTRON" run "$DECK" "${C[@]}" "${R[@]}" --set checkpoint.load_optimizer=true --set run.dir=$WORK/bad1
+expect_error "LM run from a reward checkpoint" 2 "has a reward head, the deck model.head = lm" -- \
+    "$NTRON" run "$DECK" "${C[@]}" --set data.train=$WORK/corpus.h5 --set train.steps=1 --set train.warmup=0 \
+    --set checkpoint.load=$WORK/rm1.ck --set checkpoint.load_optimizer=false --set run.dir=$WORK/bad2
+expect_error "rm without a reward head" 2 "model.head.*phase rm trains a reward head" -- \
+    "$NTRON" run "$DECK" "${C[@]}" "${R[@]}" --set model.head=lm --set run.dir=$WORK/bad3
+expect_error "pretraining data as reward data" 2 "corpus.h5: missing dataset /labels" -- \
+    "$NTRON" run "$DECK" "${C[@]}" "${R[@]}" --set data.train=$WORK/corpus.h5 --set run.dir=$WORK/bad4
+expect_error "reward_outputs != labels" 2 "reward.h5: 5 labels per sample, but model.reward_outputs = 3" -- \
+    "$NTRON" run "$DECK" "${C[@]}" "${R[@]}" --set model.reward_outputs=3 --set run.dir=$WORK/bad5
+for d in bad1 bad2 bad3 bad4 bad5; do [ -e "$d" ] && fail "$d: a refused run left its run directory"; done
+finish
