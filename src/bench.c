@@ -169,6 +169,11 @@ int nt_bench_main(int argc, char **argv)
         return wrong ? NT_EXIT_FAIL : NT_EXIT_OK;
     }
 
+    if (!strcmp(cfg.head, "reward")) {
+        char w[1200];
+        nt_input_error("%s: bench measures the pretraining step (model.head = lm); the reward head's cost is "
+                       "that of the trunk", nt_deck_where(&info, "model.head", w, sizeof w));
+    }
     cfg.steps = warmup + steps; /* the LR schedule spans the bench */
     cfg.n_ramp = 0;
     const nt_ops *ops = nt_backend_select(&cfg, &info);
