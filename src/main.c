@@ -83,15 +83,17 @@ static int cmd_check(int argc, char **argv)
     nt_model_config mc;
     nt_model_config_init(&mc, &cfg, cfg.tensor, 0);
     double P = nt_model_param_count(&mc), fpt = nt_model_flops_per_token(&mc);
-    double emb = 2.0 * mc.vocab_padded * mc.hidden;
+    int rmh = mc.head == NT_HEAD_REWARD;
+    double emb = (double)mc.vocab_padded * mc.hidden + (rmh ? (double)mc.reward_outputs : (double)mc.vocab_padded) * mc.hidden;
     long steps = nt_ramp_total_steps(&cfg);
     printf("deck    %s\nsha256  %s\n", deck, sha);
     fputs(text, stdout);
     printf("--------------------------------------------------------------------------------\n");
     printf("model   %d layers, hidden %d, ffn %d, %d heads of %d (%d KV groups of %d), rotary %d of %d dims\n",
            mc.layers, mc.hidden, mc.ffn, mc.heads, mc.head_dim, mc.kv_heads, mc.qpg, mc.rot, mc.head_dim);
-    printf("params  %.6g total (%.4gB): %.4gB in layers, %.4gB in embedding + LM head (vocab %d padded to %d)\n",
-           P, P / 1e9, (P - emb - 2.0 * mc.hidden) / 1e9, emb / 1e9, mc.vocab, mc.vocab_padded);
+    printf("params  %.6g total (%.4gB): %.4gB in layers, %.4gB in embedding + %s (vocab %d padded to %d)\n",
+           P, P / 1e9, (P - emb - 2.0 * mc.hidden) / 1e9, emb / 1e9, rmh ? "reward head" : "LM head", mc.vocab,
+           mc.vocab_padded);
     printf("flops   %.6g per token (training, 6N + attention), %.6g per sequence of %d\n", fpt,
            fpt * mc.seq_len, mc.seq_len);
     printf("layout  TP %d x PP %d (virtual %d) x DP = world / %d, micro_batch %d\n", cfg.tensor, cfg.pipeline,
