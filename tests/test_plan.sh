@@ -105,6 +105,12 @@ done
 cmp -s default.json file.json && pass "built-in cluster = inputs/clusters/dgx-h100.cluster" || fail "built-in cluster differs from the shipped file"
 grep -Eq '^\| 0 \| 768 \| 8 x 12 \(8\) x 16 \| 1536 \|' big.out && pass "summary table row for stage 0" || fail "summary table row"
 
+# `ntron check` predicts per-GPU memory with the same model: DP 16 of stage 0 = plan's total
+want=$("$PYTHON" -c "import json; print('%.3g' % (json.load(open('big.json'))['stages'][0]['mem_total'] / 1e9))" 2>/dev/null)
+got=$("$NTRON" check "$BIG" | sed -n 's/^memory .*DP 16: \([0-9.]*\) GB.*/\1/p')
+[ -n "$want" ] && [ "$got" = "$want" ] && pass "ntron check: 340B memory per GPU at TP8 x PP12 x DP16 = plan's ($got GB)" \
+    || fail "ntron check memory '$got' != plan '$want'"
+
 # bad inputs: exit 2 with the reason
 sed '/^gemm_efficiency/d' "$H100" > nogemm.cluster
 expect_error "missing cluster key" 2 "nogemm.cluster: cluster.gemm_efficiency: missing" -- "$NTRON" plan "$TINY" --cluster nogemm.cluster
