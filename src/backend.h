@@ -91,8 +91,11 @@ const nt_ops *nt_backend_select(const struct nt_config *cfg, const struct nt_dec
 
 /* The CPU reference backend. */
 const nt_ops *nt_backend_cpu(void);
-/* The CUDA backend on GPU `device` (NULL in builds without CUDA). */
+/* The CUDA backend on GPU `device` (NULL in builds without CUDA); one
+ * device per process: a second call must name the same device. */
 const nt_ops *nt_backend_cuda(int device);
+/* 1 when ops is the CUDA backend (its buffers are device memory) */
+int nt_backend_is_cuda(const nt_ops *ops);
 /* CUDA op-class profile: on = 1 starts (zeroes) accumulating GPU time per
  * class — [0] GEMMs, [1] attention, [2] everything else — synchronising
  * after each op; ms (if given) receives the totals so far.  A no-op

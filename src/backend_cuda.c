@@ -3,8 +3,9 @@
  * weights, gradients and Adam state) and GEMMs through cuBLASLt (bf16
  * inputs, fp32 accumulation; bf16 outputs for activations, fp32 outputs
  * accumulated in place for weight gradients).  One device per process,
- * chosen by the caller (nt_backend_cuda(device)); everything runs on the
- * default stream.  Built only when configure finds CUDA. */
+ * chosen by the caller (nt_backend_cuda(device); backend_select.c passes
+ * the node-local rank mod the GPU count); everything, NCCL included, runs
+ * on the default stream.  Built only when configure finds CUDA. */
 #include "backend.h"
 #include "build_config.h"
 #include "check.h"
@@ -250,10 +251,13 @@ static const nt_ops cuda_ops = {
     .tokens_upload = c_tokens_upload,
 };
 
+int nt_backend_is_cuda(const nt_ops *ops) { return ops == &cuda_ops; }
+
 const nt_ops *nt_backend_cuda(int device)
 {
     static int ready = -1;
     if (ready == device) return &cuda_ops;
+    NT_CHECK(ready < 0, "internal: the CUDA backend is on GPU %d already, asked for GPU %d", ready, device);
     CK(cudaSetDevice(device));
     CKB(cublasLtCreate(&lt));
     workspace = c_alloc(workspace_bytes, "cuBLASLt workspace");
@@ -265,6 +269,11 @@ const nt_ops *nt_backend_cuda(int device)
 {
     (void)device;
     return NULL;
+}
+int nt_backend_is_cuda(const nt_ops *ops)
+{
+    (void)ops;
+    return 0;
 }
 void nt_cuda_profile(int on, double ms[3])
 {

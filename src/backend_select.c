@@ -1,34 +1,43 @@
 /* backend_select.c — run.backend resolved to an ops table, shared by every
- * command that trains (run, bench): cuda needs a CUDA build, a visible GPU
- * and (in this version) one rank; auto takes cuda when all hold, else the
- * CPU, and rank 0 says why. */
+ * command that trains (run, bench): cuda needs a CUDA build and a visible
+ * GPU; auto takes cuda when both hold, else the CPU, and rank 0 says why.
+ * Each rank takes GPU (node-local rank mod GPUs visible), the node-local
+ * rank from PMIx or the MPI shared-memory split (placement.c); how ranks
+ * sharing a GPU communicate is comm_device.c's choice. */
 #include "backend.h"
 #include "check.h"
 #include "deck.h"
 #include "device.h"
+#include "placement.h"
 
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
 
+static const nt_ops *cuda_on_local_gpu(int ngpu)
+{
+    nt_placement p;
+    nt_placement_get(&p, MPI_COMM_WORLD);
+    return nt_backend_cuda(p.local_rank % ngpu);
+}
+
 const nt_ops *nt_backend_select(const nt_config *cfg, const nt_deck_info *info)
 {
     char msg[1024], w[1200];
-    int world = 1, rank = 0;
-    NT_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &world));
+    int rank = 0;
     NT_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
     if (!strcmp(cfg->backend, "cpu")) return nt_backend_cpu();
     int ngpu = nt_device_count(msg, sizeof msg);
+    /* every rank must take the same backend: the CPU unless all see a GPU */
+    int least = ngpu;
+    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &least, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
     if (!strcmp(cfg->backend, "cuda")) {
         if (ngpu == 0) nt_input_error("%s: run.backend = cuda: %s", nt_deck_where(info, "run.backend", w, sizeof w), msg);
-        if (world > 1)
-            nt_input_error("%s: run.backend = cuda runs on one rank in this version (this job has %d)",
-                           nt_deck_where(info, "run.backend", w, sizeof w), world);
-        return nt_backend_cuda(0);   /* one rank: local rank 0, so GPU 0 */
+        if (least == 0)
+            nt_input_error("%s: run.backend = cuda: some ranks see no GPU", nt_deck_where(info, "run.backend", w, sizeof w));
+        return cuda_on_local_gpu(ngpu);
     }
-    if (ngpu > 0 && world == 1) return nt_backend_cuda(0);
-    if (rank == 0)
-        printf("backend auto: cpu (%s)\n",
-               ngpu > 0 ? "more than one rank: the CUDA backend runs on one rank in this version" : msg);
+    if (least > 0) return cuda_on_local_gpu(ngpu);
+    if (rank == 0) printf("backend auto: cpu (%s)\n", ngpu > 0 ? "some ranks see no GPU" : msg);
     return nt_backend_cpu();
 }

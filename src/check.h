@@ -41,6 +41,12 @@ void nt_check_mpi_fail(int rc, const char *call, const char *file, int line) __a
 #define NT_CHECK_H5(call) do { if ((long long)(call) < 0) nt_check_h5_fail(#call, __FILE__, __LINE__); } while (0)
 void nt_check_h5_fail(const char *call, const char *file, int line) __attribute__((noreturn));
 
+/* NCCL (only where nccl.h is included): prints ncclGetErrorString and the
+ * library's last error text. */
+#define NT_CHECK_NCCL(call) do { ncclResult_t nt_nr_ = (call); if (nt_nr_ != ncclSuccess) \
+    nt_die(NT_EXIT_FAIL, "%s:%d: %s: %s (%s)", __FILE__, __LINE__, #call, ncclGetErrorString(nt_nr_), \
+           ncclGetLastError(NULL)); } while (0)
+
 /* malloc that never returns NULL; reports what and how much on failure. */
 void *nt_malloc(size_t bytes, const char *what);
 void *nt_calloc(size_t n, size_t size, const char *what);

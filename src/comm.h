@@ -1,7 +1,11 @@
 /* comm.h — the one collective/p2p API the model, schedules and optimizer
- * use.  The MPI implementation (comm_mpi.c) works on host memory (CPU
- * backend); an NCCL implementation fills the same calls for device memory.
- * A communicator of size 1 makes every collective a no-op (or a copy). */
+ * use.  comm_mpi.c implements it over MPI on host memory.  A communicator
+ * of the CUDA backend also carries a device path (comm_dev.h, set up by
+ * comm_device.c): comm_mpi.c hands a device buffer to NCCL
+ * (comm_nccl.c) or stages it through host memory around the MPI call.
+ * Buffers may be host or device memory in every call; the two buffers of
+ * one call must be of the same kind.  A communicator of size 1 makes every
+ * collective a no-op (or a copy). */
 #ifndef NTRON_COMM_H
 #define NTRON_COMM_H
 
@@ -9,27 +13,49 @@
 #include <stddef.h>
 
 typedef enum { NT_SUM = 0, NT_MAX = 1 } nt_redop;
+/* element types of the typed calls; NT_BF16 is the CUDA backend's activation
+ * dtype (sums of bf16 on the host path are formed in fp32, rounded once) */
+typedef enum { NT_F32 = 0, NT_BF16 = 1, NT_F64 = 2, NT_I32 = 3 } nt_dtype;
+
+struct nt_comm_dev;
 
 typedef struct nt_comm {
     MPI_Comm mpi;
     int rank, size;
     const char *label;     /* "tp", "dp", "pp", "mp", "emb", "world" (for messages) */
+    const struct nt_comm_dev *dev;   /* device path (CUDA backend), NULL: host buffers only */
+    void *dev_state;                 /* the device path's state for this communicator */
 } nt_comm;
 
 void nt_comm_from_mpi(nt_comm *c, MPI_Comm mpi, const char *label);
+/* releases the device path's state, then the MPI communicator (not WORLD/SELF) */
 void nt_comm_free(nt_comm *c);
+/* releases only the device path's state (for a communicator the caller does not own) */
+void nt_comm_detach(nt_comm *c);
+
+size_t nt_dtype_size(nt_dtype t);
+/* the activation dtype of a backend with act_bytes bytes per element */
+static inline nt_dtype nt_dtype_of_act(size_t act_bytes) { return act_bytes == 2 ? NT_BF16 : NT_F32; }
+
+/* typed collectives: n elements of type t */
+void nt_comm_allreduce(const nt_comm *c, void *buf, size_t n, nt_dtype t, nt_redop op);
+/* recv[n/size] = sum over ranks of send[rank block]; n divisible by size */
+void nt_comm_reduce_scatter(const nt_comm *c, const void *send, void *recv, size_t n, nt_dtype t);
+/* recv[n*size] = concat over ranks of send[n]; send may be recv + rank*n (in place) */
+void nt_comm_allgather(const nt_comm *c, const void *send, void *recv, size_t n, nt_dtype t);
 
 void nt_comm_allreduce_f32(const nt_comm *c, float *buf, size_t n, nt_redop op);
 void nt_comm_allreduce_f64(const nt_comm *c, double *buf, size_t n, nt_redop op);
 void nt_comm_allreduce_i32(const nt_comm *c, int *buf, size_t n, nt_redop op);
-/* recv[n/size] = sum over ranks of send[rank block]; n divisible by size */
 void nt_comm_reduce_scatter_f32(const nt_comm *c, const float *send, float *recv, size_t n);
-/* recv[n*size] = concat over ranks of send[n]; send may be recv + rank*n (in place) */
 void nt_comm_allgather_f32(const nt_comm *c, const float *send, float *recv, size_t n);
 void nt_comm_bcast(const nt_comm *c, void *buf, size_t bytes, int root);
+/* point-to-point always travels over MPI with its tag; a device buffer is
+ * staged through host memory */
 void nt_comm_send_f32(const nt_comm *c, const float *buf, size_t n, int peer, int tag);
 void nt_comm_recv_f32(const nt_comm *c, float *buf, size_t n, int peer, int tag);
-/* non-blocking send; the buffer must stay valid until the request completes */
+/* non-blocking send; the buffer must stay valid until the request completes
+ * (a device buffer is copied to host at once; nt_comm_waitall frees the copy) */
 void nt_comm_isend_f32(const nt_comm *c, const float *buf, size_t n, int peer, int tag, MPI_Request *req);
 void nt_comm_waitall(int n, MPI_Request *reqs);
 void nt_comm_barrier(const nt_comm *c);

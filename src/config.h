@@ -42,6 +42,7 @@ typedef struct nt_config {
 
     /* [parallel] */
     int tensor, pipeline, virtual_stages, sequence_parallel, micro_batch;
+    char comm[16];             /* auto | nccl | mpi: how the CUDA backend's device buffers travel */
 
     /* [train] */
     long steps;                /* 0: derived from tokens */

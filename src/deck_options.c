@@ -40,8 +40,8 @@ const nt_option nt_deck_options[] = {
     {"run", "log_interval", NT_OPT_INT, FIELD(log_interval), "1", GE(1), 0, NULL,
      "log metrics every this many steps"},
     {"run", "backend", NT_OPT_ENUM, FIELD(backend), "auto", ANY, 0, "auto|cpu|cuda",
-     "compute backend: cuda (bf16 on a GPU; one rank in this version), cpu (fp32 reference), "
-     "auto (cuda when built with CUDA, one rank and a GPU is visible, else cpu)"},
+     "compute backend: cuda (bf16, one GPU per rank: node-local rank mod GPUs; see parallel.comm), cpu (fp32 "
+     "reference), auto (cuda when built with CUDA and every rank sees a GPU, else cpu)"},
     {"run", "time_limit", NT_OPT_DOUBLE, FIELD(time_limit), "0", GE(0), 0, NULL,
      "wall-time budget of this job in seconds (0: none); before it runs out the run saves a "
      "checkpoint and exits with status 3 (requeue)"},
@@ -92,6 +92,10 @@ const nt_option nt_deck_options[] = {
      ANY, 0, NULL, "sequence parallelism around norms (seq_len divisible by tensor)"},
     {"parallel", "micro_batch", NT_OPT_INT, FIELD(micro_batch), "1", GE(1), 0, NULL,
      "sequences per micro-batch"},
+    {"parallel", "comm", NT_OPT_ENUM, FIELD(comm), "auto", ANY, 0, "auto|nccl|mpi",
+     "how the CUDA backend's collectives move device buffers: nccl (one GPU per rank), mpi (staged through "
+     "host memory; works with ranks sharing a GPU), auto (nccl when built with NCCL and no two ranks share a "
+     "GPU, else mpi; rank 0 says which and why); the CPU backend always uses MPI"},
 
     /* [train] */
     {"train", "steps", NT_OPT_LONG, FIELD(steps), "0", GE(0), 0, NULL,

@@ -11,7 +11,10 @@ static void split(nt_comm *c, MPI_Comm world, int color, int key, const char *la
 {
     MPI_Comm m;
     NT_CHECK_MPI(MPI_Comm_split(world, color, key, &m));
-    if (m == MPI_COMM_NULL) { c->mpi = MPI_COMM_NULL; c->rank = -1; c->size = 0; c->label = label; return; }
+    if (m == MPI_COMM_NULL) {
+        c->mpi = MPI_COMM_NULL; c->rank = -1; c->size = 0; c->label = label; c->dev = NULL; c->dev_state = NULL;
+        return;
+    }
     nt_comm_from_mpi(c, m, label);
 }
 
@@ -40,6 +43,7 @@ void nt_grid_init(nt_grid *g, MPI_Comm world, int TP, int PP)
 
 void nt_grid_free(nt_grid *g)
 {
+    nt_comm_detach(&g->world);   /* the caller owns the world communicator */
     nt_comm_free(&g->tp_comm);
     nt_comm_free(&g->dp_comm);
     nt_comm_free(&g->pp_comm);

@@ -7,9 +7,13 @@
  * non-blocking on copies of the data, receives block until the data
  * arrives; the action order comes from schedule.c, whose lists are a
  * completed all-rank execution, so every receive is eventually matched.
+ * The p2p data travels over MPI from host copies on every backend (the
+ * CUDA backend's activations are copied out and in as fp32); collectives
+ * take device buffers directly (NCCL or host-staged, comm_device.c).
  */
 #include "trainer.h"
 #include "check.h"
+#include "comm_device.h"
 #include "lr.h"
 #include "optim.h"
 #include "ramp.h"
@@ -35,10 +39,8 @@ void nt_trainer_init(nt_trainer *tr, const nt_config *cfg, const nt_ops *ops, MP
     nt_grid *g = &tr->grid;
     nt_placement_get(&tr->place, world);
     nt_placement_check_tp(&tr->place, &g->tp_comm, &g->world);
-    if (!ops->params_are_master && g->world.size > 1)
-        nt_input_error("backend %s runs on one rank in this version (its collectives need NCCL, not implemented "
-                       "yet); this run has %d ranks",
-                       ops->name, g->world.size);
+    /* the CUDA backend's buffers are device memory: NCCL or host staging (parallel.comm) */
+    if (nt_backend_is_cuda(ops)) nt_comm_device_setup(g, cfg->comm);
     int P = g->PP, v = cfg->virtual_stages, S = P * v;
     if (v > NT_MAX_CHUNKS) nt_input_error("parallel.virtual_stages = %d exceeds the maximum %d", v, NT_MAX_CHUNKS);
     if (cfg->layers % S != 0)
@@ -381,6 +383,10 @@ void nt_trainer_step(nt_trainer *tr, const int32_t *batch, long gbs, nt_step_sta
         t0 = now();
         nt_watchdog_enter("parameter all-gather (MPI_Allgather on the dp communicator)");
         if (g->DP > 1) nt_comm_allgather_f32(&g->dp_comm, tr->master + tr->shard_lo, tr->master, tr->shard_n);
+        /* separate working weights (bf16): AdamW rounded only this shard's */
+        if (g->DP > 1 && !o->params_are_master)
+            nt_comm_allgather(&g->dp_comm, (char *)tr->params + tr->shard_lo * o->act_bytes, tr->params, tr->shard_n,
+                              nt_dtype_of_act(o->act_bytes));
         nt_watchdog_leave();
         tcoll += now() - t0;
     } else {

@@ -23,7 +23,9 @@ if [ "${NT_SKIP_KERNELS:-0}" != 1 ]; then
     grep '^TIME' "$out/kernels.log"
 fi
 # the CUDA backend: a whole step against the CPU backend, then one-GPU throughput
-# (binaries and libraries packed by tests/device_bundle.sh into .carry/)
+# (binaries and libraries packed by tests/device_bundle.sh into .carry/, or
+# into .carry.tar.gz, unpacked here)
+if [ -f .carry.tar.gz ] && [ ! -x .carry/ref_dump ]; then mkdir -p .carry && tar xzf .carry.tar.gz -C .carry; fi
 if [ -x .carry/test_cuda_step ]; then
     cublas=$(${PYTHON:-python3} -c "import nvidia.cublas, os; print(os.path.dirname(nvidia.cublas.__file__) + '/lib')" 2>/dev/null || true)
     export LD_LIBRARY_PATH=$PWD/.carry/lib:/usr/local/cuda/lib64:${cublas}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -34,6 +36,29 @@ if [ -x .carry/test_cuda_step ]; then
         timeout 240 .carry/test_cuda_step --bench "$L" > "$out/bench_$L.log" 2>&1 || tail -5 "$out/bench_$L.log"
         grep -E '^(BENCH|bench step)' "$out/bench_$L.log"
     done
+fi
+# the CUDA backend on several ranks (TP2, TP2+SP, PP2, DP2, TP2xPP2 against one
+# rank; NCCL or host-staged): needs ntron, ref_dump and an mpirun — the
+# machine's own, else the Open MPI runtime packed into .carry/ompi
+if [ -x .carry/ref_dump ] && [ -x .carry/ntron ]; then
+    if ! command -v mpirun > /dev/null && [ -d .carry/ompi ]; then
+        export OPAL_PREFIX=$PWD/.carry/ompi/usr PATH=$PWD/.carry/ompi/usr/bin:$PATH
+        export LD_LIBRARY_PATH=$PWD/.carry/ompi/usr/lib/x86_64-linux-gnu:$PWD/.carry/ompi/usr/lib/x86_64-linux-gnu/openmpi/lib:$LD_LIBRARY_PATH
+        export OMPI_MCA_mca_base_component_show_load_errors=0 PMIX_MCA_mca_base_component_show_load_errors=0
+        export PMIX_PREFIX=$PWD/.carry/ompi/usr
+    fi
+    nccl=$(${PYTHON:-python3} -c "import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + '/lib')" 2>/dev/null || true)
+    export LD_LIBRARY_PATH=$PWD/.carry/lib:/usr/local/cuda/lib64${nccl:+:$nccl}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    if command -v mpirun > /dev/null; then
+        mkdir -p .carry/tests
+        ln -sf ../ref_dump .carry/tests/ref_dump
+        NTRON=$PWD/.carry/ntron NTRON_BUILDDIR=$PWD/.carry top_srcdir=$PWD NT_MPI_TIMEOUT=240 \
+            timeout 560 tests/test_cuda_layouts.sh > "$out/layouts.log" 2>&1; lrc=$?
+        grep -E '^(PASS|FAIL|SKIP)|GPU\(s\)' "$out/layouts.log"; tail -2 "$out/layouts.log"
+        [ $lrc -ne 0 ] && [ $lrc -ne 77 ] && rc=$lrc
+    else
+        echo "test_cuda_layouts: not run (no mpirun here and none packed in .carry/ompi)"
+    fi
 fi
 PY=${PYTHON:-python3}
 timeout 120 "$PY" postprocess/bench_attention_torch.py > "$out/attention_torch.jsonl" 2> "$out/attention_torch.err" \

@@ -4,7 +4,8 @@
  * full shape), the token batches, per-step losses, grad norms and learning
  * rates, and — on a single rank — the step-1 logits and gradients.
  * tests/compare_reference.py checks it against the PyTorch model;
- * tests/compare_layouts.py checks layouts against each other.
+ * tests/compare_layouts.py checks layouts against each other.  The CPU
+ * backend unless the deck says run.backend = cuda (tests/test_cuda_layouts.sh).
  * Usage: ref_dump DECK OUT.h5 [--set section.key=value ...] */
 #include "backend.h"
 #include "check.h"
@@ -80,7 +81,9 @@ int main(int argc, char **argv)
     nt_deck_info info;
     nt_deck_load(&cfg, &info, argv[1], nset, sets);
     nt_trainer tr;
-    nt_trainer_init(&tr, &cfg, nt_backend_cpu(), MPI_COMM_WORLD);
+    /* auto stays on the CPU here: the reference tests compare fp32 results */
+    const nt_ops *ops = !strcmp(cfg.backend, "cuda") ? nt_backend_select(&cfg, &info) : nt_backend_cpu();
+    nt_trainer_init(&tr, &cfg, ops, MPI_COMM_WORLD);
     int world = tr.grid.world.size, rank0 = tr.grid.world.rank == 0;
     /* the unsharded model's tensor table: names and full shapes */
     nt_model_config fmc;
@@ -160,7 +163,10 @@ int main(int argc, char **argv)
                 const nt_tensor_info *t = &m->tensors[i];
                 snprintf(name, sizeof name, "/step1/grads/%s", t->name);
                 hsize_t dims[2] = {(hsize_t)t->rows, (hsize_t)t->cols};
-                write(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, t->cols == 1 ? 1 : 2, dims, m->grads + t->offset);
+                float *g = nt_malloc(t->numel * sizeof(float), "gradient");
+                ops->from_f32(g, m->grads + t->offset, t->numel);   /* device memory on CUDA */
+                write(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, t->cols == 1 ? 1 : 2, dims, g);
+                free(g);
             }
             hsize_t one = 1;
             write(f, "/step1/loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &one, &st.loss);
