@@ -8,8 +8,9 @@
  * shards); embedding and LM head are vocab-parallel.  Forward all-reduces
  * after the row-parallel GEMMs and the embedding; backward all-reduces the
  * input gradients of the column-parallel GEMMs.
- * NOTE: collectives here use the host-memory comm API, valid for the CPU
- * backend; the CUDA backend routes the same calls through NCCL.
+ * Collectives take the backend's buffers (act dtype: fp32 on the CPU, bf16
+ * on CUDA); the comm layer sends device buffers through NCCL or stages them
+ * through host memory (comm_device.c).
  */
 #include "model.h"
 #include "check.h"
@@ -284,14 +285,14 @@ static int tp_on(const nt_model *m) { return m->tp_comm && m->tp_comm->size > 1;
 /* all-reduce a partial sum over TP (no sequence parallelism) */
 static void tp_sum(const nt_model *m, void *buf, size_t n)
 {
-    if (tp_on(m)) nt_comm_allreduce_f32(m->tp_comm, buf, n, NT_SUM);
+    if (tp_on(m)) nt_comm_allreduce(m->tp_comm, buf, n, nt_dtype_of_act(m->ops->act_bytes), NT_SUM);
 }
 
 /* full [N,H] partial sums -> this rank's [N/tp,H] block, summed over TP (SP),
  * or all-reduced in place into out (no SP; out may alias full) */
 static void tp_reduce_rows(const nt_model *m, void *out, void *full, size_t nfull)
 {
-    if (m->mc.sp) nt_comm_reduce_scatter_f32(m->tp_comm, full, out, nfull);
+    if (m->mc.sp) nt_comm_reduce_scatter(m->tp_comm, full, out, nfull, nt_dtype_of_act(m->ops->act_bytes));
     else {
         tp_sum(m, full, nfull);
         if (out != full) m->ops->copy(out, full, nfull * m->ops->act_bytes);
@@ -301,7 +302,7 @@ static void tp_reduce_rows(const nt_model *m, void *out, void *full, size_t nful
 /* this rank's row block -> all N rows (SP); without SP a copy (or nothing) */
 static void tp_gather_rows(const nt_model *m, void *full, const void *local, size_t nlocal)
 {
-    if (m->mc.sp) nt_comm_allgather_f32(m->tp_comm, local, full, nlocal);
+    if (m->mc.sp) nt_comm_allgather(m->tp_comm, local, full, nlocal, nt_dtype_of_act(m->ops->act_bytes));
     else if (full != local) m->ops->copy(full, local, nlocal * m->ops->act_bytes);
 }
 
