@@ -32,6 +32,9 @@ typedef struct nt_ops {
     void (*to_f32)(float *dst, const float *host, size_t n);          /* host fp32 -> fp32 buffer */
     void (*from_f32)(float *host, const float *src, size_t n);
     void (*sync)(void);
+    /* device memory (NULL on host backends): peak MiB held through alloc, and
+     * the peak MiB in use on the device (context, libraries, other processes) */
+    void (*mem_stats)(double *held_peak_mb, double *device_peak_mb);
 
     /* C = alpha op(A) op(B) + beta C, all in act dtype */
     void (*matmul)(void *C, const void *A, const void *B, int M, int N, int K,

@@ -28,6 +28,21 @@ static const size_t workspace_bytes = 64u << 20;
 static float *staging;          /* device fp32 staging for host <-> bf16 transfers */
 static size_t staging_n;
 
+/* GPU memory accounting: bytes held through c_alloc now and at most (a
+ * table of live allocations; ntron makes a few hundred, mostly at start),
+ * and the most the device had in use (total - free: cuBLASLt, NCCL, the
+ * CUDA context and other processes on the GPU included) at any allocation
+ * or report. */
+typedef struct { void *p; size_t n; } mem_rec;
+static mem_rec *mem_live;
+static size_t mem_nlive, mem_cap, mem_cur, mem_peak, dev_used_peak;
+
+static void sample_device_used(void)
+{
+    size_t fr = 0, tot = 0;
+    if (cudaMemGetInfo(&fr, &tot) == cudaSuccess && tot - fr > dev_used_peak) dev_used_peak = tot - fr;
+}
+
 static void *c_alloc(size_t bytes, const char *what)
 {
     void *p = NULL;
@@ -35,18 +50,49 @@ static void *c_alloc(size_t bytes, const char *what)
     if (e != cudaSuccess) {
         size_t fr = 0, tot = 0;
         cudaMemGetInfo(&fr, &tot);
-        nt_die(NT_EXIT_FAIL, "cudaMalloc of %.3f GiB for %s failed: %s (%.2f of %.2f GiB free)", (double)bytes / (1 << 30),
-               what, cudaGetErrorString(e), (double)fr / (1 << 30), (double)tot / (1 << 30));
+        nt_die(NT_EXIT_FAIL, "cudaMalloc of %.3f GiB for %s failed: %s (%.2f of %.2f GiB free; ntron holds %.2f GiB)",
+               (double)bytes / (1 << 30), what, cudaGetErrorString(e), (double)fr / (1 << 30), (double)tot / (1 << 30),
+               (double)mem_cur / (1 << 30));
     }
+    if (mem_nlive == mem_cap) {
+        mem_cap = mem_cap ? 2 * mem_cap : 256;
+        mem_live = realloc(mem_live, mem_cap * sizeof *mem_live);
+        NT_CHECK(mem_live != NULL, "out of host memory for the GPU allocation table");
+    }
+    mem_live[mem_nlive++] = (mem_rec){p, bytes};
+    mem_cur += bytes;
+    if (mem_cur > mem_peak) mem_peak = mem_cur;
+    sample_device_used();
     return p;
 }
-static void c_free(void *p) { if (p) CK(cudaFree(p)); }
+static void c_free(void *p)
+{
+    if (!p) return;
+    for (size_t i = mem_nlive; i-- > 0;)
+        if (mem_live[i].p == p) {
+            mem_cur -= mem_live[i].n;
+            mem_live[i] = mem_live[--mem_nlive];
+            break;
+        }
+    CK(cudaFree(p));
+}
+static void c_mem_stats(double *held_peak_mb, double *device_peak_mb)
+{
+    sample_device_used();
+    *held_peak_mb = (double)mem_peak / 1048576.0;
+    *device_peak_mb = (double)dev_used_peak / 1048576.0;
+}
 static void c_zero(void *p, size_t bytes) { CK(cudaMemsetAsync(p, 0, bytes, 0)); }
 static void c_copy(void *d, const void *s, size_t bytes) { CK(cudaMemcpyAsync(d, s, bytes, cudaMemcpyDeviceToDevice, 0)); }
+/* host fp32 <-> device bf16 goes through a device fp32 staging buffer of at
+ * most STAGE_MAX elements (chunked), so loading a model does not hold a
+ * second fp32 copy of it on the GPU */
+#define STAGE_MAX ((size_t)1 << 24)
 static float *stage(size_t n)
 {
+    if (n > STAGE_MAX) n = STAGE_MAX;
     if (n > staging_n) {
-        if (staging) CK(cudaFree(staging));
+        c_free(staging);
         staging = c_alloc(n * sizeof(float), "fp32 staging buffer");
         staging_n = n;
     }
@@ -54,15 +100,21 @@ static float *stage(size_t n)
 }
 static void c_to_act(void *d, const float *h, size_t n)
 {
-    float *s = stage(n);
-    CK(cudaMemcpy(s, h, n * sizeof(float), cudaMemcpyHostToDevice));
-    cuda_f32_to_bf16(d, s, n, 0);
+    for (size_t a = 0; a < n; a += STAGE_MAX) {
+        size_t k = n - a < STAGE_MAX ? n - a : STAGE_MAX;
+        float *s = stage(k);
+        CK(cudaMemcpy(s, h + a, k * sizeof(float), cudaMemcpyHostToDevice));
+        cuda_f32_to_bf16((nt_bf16 *)d + a, s, k, 0);
+    }
 }
 static void c_from_act(float *h, const void *s, size_t n)
 {
-    float *t = stage(n);
-    cuda_bf16_to_f32(t, s, n, 0);
-    CK(cudaMemcpy(h, t, n * sizeof(float), cudaMemcpyDeviceToHost));
+    for (size_t a = 0; a < n; a += STAGE_MAX) {
+        size_t k = n - a < STAGE_MAX ? n - a : STAGE_MAX;
+        float *t = stage(k);
+        cuda_bf16_to_f32(t, (const nt_bf16 *)s + a, k, 0);
+        CK(cudaMemcpy(h + a, t, k * sizeof(float), cudaMemcpyDeviceToHost));
+    }
 }
 static void c_to_f32(float *d, const float *h, size_t n) { CK(cudaMemcpy(d, h, n * sizeof(float), cudaMemcpyHostToDevice)); }
 static void c_from_f32(float *h, const float *s, size_t n) { CK(cudaMemcpy(h, s, n * sizeof(float), cudaMemcpyDeviceToHost)); }
@@ -238,7 +290,7 @@ static const nt_ops cuda_ops = {
     .name = "cuda-bf16",
     .act_bytes = 2,
     .params_are_master = 0,
-    .alloc = c_alloc, .free = c_free, .zero = c_zero, .copy = c_copy,
+    .alloc = c_alloc, .free = c_free, .zero = c_zero, .copy = c_copy, .mem_stats = c_mem_stats,
     .to_act = c_to_act, .from_act = c_from_act, .to_f32 = c_to_f32, .from_f32 = c_from_f32, .sync = c_sync,
     .matmul = c_matmul, .matmul_wgrad = c_matmul_wgrad,
     .embedding_fwd = c_emb_fwd, .embedding_bwd = c_emb_bwd,

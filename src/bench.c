@@ -218,9 +218,21 @@ int nt_bench_main(int argc, char **argv)
             for (int i = 0; i < 5; i++) ph[i] += x[i] * 1e3 / (double)steps;
         }
     }
+    /* GPU: one more (untimed) step with per-op-class timing, which synchronises
+     * after every op: the share of GPU time in GEMMs, attention and the rest */
+    double cls[3] = {0, 0, 0};
+    if (on_gpu) {
+        synth_batch(batch, &cfg, tr.grid.DP, tr.grid.dp, nm, gbs, warmup + steps);
+        nt_step_stats st;
+        nt_cuda_profile(1, NULL);
+        nt_trainer_step(&tr, batch, gbs, &st);
+        tr.ops->sync();
+        nt_cuda_profile(0, cls);
+    }
     if (fault) first_loss *= 1.001;
-    double rss_peak = nt_peak_rss_mb(), mem[2] = {rss_peak, rss_peak - rss_base};
-    nt_comm_allreduce_f64(&tr.grid.world, mem, 2, NT_MAX);
+    double rss_peak = nt_peak_rss_mb(), mem[4] = {rss_peak, rss_peak - rss_base, 0, 0};
+    if (ops->mem_stats) ops->mem_stats(&mem[2], &mem[3]);   /* GPU: held by ntron, in use on the device */
+    nt_comm_allreduce_f64(&tr.grid.world, mem, 4, NT_MAX);
     int DP = tr.grid.DP;
     free(batch);
     nt_trainer_free(&tr);
@@ -266,6 +278,14 @@ int nt_bench_main(int argc, char **argv)
                ph[0], ph[1], ph[2], ph[3], ph[4]);
         printf("memory peak RSS %.1f MB (max over ranks), %.1f MB above the RSS before the model was built\n", mem[0],
                mem[1]);
+        double ctot = cls[0] + cls[1] + cls[2];
+        if (on_gpu && ctot > 0)
+            printf("split  rank 0 GPU time of one profiled step: GEMM %.1f ms (%.0f%%), attention %.1f ms (%.0f%%), "
+                   "other %.1f ms (%.0f%%)\n", cls[0], 100 * cls[0] / ctot, cls[1], 100 * cls[1] / ctot, cls[2],
+                   100 * cls[2] / ctot);
+        if (ops->mem_stats)
+            printf("memory peak GPU memory per rank (max over ranks): %.1f MB held by ntron, %.1f MB in use on the "
+                   "device (context, cuBLASLt, NCCL included)\n", mem[2], mem[3]);
         if (peak <= 0) printf("MFU    n/a: give --peak TFLOPS (the CPU backend has no agreed peak)\n");
         printf("================================================================================\n");
         cJSON *o = cJSON_CreateObject();
@@ -306,6 +326,15 @@ int nt_bench_main(int argc, char **argv)
         cJSON_AddStringToObject(o, "verdict", passed ? "PASSED" : "FAILED");
         cJSON_AddNumberToObject(o, "peak_rss_mb", mem[0]);
         cJSON_AddNumberToObject(o, "rss_above_base_mb", mem[1]);
+        if (on_gpu) {
+            cJSON_AddNumberToObject(o, "gemm_ms", cls[0]);
+            cJSON_AddNumberToObject(o, "attention_ms", cls[1]);
+            cJSON_AddNumberToObject(o, "other_ms", cls[2]);
+        }
+        if (ops->mem_stats) {
+            cJSON_AddNumberToObject(o, "gpu_held_peak_mb", mem[2]);
+            cJSON_AddNumberToObject(o, "gpu_used_peak_mb", mem[3]);
+        }
         double phv[5];
         for (int i = 0; i < 5; i++) phv[i] = ph[i];
         cJSON *pa = cJSON_CreateDoubleArray(phv, 5);

@@ -245,12 +245,15 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     }
     double wall = now() - t_start;
     /* per-rank summary: peak memory and time per schedule phase */
-    double mine[6] = {nt_peak_rss_mb(), f_tot, b_tot, p_tot, c_tot, o_tot};
-    double *all = rank0 ? nt_malloc((size_t)tr.grid.world.size * 6 * sizeof(double), "summary") : NULL;
-    MPI_Gather(mine, 6, MPI_DOUBLE, all, 6, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    /* per-rank summary: peak memory (host RSS; GPU: held by ntron / in use on the device) and phase times */
+    double mine[8] = {nt_peak_rss_mb(), f_tot, b_tot, p_tot, c_tot, o_tot, 0, 0};
+    int gpu = tr.ops->mem_stats != NULL;
+    if (gpu) tr.ops->mem_stats(&mine[6], &mine[7]);
+    double *all = rank0 ? nt_malloc((size_t)tr.grid.world.size * 8 * sizeof(double), "summary") : NULL;
+    MPI_Gather(mine, 8, MPI_DOUBLE, all, 8, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     if (rank0) {
         double tps = sec_total > 0 ? tok_total / sec_total : 0.0, rss_max = 0;
-        for (int r = 0; r < tr.grid.world.size; r++) rss_max = all[6 * r] > rss_max ? all[6 * r] : rss_max;
+        for (int r = 0; r < tr.grid.world.size; r++) rss_max = all[8 * r] > rss_max ? all[8 * r] : rss_max;
         printf("================================================================================\n");
         printf("%-10s %12s %12s %12s %12s %12s %12s\n", "steps", "first loss", "final loss", "wall s",
                "tokens/s", "TFLOP/s/rank", "peak RSS MB");
@@ -261,13 +264,20 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
                    (unsigned long long)rdata.truncated);
         if (tr.skipped_steps) printf("skipped   %ld steps with a non-finite loss or gradient norm\n", tr.skipped_steps);
         printf("--------------------------------------------------------------------------------\n");
-        printf("%5s %4s %4s %4s %12s %10s %10s %10s %10s %10s\n", "rank", "tp", "dp", "pp", "peak RSS MB",
+        printf("%5s %4s %4s %4s %12s %10s %10s %10s %10s %10s", "rank", "tp", "dp", "pp", "peak RSS MB",
                "forward s", "backward s", "p2p wait s", "collect. s", "optim. s");
+        if (gpu) printf(" %12s %12s", "GPU held MB", "GPU used MB");
+        printf("\n");
         for (int r = 0; r < tr.grid.world.size; r++) {
-            const double *x = all + 6 * r;
-            printf("%5d %4d %4d %4d %12.1f %10.2f %10.2f %10.2f %10.2f %10.2f\n", r, r % tr.grid.TP,
+            const double *x = all + 8 * r;
+            printf("%5d %4d %4d %4d %12.1f %10.2f %10.2f %10.2f %10.2f %10.2f", r, r % tr.grid.TP,
                    (r / tr.grid.TP) % tr.grid.DP, r / (tr.grid.TP * tr.grid.DP), x[0], x[1], x[2], x[3], x[4], x[5]);
+            if (gpu) printf(" %12.1f %12.1f", x[6], x[7]);
+            printf("\n");
         }
+        if (gpu)
+            printf("GPU held: peak of ntron's own allocations; GPU used: peak device memory in use (CUDA context, "
+                   "cuBLASLt, NCCL and any other process on that GPU included)\n");
         printf("================================================================================\n");
         nt_metrics_close(&mt);
         free(all);

@@ -3,7 +3,9 @@
 # NVIDIA Hopper GPU: runs the CUDA kernel tests against the CPU references
 # (every kernel forward and backward at several shapes, bf16 tolerances)
 # and the fused-attention timings, times PyTorch's SDPA on the same shapes
-# in the same run, and writes a results table.
+# in the same run, runs the CUDA backend (a step against the CPU backend,
+# several ranks, `ntron run`, `ntron bench` MFU, the 340B one-layer memory
+# slice) and writes a results table.
 #   tests/device_check.sh [OUTDIR]      (default: $OUT, else device-results)
 # Uses build-cuda-test/test_cuda_kernels when present (built on a machine
 # with nvcc by kernels/cuda/build_test.sh, static cudart/OpenBLAS), else
@@ -58,6 +60,55 @@ if [ -x .carry/ref_dump ] && [ -x .carry/ntron ]; then
         [ $lrc -ne 0 ] && [ $lrc -ne 77 ] && rc=$lrc
     else
         echo "test_cuda_layouts: not run (no mpirun here and none packed in .carry/ompi)"
+    fi
+fi
+# ntron itself on the GPU (one rank): the tiny pretraining through `ntron run`
+# on CUDA against the CPU backend (loss per step, bf16 tolerance 3e-2 rel);
+# `ntron bench` of inputs/gpu/bench-24l.deck (tokens/s, MFU, GEMM / attention /
+# other split, peak GPU memory); the 340B one-layer slice (inputs/gpu/
+# slice-340b.deck): measured peak GPU memory against `ntron plan` of the same
+# deck, whose model predicts the 340B deck's TP8 x PP12 memory.
+# NT_DEVICE_NTRON="run bench slice" picks the parts (all by default).
+if [ -x .carry/ntron ]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    N=$PWD/.carry/ntron
+    parts=${NT_DEVICE_NTRON:-run bench slice}
+    one() { if command -v mpirun > /dev/null; then mpirun -np 1 "$@"; else "$@"; fi; }
+    if [[ " $parts " == *" run "* ]]; then
+        "$N" prep --tokenizer byte inputs/tiny/corpus.txt -o "$out/corpus.h5" > /dev/null
+        for be in cpu cuda; do
+            timeout 240 env OPENBLAS_NUM_THREADS=8 "$N" run inputs/tiny/pretrain.deck --set run.backend=$be \
+                --set data.train="$out/corpus.h5" --set train.steps=20 --set run.log_interval=1 \
+                --set run.dir="$out/tiny-$be" > "$out/tiny-$be.log" 2>&1 || { echo "ntron run ($be) failed:"; tail -3 "$out/tiny-$be.log"; rc=1; }
+        done
+        grep -E '^(layout|memory)|GPU (held|used)' "$out/tiny-cuda.log" | head -3
+        ${PYTHON:-python3} - "$out/tiny-cpu/metrics.jsonl" "$out/tiny-cuda/metrics.jsonl" <<'CMP' || rc=1
+import json, sys
+a, b = ([json.loads(l)["loss"] for l in open(p)] for p in sys.argv[1:3])
+worst = max(abs(x - y) / abs(x) for x, y in zip(a, b))
+print(f"ntron run tiny: CUDA vs CPU loss over {len(a)} steps: worst rel {worst:.3g} (tolerance 3e-2): {'PASSED' if worst <= 3e-2 and len(a) == len(b) == 20 else 'FAILED'}")
+sys.exit(0 if worst <= 3e-2 and len(a) == len(b) == 20 else 1)
+CMP
+    fi
+    if [[ " $parts " == *" bench "* ]]; then
+        timeout 300 "$N" bench inputs/gpu/bench-24l.deck --warmup 2 --steps 5 --reference same \
+            --json "$out/bench-24l.json" > "$out/bench-24l.log" 2>&1 || { tail -5 "$out/bench-24l.log"; rc=1; }
+        grep -E '^(TRAIN|check|split|memory)' "$out/bench-24l.log"
+    fi
+    if [[ " $parts " == *" slice "* ]]; then
+        "$N" plan inputs/gpu/slice-340b.deck --json "$out/slice-plan.json" > "$out/slice-plan.log" 2>&1
+        timeout 300 "$N" bench inputs/gpu/slice-340b.deck --warmup 1 --steps 2 --reference same \
+            --json "$out/slice.json" > "$out/slice.log" 2>&1 || { tail -5 "$out/slice.log"; rc=1; }
+        ${PYTHON:-python3} - "$out/slice-plan.json" "$out/slice.json" <<'CMP'
+import json, sys
+try:
+    p = json.load(open(sys.argv[1]))["stages"][0]; m = json.load(open(sys.argv[2]))
+except (OSError, ValueError, KeyError) as e:
+    sys.exit(f"340B one-layer slice: no result ({e})")
+held, used = m.get("gpu_held_peak_mb", 0) / 1024, m.get("gpu_used_peak_mb", 0) / 1024
+print(f"340B one-layer slice: predicted {p['mem_total'] / 2**30:.2f} GiB (plan), measured {held:.2f} GiB held by ntron, "
+      f"{used:.2f} GiB in use on the device; ratio held/predicted {held * 2**30 / p['mem_total']:.3f}")
+CMP
     fi
 fi
 PY=${PYTHON:-python3}
