@@ -186,18 +186,26 @@ static void layout_string(const nt_trainer *tr, char *buf, size_t n)
 
 /* The checksum of a buffer is computed by a second thread while this one
  * hands the same (read-only) buffer to H5Dwrite: the hashing hides behind
- * the write instead of adding to it.  Small pieces are hashed inline. */
+ * the write instead of adding to it.  While the fp32 master weights are
+ * written, the same thread also rounds them to the bf16 model weights and
+ * hashes those, so the /model write that follows has nothing left to do.
+ * Small pieces are done inline. */
 typedef struct {
     const void *data;
-    size_t esz, nseg;
+    size_t esz, n, nseg;
     const uint64_t *segs;
-    uint64_t sum;
+    uint16_t *bf16;          /* non-NULL: also data (fp32) -> bf16, and its checksum */
+    uint64_t sum, sum_bf16;
 } sum_job;
 
 static void *sum_run(void *arg)
 {
     sum_job *j = arg;
     j->sum = nt_ckpt_checksum(j->data, j->esz, j->segs, j->nseg);
+    if (j->bf16) {
+        nt_f32_to_bf16_n(j->bf16, j->data, j->n);
+        j->sum_bf16 = nt_ckpt_checksum(j->bf16, 2, j->segs, j->nseg);
+    }
     return NULL;
 }
 
@@ -259,34 +267,42 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
         uint64_t *segs = NULL;
         size_t nseg = p.t ? select_range(fs, p.t, ndims, p.x, p.y, &segs) : (size_t)(H5Sselect_none(fs) < 0 ? 0 : 0);
         hid_t ms = mem_space(n);
-        for (int k = 0; k < NKIND; k++) {
+        /* master first: its job also makes (and hashes) the bf16 weights */
+        static const int order[NKIND] = {K_MASTER, K_MODEL, K_M, K_V};
+        uint64_t model_sum = 0;
+        for (int oi = 0; oi < NKIND; oi++) {
+            int k = order[oi];
             char path[256];
             snprintf(path, sizeof path, "%s/%s", kind_group[k], ft->name);
             hid_t type = k == K_MODEL ? bf16 : H5T_IEEE_F32LE;
             hid_t d = H5Dcreate2(f, path, type, fs, H5P_DEFAULT, dcpl, H5P_DEFAULT);
             NT_CHECK_H5(d);
             dsets[(size_t)i * NKIND + k] = d;
-            const void *buf = hb;
+            if (k == K_MODEL) {   /* converted and hashed during the master write */
+                /* memory type == file type: no conversion, so HDF5 keeps collective I/O */
+                NT_CHECK_H5(H5Dwrite(d, type, ms, fs, dxpl, hb));
+                sums[(size_t)i * NKIND + k] = model_sum;
+                continue;
+            }
+            const void *buf = hb;   /* any valid pointer for an empty selection */
+            sum_job job = {.esz = 4, .n = n, .nseg = nseg, .segs = segs, .bf16 = k == K_MASTER ? hb : NULL};
             if (n) {
                 const float *src = k == K_M ? tr->adam_m + (p.flat + p.x - tr->shard_lo)
                                  : k == K_V ? tr->adam_v + (p.flat + p.x - tr->shard_lo)
                                             : tr->master + p.flat + p.x;
-                const float *x = src;
                 if (!o->host_resident) {
                     o->from_f32(h, src, n);
-                    x = h;
+                    src = h;
                 }
-                if (k == K_MODEL) nt_f32_to_bf16_n(hb, x, n);
-                else buf = x;
+                buf = job.data = src;
             }
-            sum_job job = {.data = buf, .esz = k == K_MODEL ? 2 : 4, .nseg = nseg, .segs = segs};
             pthread_t th;
             int threaded = n >= NT_SUM_THREAD_MIN && pthread_create(&th, NULL, sum_run, &job) == 0;
             if (n && !threaded) sum_run(&job);
-            /* memory type == file type: no conversion, so HDF5 keeps collective I/O */
             NT_CHECK_H5(H5Dwrite(d, type, ms, fs, dxpl, buf));
             if (threaded) NT_CHECK(pthread_join(th, NULL) == 0, "checkpoint checksum thread: pthread_join failed");
-            if (n) sums[(size_t)i * NKIND + k] = job.sum;
+            sums[(size_t)i * NKIND + k] = job.sum;
+            if (k == K_MASTER) model_sum = job.sum_bf16;
         }
         nt_writeback_kick(&wb, n * (sizeof(uint16_t) + 3 * sizeof(float)));
         free(segs);
