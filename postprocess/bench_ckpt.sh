@@ -19,7 +19,7 @@ M=(--set model.layers=8 --set model.hidden=1536 --set model.ffn_hidden=6144 --se
 for spec in "1 1 1" "2 2 1" "4 2 2" "8 2 2"; do
     set -- $spec
     rm -rf "$OUT/ck$1"
-    mpirun --oversubscribe -np "$1" "$B/tests/ckpt_bench" "$DECK" "$OUT/ck$1" "${M[@]}" \
+    mpirun --oversubscribe -np "$1" "$B/tests/ckpt_bench" "$DECK" "$OUT/ck$1" --reps "${NT_CKPT_REPS:-4}" "${M[@]}" \
         --set parallel.tensor=$2 --set parallel.pipeline=$3 | grep '^ranks'
     rm -rf "$OUT/ck$1"
 done | awk '{b=$6; printf "%s | %d ranks %-12s | %.2f GB | write %.2f GB/s (%.2f of plain %.2f; first write %.2f GB/s) | read %.2f GB/s (plain %.2f)\n", \

@@ -53,6 +53,7 @@ int nt_ckpt_main(int argc, char **argv);
 
 /* ---- shared by ckpt_*.c ---------------------------------------------------- */
 #include <hdf5.h>
+#include <pthread.h>
 
 /* The bf16 file/memory type (sign 15, exponent 7-14, mantissa 0-6, bias 127). */
 hid_t nt_ckpt_bf16_type(void);
@@ -71,7 +72,13 @@ int nt_ckpt_resolve(const char *path, char *file, size_t n, char *why, size_t wn
 void nt_ckpt_fsync_path(const char *path);
 
 /* early write-back while a checkpoint is written (ckpt_writeback.c) */
-typedef struct { int fd; size_t pending; } nt_writeback;
+typedef struct {
+    int fd, running, done;
+    size_t pending, requests;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} nt_writeback;
 void nt_writeback_open(nt_writeback *wb, const char *file);
 void nt_writeback_kick(nt_writeback *wb, size_t bytes);
 void nt_writeback_close(nt_writeback *wb);
