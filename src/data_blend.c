@@ -36,37 +36,17 @@ int nt_blend_parse(const char *text, nt_blend_item *items, int max, char *err, s
     return k;
 }
 
-/* a root string attribute into buf ("" when absent or not a short string) */
-static void read_str_attr(hid_t file, const char *name, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    if (H5Aexists(file, name) <= 0) return;
-    hid_t a = H5Aopen(file, name, H5P_DEFAULT);
-    NT_CHECK_H5(a);
-    hid_t t = H5Aget_type(a);
-    NT_CHECK_H5(t);
-    if (H5Tget_class(t) == H5T_STRING && H5Tget_size(t) < n) {
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        NT_CHECK_H5(mt);
-        NT_CHECK_H5(H5Tset_size(mt, n));
-        NT_CHECK_H5(H5Aread(a, mt, buf));
-        H5Tclose(mt);
-    }
-    H5Tclose(t);
-    H5Aclose(a);
-}
-
 static void read_hash(const nt_dataset *d, char out[65])
 {
     char buf[128];
-    read_str_attr(d->file, "tokenizer_hash", buf, sizeof buf);
-    snprintf(out, 65, "%s", buf);
+    nt_h5_attr_str(d->file, "tokenizer_hash", buf, sizeof buf);
+    snprintf(out, 65, "%.64s", buf);
 }
 
 static void check_kind(const nt_dataset *d)
 {
     char buf[64];
-    read_str_attr(d->file, "kind", buf, sizeof buf);
+    nt_h5_attr_str(d->file, "kind", buf, sizeof buf);
     if (buf[0] && strcmp(buf, "pretrain"))
         nt_input_error("%s: a %s dataset, not a pretraining one (prep it with --format text or jsonl)", d->path, buf);
 }

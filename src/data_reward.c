@@ -4,6 +4,7 @@
 #include "check.h"
 #include "data.h"
 #include "rng.h"
+#include "tokenizer.h"
 
 #include <errno.h>
 #include <string.h>
@@ -75,6 +76,19 @@ void nt_reward_open(nt_reward_dataset *d, const char *path, int seq_len, int out
     if (d->eod < 0) nt_input_error("%s: root attribute eod_id is negative", path);
     long long vs = root_int(path, d->file, "vocab_size");
     if (vs > vocab) nt_input_error("%s: tokenizer vocabulary %lld is larger than model.vocab = %d", path, vs, vocab);
+}
+
+void nt_reward_check_tokenizer(const nt_reward_dataset *d, const char *tokenizer)
+{
+    if (!tokenizer[0]) return;
+    char want[65], have[128];
+    nt_tokenizer_hash(tokenizer, want);
+    nt_h5_attr_str(d->file, "tokenizer_hash", have, sizeof have);
+    if (!have[0])
+        nt_input_error("%s: no tokenizer_hash attribute, cannot check it against data.tokenizer = %s", d->path, tokenizer);
+    if (strcmp(have, want) != 0)
+        nt_input_error("%s: tokenizer mismatch: the dataset was prepared with tokenizer %.16s..., but data.tokenizer = "
+                       "%s has %.16s... (re-prep the data with the deck's tokenizer)", d->path, have, tokenizer, want);
 }
 
 void nt_reward_close(nt_reward_dataset *d)

@@ -26,6 +26,9 @@ typedef struct nt_reward_dataset {
 /* exit 2 with "path: reason" unless the file is a reward dataset with
  * `outputs` labels per sample and token ids below vocab */
 void nt_reward_open(nt_reward_dataset *d, const char *path, int seq_len, int outputs, int vocab, uint64_t seed);
+/* exit 2 unless the dataset was prepared with the tokenizer model at
+ * tokenizer (data.tokenizer; "" = no check) */
+void nt_reward_check_tokenizer(const nt_reward_dataset *d, const char *tokenizer);
 void nt_reward_close(nt_reward_dataset *d);
 /* Sample k: tokens[seq_len+1] (padded), *end (row scored), labels[nlabels]. */
 void nt_reward_sample(nt_reward_dataset *d, uint64_t k, int32_t *tokens, int *end, float *labels);

@@ -62,7 +62,10 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     int rm = !strcmp(cfg->phase, "rm");
     nt_blend data = {0}; /* data.train (+ data.switch_blend), tokenizer hash checked against data.tokenizer */
     nt_reward_dataset rdata = {0};
-    if (rm) nt_reward_open(&rdata, cfg->blend[0].path, cfg->seq_len, cfg->reward_outputs, cfg->vocab, cfg->seed);
+    if (rm) {
+        nt_reward_open(&rdata, cfg->blend[0].path, cfg->seq_len, cfg->reward_outputs, cfg->vocab, cfg->seed);
+        nt_reward_check_tokenizer(&rdata, cfg->tokenizer);
+    }
     else nt_blend_open(&data, cfg, info);
 
     nt_trainer tr;

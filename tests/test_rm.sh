@@ -11,7 +11,8 @@
 #  4. bitwise resume of the rm run from its own checkpoint
 #  5. refusals: rm with load_optimizer = true from an LM checkpoint, an LM run
 #     from a reward checkpoint, rm without model.head = reward, pretraining
-#     data as reward data, reward_outputs that do not match the labels
+#     data as reward data, reward_outputs that do not match the labels, reward
+#     data prepared with another tokenizer than data.tokenizer
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 if ! "$PYTHON" -c "import h5py, numpy" 2>/dev/null; then echo "SKIP: $PYTHON lacks h5py/numpy"; exit 77; fi
@@ -89,5 +90,7 @@ expect_error "pretraining data as reward data" 2 "corpus.h5: missing dataset /la
     "$NTRON" run "$DECK" "${C[@]}" "${R[@]}" --set data.train=$WORK/corpus.h5 --set run.dir=$WORK/bad4
 expect_error "reward_outputs != labels" 2 "reward.h5: 5 labels per sample, but model.reward_outputs = 3" -- \
     "$NTRON" run "$DECK" "${C[@]}" "${R[@]}" --set model.reward_outputs=3 --set run.dir=$WORK/bad5
-for d in bad1 bad2 bad3 bad4 bad5; do [ -e "$d" ] && fail "$d: a refused run left its run directory"; done
+expect_error "reward data from another tokenizer" 2 "reward.h5: tokenizer mismatch: .*data.tokenizer = byte" -- \
+    "$NTRON" run "$DECK" "${C[@]}" "${R[@]}" --set data.tokenizer=byte --set run.dir=$WORK/bad6
+for d in bad1 bad2 bad3 bad4 bad5 bad6; do [ -e "$d" ] && fail "$d: a refused run left its run directory"; done
 finish
