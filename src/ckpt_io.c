@@ -390,6 +390,12 @@ static int is_vocab_tensor(const nt_tensor_info *t, const nt_model *full)
     return t->full_rows == full->mc.vocab_padded && (strstr(t->name, "embedding") || strstr(t->name, "lm_head"));
 }
 
+/* a reward-head tensor the load adds (not in an LM checkpoint): keeps its init */
+static int fresh_head(const nt_tensor_info *t, int add_reward_head)
+{
+    return add_reward_head && !strncmp(t->name, "reward_head.", 12);
+}
+
 void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *skipped_steps)
 {
     const nt_ops *o = tr->ops;
@@ -456,7 +462,7 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
     for (int i = 0; i < nt && !err[0]; i++) {
         const nt_tensor_info *ft = &full.tensors[i];
         int ndims = ft->full_cols == 1 ? 1 : 2;
-        if (add_reward_head && !strncmp(ft->name, "reward_head.", 12)) continue;
+        if (fresh_head(ft, add_reward_head)) continue;
         for (int k = k0; k < k1 && !err[0]; k++) {
             char dpath[256];
             snprintf(dpath, sizeof dpath, "%s/%s", kind_group[k], ft->name);
@@ -500,7 +506,7 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
         const nt_tensor_info *ft = &full.tensors[i];
         int ndims = ft->full_cols == 1 ? 1 : 2;
         /* a new reward head keeps its seeded initialisation (the file's LM head is not read) */
-        if (add_reward_head && !strncmp(ft->name, "reward_head.", 12)) {
+        if (fresh_head(ft, add_reward_head)) {
             if (g->world.rank == 0)
                 printf("load    %s: LM head not loaded; %s [%d,%d] added, initialised from run.seed\n", file,
                        ft->name, ft->full_rows, ft->full_cols);
@@ -579,7 +585,7 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
     NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, nt * NKIND, MPI_UINT64_T, MPI_SUM, g->world.mpi));
     for (int i = 0; i < nt && !err[0]; i++)
         for (int k = k0; k < k1; k++)
-            if (!(add_reward_head && !strncmp(full.tensors[i].name, "reward_head.", 12)) && sums[(size_t)i * NKIND + k] != want[(size_t)i * NKIND + k]) {
+            if (!fresh_head(&full.tensors[i], add_reward_head) && sums[(size_t)i * NKIND + k] != want[(size_t)i * NKIND + k]) {
                 BAD("checkpoint %s: tensor %s/%s: checksum mismatch (stored %016llx, data %016llx): corrupted or truncated file",
                     file, kind_group[k], full.tensors[i].name, (unsigned long long)want[(size_t)i * NKIND + k],
                     (unsigned long long)sums[(size_t)i * NKIND + k]);

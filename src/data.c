@@ -66,6 +66,18 @@ static uint64_t read_u64_at(const char *path, hid_t ds, const char *name, uint64
     return v;
 }
 
+hid_t nt_h5_open_data(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) nt_input_error("%s: cannot open data file: %s", path, strerror(errno));
+    fclose(f);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Fis_hdf5(path) <= 0) nt_input_error("%s: not an HDF5 file", path);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) nt_input_error("%s: cannot open as HDF5 (truncated or corrupt?)", path);
+    return file;
+}
+
 void nt_dataset_open(nt_dataset *d, const char *path, int seq_len, int model_vocab, uint64_t seed)
 {
     memset(d, 0, sizeof *d);
@@ -74,13 +86,7 @@ void nt_dataset_open(nt_dataset *d, const char *path, int seq_len, int model_voc
     d->model_vocab = model_vocab;
     d->key = nt_rng_key(seed, "data.sampler");
 
-    FILE *f = fopen(path, "rb");
-    if (!f) nt_input_error("%s: cannot open data file: %s", path, strerror(errno));
-    fclose(f);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (H5Fis_hdf5(path) <= 0) nt_input_error("%s: not an HDF5 file", path);
-    d->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (d->file < 0) nt_input_error("%s: cannot open as HDF5 (truncated or corrupt?)", path);
+    d->file = nt_h5_open_data(path);
 
     uint64_t nofs = 0;
     d->tokens = open_1d_uint(path, d->file, "/tokens", &d->ntokens);

@@ -6,7 +6,6 @@
 #include "rng.h"
 #include "tokenizer.h"
 
-#include <errno.h>
 #include <string.h>
 
 static hid_t open_ds(const char *path, hid_t f, const char *name, int want_ndims, hsize_t dims[2])
@@ -41,13 +40,7 @@ void nt_reward_open(nt_reward_dataset *d, const char *path, int seq_len, int out
     snprintf(d->path, sizeof d->path, "%s", path);
     d->seq_len = seq_len;
     d->key = nt_rng_key(seed, "data.reward");
-    FILE *fp = fopen(path, "rb");
-    if (!fp) nt_input_error("%s: cannot open data file: %s", path, strerror(errno));
-    fclose(fp);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (H5Fis_hdf5(path) <= 0) nt_input_error("%s: not an HDF5 file", path);
-    d->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (d->file < 0) nt_input_error("%s: cannot open as HDF5", path);
+    d->file = nt_h5_open_data(path);
     hsize_t tdims[2], odims[2], ldims[2];
     d->tokens = open_ds(path, d->file, "/tokens", 1, tdims);
     hid_t o = open_ds(path, d->file, "/doc_offsets", 1, odims);

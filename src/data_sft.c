@@ -4,7 +4,6 @@
 #include "data.h"
 #include "rng.h"
 
-#include <errno.h>
 #include <string.h>
 
 static hid_t open_ds(const char *path, hid_t f, const char *name, uint64_t *n)
@@ -28,13 +27,7 @@ void nt_sft_open(nt_sft_dataset *d, const char *path, int seq_len, uint64_t seed
     snprintf(d->path, sizeof d->path, "%s", path);
     d->seq_len = seq_len;
     d->key = nt_rng_key(seed, "data.sft");
-    FILE *f = fopen(path, "rb");
-    if (!f) nt_input_error("%s: cannot open data file: %s", path, strerror(errno));
-    fclose(f);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (H5Fis_hdf5(path) <= 0) nt_input_error("%s: not an HDF5 file", path);
-    d->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (d->file < 0) nt_input_error("%s: cannot open as HDF5", path);
+    d->file = nt_h5_open_data(path);
     uint64_t nmask, noff;
     d->tokens = open_ds(path, d->file, "/tokens", &d->ntokens);
     d->mask = open_ds(path, d->file, "/loss_mask", &nmask);
