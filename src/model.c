@@ -17,8 +17,10 @@
 #include "rng.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- tensor table ------------------------------------------------------ */
 
@@ -170,26 +172,63 @@ void nt_model_destroy(nt_model *m)
     memset(m, 0, sizeof *m);
 }
 
-void nt_model_init_params(nt_model *m, uint64_t seed)
+/* Initial values: element (row, col) of a tensor's full logical matrix is
+ * std * N(0,1) drawn from the counter-based stream of (seed, tensor name) at
+ * index row * full_cols + col, so every layout draws the same numbers.  The
+ * elements are independent, so threads fill disjoint ranges of the flat
+ * parameter buffer (results do not depend on the thread count). */
+typedef struct {
+    const nt_model *m;
+    float *host;
+    uint64_t seed;
+    size_t lo, hi; /* flat element range of this thread */
+} init_job;
+
+static void *init_range(void *arg)
 {
-    float *host = nt_malloc(m->nparams * sizeof(float), "host init buffer");
+    const init_job *j = arg;
+    const nt_model *m = j->m;
     float std_out = m->mc.init_std / sqrtf(2.0f * (float)m->mc.layers);
     for (int i = 0; i < m->ntensors; i++) {
         const nt_tensor_info *t = &m->tensors[i];
-        float *dst = host + t->offset;
+        size_t a = t->offset > j->lo ? t->offset : j->lo;
+        size_t b = t->offset + t->numel < j->hi ? t->offset + t->numel : j->hi;
+        if (a >= b) continue;
+        float *dst = j->host;
         if (t->full_cols == 1) { /* norms: zero-centred gamma and beta */
-            memset(dst, 0, t->numel * sizeof(float));
+            memset(dst + a, 0, (b - a) * sizeof(float));
             continue;
         }
         int scaled = strstr(t->name, "attn.out.") || strstr(t->name, "mlp.down.");
         float std = scaled ? std_out : m->mc.init_std;
-        uint64_t key = nt_rng_key(seed, t->name);
-        for (int r = 0; r < t->rows; r++)
-            for (int c = 0; c < t->cols; c++) {
-                uint64_t gidx = (uint64_t)(t->row0 + r) * (uint64_t)t->full_cols + (uint64_t)(t->col0 + c);
-                dst[(size_t)r * t->cols + c] = std * (float)nt_rng_normal(key, gidx);
-            }
+        uint64_t key = nt_rng_key(j->seed, t->name);
+        for (size_t f = a; f < b; f++) {
+            size_t local = f - t->offset, r = local / (size_t)t->cols, c = local % (size_t)t->cols;
+            uint64_t gidx = (uint64_t)(t->row0 + r) * (uint64_t)t->full_cols + (uint64_t)(t->col0 + c);
+            dst[f] = std * (float)nt_rng_normal(key, gidx);
+        }
     }
+    return NULL;
+}
+
+void nt_model_init_params(nt_model *m, uint64_t seed)
+{
+    float *host = nt_malloc(m->nparams * sizeof(float), "host init buffer");
+    enum { MAX_THREADS = 32 };
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nth = m->nparams < ((size_t)1 << 22) || ncpu < 2 ? 1 : (int)(ncpu < MAX_THREADS ? ncpu : MAX_THREADS);
+    init_job jobs[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (int k = 0; k < nth; k++) {
+        jobs[k] = (init_job){m, host, seed, m->nparams * (size_t)k / (size_t)nth,
+                             m->nparams * (size_t)(k + 1) / (size_t)nth};
+        started[k] = k > 0 && pthread_create(&th[k], NULL, init_range, &jobs[k]) == 0;
+        if (k > 0 && !started[k]) init_range(&jobs[k]); /* no thread: do it here */
+    }
+    init_range(&jobs[0]);
+    for (int k = 1; k < nth; k++)
+        if (started[k]) NT_CHECK(pthread_join(th[k], NULL) == 0, "parameter init: pthread_join failed");
     m->ops->to_f32(m->master, host, m->nparams);
     if (!m->ops->params_are_master) m->ops->to_act(m->params, host, m->nparams);
     free(host);
