@@ -12,6 +12,8 @@
 # builds it here.  Exit status: 0 when every kernel check passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# the python that has torch, h5py and numpy (a node's `python3` on PATH)
+export PYTHON=${PYTHON:-$(command -v python3)}
 dest=${1:-${OUT:-device-results}}
 # everything is written to a work folder; DEST gets results.md and
 # logs.tar.gz (a device call brings back only a few files)
@@ -47,13 +49,16 @@ if [ -x .carry/test_cuda_step ]; then
 fi
 # the CUDA backend on several ranks (TP2, TP2+SP, PP2, DP2, TP2xPP2 against one
 # rank; NCCL or host-staged): needs ntron, ref_dump and an mpirun — the
-# machine's own, else the Open MPI runtime packed into .carry/ompi
+# Open MPI runtime packed into .carry/ompi, else the machine's own
 if [ -x .carry/ref_dump ] && [ -x .carry/ntron ]; then
-    if ! command -v mpirun > /dev/null && [ -d .carry/ompi ]; then
-        export OPAL_PREFIX=$PWD/.carry/ompi/usr PATH=$PWD/.carry/ompi/usr/bin:$PATH
-        export LD_LIBRARY_PATH=$PWD/.carry/ompi/usr/lib/x86_64-linux-gnu:$PWD/.carry/ompi/usr/lib/x86_64-linux-gnu/openmpi/lib:$LD_LIBRARY_PATH
+    if [ -d .carry/ompi ]; then
+        # the packed runtime, always: ntron's libmpi must meet its own
+        # components (a node's own Open MPI of another version breaks it)
+        o=$PWD/.carry/ompi/usr; px=$o/lib/x86_64-linux-gnu/pmix2
+        export OPAL_PREFIX=$o PATH=$o/bin:$PATH
+        export LD_LIBRARY_PATH=$o/lib/x86_64-linux-gnu:$o/lib/x86_64-linux-gnu/openmpi/lib:$PWD/.carry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
         export OMPI_MCA_mca_base_component_show_load_errors=0 PMIX_MCA_mca_base_component_show_load_errors=0
-        export PMIX_PREFIX=$PWD/.carry/ompi/usr
+        export PMIX_PREFIX=$px PMIX_INSTALL_PREFIX=$px PMIX_MCA_mca_base_component_path=$px/lib/pmix
     fi
     nccl=$(${PYTHON:-python3} -c "import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + '/lib')" 2>/dev/null || true)
     export LD_LIBRARY_PATH=$PWD/.carry/lib:/usr/local/cuda/lib64${nccl:+:$nccl}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
