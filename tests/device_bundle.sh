@@ -28,7 +28,9 @@ for b in tests/test_cuda_step tests/ref_dump src/ntron; do
         esac
     done
 done
-strip "$dest"/test_cuda_step "$dest"/ref_dump "$dest"/ntron 2>/dev/null || true
+# the kernel test, when kernels/cuda/build_test.sh built it (static cudart/OpenBLAS)
+[ -x build-cuda-test/test_cuda_kernels ] && cp build-cuda-test/test_cuda_kernels "$dest/"
+strip "$dest"/test_cuda_step "$dest"/ref_dump "$dest"/ntron "$dest"/test_cuda_kernels 2>/dev/null || true
 # the Open MPI runtime, paths as installed under /usr (Debian layout)
 if [ "${NT_BUNDLE_MPI:-1}" = 1 ] && [ -x /usr/bin/orterun ]; then
     o=$dest/ompi/usr

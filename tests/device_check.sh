@@ -24,18 +24,26 @@ pack() { cp "$out/results.md" "$dest/" 2>/dev/null
 trap pack EXIT
 { date -u +"%F %T UTC"; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; } 2>&1 | tee "$out/gpu.txt"
 rc=0
+# binaries and libraries packed by tests/device_bundle.sh (.carry.tar.gz)
+if [ -f .carry.tar.gz ] && [ .carry.tar.gz -nt .carry/.unpacked ]; then
+    rm -rf .carry && mkdir -p .carry && tar xzf .carry.tar.gz -C .carry && touch .carry/.unpacked
+fi
 if [ "${NT_SKIP_KERNELS:-0}" != 1 ]; then
     bin=build-cuda-test/test_cuda_kernels
+    [ -x "$bin" ] || [ ! -x .carry/test_cuda_kernels ] || bin=.carry/test_cuda_kernels
     [ -x "$bin" ] || kernels/cuda/build_test.sh build-cuda-test > "$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }
-    timeout 240 "$bin" > "$out/kernels.log" 2>&1; rc=$?
+    timeout ${NT_KERNELS_TIMEOUT:-240} "$bin" > "$out/kernels.log" 2>&1; rc=$?
     grep -E '^(FAIL|SKIP)' "$out/kernels.log" | head -40
     echo "kernel checks: $(grep -c '^PASS' "$out/kernels.log") passed, $(grep -c '^FAIL' "$out/kernels.log") failed (exit $rc)"
     grep '^TIME' "$out/kernels.log"
+    # PyTorch's SDPA on the same shapes, same card, same run
+    timeout 120 "$PYTHON" postprocess/bench_attention_torch.py > "$out/attention_torch.jsonl" 2> "$out/attention_torch.err" \
+        || echo "torch SDPA benchmark failed: $(tail -2 "$out/attention_torch.err")"
+    pack
 fi
 # the CUDA backend: a whole step against the CPU backend, then one-GPU throughput
 # (binaries and libraries packed by tests/device_bundle.sh into .carry/, or
 # into .carry.tar.gz, unpacked here)
-if [ -f .carry.tar.gz ] && [ ! -x .carry/ref_dump ]; then mkdir -p .carry && tar xzf .carry.tar.gz -C .carry; fi
 if [ -x .carry/test_cuda_step ]; then
     cublas=$(${PYTHON:-python3} -c "import nvidia.cublas, os; print(os.path.dirname(nvidia.cublas.__file__) + '/lib')" 2>/dev/null || true)
     export LD_LIBRARY_PATH=$PWD/.carry/lib:/usr/local/cuda/lib64:${cublas}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -57,12 +65,14 @@ if [ -x .carry/ref_dump ] && [ -x .carry/ntron ]; then
         o=$PWD/.carry/ompi/usr; px=$o/lib/x86_64-linux-gnu/pmix2
         export OPAL_PREFIX=$o PATH=$o/bin:$PATH
         export LD_LIBRARY_PATH=$o/lib/x86_64-linux-gnu:$o/lib/x86_64-linux-gnu/openmpi/lib:$PWD/.carry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-        export OMPI_MCA_mca_base_component_show_load_errors=0 PMIX_MCA_mca_base_component_show_load_errors=0
+        export OMPI_MCA_mca_base_component_show_load_errors=0 PMIX_MCA_mca_base_component_show_load_errors=0 PMIX_MCA_pcompress_base_silence_warning=1
         export PMIX_PREFIX=$px PMIX_INSTALL_PREFIX=$px PMIX_MCA_mca_base_component_path=$px/lib/pmix
     fi
     nccl=$(${PYTHON:-python3} -c "import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + '/lib')" 2>/dev/null || true)
     export LD_LIBRARY_PATH=$PWD/.carry/lib:/usr/local/cuda/lib64${nccl:+:$nccl}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-    if command -v mpirun > /dev/null; then
+    if [ "${NT_SKIP_LAYOUTS:-0}" = 1 ]; then
+        echo "test_cuda_layouts: not run (NT_SKIP_LAYOUTS=1)"
+    elif command -v mpirun > /dev/null; then
         mkdir -p .carry/tests
         ln -sf ../ref_dump .carry/tests/ref_dump
         NTRON=$PWD/.carry/ntron NTRON_BUILDDIR=$PWD/.carry top_srcdir=$PWD NT_MPI_TIMEOUT=240 \
@@ -108,6 +118,13 @@ CMP
             --json "$out/bench-24l.json" > "$out/bench-24l.log" 2>&1 || { tail -5 "$out/bench-24l.log"; rc=1; }
         grep -E '^(TRAIN|check|split|memory)' "$out/bench-24l.log"
         pack
+        # the same bench with other attention kernels (NT_BENCH_AB="mma generic")
+        for impl in ${NT_BENCH_AB:-}; do
+            NTRON_ATTN_IMPL=$impl timeout 300 "$N" bench inputs/gpu/bench-24l.deck --warmup 2 --steps 5 --reference same \
+                --json "$out/bench-24l-$impl.json" > "$out/bench-24l-$impl.log" 2>&1 || tail -5 "$out/bench-24l-$impl.log"
+            echo "attention $impl:"; grep -E '^(TRAIN|split)' "$out/bench-24l-$impl.log"
+            pack
+        done
     fi
     if [[ " $parts " == *" slice "* ]]; then
         "$N" plan inputs/gpu/slice-340b.deck --json "$out/slice-plan.json" > "$out/slice-plan.log" 2>&1
@@ -126,8 +143,6 @@ CMP
     fi
 fi
 PY=${PYTHON:-python3}
-[ "${NT_SKIP_KERNELS:-0}" != 1 ] && { timeout 120 "$PY" postprocess/bench_attention_torch.py > "$out/attention_torch.jsonl" 2> "$out/attention_torch.err" \
-    || echo "torch SDPA benchmark failed: $(tail -2 "$out/attention_torch.err")"; }
 "$PY" - "$out" <<'PY' | tee "$out/results.md"
 import json, re, sys, os
 out = sys.argv[1]
@@ -139,20 +154,25 @@ for line in (open(klog) if os.path.exists(klog) else []):
         ours[(m.group(1), m.group(2), int(m.group(3)))] = float(m.group(5))
 gpu = open(os.path.join(out, "gpu.txt")).read().split("\n")[1]
 print(f"fused causal attention, T=4096, hd=192, 12 q heads / 2 KV groups, bf16 — {gpu}")
-print("| B | ntron fwd ms | SDPA fwd ms | fwd ratio (SDPA/ntron time) | ntron fwd+bwd ms | SDPA fwd+bwd ms | fwd+bwd ratio | ntron fwd TFLOP/s | ntron fwd+bwd TFLOP/s (3.5x) |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("ntron versions: mma2 = tensor-core v2 (default), mma = tensor-core v1")
+print("| B | version | ntron fwd ms | SDPA fwd ms | fwd ratio (SDPA/ntron time) | ntron fwd+bwd ms | SDPA fwd+bwd ms | fwd+bwd ratio | ntron fwd TFLOP/s | ntron fwd+bwd TFLOP/s (3.5x) |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 try:
     rows = [json.loads(l) for l in open(os.path.join(out, "attention_torch.jsonl")) if l.startswith("{")]
 except OSError:
     rows = []
-for r in rows:
-    if "B" not in r:
-        continue
-    B = r["B"]; f = 4.0 * B * 12 * 4096 * 4096 * 192 / 2
-    tf, tb = ours.get(("fwd", "mma", B)), ours.get(("fwd+bwd", "mma", B))
-    fmt = lambda x: f"{x:.3f}" if x else "-"
-    ratio = lambda a, b: f"{a / b:.2f}" if a and b else "-"
-    print(f"| {B} | {fmt(tf)} | {r['fwd_ms']:.3f} | {ratio(r['fwd_ms'], tf)} | {fmt(tb)} | {r['fwdbwd_ms']:.3f} | "
-          f"{ratio(r['fwdbwd_ms'], tb)} | {f / tf / 1e9 if tf else 0:.1f} | {3.5 * f / tb / 1e9 if tb else 0:.1f} |")
+by_b = {r["B"]: r for r in rows if "B" in r}
+fmt = lambda x: f"{x:.3f}" if x else "-"
+ratio = lambda a, b: f"{a / b:.2f}" if a and b else "-"
+for B in sorted({k[2] for k in ours} | set(by_b)):
+    r = by_b.get(B, {})
+    f = 4.0 * B * 12 * 4096 * 4096 * 192 / 2
+    for tag in ("mma2", "mma"):
+        tf, tb = ours.get(("fwd", tag, B)), ours.get(("fwd+bwd", tag, B))
+        if not tf and not tb:
+            continue
+        sf, sb = r.get("fwd_ms"), r.get("fwdbwd_ms")
+        print(f"| {B} | {tag} | {fmt(tf)} | {fmt(sf)} | {ratio(sf, tf)} | {fmt(tb)} | {fmt(sb)} | "
+              f"{ratio(sb, tb)} | {f / tf / 1e9 if tf else 0:.1f} | {3.5 * f / tb / 1e9 if tb else 0:.1f} |")
 PY
 exit $rc

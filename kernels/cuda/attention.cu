@@ -896,31 +896,490 @@ k_attn_dq_mma(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
 }
 
 /* ========================================================================== */
+/* Tensor-core path, version 2 (the default)                                  */
+/* ========================================================================== */
+/* Same math as above, with fewer shared-memory instructions per MMA and no
+ * recomputation in the dQ pass:
+ *  - fragments through ldmatrix (one x4 load per 16x16 A or two 8-wide B
+ *    tiles, instead of four or two 32-bit loads);
+ *  - forward: the warp's Q fragments stay in registers for the whole key
+ *    loop; Q is staged through the second K/V buffer; the running output is
+ *    rescaled only when some row's maximum moved (exp2(0) = 1 exactly, so
+ *    skipping it changes nothing); scores are scaled inside the exp2's FMA;
+ *  - backward: the dK/dV pass also writes dS^T (bf16, as used for dK) into
+ *    a workspace packed by 64x64 causal tiles, and dQ = scale dS K is a plain
+ *    tiled product over it (5 products per element pair instead of 7).
+ * dS^T tiles: per (b, h), tile (kb, qb) for key block kb <= query block qb
+ * (64 rows each) at ((qb (qb+1)/2) + kb) * 64*64 elements, stored [key][query]. */
+
+/* A fragment (16x16 at rows r0, cols k0) of a row-major bf16 tile */
+__device__ __forceinline__ void ldsm_a(uint32_t a[4], const uint16_t *S, int ld, int r0, int k0, int lane)
+{
+    nt_ldsm_x4(a, S + (r0 + (lane & 7) + ((lane >> 3) & 1) * 8) * ld + k0 + (lane >> 4) * 8);
+}
+/* B fragments for n-tiles n0 and n0+8 (b[0..1], b[2..3]) where B[k][n] =
+ * S[n][k0+k] (S rows are the n index) */
+__device__ __forceinline__ void ldsm_b_nt2(uint32_t b[4], const uint16_t *S, int ld, int n0, int k0, int lane)
+{
+    nt_ldsm_x4(b, S + (n0 + (lane & 7) + (lane >> 4) * 8) * ld + k0 + ((lane >> 3) & 1) * 8);
+}
+/* A fragment (16x16, rows m0.., k cols k0..) where A[m][k] = S[k][m] (S
+ * rows are the k index: a transposed tile) */
+__device__ __forceinline__ void ldsm_a_t(uint32_t a[4], const uint16_t *S, int ld, int m0, int k0, int lane)
+{
+    nt_ldsm_x4_trans(a, S + (k0 + (lane & 7) + ((lane >> 4) & 1) * 8) * ld + m0 + ((lane >> 3) & 1) * 8);
+}
+
+static __host__ __device__ __forceinline__ long long dst_tiles(int T)
+{
+    const long long n = (T + 63) / 64;
+    return n * (n + 1) / 2;
+}
+
+/* ---- forward v2: 4 warps, 64 query rows (16 per warp), BK keys per tile ---- */
+template <int HD, int BK> struct Fwd2Cfg {
+    static_assert(2 * BK >= 64, "Q is staged in one K/V buffer pair");
+    static constexpr int LDS = HD + 8;
+    static constexpr size_t smem = (size_t)4 * BK * LDS * sizeof(uint16_t);
+};
+
+template <int HD, int BK>
+__global__ void __launch_bounds__(128)
+k_attn_fwd_mma2(uint16_t *__restrict__ out, float *__restrict__ lse,
+                const uint16_t *__restrict__ qkv, AttnDims d)
+{
+    constexpr int BQ = 64, NTH = 128, LDS = HD + 8, NTS = BK / 8, NTO = HD / 8, KK = HD / 16;
+    NT_DYN_SMEM(smem);
+    uint16_t *buf = (uint16_t *)smem; /* [2][K: BK rows | V: BK rows][LDS] */
+    const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
+    const int q0 = qt * BQ;
+    const uint16_t *base = qkv + (size_t)b * T * d.W;
+    const uint16_t *qg = base + ((size_t)g * (d.qpg + 2) + j) * HD;
+    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
+    const uint16_t *vg = kg + HD;
+    const int kend = nt_imin(q0 + BQ, T), ntiles = (kend + BK - 1) / BK;
+
+    mma_load_tile<BQ, HD, NTH>(buf + 2 * BK * LDS, qg + (size_t)q0 * d.W, d.W, T - q0);
+    mma_load_tile<BK, HD, NTH>(buf, kg, d.W, T);
+    mma_load_tile<BK, HD, NTH>(buf + BK * LDS, vg, d.W, T);
+    nt_cp_async_commit();
+
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, tig = lane & 3;
+    const int row0 = q0 + warp * 16 + (lane >> 2), row1 = row0 + 8;
+    nt_cp_async_wait_all();
+    __syncthreads();
+    uint32_t qf[KK][4];
+#pragma unroll
+    for (int kk = 0; kk < KK; kk++)
+        ldsm_a(qf[kk], buf + 2 * BK * LDS, LDS, warp * 16, kk * 16, lane);
+    /* the loop's first barrier orders these reads before buffer 1 is refilled */
+
+    float o[NTO][4];
+#pragma unroll
+    for (int n = 0; n < NTO; n++)
+        o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
+    float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f; /* m: log2 domain, scaled */
+    const float sl2 = d.scale_log2;
+
+    for (int it = 0; it < ntiles; it++) {
+        nt_cp_async_wait_all();
+        __syncthreads(); /* tile `it` visible; the other buffer free */
+        if (it + 1 < ntiles) {
+            const int kn = (it + 1) * BK;
+            uint16_t *nb = buf + ((it + 1) & 1) * 2 * BK * LDS;
+            mma_load_tile<BK, HD, NTH>(nb, kg + (size_t)kn * d.W, d.W, T - kn);
+            mma_load_tile<BK, HD, NTH>(nb + BK * LDS, vg + (size_t)kn * d.W, d.W, T - kn);
+            nt_cp_async_commit();
+        }
+        const uint16_t *Kc = buf + (it & 1) * 2 * BK * LDS;
+        const uint16_t *Vc = Kc + BK * LDS;
+        const int k0 = it * BK;
+
+        /* S = Q K^T (unscaled) for this warp's 16 rows x BK keys */
+        float s[NTS][4];
+#pragma unroll
+        for (int n = 0; n < NTS; n++)
+            s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+#pragma unroll
+        for (int kk = 0; kk < KK; kk++) {
+#pragma unroll
+            for (int np = 0; np < NTS / 2; np++) {
+                uint32_t bb[4];
+                ldsm_b_nt2(bb, Kc, LDS, np * 16, kk * 16, lane);
+                nt_mma_bf16_16816(s[2 * np], qf[kk], bb);
+                nt_mma_bf16_16816(s[2 * np + 1], qf[kk], bb + 2);
+            }
+        }
+        /* causal mask (also hides keys >= T) */
+        if (k0 + BK - 1 > q0 + warp * 16) {
+#pragma unroll
+            for (int n = 0; n < NTS; n++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    const int col = k0 + n * 8 + 2 * tig + (e & 1);
+                    if (col > (e < 2 ? row0 : row1))
+                        s[n][e] = -INFINITY;
+                }
+        }
+        /* online softmax; a row's 4 values per n-tile live in one quad */
+        float mx0 = -INFINITY, mx1 = -INFINITY;
+#pragma unroll
+        for (int n = 0; n < NTS; n++) {
+            mx0 = fmaxf(mx0, fmaxf(s[n][0], s[n][1]));
+            mx1 = fmaxf(mx1, fmaxf(s[n][2], s[n][3]));
+        }
+        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
+        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
+        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
+        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
+        const float mn0 = fmaxf(m0, mx0 * sl2), mn1 = fmaxf(m1, mx1 * sl2);
+        const float mu0 = mn0 == -INFINITY ? 0.0f : mn0;
+        const float mu1 = mn1 == -INFINITY ? 0.0f : mn1;
+        const bool moved = mn0 != m0 || mn1 != m1;
+        const float al0 = exp2f(m0 - mu0), al1 = exp2f(m1 - mu1);
+        m0 = mn0;
+        m1 = mn1;
+        float rs0 = 0.0f, rs1 = 0.0f;
+#pragma unroll
+        for (int n = 0; n < NTS; n++) {
+            s[n][0] = exp2f(fmaf(s[n][0], sl2, -mu0));
+            s[n][1] = exp2f(fmaf(s[n][1], sl2, -mu0));
+            s[n][2] = exp2f(fmaf(s[n][2], sl2, -mu1));
+            s[n][3] = exp2f(fmaf(s[n][3], sl2, -mu1));
+            rs0 += s[n][0] + s[n][1];
+            rs1 += s[n][2] + s[n][3];
+        }
+        l0 = l0 * al0 + rs0; /* per-thread partial; quad-reduced at the end */
+        l1 = l1 * al1 + rs1;
+        if (__any_sync(0xffffffffu, moved)) {
+#pragma unroll
+            for (int n = 0; n < NTO; n++) {
+                o[n][0] *= al0;
+                o[n][1] *= al0;
+                o[n][2] *= al1;
+                o[n][3] *= al1;
+            }
+        }
+        /* O += P V : P from the S accumulators (C layout == A layout per k16) */
+#pragma unroll
+        for (int kk = 0; kk < BK / 16; kk++) {
+            uint32_t a[4];
+            a[0] = nt_pack_bf16x2(s[2 * kk][0], s[2 * kk][1]);
+            a[1] = nt_pack_bf16x2(s[2 * kk][2], s[2 * kk][3]);
+            a[2] = nt_pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+            a[3] = nt_pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+#pragma unroll
+            for (int np = 0; np < HD / 16; np++) {
+                uint32_t bb[4];
+                frag_b_nn2(bb, Vc, LDS, kk * 16, np * 16, lane);
+                nt_mma_bf16_16816(o[2 * np], a, bb);
+                nt_mma_bf16_16816(o[2 * np + 1], a, bb + 2);
+            }
+        }
+    }
+
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
+    const float inv0 = 1.0f / l0, inv1 = 1.0f / l1;
+    if (row0 < T) {
+        uint16_t *orow = out + ((size_t)b * T + row0) * d.Wo + (size_t)h * HD + 2 * tig;
+#pragma unroll
+        for (int n = 0; n < NTO; n++)
+            nt_st32(orow + n * 8, nt_pack_bf16x2(o[n][0] * inv0, o[n][1] * inv0));
+        if (tig == 0)
+            lse[((size_t)b * d.H + h) * T + row0] = (m0 + log2f(l0)) * NT_LN2;
+    }
+    if (row1 < T) {
+        uint16_t *orow = out + ((size_t)b * T + row1) * d.Wo + (size_t)h * HD + 2 * tig;
+#pragma unroll
+        for (int n = 0; n < NTO; n++)
+            nt_st32(orow + n * 8, nt_pack_bf16x2(o[n][2] * inv1, o[n][3] * inv1));
+        if (tig == 0)
+            lse[((size_t)b * d.H + h) * T + row1] = (m1 + log2f(l1)) * NT_LN2;
+    }
+}
+
+/* ---- backward dK/dV v2: as k_attn_dkdv_mma, fragments by ldmatrix, and
+ * each step's dS^T tile (64 keys x BQ queries) also goes to the workspace ---- */
+template <int HD, int BQ>
+__global__ void __launch_bounds__(256)
+k_attn_dkdv_mma2(float *__restrict__ wdk, float *__restrict__ wdv, uint16_t *__restrict__ dsT,
+                 const uint16_t *__restrict__ qkv, const uint16_t *__restrict__ dout,
+                 const float *__restrict__ lse, const float *__restrict__ Dbuf, AttnDims d)
+{
+    constexpr int BKV = 64, NTH = 256, LDS = HD + 8, LDP = BQ + 8;
+    constexpr int NT1 = BQ / 16; /* phase-1 n-tiles per warp (BQ/2 queries) */
+    constexpr int NT2 = HD / 16; /* phase-2 n-tiles per warp (HD/2 dims) */
+    static_assert(NT1 % 2 == 0 && 64 % BQ == 0, "dkdv2 tile shape");
+    NT_DYN_SMEM(smem);
+    uint16_t *Ks = (uint16_t *)smem;
+    uint16_t *Vs = Ks + BKV * LDS;
+    uint16_t *Qs = Vs + BKV * LDS;     /* [2][BQ][LDS] */
+    uint16_t *dOs = Qs + 2 * BQ * LDS; /* [2][BQ][LDS] */
+    uint16_t *Pt = dOs + 2 * BQ * LDS; /* [BKV][LDP] */
+    uint16_t *dSt = Pt + BKV * LDP;    /* [BKV][LDP] */
+    float *ls = (float *)(dSt + BKV * LDP); /* [2][BQ] */
+    float *Ds = ls + 2 * BQ;                /* [2][BQ] */
+
+    const int kt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
+    const int k0 = kt * BKV;
+    const uint16_t *base = qkv + (size_t)b * T * d.W;
+    const uint16_t *qg = base + ((size_t)g * (d.qpg + 2) + j) * HD;
+    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
+    const uint16_t *vg = kg + HD;
+    const uint16_t *og = dout + (size_t)b * T * d.Wo + (size_t)h * HD;
+    const float *lrow = lse + ((size_t)b * d.H + h) * T;
+    const float *Drow = Dbuf + ((size_t)b * d.H + h) * T;
+    uint16_t *dsh = dsT + ((size_t)b * d.H + h) * (size_t)dst_tiles(T) * 4096;
+    const int qbeg = k0 / BQ, nqt = (T + BQ - 1) / BQ;
+
+    mma_load_tile<BKV, HD, NTH>(Ks, kg + (size_t)k0 * d.W, d.W, T - k0);
+    mma_load_tile<BKV, HD, NTH>(Vs, vg + (size_t)k0 * d.W, d.W, T - k0);
+    {
+        const int qa = qbeg * BQ;
+        mma_load_tile<BQ, HD, NTH>(Qs, qg + (size_t)qa * d.W, d.W, T - qa);
+        mma_load_tile<BQ, HD, NTH>(dOs, og + (size_t)qa * d.Wo, d.Wo, T - qa);
+        mma_load_vec<BQ, NTH>(ls, lrow + qa, T - qa);
+        mma_load_vec<BQ, NTH>(Ds, Drow + qa, T - qa);
+    }
+    nt_cp_async_commit();
+
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
+    const int wm = warp & 3, wn = warp >> 2;
+    float dk[NT2][4], dv[NT2][4];
+#pragma unroll
+    for (int n = 0; n < NT2; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+            dk[n][e] = dv[n][e] = 0.0f;
+
+    for (int it = qbeg; it < nqt; it++) {
+        const int buf = (it - qbeg) & 1;
+        nt_cp_async_wait_all();
+        __syncthreads(); /* tile `it` visible; Pt/dSt and buffer buf^1 free */
+        if (it + 1 < nqt) {
+            const int qn = (it + 1) * BQ, nb = buf ^ 1;
+            mma_load_tile<BQ, HD, NTH>(Qs + nb * BQ * LDS, qg + (size_t)qn * d.W, d.W, T - qn);
+            mma_load_tile<BQ, HD, NTH>(dOs + nb * BQ * LDS, og + (size_t)qn * d.Wo, d.Wo, T - qn);
+            mma_load_vec<BQ, NTH>(ls + nb * BQ, lrow + qn, T - qn);
+            mma_load_vec<BQ, NTH>(Ds + nb * BQ, Drow + qn, T - qn);
+            nt_cp_async_commit();
+        }
+        const uint16_t *Qc = Qs + buf * BQ * LDS, *dOc = dOs + buf * BQ * LDS;
+        const float *lc = ls + buf * BQ, *Dc = Ds + buf * BQ;
+        const int q0 = it * BQ;
+
+        /* phase 1: S^T and dP^T for keys wm*16.., queries wn*BQ/2.. */
+        float st[NT1][4], dpt[NT1][4];
+#pragma unroll
+        for (int n = 0; n < NT1; n++)
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+                st[n][e] = dpt[n][e] = 0.0f;
+#pragma unroll
+        for (int kk = 0; kk < HD / 16; kk++) {
+            uint32_t ak[4], av[4];
+            ldsm_a(ak, Ks, LDS, wm * 16, kk * 16, lane);
+            ldsm_a(av, Vs, LDS, wm * 16, kk * 16, lane);
+#pragma unroll
+            for (int np = 0; np < NT1 / 2; np++) {
+                const int qc = wn * (BQ / 2) + np * 16;
+                uint32_t bq[4], bo[4];
+                ldsm_b_nt2(bq, Qc, LDS, qc, kk * 16, lane);
+                ldsm_b_nt2(bo, dOc, LDS, qc, kk * 16, lane);
+                nt_mma_bf16_16816(st[2 * np], ak, bq);
+                nt_mma_bf16_16816(st[2 * np + 1], ak, bq + 2);
+                nt_mma_bf16_16816(dpt[2 * np], av, bo);
+                nt_mma_bf16_16816(dpt[2 * np + 1], av, bo + 2);
+            }
+        }
+#pragma unroll
+        for (int n = 0; n < NT1; n++) {
+            float p[4], ds[4];
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int kl = wm * 16 + gid + (e >= 2 ? 8 : 0);
+                const int ql = wn * (BQ / 2) + n * 8 + 2 * tig + (e & 1);
+                const int k = k0 + kl, q = q0 + ql;
+                p[e] = 0.0f;
+                ds[e] = 0.0f;
+                if (q < T && k <= q) {
+                    p[e] = exp2f(st[n][e] * d.scale_log2 - lc[ql] * NT_LOG2E);
+                    ds[e] = p[e] * (dpt[n][e] - Dc[ql]);
+                }
+            }
+            const int col = wn * (BQ / 2) + n * 8 + 2 * tig;
+            const int r0 = wm * 16 + gid;
+            nt_st32(Pt + r0 * LDP + col, nt_pack_bf16x2(p[0], p[1]));
+            nt_st32(Pt + (r0 + 8) * LDP + col, nt_pack_bf16x2(p[2], p[3]));
+            nt_st32(dSt + r0 * LDP + col, nt_pack_bf16x2(ds[0], ds[1]));
+            nt_st32(dSt + (r0 + 8) * LDP + col, nt_pack_bf16x2(ds[2], ds[3]));
+        }
+        __syncthreads(); /* Pt, dSt complete */
+
+        /* dS^T tile -> workspace tile (kt, q0/64), columns q0%64.. */
+        {
+            constexpr int CPR = BQ / 8; /* 16-byte chunks per key row */
+            uint16_t *tile = dsh + ((size_t)(q0 / 64) * (q0 / 64 + 1) / 2 + kt) * 4096 + (q0 % 64);
+            for (int idx = threadIdx.x; idx < BKV * CPR; idx += NTH) {
+                const int r = idx / CPR, c = idx - r * CPR;
+                *(uint4 *)(tile + r * 64 + c * 8) = *(const uint4 *)(dSt + r * LDP + c * 8);
+            }
+        }
+
+        /* phase 2: dV += P^T dO, dK += dS^T Q for keys wm*16.., dims wn*HD/2.. */
+#pragma unroll
+        for (int kk = 0; kk < BQ / 16; kk++) {
+            uint32_t ap[4], as[4];
+            ldsm_a(ap, Pt, LDP, wm * 16, kk * 16, lane);
+            ldsm_a(as, dSt, LDP, wm * 16, kk * 16, lane);
+#pragma unroll
+            for (int np = 0; np < NT2 / 2; np++) {
+                const int dc = wn * (HD / 2) + np * 16;
+                uint32_t bo[4], bq[4];
+                frag_b_nn2(bo, dOc, LDS, kk * 16, dc, lane);
+                frag_b_nn2(bq, Qc, LDS, kk * 16, dc, lane);
+                nt_mma_bf16_16816(dv[2 * np], ap, bo);
+                nt_mma_bf16_16816(dv[2 * np + 1], ap, bo + 2);
+                nt_mma_bf16_16816(dk[2 * np], as, bq);
+                nt_mma_bf16_16816(dk[2 * np + 1], as, bq + 2);
+            }
+        }
+    }
+
+    const int kr0 = k0 + wm * 16 + gid, kr1 = kr0 + 8;
+    const size_t hrow = ((size_t)b * d.H + h) * T;
+#pragma unroll
+    for (int n = 0; n < NT2; n++) {
+        const int dc = wn * (HD / 2) + n * 8 + 2 * tig;
+        if (kr0 < T) {
+            nt_st_f2(wdk + (hrow + kr0) * HD + dc, dk[n][0] * d.scale, dk[n][1] * d.scale);
+            nt_st_f2(wdv + (hrow + kr0) * HD + dc, dv[n][0], dv[n][1]);
+        }
+        if (kr1 < T) {
+            nt_st_f2(wdk + (hrow + kr1) * HD + dc, dk[n][2] * d.scale, dk[n][3] * d.scale);
+            nt_st_f2(wdv + (hrow + kr1) * HD + dc, dv[n][2], dv[n][3]);
+        }
+    }
+}
+
+/* ---- backward dQ v2: dQ = scale dS K over the workspace's dS^T tiles;
+ * 8 warps, 64 query rows per block, 64 keys per step; warps 4 (rows) x 2
+ * (halves of hd) ---- */
+template <int HD> struct DqGemmCfg {
+    static constexpr int BKV = 64, LDS = HD + 8, LDT = 64 + 8;
+    static constexpr size_t smem = (size_t)2 * BKV * (LDS + LDT) * sizeof(uint16_t);
+};
+
+template <int HD>
+__global__ void __launch_bounds__(256)
+k_attn_dq_gemm(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
+               const uint16_t *__restrict__ dsT, AttnDims d)
+{
+    constexpr int BQ = 64, BKV = 64, NTH = 256, LDS = HD + 8, LDT = 64 + 8;
+    constexpr int NT2 = HD / 16; /* n-tiles per warp (HD/2 dims) */
+    NT_DYN_SMEM(smem);
+    uint16_t *Ks = (uint16_t *)smem;   /* [2][BKV][LDS] */
+    uint16_t *Ts = Ks + 2 * BKV * LDS; /* [2][BKV][LDT]: dS^T, rows = keys */
+
+    const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
+    const int q0 = qt * BQ;
+    const uint16_t *base = qkv + (size_t)b * T * d.W;
+    const size_t qoff = ((size_t)g * (d.qpg + 2) + j) * HD;
+    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
+    const uint16_t *tiles = dsT + (((size_t)b * d.H + h) * (size_t)dst_tiles(T) + (size_t)qt * (qt + 1) / 2) * 4096;
+    const int ntiles = qt + 1; /* key blocks 0..qt */
+
+    mma_load_tile<BKV, HD, NTH>(Ks, kg, d.W, T);
+    mma_load_tile<BKV, 64, NTH>(Ts, tiles, 64, BKV);
+    nt_cp_async_commit();
+
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
+    const int wm = warp & 3, wn = warp >> 2;
+    float dq[NT2][4];
+#pragma unroll
+    for (int n = 0; n < NT2; n++)
+        dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.0f;
+
+    for (int it = 0; it < ntiles; it++) {
+        nt_cp_async_wait_all();
+        __syncthreads(); /* tile `it` visible; buffer (it+1)&1 free */
+        if (it + 1 < ntiles) {
+            const int kn = (it + 1) * BKV, nb = (it + 1) & 1;
+            mma_load_tile<BKV, HD, NTH>(Ks + nb * BKV * LDS, kg + (size_t)kn * d.W, d.W, T - kn);
+            mma_load_tile<BKV, 64, NTH>(Ts + nb * BKV * LDT, tiles + (size_t)(it + 1) * 4096, 64, BKV);
+            nt_cp_async_commit();
+        }
+        const uint16_t *Kc = Ks + (it & 1) * BKV * LDS, *Tc = Ts + (it & 1) * BKV * LDT;
+#pragma unroll
+        for (int kk = 0; kk < BKV / 16; kk++) {
+            uint32_t a[4];
+            ldsm_a_t(a, Tc, LDT, wm * 16, kk * 16, lane);
+#pragma unroll
+            for (int np = 0; np < NT2 / 2; np++) {
+                uint32_t bk[4];
+                frag_b_nn2(bk, Kc, LDS, kk * 16, wn * (HD / 2) + np * 16, lane);
+                nt_mma_bf16_16816(dq[2 * np], a, bk);
+                nt_mma_bf16_16816(dq[2 * np + 1], a, bk + 2);
+            }
+        }
+    }
+
+    const int qr0 = q0 + wm * 16 + gid, qr1 = qr0 + 8;
+#pragma unroll
+    for (int n = 0; n < NT2; n++) {
+        const int dc = wn * (HD / 2) + n * 8 + 2 * tig;
+        if (qr0 < T)
+            nt_st32(dqkv + ((size_t)b * T + qr0) * d.W + qoff + dc,
+                    nt_pack_bf16x2(dq[n][0] * d.scale, dq[n][1] * d.scale));
+        if (qr1 < T)
+            nt_st32(dqkv + ((size_t)b * T + qr1) * d.W + qoff + dc,
+                    nt_pack_bf16x2(dq[n][2] * d.scale, dq[n][3] * d.scale));
+    }
+}
+
+/* ========================================================================== */
 /* Launchers                                                                   */
 /* ========================================================================== */
 
-static int g_attn_impl = 0;
+/* impl: 0 tensor-core version 2 (default), 1 generic, 2 tensor-core version 1;
+ * -1 = not set: NTRON_ATTN_IMPL = mma2 | mma | generic picks (for A/B
+ * benchmarks), NTRON_ATTN_GENERIC=1 forces the generic path. */
+static int g_attn_impl = -1;
 
-static int attn_env_generic(void)
+static int attn_impl(void)
 {
-    static int v = -1;
-    if (v < 0) {
-        const char *e = getenv("NTRON_ATTN_GENERIC");
-        v = (e && *e && strcmp(e, "0") != 0) ? 1 : 0;
+    if (g_attn_impl < 0) {
+        const char *e = getenv("NTRON_ATTN_IMPL"), *gen = getenv("NTRON_ATTN_GENERIC");
+        g_attn_impl = 0;
+        if (e && !strcmp(e, "mma"))
+            g_attn_impl = 2;
+        else if ((e && !strcmp(e, "generic")) || (gen && *gen && strcmp(gen, "0") != 0))
+            g_attn_impl = 1;
+        else if (e && *e && strcmp(e, "mma2") != 0) {
+            fprintf(stderr, "ntron: NTRON_ATTN_IMPL=%s: expected mma2, mma or generic\n", e);
+            exit(2);
+        }
     }
-    return v;
+    return g_attn_impl;
 }
 
 extern "C" int cuda_attention_set_impl(int impl)
 {
-    int old = g_attn_impl;
+    int old = attn_impl();
     g_attn_impl = impl;
     return old;
 }
 
 extern "C" int cuda_attention_uses_mma(int hd)
 {
-    return g_attn_impl == 0 && !attn_env_generic() && (hd == 64 || hd == 128 || hd == 192);
+    const int i = attn_impl();
+    return (i == 0 || i == 2) && (hd == 64 || hd == 128 || hd == 192);
 }
 
 static bool al16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
@@ -930,6 +1389,17 @@ static void attn_check_args(int B, int T, int G, int qpg, int hd)
     NT_REQUIRE(hd <= 256, "cuda_attention: head dim > 256 unsupported");
     NT_REQUIRE(B <= 65535 && G * qpg <= 65535, "cuda_attention: B or heads > 65535");
     (void)T;
+}
+
+template <int HD, int BK>
+static void launch_fwd_mma2(nt_bf16 *out, float *lse, const nt_bf16 *qkv, const AttnDims &d,
+                            nt_stream stream)
+{
+    auto k = k_attn_fwd_mma2<HD, BK>;
+    const size_t smem = Fwd2Cfg<HD, BK>::smem;
+    NT_SET_SMEM(k, smem);
+    const dim3 grid((d.T + 63) / 64, d.H, d.B);
+    NT_LAUNCH(k, grid, 128, smem, stream, out, lse, qkv, d);
 }
 
 template <int HD, int BK>
@@ -950,6 +1420,14 @@ extern "C" void cuda_attention_fwd(nt_bf16 *out, float *lse, const nt_bf16 *qkv,
         return;
     attn_check_args(B, T, G, qpg, hd);
     const AttnDims d = attn_dims(B, T, G, qpg, hd);
+    if (cuda_attention_uses_mma(hd) && al16(out) && al16(qkv) && attn_impl() == 0) {
+        switch (hd) {
+        case 64: launch_fwd_mma2<64, 64>(out, lse, qkv, d, stream); return;
+        case 128: launch_fwd_mma2<128, 64>(out, lse, qkv, d, stream); return;
+        case 192: launch_fwd_mma2<192, 64>(out, lse, qkv, d, stream); return;
+        default: break;
+        }
+    }
     if (cuda_attention_uses_mma(hd) && al16(out) && al16(qkv)) {
         switch (hd) {
         case 64: launch_fwd_mma<64, 64>(out, lse, qkv, d, stream); return;
@@ -972,7 +1450,23 @@ extern "C" size_t cuda_attention_bwd_workspace_bytes(int B, int T, int G, int qp
     if (B <= 0 || T <= 0 || G <= 0 || qpg <= 0 || hd <= 0)
         return 0;
     const size_t rows = (size_t)B * G * qpg * T;
-    return al256(rows * sizeof(float)) + 2 * al256(rows * (size_t)hd * sizeof(float));
+    return al256(rows * sizeof(float)) + 2 * al256(rows * (size_t)hd * sizeof(float)) +
+           al256((size_t)B * G * qpg * (size_t)dst_tiles(T) * 4096 * sizeof(uint16_t));
+}
+
+template <int HD, int BQ>
+static void launch_bwd_mma2(nt_bf16 *dqkv, const nt_bf16 *dout, const float *lse,
+                            const nt_bf16 *qkv, const float *Dbuf, float *wdk, float *wdv,
+                            uint16_t *dsT, const AttnDims &d, nt_stream stream)
+{
+    auto k1 = k_attn_dkdv_mma2<HD, BQ>;
+    const size_t s1 = DkdvCfg<HD, BQ>::smem;
+    NT_SET_SMEM(k1, s1);
+    NT_LAUNCH(k1, dim3((d.T + 63) / 64, d.H, d.B), 256, s1, stream, wdk, wdv, dsT, qkv, dout, lse, Dbuf, d);
+    auto k2 = k_attn_dq_gemm<HD>;
+    const size_t s2 = DqGemmCfg<HD>::smem;
+    NT_SET_SMEM(k2, s2);
+    NT_LAUNCH(k2, dim3((d.T + 63) / 64, d.H, d.B), 256, s2, stream, dqkv, qkv, (const uint16_t *)dsT, d);
 }
 
 template <int HD, int BQ, int BKV>
@@ -1006,11 +1500,21 @@ extern "C" void cuda_attention_bwd(nt_bf16 *dqkv, const nt_bf16 *dout, const nt_
     float *Dbuf = (float *)ws;
     float *wdk = (float *)((char *)ws + al256(rows * sizeof(float)));
     float *wdv = (float *)((char *)wdk + al256(rows * (size_t)hd * sizeof(float)));
+    uint16_t *dsT = (uint16_t *)((char *)wdv + al256(rows * (size_t)hd * sizeof(float)));
 
     NT_LAUNCH(k_attn_D, (unsigned)((rows + 7) / 8), 256, 0, stream, Dbuf, dout, out, d);
 
     bool done = false;
-    if (cuda_attention_uses_mma(hd) && al16(dqkv) && al16(dout) && al16(qkv)) {
+    if (cuda_attention_uses_mma(hd) && al16(dqkv) && al16(dout) && al16(qkv) && attn_impl() == 0) {
+        done = true;
+        switch (hd) {
+        case 64: launch_bwd_mma2<64, 64>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, dsT, d, stream); break;
+        case 128: launch_bwd_mma2<128, 32>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, dsT, d, stream); break;
+        case 192: launch_bwd_mma2<192, 32>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, dsT, d, stream); break;
+        default: done = false; break;
+        }
+    }
+    if (!done && cuda_attention_uses_mma(hd) && al16(dqkv) && al16(dout) && al16(qkv)) {
         done = true;
         switch (hd) {
         case 64: launch_bwd_mma<64, 64, 64>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, d, stream); break;

@@ -174,6 +174,7 @@ template <class T, class Op> __device__ __forceinline__ T nt_block_reduce(T v, O
 #ifdef NT_CUDA_EMU
 #define nt_mma_bf16_16816 emu::mma_bf16_16816
 #define nt_ldsm_x4_trans emu::ldsm_x4_trans
+#define nt_ldsm_x4 emu::ldsm_x4
 #define nt_cp_async16 emu::cp_async16
 #define nt_cp_async4 emu::cp_async4
 #define nt_cp_async_commit emu::cp_async_commit
@@ -198,6 +199,16 @@ __device__ __forceinline__ void nt_ldsm_x4_trans(uint32_t r[4], const void *smem
 {
     uint32_t a = (uint32_t)__cvta_generic_to_shared(smem_row);
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a)
+                 : "memory");
+}
+/* Four 8x8 b16 matrices: lane l gives the address of row l%8 of matrix l/8;
+ * r[i] of lane (g,t) = {M_i[g][2t], M_i[g][2t+1]}. */
+__device__ __forceinline__ void nt_ldsm_x4(uint32_t r[4], const void *smem_row)
+{
+    uint32_t a = (uint32_t)__cvta_generic_to_shared(smem_row);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(a)
                  : "memory");

@@ -19,7 +19,7 @@
  * the 48 KB default / cudaFuncSetAttribute / 227 KB), alignment of 16-byte,
  * 8-byte and 4-byte accesses, ldmatrix/cp.async addresses inside the block's
  * dynamic shared memory, and deadlock (a barrier some threads never reach).
- * Fragment layouts of mma.m16n8k16 and ldmatrix.trans follow the PTX ISA.
+ * Fragment layouts of mma.m16n8k16 and ldmatrix (plain and .trans) follow the PTX ISA.
  * Build with -fsanitize=address for out-of-bounds checks (fiber switches are
  * annotated for ASan). */
 #ifndef NTRON_CUDA_EMU_H
@@ -357,6 +357,18 @@ template <class T> inline T shfl_xor(T v, int m)
     memcpy(&r, &o, sizeof(T));
     return r;
 }
+inline int any(int pred)
+{
+    WarpX &X = g_warpx[warp()];
+    int l = lane();
+    X.v[l] = pred != 0;
+    syncwarp();
+    int r = 0;
+    for (int i = 0; i < 32; i++)
+        r |= X.v[i] != 0;
+    syncwarp();
+    return r;
+}
 template <class T> inline T shfl_idx(T v, int src)
 {
     WarpX &X = g_warpx[warp()];
@@ -436,6 +448,25 @@ inline void ldsm_x4_trans(uint32_t r[4], const void *row)
         r[i] = out[i];
 }
 
+inline void ldsm_x4(uint32_t r[4], const void *row)
+{
+    check_align(row, 16, "ldmatrix row address");
+    check_smem(row, 16, "ldmatrix");
+    WarpX &X = g_warpx[warp()];
+    int l = lane();
+    X.p[l] = row;
+    syncwarp();
+    int g = l >> 2, t = l & 3;
+    uint32_t out[4];
+    for (int i = 0; i < 4; i++) {
+        const uint16_t *rp = (const uint16_t *)X.p[i * 8 + g];
+        out[i] = (uint32_t)rp[2 * t] | ((uint32_t)rp[2 * t + 1] << 16);
+    }
+    syncwarp();
+    for (int i = 0; i < 4; i++)
+        r[i] = out[i];
+}
+
 inline void cp_async16(void *dst, const void *src)
 {
     check_align(dst, 16, "cp.async 16 dst");
@@ -474,6 +505,7 @@ inline double now_ms()
 static inline void __syncthreads() { emu::syncthreads(); }
 static inline void __syncwarp(unsigned = 0xffffffffu) { emu::syncwarp(); }
 template <class T> static inline T __shfl_xor_sync(unsigned, T v, int m) { return emu::shfl_xor(v, m); }
+static inline int __any_sync(unsigned, int pred) { return emu::any(pred); }
 template <class T> static inline T __shfl_sync(unsigned, T v, int src) { return emu::shfl_idx(v, src); }
 
 static inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }
