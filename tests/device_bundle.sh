@@ -11,7 +11,7 @@
 set -euo pipefail
 build=${1:?usage: device_bundle.sh BUILD_DIR [DEST]}; dest=${2:-.carry}
 mkdir -p "$dest/lib"
-for b in tests/test_cuda_step tests/ref_dump src/ntron; do
+for b in tests/test_cuda_step tests/test_comm_nccl tests/ref_dump src/ntron; do
     make -s -C "$build" "$b" >/dev/null    # objects up to date first
     # relink with the static OpenBLAS (the shared one is 35 MB of per-CPU kernels)
     obj=$b.o; [ "$b" = src/ntron ] && obj=src/main.o
@@ -30,7 +30,7 @@ for b in tests/test_cuda_step tests/ref_dump src/ntron; do
 done
 # the kernel test, when kernels/cuda/build_test.sh built it (static cudart/OpenBLAS)
 [ -x build-cuda-test/test_cuda_kernels ] && cp build-cuda-test/test_cuda_kernels "$dest/"
-strip "$dest"/test_cuda_step "$dest"/ref_dump "$dest"/ntron "$dest"/test_cuda_kernels 2>/dev/null || true
+strip "$dest"/test_cuda_step "$dest"/test_comm_nccl "$dest"/ref_dump "$dest"/ntron "$dest"/test_cuda_kernels 2>/dev/null || true
 # the Open MPI runtime, paths as installed under /usr (Debian layout)
 if [ "${NT_BUNDLE_MPI:-1}" = 1 ] && [ -x /usr/bin/orterun ]; then
     o=$dest/ompi/usr

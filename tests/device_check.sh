@@ -70,6 +70,12 @@ if [ -x .carry/ref_dump ] && [ -x .carry/ntron ]; then
     fi
     nccl=$(${PYTHON:-python3} -c "import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + '/lib')" 2>/dev/null || true)
     export LD_LIBRARY_PATH=$PWD/.carry/lib:/usr/local/cuda/lib64${nccl:+:$nccl}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    # NCCL collectives on device buffers (one rank: through the device path)
+    if [ -x .carry/test_comm_nccl ]; then
+        timeout 120 .carry/test_comm_nccl > "$out/nccl.log" 2>&1; nrc=$?
+        grep -E '^(PASS|FAIL|SKIP)' "$out/nccl.log" || tail -3 "$out/nccl.log"
+        [ $nrc -ne 0 ] && [ $nrc -ne 77 ] && rc=$nrc
+    fi
     if [ "${NT_SKIP_LAYOUTS:-0}" = 1 ]; then
         echo "test_cuda_layouts: not run (NT_SKIP_LAYOUTS=1)"
     elif command -v mpirun > /dev/null; then
@@ -118,13 +124,6 @@ CMP
             --json "$out/bench-24l.json" > "$out/bench-24l.log" 2>&1 || { tail -5 "$out/bench-24l.log"; rc=1; }
         grep -E '^(TRAIN|check|split|memory)' "$out/bench-24l.log"
         pack
-        # the same bench with other attention kernels (NT_BENCH_AB="mma generic")
-        for impl in ${NT_BENCH_AB:-}; do
-            NTRON_ATTN_IMPL=$impl timeout 300 "$N" bench inputs/gpu/bench-24l.deck --warmup 2 --steps 5 --reference same \
-                --json "$out/bench-24l-$impl.json" > "$out/bench-24l-$impl.log" 2>&1 || tail -5 "$out/bench-24l-$impl.log"
-            echo "attention $impl:"; grep -E '^(TRAIN|split)' "$out/bench-24l-$impl.log"
-            pack
-        done
     fi
     if [[ " $parts " == *" slice "* ]]; then
         "$N" plan inputs/gpu/slice-340b.deck --json "$out/slice-plan.json" > "$out/slice-plan.log" 2>&1
@@ -154,9 +153,8 @@ for line in (open(klog) if os.path.exists(klog) else []):
         ours[(m.group(1), m.group(2), int(m.group(3)))] = float(m.group(5))
 gpu = open(os.path.join(out, "gpu.txt")).read().split("\n")[1]
 print(f"fused causal attention, T=4096, hd=192, 12 q heads / 2 KV groups, bf16 — {gpu}")
-print("ntron versions: mma2 = tensor-core v2 (default), mma = tensor-core v1")
-print("| B | version | ntron fwd ms | SDPA fwd ms | fwd ratio (SDPA/ntron time) | ntron fwd+bwd ms | SDPA fwd+bwd ms | fwd+bwd ratio | ntron fwd TFLOP/s | ntron fwd+bwd TFLOP/s (3.5x) |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| B | ntron fwd ms | SDPA fwd ms | fwd ratio (SDPA/ntron time) | ntron fwd+bwd ms | SDPA fwd+bwd ms | fwd+bwd ratio | ntron fwd TFLOP/s | ntron fwd+bwd TFLOP/s (3.5x) |")
+print("|---|---|---|---|---|---|---|---|---|")
 try:
     rows = [json.loads(l) for l in open(os.path.join(out, "attention_torch.jsonl")) if l.startswith("{")]
 except OSError:
@@ -167,12 +165,10 @@ ratio = lambda a, b: f"{a / b:.2f}" if a and b else "-"
 for B in sorted({k[2] for k in ours} | set(by_b)):
     r = by_b.get(B, {})
     f = 4.0 * B * 12 * 4096 * 4096 * 192 / 2
-    for tag in ("mma2", "mma"):
-        tf, tb = ours.get(("fwd", tag, B)), ours.get(("fwd+bwd", tag, B))
-        if not tf and not tb:
-            continue
+    tf, tb = ours.get(("fwd", "mma", B)), ours.get(("fwd+bwd", "mma", B))
+    if tf or tb:
         sf, sb = r.get("fwd_ms"), r.get("fwdbwd_ms")
-        print(f"| {B} | {tag} | {fmt(tf)} | {fmt(sf)} | {ratio(sf, tf)} | {fmt(tb)} | {fmt(sb)} | "
+        print(f"| {B} | {fmt(tf)} | {fmt(sf)} | {ratio(sf, tf)} | {fmt(tb)} | {fmt(sb)} | "
               f"{ratio(sb, tb)} | {f / tf / 1e9 if tf else 0:.1f} | {3.5 * f / tb / 1e9 if tb else 0:.1f} |")
 PY
 exit $rc

@@ -489,8 +489,8 @@ static void test_adamw(Rng &r)
 
 /* ---- attention ------------------------------------------------------------------- */
 
-/* cuda_attention_set_impl: 0 tensor-core v2 (default), 1 generic fp32, 2 tensor-core v1 */
-static const char *attn_tag(int impl) { return impl == 0 ? "mma2" : impl == 1 ? "generic" : "mma"; }
+/* cuda_attention_set_impl: 0 tensor-core (default), 1 generic fp32 */
+static const char *attn_tag(int impl) { return impl == 0 ? "mma" : "generic"; }
 
 struct AttnCase {
     int B, T, G, qpg, hd;
@@ -533,7 +533,7 @@ static void test_attention_case(Rng &r, const AttnCase &a)
     Dev<uint16_t> dqkv_in(qkv.h), ddout(dout.h), dout_r(out_r.h), dout_g(nout), ddqkv(nqkv);
     Dev<float> dlse_g(nlse), dlse_c(lse_c);
 
-    for (int impl = 0; impl < 3; impl++) {
+    for (int impl = 0; impl < 2; impl++) {
         cuda_attention_set_impl(impl);
         if (impl != 1 && !cuda_attention_uses_mma(a.hd))
             continue; /* generic would run again */
@@ -618,14 +618,14 @@ static void time_attention(Rng &r)
         NT_CUDA_CHECK(cudaEventCreate(&e0));
         NT_CUDA_CHECK(cudaEventCreate(&e1));
         const double ffwd = 4.0 * B * H * (double)T * T * hd / 2.0;
-        for (int impl = 0; impl < 3; impl++) {
+        for (int impl = 0; impl < 2; impl++) {
             cuda_attention_set_impl(impl);
             if (impl != 1 && !cuda_attention_uses_mma(hd))
                 continue;
             if (impl == 1 && B > 1)
                 continue; /* generic path: B=1 only, for reference */
             const char *tag = attn_tag(impl);
-            const int nf = impl != 1 ? 10 : 2, nb = impl != 1 ? 5 : 1;
+            const int nf = impl == 0 ? 10 : 2, nb = impl == 0 ? 5 : 1;
             /* warm-up */
             cuda_attention_fwd(dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL);
             cuda_attention_bwd(ddq.p, ddo.p, dout_.p, dl.p, dq.p, B, T, G, qpg, hd, ws.p, NULL);

@@ -13,19 +13,21 @@
  *  - generic (any hd <= 256): fp32 CUDA-core kernels; tiles of 16 queries x
  *    32 keys converted to fp32 in shared memory.
  *  - mma (hd 64, 128, 192; 16-byte aligned pointers): bf16 tensor cores via
- *    mma.sync.m16n8k16 (fp32 accumulators), ldmatrix.trans for the operands
- *    that need a transpose, cp.async double buffering.  P and dS are rounded
- *    to bf16 before their products (as FlashAttention does); softmax
+ *    mma.sync.m16n8k16 (fp32 accumulators), operands by ldmatrix (.trans
+ *    where a transpose is needed), cp.async double buffering.  P and dS are
+ *    rounded to bf16 before their products (as FlashAttention does); softmax
  *    statistics, rowsums and all accumulators stay fp32.
  *
- * Backward (both implementations), deterministic, no atomics:
+ * Backward, deterministic, no atomics:
  *   1. k_attn_D             D[b,h,t] = sum_d dO*O                (fp32, workspace)
  *   2. dK/dV per query head  one block per (key tile, head, batch) walks the
  *                            query tiles at or after its keys and writes that
- *                            head's fp32 partial dK, dV to the workspace
+ *                            head's fp32 partial dK, dV to the workspace (mma:
+ *                            and its bf16 dS^T tiles)
  *   3. dQ                    one block per (query tile, head, batch) walks
- *                            the key tiles up to the diagonal (recomputing S
- *                            and dP, 7 products instead of 5, no atomics)
+ *                            the key tiles up to the diagonal: mma reads the
+ *                            dS^T tiles (dQ = scale dS K); generic recomputes
+ *                            S and dP
  *   4. k_attn_reduce_dkdv    dK, dV of a KV group = sum over its qpg heads in
  *                            head order -> bf16 into dqkv
  * Work is ordered heaviest-first (long causal rows first) for load balance. */
@@ -414,504 +416,24 @@ __device__ __forceinline__ void mma_load_vec(float *dst, const float *src, int v
     }
 }
 
-/* A fragment (16x16, rows r0.., k cols k0..) of a row-major bf16 tile */
-__device__ __forceinline__ void frag_a(uint32_t a[4], const uint16_t *S, int ld, int r0, int k0, int lane)
-{
-    const uint16_t *p = S + (r0 + (lane >> 2)) * ld + k0 + 2 * (lane & 3);
-    a[0] = nt_ld32(p);
-    a[1] = nt_ld32(p + 8 * ld);
-    a[2] = nt_ld32(p + 8);
-    a[3] = nt_ld32(p + 8 * ld + 8);
-}
-/* B fragment (16x8) where B[k][n] = S[n0+n][k0+k] (S rows are the n index) */
-__device__ __forceinline__ void frag_b_nt(uint32_t b[2], const uint16_t *S, int ld, int n0, int k0, int lane)
-{
-    const uint16_t *p = S + (n0 + (lane >> 2)) * ld + k0 + 2 * (lane & 3);
-    b[0] = nt_ld32(p);
-    b[1] = nt_ld32(p + 8);
-}
+/* Fragments through ldmatrix (one x4 load per 16x16 A tile or per two
+ * 8-wide B tiles).  Forward: the warp's Q fragments stay in registers for
+ * the whole key loop; Q is staged through the second K/V buffer; the running
+ * output is rescaled only when some row's maximum moved (exp2(0) = 1
+ * exactly, so skipping it changes nothing); scores are scaled inside the
+ * exp2's FMA.  Backward: the dK/dV pass also writes dS^T (bf16, as used for
+ * dK) into a workspace packed by 64x64 causal tiles, and dQ = scale dS K is a
+ * plain tiled product over it (5 products per score instead of the 7 of a
+ * dQ pass that recomputes S and dP).
+ * dS^T tiles: per (b, h), tile (kb, qb) for key block kb <= query block qb
+ * (64 rows each) at ((qb (qb+1)/2) + kb) * 64*64 elements, stored [key][query]. */
+
 /* B fragments for n-tiles n0 and n0+8 where B[k][n] = S[k0+k][n0+n]
  * (S rows are the k index): b[0..1] for n0, b[2..3] for n0+8 */
 __device__ __forceinline__ void frag_b_nn2(uint32_t b[4], const uint16_t *S, int ld, int k0, int n0, int lane)
 {
     nt_ldsm_x4_trans(b, S + (k0 + (lane & 7) + ((lane >> 3) & 1) * 8) * ld + n0 + (lane >> 4) * 8);
 }
-
-/* ---- forward: 4 warps, 64 query rows (16 per warp), BK keys per tile ---- */
-template <int HD, int BK> struct FwdCfg {
-    static constexpr int BQ = 64, NTH = 128, LDS = HD + 8;
-    static constexpr size_t smem = (size_t)(BQ + 4 * BK) * LDS * sizeof(uint16_t);
-};
-
-template <int HD, int BK>
-__global__ void __launch_bounds__(128)
-k_attn_fwd_mma(uint16_t *__restrict__ out, float *__restrict__ lse,
-               const uint16_t *__restrict__ qkv, AttnDims d)
-{
-    constexpr int BQ = 64, NTH = 128, LDS = HD + 8, NTS = BK / 8, NTO = HD / 8;
-    NT_DYN_SMEM(smem);
-    uint16_t *Qs = (uint16_t *)smem;
-    uint16_t *Ks = Qs + BQ * LDS; /* [2][BK][LDS] */
-    uint16_t *Vs = Ks + 2 * BK * LDS;
-    const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
-    const int q0 = qt * BQ;
-    const uint16_t *base = qkv + (size_t)b * T * d.W;
-    const uint16_t *qg = base + ((size_t)g * (d.qpg + 2) + j) * HD;
-    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
-    const uint16_t *vg = kg + HD;
-    const int kend = nt_imin(q0 + BQ, T), ntiles = (kend + BK - 1) / BK;
-
-    mma_load_tile<BQ, HD, NTH>(Qs, qg + (size_t)q0 * d.W, d.W, T - q0);
-    mma_load_tile<BK, HD, NTH>(Ks, kg, d.W, T);
-    mma_load_tile<BK, HD, NTH>(Vs, vg, d.W, T);
-    nt_cp_async_commit();
-
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, tig = lane & 3;
-    const int row0 = q0 + warp * 16 + (lane >> 2), row1 = row0 + 8;
-    float o[NTO][4];
-#pragma unroll
-    for (int n = 0; n < NTO; n++)
-        o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
-    float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f;
-
-    for (int it = 0; it < ntiles; it++) {
-        nt_cp_async_wait_all();
-        __syncthreads(); /* tile `it` visible; buffer (it+1)&1 free */
-        if (it + 1 < ntiles) {
-            const int kn = (it + 1) * BK, nb = (it + 1) & 1;
-            mma_load_tile<BK, HD, NTH>(Ks + nb * BK * LDS, kg + (size_t)kn * d.W, d.W, T - kn);
-            mma_load_tile<BK, HD, NTH>(Vs + nb * BK * LDS, vg + (size_t)kn * d.W, d.W, T - kn);
-            nt_cp_async_commit();
-        }
-        const uint16_t *Kc = Ks + (it & 1) * BK * LDS;
-        const uint16_t *Vc = Vs + (it & 1) * BK * LDS;
-        const int k0 = it * BK;
-
-        /* S = Q K^T for this warp's 16 rows x BK keys */
-        float s[NTS][4];
-#pragma unroll
-        for (int n = 0; n < NTS; n++)
-            s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
-#pragma unroll
-        for (int kk = 0; kk < HD / 16; kk++) {
-            uint32_t a[4];
-            frag_a(a, Qs, LDS, warp * 16, kk * 16, lane);
-#pragma unroll
-            for (int n = 0; n < NTS; n++) {
-                uint32_t bb[2];
-                frag_b_nt(bb, Kc, LDS, n * 8, kk * 16, lane);
-                nt_mma_bf16_16816(s[n], a, bb);
-            }
-        }
-        /* scale (log2 domain) and causal mask (also hides keys >= T) */
-        const bool need_mask = k0 + BK - 1 > q0 + warp * 16;
-#pragma unroll
-        for (int n = 0; n < NTS; n++) {
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                float v = s[n][e] * d.scale_log2;
-                if (need_mask) {
-                    const int col = k0 + n * 8 + 2 * tig + (e & 1);
-                    const int row = e < 2 ? row0 : row1;
-                    if (col > row)
-                        v = -INFINITY;
-                }
-                s[n][e] = v;
-            }
-        }
-        /* online softmax; a row's 4 values per n-tile live in one quad */
-        float mx0 = -INFINITY, mx1 = -INFINITY;
-#pragma unroll
-        for (int n = 0; n < NTS; n++) {
-            mx0 = fmaxf(mx0, fmaxf(s[n][0], s[n][1]));
-            mx1 = fmaxf(mx1, fmaxf(s[n][2], s[n][3]));
-        }
-        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
-        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
-        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
-        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
-        const float mn0 = fmaxf(m0, mx0), mn1 = fmaxf(m1, mx1);
-        const float mu0 = mn0 == -INFINITY ? 0.0f : mn0;
-        const float mu1 = mn1 == -INFINITY ? 0.0f : mn1;
-        const float al0 = exp2f(m0 - mu0), al1 = exp2f(m1 - mu1);
-        m0 = mn0;
-        m1 = mn1;
-        float rs0 = 0.0f, rs1 = 0.0f;
-#pragma unroll
-        for (int n = 0; n < NTS; n++) {
-            s[n][0] = exp2f(s[n][0] - mu0);
-            s[n][1] = exp2f(s[n][1] - mu0);
-            s[n][2] = exp2f(s[n][2] - mu1);
-            s[n][3] = exp2f(s[n][3] - mu1);
-            rs0 += s[n][0] + s[n][1];
-            rs1 += s[n][2] + s[n][3];
-        }
-        l0 = l0 * al0 + rs0; /* per-thread partial; quad-reduced at the end */
-        l1 = l1 * al1 + rs1;
-#pragma unroll
-        for (int n = 0; n < NTO; n++) {
-            o[n][0] *= al0;
-            o[n][1] *= al0;
-            o[n][2] *= al1;
-            o[n][3] *= al1;
-        }
-        /* O += P V : P from the S accumulators (C layout == A layout per k16) */
-#pragma unroll
-        for (int kk = 0; kk < BK / 16; kk++) {
-            uint32_t a[4];
-            a[0] = nt_pack_bf16x2(s[2 * kk][0], s[2 * kk][1]);
-            a[1] = nt_pack_bf16x2(s[2 * kk][2], s[2 * kk][3]);
-            a[2] = nt_pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
-            a[3] = nt_pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
-#pragma unroll
-            for (int np = 0; np < HD / 16; np++) {
-                uint32_t bb[4];
-                frag_b_nn2(bb, Vc, LDS, kk * 16, np * 16, lane);
-                nt_mma_bf16_16816(o[2 * np], a, bb);
-                nt_mma_bf16_16816(o[2 * np + 1], a, bb + 2);
-            }
-        }
-    }
-
-    l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
-    l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
-    l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
-    l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
-    const float inv0 = 1.0f / l0, inv1 = 1.0f / l1;
-    if (row0 < T) {
-        uint16_t *orow = out + ((size_t)b * T + row0) * d.Wo + (size_t)h * HD + 2 * tig;
-#pragma unroll
-        for (int n = 0; n < NTO; n++)
-            nt_st32(orow + n * 8, nt_pack_bf16x2(o[n][0] * inv0, o[n][1] * inv0));
-        if (tig == 0)
-            lse[((size_t)b * d.H + h) * T + row0] = (m0 + log2f(l0)) * NT_LN2;
-    }
-    if (row1 < T) {
-        uint16_t *orow = out + ((size_t)b * T + row1) * d.Wo + (size_t)h * HD + 2 * tig;
-#pragma unroll
-        for (int n = 0; n < NTO; n++)
-            nt_st32(orow + n * 8, nt_pack_bf16x2(o[n][2] * inv1, o[n][3] * inv1));
-        if (tig == 0)
-            lse[((size_t)b * d.H + h) * T + row1] = (m1 + log2f(l1)) * NT_LN2;
-    }
-}
-
-/* ---- backward dK/dV: 8 warps, 64 keys per block, BQ queries per step ----
- * phase 1: S^T = K Q^T and dP^T = V dO^T for the 64 x BQ tile, warps 4 (keys)
- *          x 2 (queries); P^T and dS^T -> bf16 shared memory
- * phase 2: dV += P^T dO and dK += dS^T Q, warps 4 (keys) x 2 (halves of hd) */
-template <int HD, int BQ> struct DkdvCfg {
-    static constexpr int BKV = 64, NTH = 256, LDS = HD + 8, LDP = BQ + 8;
-    static constexpr size_t smem = (size_t)(2 * BKV * LDS + 4 * BQ * LDS + 2 * BKV * LDP) * sizeof(uint16_t) +
-                                   (size_t)4 * BQ * sizeof(float);
-};
-
-template <int HD, int BQ>
-__global__ void __launch_bounds__(256)
-k_attn_dkdv_mma(float *__restrict__ wdk, float *__restrict__ wdv, const uint16_t *__restrict__ qkv,
-                const uint16_t *__restrict__ dout, const float *__restrict__ lse,
-                const float *__restrict__ Dbuf, AttnDims d)
-{
-    constexpr int BKV = 64, NTH = 256, LDS = HD + 8, LDP = BQ + 8;
-    constexpr int NT1 = BQ / 16; /* phase-1 n-tiles per warp (BQ/2 queries) */
-    constexpr int NT2 = HD / 16; /* phase-2 n-tiles per warp (HD/2 dims) */
-    NT_DYN_SMEM(smem);
-    uint16_t *Ks = (uint16_t *)smem;
-    uint16_t *Vs = Ks + BKV * LDS;
-    uint16_t *Qs = Vs + BKV * LDS;   /* [2][BQ][LDS] */
-    uint16_t *dOs = Qs + 2 * BQ * LDS; /* [2][BQ][LDS] */
-    uint16_t *Pt = dOs + 2 * BQ * LDS; /* [BKV][LDP] */
-    uint16_t *dSt = Pt + BKV * LDP;   /* [BKV][LDP] */
-    float *ls = (float *)(dSt + BKV * LDP); /* [2][BQ] */
-    float *Ds = ls + 2 * BQ;                /* [2][BQ] */
-
-    const int kt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
-    const int k0 = kt * BKV;
-    const uint16_t *base = qkv + (size_t)b * T * d.W;
-    const uint16_t *qg = base + ((size_t)g * (d.qpg + 2) + j) * HD;
-    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
-    const uint16_t *vg = kg + HD;
-    const uint16_t *og = dout + (size_t)b * T * d.Wo + (size_t)h * HD;
-    const float *lrow = lse + ((size_t)b * d.H + h) * T;
-    const float *Drow = Dbuf + ((size_t)b * d.H + h) * T;
-    const int qbeg = k0 / BQ, nqt = (T + BQ - 1) / BQ;
-
-    mma_load_tile<BKV, HD, NTH>(Ks, kg + (size_t)k0 * d.W, d.W, T - k0);
-    mma_load_tile<BKV, HD, NTH>(Vs, vg + (size_t)k0 * d.W, d.W, T - k0);
-    {
-        const int qa = qbeg * BQ;
-        mma_load_tile<BQ, HD, NTH>(Qs, qg + (size_t)qa * d.W, d.W, T - qa);
-        mma_load_tile<BQ, HD, NTH>(dOs, og + (size_t)qa * d.Wo, d.Wo, T - qa);
-        mma_load_vec<BQ, NTH>(ls, lrow + qa, T - qa);
-        mma_load_vec<BQ, NTH>(Ds, Drow + qa, T - qa);
-    }
-    nt_cp_async_commit();
-
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
-    const int wm = warp & 3, wn = warp >> 2;
-    float dk[NT2][4], dv[NT2][4];
-#pragma unroll
-    for (int n = 0; n < NT2; n++)
-#pragma unroll
-        for (int e = 0; e < 4; e++)
-            dk[n][e] = dv[n][e] = 0.0f;
-
-    for (int it = qbeg; it < nqt; it++) {
-        const int buf = (it - qbeg) & 1;
-        nt_cp_async_wait_all();
-        __syncthreads(); /* tile `it` visible; Pt/dSt and buffer buf^1 free */
-        if (it + 1 < nqt) {
-            const int qn = (it + 1) * BQ, nb = buf ^ 1;
-            mma_load_tile<BQ, HD, NTH>(Qs + nb * BQ * LDS, qg + (size_t)qn * d.W, d.W, T - qn);
-            mma_load_tile<BQ, HD, NTH>(dOs + nb * BQ * LDS, og + (size_t)qn * d.Wo, d.Wo, T - qn);
-            mma_load_vec<BQ, NTH>(ls + nb * BQ, lrow + qn, T - qn);
-            mma_load_vec<BQ, NTH>(Ds + nb * BQ, Drow + qn, T - qn);
-            nt_cp_async_commit();
-        }
-        const uint16_t *Qc = Qs + buf * BQ * LDS, *dOc = dOs + buf * BQ * LDS;
-        const float *lc = ls + buf * BQ, *Dc = Ds + buf * BQ;
-        const int q0 = it * BQ;
-
-        /* phase 1 */
-        float st[NT1][4], dpt[NT1][4];
-#pragma unroll
-        for (int n = 0; n < NT1; n++)
-#pragma unroll
-            for (int e = 0; e < 4; e++)
-                st[n][e] = dpt[n][e] = 0.0f;
-#pragma unroll
-        for (int kk = 0; kk < HD / 16; kk++) {
-            uint32_t ak[4], av[4];
-            frag_a(ak, Ks, LDS, wm * 16, kk * 16, lane);
-            frag_a(av, Vs, LDS, wm * 16, kk * 16, lane);
-#pragma unroll
-            for (int n = 0; n < NT1; n++) {
-                const int qc = wn * (BQ / 2) + n * 8;
-                uint32_t bq[2], bo[2];
-                frag_b_nt(bq, Qc, LDS, qc, kk * 16, lane);
-                frag_b_nt(bo, dOc, LDS, qc, kk * 16, lane);
-                nt_mma_bf16_16816(st[n], ak, bq);
-                nt_mma_bf16_16816(dpt[n], av, bo);
-            }
-        }
-#pragma unroll
-        for (int n = 0; n < NT1; n++) {
-            float p[4], ds[4];
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                const int kl = wm * 16 + gid + (e >= 2 ? 8 : 0);
-                const int ql = wn * (BQ / 2) + n * 8 + 2 * tig + (e & 1);
-                const int k = k0 + kl, q = q0 + ql;
-                p[e] = 0.0f;
-                ds[e] = 0.0f;
-                if (q < T && k <= q) {
-                    p[e] = exp2f(st[n][e] * d.scale_log2 - lc[ql] * NT_LOG2E);
-                    ds[e] = p[e] * (dpt[n][e] - Dc[ql]);
-                }
-            }
-            const int col = wn * (BQ / 2) + n * 8 + 2 * tig;
-            const int r0 = wm * 16 + gid;
-            nt_st32(Pt + r0 * LDP + col, nt_pack_bf16x2(p[0], p[1]));
-            nt_st32(Pt + (r0 + 8) * LDP + col, nt_pack_bf16x2(p[2], p[3]));
-            nt_st32(dSt + r0 * LDP + col, nt_pack_bf16x2(ds[0], ds[1]));
-            nt_st32(dSt + (r0 + 8) * LDP + col, nt_pack_bf16x2(ds[2], ds[3]));
-        }
-        __syncthreads(); /* Pt, dSt complete */
-
-        /* phase 2 */
-#pragma unroll
-        for (int kk = 0; kk < BQ / 16; kk++) {
-            uint32_t ap[4], as[4];
-            frag_a(ap, Pt, LDP, wm * 16, kk * 16, lane);
-            frag_a(as, dSt, LDP, wm * 16, kk * 16, lane);
-#pragma unroll
-            for (int np = 0; np < NT2 / 2; np++) {
-                const int dc = wn * (HD / 2) + np * 16;
-                uint32_t bo[4], bq[4];
-                frag_b_nn2(bo, dOc, LDS, kk * 16, dc, lane);
-                frag_b_nn2(bq, Qc, LDS, kk * 16, dc, lane);
-                nt_mma_bf16_16816(dv[2 * np], ap, bo);
-                nt_mma_bf16_16816(dv[2 * np + 1], ap, bo + 2);
-                nt_mma_bf16_16816(dk[2 * np], as, bq);
-                nt_mma_bf16_16816(dk[2 * np + 1], as, bq + 2);
-            }
-        }
-    }
-
-    const int kr0 = k0 + wm * 16 + gid, kr1 = kr0 + 8;
-    const size_t hrow = ((size_t)b * d.H + h) * T;
-#pragma unroll
-    for (int n = 0; n < NT2; n++) {
-        const int dc = wn * (HD / 2) + n * 8 + 2 * tig;
-        if (kr0 < T) {
-            nt_st_f2(wdk + (hrow + kr0) * HD + dc, dk[n][0] * d.scale, dk[n][1] * d.scale);
-            nt_st_f2(wdv + (hrow + kr0) * HD + dc, dv[n][0], dv[n][1]);
-        }
-        if (kr1 < T) {
-            nt_st_f2(wdk + (hrow + kr1) * HD + dc, dk[n][2] * d.scale, dk[n][3] * d.scale);
-            nt_st_f2(wdv + (hrow + kr1) * HD + dc, dv[n][2], dv[n][3]);
-        }
-    }
-}
-
-/* ---- backward dQ: 8 warps, 64 query rows per block, BKV keys per step ----
- * phase 1: S = Q K^T and dP = dO V^T for 64 x BKV, warps 4 (rows) x 2 (keys);
- *          dS -> bf16 shared memory
- * phase 2: dQ += dS K, warps 4 (rows) x 2 (halves of hd) */
-template <int HD, int BKV> struct DqCfg {
-    static constexpr int BQ = 64, NTH = 256, LDS = HD + 8, LDP = BKV + 8;
-    static constexpr size_t smem = (size_t)(2 * BQ * LDS + 4 * BKV * LDS + BQ * LDP) * sizeof(uint16_t) +
-                                   (size_t)2 * BQ * sizeof(float);
-};
-
-template <int HD, int BKV>
-__global__ void __launch_bounds__(256)
-k_attn_dq_mma(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
-              const uint16_t *__restrict__ dout, const float *__restrict__ lse,
-              const float *__restrict__ Dbuf, AttnDims d)
-{
-    constexpr int BQ = 64, NTH = 256, LDS = HD + 8, LDP = BKV + 8;
-    constexpr int NT1 = BKV / 16; /* phase-1 n-tiles per warp (BKV/2 keys) */
-    constexpr int NT2 = HD / 16;  /* phase-2 n-tiles per warp (HD/2 dims) */
-    NT_DYN_SMEM(smem);
-    uint16_t *Qs = (uint16_t *)smem;
-    uint16_t *dOs = Qs + BQ * LDS;
-    uint16_t *Ks = dOs + BQ * LDS;   /* [2][BKV][LDS] */
-    uint16_t *Vs = Ks + 2 * BKV * LDS; /* [2][BKV][LDS] */
-    uint16_t *dSs = Vs + 2 * BKV * LDS; /* [BQ][LDP] */
-    float *ls = (float *)(dSs + BQ * LDP);
-    float *Ds = ls + BQ;
-
-    const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
-    const int q0 = qt * BQ;
-    const uint16_t *base = qkv + (size_t)b * T * d.W;
-    const size_t qoff = ((size_t)g * (d.qpg + 2) + j) * HD;
-    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
-    const uint16_t *vg = kg + HD;
-    const uint16_t *og = dout + (size_t)b * T * d.Wo + (size_t)h * HD;
-    const size_t hrow = ((size_t)b * d.H + h) * T;
-    const int kend = nt_imin(q0 + BQ, T), ntiles = (kend + BKV - 1) / BKV;
-
-    mma_load_tile<BQ, HD, NTH>(Qs, base + (size_t)q0 * d.W + qoff, d.W, T - q0);
-    mma_load_tile<BQ, HD, NTH>(dOs, og + (size_t)q0 * d.Wo, d.Wo, T - q0);
-    mma_load_vec<BQ, NTH>(ls, lse + hrow + q0, T - q0);
-    mma_load_vec<BQ, NTH>(Ds, Dbuf + hrow + q0, T - q0);
-    mma_load_tile<BKV, HD, NTH>(Ks, kg, d.W, T);
-    mma_load_tile<BKV, HD, NTH>(Vs, vg, d.W, T);
-    nt_cp_async_commit();
-
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
-    const int wm = warp & 3, wn = warp >> 2;
-    const int rl0 = wm * 16 + gid, rl1 = rl0 + 8; /* local rows of this thread */
-    float dq[NT2][4];
-#pragma unroll
-    for (int n = 0; n < NT2; n++)
-        dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.0f;
-
-    for (int it = 0; it < ntiles; it++) {
-        nt_cp_async_wait_all();
-        __syncthreads(); /* tile `it` visible; dSs and buffer (it+1)&1 free */
-        if (it + 1 < ntiles) {
-            const int kn = (it + 1) * BKV, nb = (it + 1) & 1;
-            mma_load_tile<BKV, HD, NTH>(Ks + nb * BKV * LDS, kg + (size_t)kn * d.W, d.W, T - kn);
-            mma_load_tile<BKV, HD, NTH>(Vs + nb * BKV * LDS, vg + (size_t)kn * d.W, d.W, T - kn);
-            nt_cp_async_commit();
-        }
-        const uint16_t *Kc = Ks + (it & 1) * BKV * LDS, *Vc = Vs + (it & 1) * BKV * LDS;
-        const int k0 = it * BKV;
-
-        /* phase 1 */
-        float s[NT1][4], dp[NT1][4];
-#pragma unroll
-        for (int n = 0; n < NT1; n++)
-#pragma unroll
-            for (int e = 0; e < 4; e++)
-                s[n][e] = dp[n][e] = 0.0f;
-#pragma unroll
-        for (int kk = 0; kk < HD / 16; kk++) {
-            uint32_t aq[4], ao[4];
-            frag_a(aq, Qs, LDS, wm * 16, kk * 16, lane);
-            frag_a(ao, dOs, LDS, wm * 16, kk * 16, lane);
-#pragma unroll
-            for (int n = 0; n < NT1; n++) {
-                const int kc = wn * (BKV / 2) + n * 8;
-                uint32_t bk[2], bv[2];
-                frag_b_nt(bk, Kc, LDS, kc, kk * 16, lane);
-                frag_b_nt(bv, Vc, LDS, kc, kk * 16, lane);
-                nt_mma_bf16_16816(s[n], aq, bk);
-                nt_mma_bf16_16816(dp[n], ao, bv);
-            }
-        }
-        const float lse0 = ls[rl0] * NT_LOG2E, lse1 = ls[rl1] * NT_LOG2E;
-        const float D0 = Ds[rl0], D1 = Ds[rl1];
-#pragma unroll
-        for (int n = 0; n < NT1; n++) {
-            float ds[4];
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                const int rl = e < 2 ? rl0 : rl1;
-                const int q = q0 + rl;
-                const int k = k0 + wn * (BKV / 2) + n * 8 + 2 * tig + (e & 1);
-                ds[e] = 0.0f;
-                if (q < T && k <= q) {
-                    const float p = exp2f(s[n][e] * d.scale_log2 - (e < 2 ? lse0 : lse1));
-                    ds[e] = p * (dp[n][e] - (e < 2 ? D0 : D1));
-                }
-            }
-            const int col = wn * (BKV / 2) + n * 8 + 2 * tig;
-            nt_st32(dSs + rl0 * LDP + col, nt_pack_bf16x2(ds[0], ds[1]));
-            nt_st32(dSs + rl1 * LDP + col, nt_pack_bf16x2(ds[2], ds[3]));
-        }
-        __syncthreads(); /* dSs complete */
-
-        /* phase 2: dQ[rows, wn half of hd] += dS[rows, BKV] K[BKV, hd] */
-#pragma unroll
-        for (int kk = 0; kk < BKV / 16; kk++) {
-            uint32_t a[4];
-            frag_a(a, dSs, LDP, wm * 16, kk * 16, lane);
-#pragma unroll
-            for (int np = 0; np < NT2 / 2; np++) {
-                uint32_t bk[4];
-                frag_b_nn2(bk, Kc, LDS, kk * 16, wn * (HD / 2) + np * 16, lane);
-                nt_mma_bf16_16816(dq[2 * np], a, bk);
-                nt_mma_bf16_16816(dq[2 * np + 1], a, bk + 2);
-            }
-        }
-    }
-
-    const int qr0 = q0 + rl0, qr1 = q0 + rl1;
-#pragma unroll
-    for (int n = 0; n < NT2; n++) {
-        const int dc = wn * (HD / 2) + n * 8 + 2 * tig;
-        if (qr0 < T)
-            nt_st32(dqkv + ((size_t)b * T + qr0) * d.W + qoff + dc,
-                    nt_pack_bf16x2(dq[n][0] * d.scale, dq[n][1] * d.scale));
-        if (qr1 < T)
-            nt_st32(dqkv + ((size_t)b * T + qr1) * d.W + qoff + dc,
-                    nt_pack_bf16x2(dq[n][2] * d.scale, dq[n][3] * d.scale));
-    }
-}
-
-/* ========================================================================== */
-/* Tensor-core path, version 2 (the default)                                  */
-/* ========================================================================== */
-/* Same math as above, with fewer shared-memory instructions per MMA and no
- * recomputation in the dQ pass:
- *  - fragments through ldmatrix (one x4 load per 16x16 A or two 8-wide B
- *    tiles, instead of four or two 32-bit loads);
- *  - forward: the warp's Q fragments stay in registers for the whole key
- *    loop; Q is staged through the second K/V buffer; the running output is
- *    rescaled only when some row's maximum moved (exp2(0) = 1 exactly, so
- *    skipping it changes nothing); scores are scaled inside the exp2's FMA;
- *  - backward: the dK/dV pass also writes dS^T (bf16, as used for dK) into
- *    a workspace packed by 64x64 causal tiles, and dQ = scale dS K is a plain
- *    tiled product over it (5 products per element pair instead of 7).
- * dS^T tiles: per (b, h), tile (kb, qb) for key block kb <= query block qb
- * (64 rows each) at ((qb (qb+1)/2) + kb) * 64*64 elements, stored [key][query]. */
-
 /* A fragment (16x16 at rows r0, cols k0) of a row-major bf16 tile */
 __device__ __forceinline__ void ldsm_a(uint32_t a[4], const uint16_t *S, int ld, int r0, int k0, int lane)
 {
@@ -936,8 +458,8 @@ static __host__ __device__ __forceinline__ long long dst_tiles(int T)
     return n * (n + 1) / 2;
 }
 
-/* ---- forward v2: 4 warps, 64 query rows (16 per warp), BK keys per tile ---- */
-template <int HD, int BK> struct Fwd2Cfg {
+/* ---- forward: 4 warps, 64 query rows (16 per warp), BK keys per tile ---- */
+template <int HD, int BK> struct FwdCfg {
     static_assert(2 * BK >= 64, "Q is staged in one K/V buffer pair");
     static constexpr int LDS = HD + 8;
     static constexpr size_t smem = (size_t)4 * BK * LDS * sizeof(uint16_t);
@@ -945,7 +467,7 @@ template <int HD, int BK> struct Fwd2Cfg {
 
 template <int HD, int BK>
 __global__ void __launch_bounds__(128)
-k_attn_fwd_mma2(uint16_t *__restrict__ out, float *__restrict__ lse,
+k_attn_fwd_mma(uint16_t *__restrict__ out, float *__restrict__ lse,
                 const uint16_t *__restrict__ qkv, AttnDims d)
 {
     constexpr int BQ = 64, NTH = 128, LDS = HD + 8, NTS = BK / 8, NTO = HD / 8, KK = HD / 16;
@@ -1102,18 +624,27 @@ k_attn_fwd_mma2(uint16_t *__restrict__ out, float *__restrict__ lse,
     }
 }
 
-/* ---- backward dK/dV v2: as k_attn_dkdv_mma, fragments by ldmatrix, and
- * each step's dS^T tile (64 keys x BQ queries) also goes to the workspace ---- */
+/* ---- backward dK/dV: 8 warps, 64 keys per block, BQ queries per step ----
+ * phase 1: S^T = K Q^T and dP^T = V dO^T for the 64 x BQ tile, warps 4 (keys)
+ *          x 2 (queries); P^T and dS^T -> bf16 shared memory, and the dS^T
+ *          tile to the workspace for the dQ pass
+ * phase 2: dV += P^T dO and dK += dS^T Q, warps 4 (keys) x 2 (halves of hd) */
+template <int HD, int BQ> struct DkdvCfg {
+    static constexpr int BKV = 64, NTH = 256, LDS = HD + 8, LDP = BQ + 8;
+    static constexpr size_t smem = (size_t)(2 * BKV * LDS + 4 * BQ * LDS + 2 * BKV * LDP) * sizeof(uint16_t) +
+                                   (size_t)4 * BQ * sizeof(float);
+};
+
 template <int HD, int BQ>
 __global__ void __launch_bounds__(256)
-k_attn_dkdv_mma2(float *__restrict__ wdk, float *__restrict__ wdv, uint16_t *__restrict__ dsT,
+k_attn_dkdv_mma(float *__restrict__ wdk, float *__restrict__ wdv, uint16_t *__restrict__ dsT,
                  const uint16_t *__restrict__ qkv, const uint16_t *__restrict__ dout,
                  const float *__restrict__ lse, const float *__restrict__ Dbuf, AttnDims d)
 {
     constexpr int BKV = 64, NTH = 256, LDS = HD + 8, LDP = BQ + 8;
     constexpr int NT1 = BQ / 16; /* phase-1 n-tiles per warp (BQ/2 queries) */
     constexpr int NT2 = HD / 16; /* phase-2 n-tiles per warp (HD/2 dims) */
-    static_assert(NT1 % 2 == 0 && 64 % BQ == 0, "dkdv2 tile shape");
+    static_assert(NT1 % 2 == 0 && 64 % BQ == 0, "dkdv tile shape");
     NT_DYN_SMEM(smem);
     uint16_t *Ks = (uint16_t *)smem;
     uint16_t *Vs = Ks + BKV * LDS;
@@ -1267,7 +798,7 @@ k_attn_dkdv_mma2(float *__restrict__ wdk, float *__restrict__ wdv, uint16_t *__r
     }
 }
 
-/* ---- backward dQ v2: dQ = scale dS K over the workspace's dS^T tiles;
+/* ---- backward dQ: dQ = scale dS K over the workspace's dS^T tiles;
  * 8 warps, 64 query rows per block, 64 keys per step; warps 4 (rows) x 2
  * (halves of hd) ---- */
 template <int HD> struct DqGemmCfg {
@@ -1347,24 +878,15 @@ k_attn_dq_gemm(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
 /* Launchers                                                                   */
 /* ========================================================================== */
 
-/* impl: 0 tensor-core version 2 (default), 1 generic, 2 tensor-core version 1;
- * -1 = not set: NTRON_ATTN_IMPL = mma2 | mma | generic picks (for A/B
- * benchmarks), NTRON_ATTN_GENERIC=1 forces the generic path. */
+/* impl: 0 tensor-core (default), 1 generic; -1 = not set: NTRON_ATTN_GENERIC=1
+ * forces the generic path. */
 static int g_attn_impl = -1;
 
 static int attn_impl(void)
 {
     if (g_attn_impl < 0) {
-        const char *e = getenv("NTRON_ATTN_IMPL"), *gen = getenv("NTRON_ATTN_GENERIC");
-        g_attn_impl = 0;
-        if (e && !strcmp(e, "mma"))
-            g_attn_impl = 2;
-        else if ((e && !strcmp(e, "generic")) || (gen && *gen && strcmp(gen, "0") != 0))
-            g_attn_impl = 1;
-        else if (e && *e && strcmp(e, "mma2") != 0) {
-            fprintf(stderr, "ntron: NTRON_ATTN_IMPL=%s: expected mma2, mma or generic\n", e);
-            exit(2);
-        }
+        const char *gen = getenv("NTRON_ATTN_GENERIC");
+        g_attn_impl = gen && *gen && strcmp(gen, "0") != 0 ? 1 : 0;
     }
     return g_attn_impl;
 }
@@ -1378,8 +900,7 @@ extern "C" int cuda_attention_set_impl(int impl)
 
 extern "C" int cuda_attention_uses_mma(int hd)
 {
-    const int i = attn_impl();
-    return (i == 0 || i == 2) && (hd == 64 || hd == 128 || hd == 192);
+    return attn_impl() == 0 && (hd == 64 || hd == 128 || hd == 192);
 }
 
 static bool al16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
@@ -1392,19 +913,8 @@ static void attn_check_args(int B, int T, int G, int qpg, int hd)
 }
 
 template <int HD, int BK>
-static void launch_fwd_mma2(nt_bf16 *out, float *lse, const nt_bf16 *qkv, const AttnDims &d,
-                            nt_stream stream)
-{
-    auto k = k_attn_fwd_mma2<HD, BK>;
-    const size_t smem = Fwd2Cfg<HD, BK>::smem;
-    NT_SET_SMEM(k, smem);
-    const dim3 grid((d.T + 63) / 64, d.H, d.B);
-    NT_LAUNCH(k, grid, 128, smem, stream, out, lse, qkv, d);
-}
-
-template <int HD, int BK>
 static void launch_fwd_mma(nt_bf16 *out, float *lse, const nt_bf16 *qkv, const AttnDims &d,
-                           nt_stream stream)
+                            nt_stream stream)
 {
     auto k = k_attn_fwd_mma<HD, BK>;
     const size_t smem = FwdCfg<HD, BK>::smem;
@@ -1420,19 +930,11 @@ extern "C" void cuda_attention_fwd(nt_bf16 *out, float *lse, const nt_bf16 *qkv,
         return;
     attn_check_args(B, T, G, qpg, hd);
     const AttnDims d = attn_dims(B, T, G, qpg, hd);
-    if (cuda_attention_uses_mma(hd) && al16(out) && al16(qkv) && attn_impl() == 0) {
-        switch (hd) {
-        case 64: launch_fwd_mma2<64, 64>(out, lse, qkv, d, stream); return;
-        case 128: launch_fwd_mma2<128, 64>(out, lse, qkv, d, stream); return;
-        case 192: launch_fwd_mma2<192, 64>(out, lse, qkv, d, stream); return;
-        default: break;
-        }
-    }
     if (cuda_attention_uses_mma(hd) && al16(out) && al16(qkv)) {
         switch (hd) {
         case 64: launch_fwd_mma<64, 64>(out, lse, qkv, d, stream); return;
         case 128: launch_fwd_mma<128, 64>(out, lse, qkv, d, stream); return;
-        case 192: launch_fwd_mma<192, 32>(out, lse, qkv, d, stream); return;
+        case 192: launch_fwd_mma<192, 64>(out, lse, qkv, d, stream); return;
         default: break;
         }
     }
@@ -1450,16 +952,17 @@ extern "C" size_t cuda_attention_bwd_workspace_bytes(int B, int T, int G, int qp
     if (B <= 0 || T <= 0 || G <= 0 || qpg <= 0 || hd <= 0)
         return 0;
     const size_t rows = (size_t)B * G * qpg * T;
+    const bool mma = hd == 64 || hd == 128 || hd == 192; /* dS^T tiles: tensor-core path only */
     return al256(rows * sizeof(float)) + 2 * al256(rows * (size_t)hd * sizeof(float)) +
-           al256((size_t)B * G * qpg * (size_t)dst_tiles(T) * 4096 * sizeof(uint16_t));
+           (mma ? al256((size_t)B * G * qpg * (size_t)dst_tiles(T) * 4096 * sizeof(uint16_t)) : 0);
 }
 
 template <int HD, int BQ>
-static void launch_bwd_mma2(nt_bf16 *dqkv, const nt_bf16 *dout, const float *lse,
+static void launch_bwd_mma(nt_bf16 *dqkv, const nt_bf16 *dout, const float *lse,
                             const nt_bf16 *qkv, const float *Dbuf, float *wdk, float *wdv,
                             uint16_t *dsT, const AttnDims &d, nt_stream stream)
 {
-    auto k1 = k_attn_dkdv_mma2<HD, BQ>;
+    auto k1 = k_attn_dkdv_mma<HD, BQ>;
     const size_t s1 = DkdvCfg<HD, BQ>::smem;
     NT_SET_SMEM(k1, s1);
     NT_LAUNCH(k1, dim3((d.T + 63) / 64, d.H, d.B), 256, s1, stream, wdk, wdv, dsT, qkv, dout, lse, Dbuf, d);
@@ -1467,21 +970,6 @@ static void launch_bwd_mma2(nt_bf16 *dqkv, const nt_bf16 *dout, const float *lse
     const size_t s2 = DqGemmCfg<HD>::smem;
     NT_SET_SMEM(k2, s2);
     NT_LAUNCH(k2, dim3((d.T + 63) / 64, d.H, d.B), 256, s2, stream, dqkv, qkv, (const uint16_t *)dsT, d);
-}
-
-template <int HD, int BQ, int BKV>
-static void launch_bwd_mma(nt_bf16 *dqkv, const nt_bf16 *dout, const float *lse,
-                           const nt_bf16 *qkv, const float *Dbuf, float *wdk, float *wdv,
-                           const AttnDims &d, nt_stream stream)
-{
-    auto k1 = k_attn_dkdv_mma<HD, BQ>;
-    const size_t s1 = DkdvCfg<HD, BQ>::smem;
-    NT_SET_SMEM(k1, s1);
-    NT_LAUNCH(k1, dim3((d.T + 63) / 64, d.H, d.B), 256, s1, stream, wdk, wdv, qkv, dout, lse, Dbuf, d);
-    auto k2 = k_attn_dq_mma<HD, BKV>;
-    const size_t s2 = DqCfg<HD, BKV>::smem;
-    NT_SET_SMEM(k2, s2);
-    NT_LAUNCH(k2, dim3((d.T + 63) / 64, d.H, d.B), 256, s2, stream, dqkv, qkv, dout, lse, Dbuf, d);
 }
 
 extern "C" void cuda_attention_bwd(nt_bf16 *dqkv, const nt_bf16 *dout, const nt_bf16 *out,
@@ -1505,21 +993,12 @@ extern "C" void cuda_attention_bwd(nt_bf16 *dqkv, const nt_bf16 *dout, const nt_
     NT_LAUNCH(k_attn_D, (unsigned)((rows + 7) / 8), 256, 0, stream, Dbuf, dout, out, d);
 
     bool done = false;
-    if (cuda_attention_uses_mma(hd) && al16(dqkv) && al16(dout) && al16(qkv) && attn_impl() == 0) {
+    if (cuda_attention_uses_mma(hd) && al16(dqkv) && al16(dout) && al16(qkv)) {
         done = true;
         switch (hd) {
-        case 64: launch_bwd_mma2<64, 64>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, dsT, d, stream); break;
-        case 128: launch_bwd_mma2<128, 32>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, dsT, d, stream); break;
-        case 192: launch_bwd_mma2<192, 32>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, dsT, d, stream); break;
-        default: done = false; break;
-        }
-    }
-    if (!done && cuda_attention_uses_mma(hd) && al16(dqkv) && al16(dout) && al16(qkv)) {
-        done = true;
-        switch (hd) {
-        case 64: launch_bwd_mma<64, 64, 64>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, d, stream); break;
-        case 128: launch_bwd_mma<128, 32, 64>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, d, stream); break;
-        case 192: launch_bwd_mma<192, 32, 32>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, d, stream); break;
+        case 64: launch_bwd_mma<64, 64>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, dsT, d, stream); break;
+        case 128: launch_bwd_mma<128, 32>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, dsT, d, stream); break;
+        case 192: launch_bwd_mma<192, 32>(dqkv, dout, lse, qkv, Dbuf, wdk, wdv, dsT, d, stream); break;
         default: done = false; break;
         }
     }

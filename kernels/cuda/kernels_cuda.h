@@ -75,11 +75,10 @@ void cuda_attention_bwd(nt_bf16 *dqkv, const nt_bf16 *dout, const nt_bf16 *out,
                         const float *lse, const nt_bf16 *qkv, int B, int T, int G, int qpg,
                         int hd, void *workspace, nt_stream stream);
 size_t cuda_attention_bwd_workspace_bytes(int B, int T, int G, int qpg, int hd);
-/* Implementation choice: 0 = auto (tensor-core path version 2 for hd
- * 64/128/192 with 16-byte aligned pointers, else generic), 1 = generic path
- * only, 2 = tensor-core version 1 (kept for A/B timing).  Returns the
- * previous setting.  Unset, the environment picks: NTRON_ATTN_IMPL = mma2 |
- * mma | generic, or NTRON_ATTN_GENERIC=1. */
+/* Implementation choice: 0 = auto (tensor-core path for hd 64/128/192 with
+ * 16-byte aligned pointers, else generic), 1 = generic path only.  Returns
+ * the previous setting.  Unset, NTRON_ATTN_GENERIC=1 in the environment
+ * forces the generic path. */
 int cuda_attention_set_impl(int impl);
 /* 1 if cuda_attention_* would take the tensor-core path for this hd now. */
 int cuda_attention_uses_mma(int hd);
