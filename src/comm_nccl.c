@@ -9,8 +9,9 @@
  * ever see host scalars (loss, gradient norm) never build one.
  * Point-to-point stays on MPI (comm_mpi.c stages device buffers through
  * host memory): the pipeline relies on MPI tags and requests.
- * Built only when configure finds NCCL.  Not yet run on GPUs: compiled and
- * linked only (see tests/test_cuda_layouts.sh for the check). */
+ * Built only when configure finds NCCL.  Checked on GPU buffers by
+ * tests/test_comm_nccl.c (one rank on the H100 lent so far; several ranks
+ * need one GPU each) and, in training, by tests/test_cuda_layouts.sh. */
 #include "comm.h"
 #include "comm_dev.h"
 #include "check.h"
