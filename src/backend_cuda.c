@@ -242,10 +242,21 @@ static void c_attn_fwd(void *out, float *lse, const void *qkv, int B, int T, int
 {
     P(1, cuda_attention_fwd(out, lse, qkv, B, T, G, qpg, hd, 0));
 }
+/* the attention backward's scratch (D, per-head dK/dV partials, dS^T tiles):
+ * one buffer kept for the process and grown to the largest call, so it is
+ * counted in the memory held and not re-allocated per layer */
+static void *attn_ws;
+static size_t attn_ws_bytes;
 static void c_attn_bwd(void *dqkv, const void *dout, const void *out, const float *lse, const void *qkv, int B, int T,
                        int G, int qpg, int hd)
 {
-    P(1, cuda_attention_bwd(dqkv, dout, out, lse, qkv, B, T, G, qpg, hd, NULL, 0));
+    size_t need = cuda_attention_bwd_workspace_bytes(B, T, G, qpg, hd);
+    if (need > attn_ws_bytes) {
+        c_free(attn_ws);
+        attn_ws = c_alloc(need, "attention backward workspace");
+        attn_ws_bytes = need;
+    }
+    P(1, cuda_attention_bwd(dqkv, dout, out, lse, qkv, B, T, G, qpg, hd, attn_ws, 0));
 }
 static void c_sq_fwd(void *out, const void *in, size_t n) { P(2, cuda_sqrelu_fwd(out, in, n, 0)); }
 static void c_sq_bwd(void *din, const void *dout, const void *in, size_t n) { P(2, cuda_sqrelu_bwd(din, dout, in, n, 0)); }

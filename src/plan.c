@@ -80,6 +80,14 @@ void nt_plan_compute(nt_plan *P, const nt_config *cfg, const nt_cluster *cl, int
     /* workspace: one layer's backward scratch (+ one layer rematerialised under full recompute) */
     double ws = s * B * h * ab * (2 * rsp + 2 + maxd(1 + 2 * g / a, f / h) / T + 1 / T + f / (h * T));
     if (rc == 2) ws += act_none;
+    if (!cl->cpu_fp32) {
+        /* the CUDA attention backward's scratch (kernels/cuda/attention.cu): D and
+         * fp32 dK/dV partials per local query head; bf16 dS^T in 64x64 causal
+         * tiles where the tensor-core path runs (head dim 64, 128, 192) */
+        double hl = a / T, nt = ceil(s / 64.0);
+        ws += B * hl * s * 4.0 * (1 + 2 * hd);
+        if (hd == 64 || hd == 128 || hd == 192) ws += B * hl * nt * (nt + 1) / 2 * 4096 * 2.0;
+    }
     P->mem_workspace = ws;
     double head = s * B * h * ab + s * B * V / T * ab + s * B * 5 * 4.0; /* final norm, logits, fp32 CE rows */
     double ids = s * B * 8.0;                                          /* token and target ids per slot */
