@@ -428,7 +428,10 @@ inline void mma_bf16_16816(float c[4], const uint32_t a[4], const uint32_t b[2])
         c[i] = out[i];
 }
 
-inline void ldsm_x4_trans(uint32_t r[4], const void *row)
+/* ldmatrix.x4: lane l gives the address of row l%8 of matrix l/8; lane
+ * (g,t) receives {M_i[g][2t], M_i[g][2t+1]}, or with .trans
+ * {M_i[2t][g], M_i[2t+1][g]} */
+inline void ldsm_x4_any(uint32_t r[4], const void *row, bool trans)
 {
     check_align(row, 16, "ldmatrix row address");
     check_smem(row, 16, "ldmatrix");
@@ -439,33 +442,22 @@ inline void ldsm_x4_trans(uint32_t r[4], const void *row)
     int g = l >> 2, t = l & 3;
     uint32_t out[4];
     for (int i = 0; i < 4; i++) {
-        const uint16_t *r0 = (const uint16_t *)X.p[i * 8 + 2 * t];
-        const uint16_t *r1 = (const uint16_t *)X.p[i * 8 + 2 * t + 1];
-        out[i] = (uint32_t)r0[g] | ((uint32_t)r1[g] << 16);
+        uint16_t lo, hi;
+        if (trans) {
+            lo = ((const uint16_t *)X.p[i * 8 + 2 * t])[g];
+            hi = ((const uint16_t *)X.p[i * 8 + 2 * t + 1])[g];
+        } else {
+            lo = ((const uint16_t *)X.p[i * 8 + g])[2 * t];
+            hi = ((const uint16_t *)X.p[i * 8 + g])[2 * t + 1];
+        }
+        out[i] = (uint32_t)lo | ((uint32_t)hi << 16);
     }
     syncwarp();
     for (int i = 0; i < 4; i++)
         r[i] = out[i];
 }
-
-inline void ldsm_x4(uint32_t r[4], const void *row)
-{
-    check_align(row, 16, "ldmatrix row address");
-    check_smem(row, 16, "ldmatrix");
-    WarpX &X = g_warpx[warp()];
-    int l = lane();
-    X.p[l] = row;
-    syncwarp();
-    int g = l >> 2, t = l & 3;
-    uint32_t out[4];
-    for (int i = 0; i < 4; i++) {
-        const uint16_t *rp = (const uint16_t *)X.p[i * 8 + g];
-        out[i] = (uint32_t)rp[2 * t] | ((uint32_t)rp[2 * t + 1] << 16);
-    }
-    syncwarp();
-    for (int i = 0; i < 4; i++)
-        r[i] = out[i];
-}
+inline void ldsm_x4_trans(uint32_t r[4], const void *row) { ldsm_x4_any(r, row, true); }
+inline void ldsm_x4(uint32_t r[4], const void *row) { ldsm_x4_any(r, row, false); }
 
 inline void cp_async16(void *dst, const void *src)
 {
