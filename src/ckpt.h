@@ -90,6 +90,8 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
  * renames name.tmp -> name, replaces `latest` and prunes to `keep`. */
 void nt_ckpt_prepare(const nt_trainer *tr, const char *dir, const char *name);
 void nt_ckpt_commit(const nt_trainer *tr, const char *dir, const char *name, int keep);
+/* wait for the background removal of pruned checkpoints (rank 0; also at exit) */
+void nt_ckpt_reap_wait(void);
 /* Fault injection for the crash tests: NTRON_FAULT_CKPT_KILL=POINT:STEP
  * raises SIGKILL on every rank that reaches POINT (created, tensors,
  * closed, renamed) while saving step STEP. */

@@ -1,7 +1,10 @@
 /* ckpt_bench.c — checkpoint write/read throughput (a benchmark, not a test;
  * postprocess/bench_ckpt.sh runs it for 1, 2, 4, 8 ranks).  Builds the
  * deck's model under the launch's layout (no training), saves it with
- * nt_ckpt_save (collective MPI-IO, fsync, rename), loads it back with
+ * nt_ckpt_save (collective MPI-IO, fsync, rename; each round a new
+ * iteration, the oldest beyond checkpoint.keep removed as in training, in
+ * the background; the bench waits for that removal outside the timings),
+ * loads it back with
  * nt_ckpt_load (checksums verified), and on rank 0 writes and reads the same
  * number of bytes as one plain sequential file (write + fsync, read).
  * Each of the four is measured --reps times (default 4), interleaved, and
@@ -102,8 +105,12 @@ int main(int argc, char **argv)
     double ws[15], rs[15], pws[15], prs[15];
     size_t bytes = 0;
     for (int r = 0; r < reps; r++) {
+        /* as in training: each save is a new iteration, and the deck's
+         * checkpoint.keep (default 2) removes the oldest inside the save */
+        tr.step = 100 * (r + 1);
         MPI_Barrier(MPI_COMM_WORLD);
-        ws[r] = nt_ckpt_save(&tr, argv[2], 1, &meta);
+        ws[r] = nt_ckpt_save(&tr, argv[2], cfg.ckpt_keep, &meta);
+        nt_ckpt_reap_wait();   /* the pruned one's removal (background in training) stays out of the reads */
         MPI_Barrier(MPI_COMM_WORLD);
         double t0 = now();
         nt_ckpt_load(&tr, argv[2], 1, NULL);

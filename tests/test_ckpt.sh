@@ -7,7 +7,8 @@
 #  3. resharding: a TP2xPP2xDP2 checkpoint continues under 1 rank, PP2 v2,
 #     DP4 and TP2 SP; a 1-rank one under TP2 x DP2 and PP4 (losses 1e-5 rel)
 #  4. commit protocol: SIGKILL of every rank at 4 points of a save -> previous
-#     checkpoint and `latest` intact, the run resumes from it (same losses)
+#     checkpoint and `latest` intact, the run resumes from it (same losses);
+#     pruning to checkpoint.keep, a stale NAME.del removed
 #  5. corrupted / truncated files, other model shape, missing tensor, wrong
 #     dtype, not a checkpoint, weights-only with load_optimizer: one line, exit 2,
 #     nothing written
@@ -110,6 +111,14 @@ for spec in created:1 tensors:2 closed:1 renamed:2; do
         && pass "after kill at '$point': resumes from step 2, $(cat "$name.cmp"), keeps 2" \
         || fail "after kill at '$point': resume $(cat "$name.cmp" 2>/dev/null) $(ls "$name.ck")"
 done
+
+# pruned checkpoints are removed in the background (renamed NAME.del first);
+# a .del left by a crash during that removal goes at the next save
+mkdir -p del.ck/iter_0000001.del && echo stale > del.ck/iter_0000001.del/ckpt.h5
+run del 1 --set checkpoint.interval=2 --set checkpoint.keep=1
+[ "$(ls del.ck | tr '\n' ' ')" = "iter_0000006 latest " ] \
+    && pass "keep 1: only iter_0000006 and latest remain (pruned ones and a stale .del removed)" \
+    || fail "pruning left: $(ls del.ck | tr '\n' ' ')"
 
 # ---- 5: bad checkpoints: one line, exit 2, nothing written ----
 bad() { # name regex ckpt-path [--set ...]
