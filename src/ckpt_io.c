@@ -238,6 +238,12 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     NT_CHECK_H5(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
     NT_CHECK_H5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER));
     NT_CHECK_H5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+    /* collective H5Dwrite calls (metadata stays consistent), each rank's
+     * contiguous pieces written with independent file I/O: no two-phase
+     * aggregation copy of every byte through MPI (8 ranks on the build
+     * machine: 1.14-1.18x the plain write against 0.93x two-phase, same disk,
+     * same hour; 1-4 ranks equal or better) */
+    NT_CHECK_H5(H5Pset_dxpl_mpio_collective_opt(dxpl, H5FD_MPIO_INDIVIDUAL_IO));
 
     nt_model full;
     full_table(tr, &full);
