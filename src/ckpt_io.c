@@ -237,14 +237,16 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     NT_CHECK_H5(dxpl);
     NT_CHECK_H5(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
     NT_CHECK_H5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER));
-    /* raw data: independent H5Dwrite (every dataset is created collectively
-     * with its space allocated at creation, so writing raw data changes no
-     * metadata): each rank writes its pieces without a rendezvous per
-     * dataset.  Measured on the 2-core build machine, 8 ranks: 2.9-3.3 s per
-     * save against 3.9-4.1 s with collective calls over independent file I/O
-     * and more with two-phase collective I/O (the oversubscribed ranks spent
-     * a quarter of the time in sched_yield at the ~400 rendezvous) */
-    NT_CHECK_H5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_INDEPENDENT));
+    /* raw data (checkpoint.write): independent H5Dwrite by default — every
+     * dataset is created collectively with its space allocated at creation,
+     * so writing raw data changes no metadata, and each rank writes its
+     * pieces without a rendezvous per dataset.  Measured on the 2-core build
+     * machine, 8 ranks: 2.9-3.3 s per save against 3.9-4.1 s with collective
+     * calls (the oversubscribed ranks spent a quarter of the time in
+     * sched_yield at the ~400 rendezvous).  "collective": two-phase
+     * collective MPI-IO, for parallel file systems where aggregation wins. */
+    NT_CHECK_H5(H5Pset_dxpl_mpio(dxpl, strcmp(tr->cfg.ckpt_write, "collective") ? H5FD_MPIO_INDEPENDENT
+                                                                                : H5FD_MPIO_COLLECTIVE));
 
     nt_model full;
     full_table(tr, &full);

@@ -72,6 +72,7 @@ typedef struct nt_config {
     char ckpt_dir[NT_PATH_MAX];
     long ckpt_interval;
     int ckpt_keep;
+    char ckpt_write[16];       /* independent | collective: how ranks write raw data */
     char ckpt_load[NT_PATH_MAX];
     int ckpt_load_optimizer;
 } nt_config;

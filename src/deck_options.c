@@ -158,6 +158,10 @@ const nt_option nt_deck_options[] = {
      "save every this many steps (0: only at the end and on signals)"},
     {"checkpoint", "keep", NT_OPT_INT, FIELD(ckpt_keep), "2", GE(1), 0, NULL,
      "keep the last this many checkpoints"},
+    {"checkpoint", "write", NT_OPT_ENUM, FIELD(ckpt_write), "independent", ANY, 0,
+     "independent|collective", "how ranks write their hyperslabs of the shared file: independent "
+     "MPI-IO writes (fastest on local disks: no rendezvous per dataset) or collective two-phase "
+     "MPI-IO (aggregators; may win on parallel file systems such as Lustre or GPFS)"},
     {"checkpoint", "load", NT_OPT_STRING, FIELD(ckpt_load), "", ANY, 0, NULL,
      "checkpoint to start from when checkpoint.dir has none (a checkpoint directory, its "
      "ckpt.h5, or a checkpoint root with 'latest'; empty: fresh start)"},
