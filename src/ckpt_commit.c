@@ -63,21 +63,34 @@ static void mkdirs(const char *dir)
     if (mkdir(p, 0755) != 0 && errno != EEXIST) nt_die(NT_EXIT_FAIL, "%s: cannot create directory: %s", p, strerror(errno));
 }
 
-/* remove a checkpoint directory (flat: files only) */
-static void remove_ckpt_dir(const char *path)
+/* remove a checkpoint directory (flat: files only); 0 on success.  fatal:
+ * die on the first failure, else warn and go on (the background thread,
+ * whose leftovers the next save's prepare removes) */
+static int remove_tree(const char *path, int fatal)
 {
     DIR *d = opendir(path);
-    if (!d) return;
+    if (!d) return 0;
     struct dirent *e;
-    char p[4096];
+    char p[4500];
+    int bad = 0;
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-        if (unlink(p) != 0) nt_die(NT_EXIT_FAIL, "%s: cannot remove: %s", p, strerror(errno));
+        snprintf(p, sizeof p, "%.4000s/%.255s", path, e->d_name);
+        if (unlink(p) != 0) {
+            if (fatal) nt_die(NT_EXIT_FAIL, "%s: cannot remove: %s", p, strerror(errno));
+            fprintf(stderr, "ntron: warning: cannot remove %s: %s (the next save retries)\n", p, strerror(errno));
+            bad = 1;
+        }
     }
     closedir(d);
-    if (rmdir(path) != 0) nt_die(NT_EXIT_FAIL, "%s: cannot remove: %s", path, strerror(errno));
+    if (rmdir(path) != 0 && !(bad && !fatal)) {
+        if (fatal) nt_die(NT_EXIT_FAIL, "%s: cannot remove: %s", path, strerror(errno));
+        fprintf(stderr, "ntron: warning: cannot remove %s: %s (the next save retries)\n", path, strerror(errno));
+        bad = 1;
+    }
+    return bad ? -1 : 0;
 }
+static void remove_ckpt_dir(const char *path) { remove_tree(path, 1); }
 
 /* ---- background removal --------------------------------------------------
  * A pruned or superseded checkpoint directory is renamed to NAME.del (cheap,
@@ -95,20 +108,7 @@ static pthread_t reaper;
 static void *reap_run(void *arg)
 {
     (void)arg;
-    for (int i = 0; i < reap_n; i++) {
-        DIR *d = opendir(reap_list[i]);
-        if (!d) continue;
-        struct dirent *e;
-        char p[4500];
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            snprintf(p, sizeof p, "%.4000s/%.255s", reap_list[i], e->d_name);
-            if (unlink(p) != 0) fprintf(stderr, "ntron: warning: cannot remove %s: %s (the next save retries)\n", p, strerror(errno));
-        }
-        closedir(d);
-        if (rmdir(reap_list[i]) != 0 && errno != ENOENT)
-            fprintf(stderr, "ntron: warning: cannot remove %s: %s (the next save retries)\n", reap_list[i], strerror(errno));
-    }
+    for (int i = 0; i < reap_n; i++) remove_tree(reap_list[i], 0);
     return NULL;
 }
 

@@ -168,15 +168,20 @@ void nt_comm_allreduce(const nt_comm *c, void *buf, size_t n, nt_dtype t, nt_red
     c->dev->h2d(buf, h, bytes);
 }
 
+/* a one-rank group's reduce-scatter or all-gather: recv = send */
+static void copy_self(const nt_comm *c, int dev, void *recv, const void *send, size_t bytes)
+{
+    if (recv == send) return;
+    if (dev) c->dev->d2d(recv, send, bytes);
+    else memmove(recv, send, bytes);
+}
+
 void nt_comm_reduce_scatter(const nt_comm *c, const void *send, void *recv, size_t n, nt_dtype t)
 {
     size_t blk = n / (size_t)c->size, esz = nt_dtype_size(t);
     NT_CHECK(blk * (size_t)c->size == n, "reduce-scatter over %s: %zu not divisible by %d", c->label, n, c->size);
     int dev = pair_on_device(c, send, recv, "reduce-scatter");
-    if (c->size == 1) {
-        if (recv != send) { if (dev) c->dev->d2d(recv, send, n * esz); else memmove(recv, send, n * esz); }
-        return;
-    }
+    if (c->size == 1) { copy_self(c, dev, recv, send, n * esz); return; }
     if (!dev) { host_reduce_scatter(c, send, recv, n, t); return; }
     if (c->dev->reduce_scatter) { c->dev->reduce_scatter(c, send, recv, n, t); return; }
     char *h = scratch_get(&stage_buf, (n + blk) * esz, "reduce-scatter host staging");
@@ -189,10 +194,7 @@ void nt_comm_allgather(const nt_comm *c, const void *send, void *recv, size_t n,
 {
     size_t esz = nt_dtype_size(t), all = n * (size_t)c->size;
     int dev = pair_on_device(c, send, recv, "all-gather");
-    if (c->size == 1) {
-        if (recv != send) { if (dev) c->dev->d2d(recv, send, n * esz); else memmove(recv, send, n * esz); }
-        return;
-    }
+    if (c->size == 1) { copy_self(c, dev, recv, send, n * esz); return; }
     if (!dev) { host_allgather(c, send, recv, n, t); return; }
     if (c->dev->allgather) { c->dev->allgather(c, send, recv, n, t); return; }
     char *h = scratch_get(&stage_buf, all * esz, "all-gather host staging");

@@ -1,11 +1,11 @@
 /* prep_inspect.c — `ntron prep --inspect FILE`: a dataset's kind, sizes,
  * token statistics, tokenizer hash and one decoded sample (serial). */
 #include "prep.h"
+#include "data.h"
 #include "check.h"
 #include "prep_format.h"
 #include "tokenizer.h"
 
-#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <string.h>
@@ -62,13 +62,7 @@ static void *read_all(const char *path, hid_t f, const char *name, hid_t mtype, 
 
 int nt_prep_inspect(const char *path, const char *tokspec)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) nt_input_error("%s: cannot open: %s", path, strerror(errno));
-    fclose(fp);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (H5Fis_hdf5(path) <= 0) nt_input_error("%s: not an HDF5 file", path);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) nt_input_error("%s: cannot open as HDF5", path);
+    hid_t f = nt_h5_open_data(path);
     char kind[64], tokname[1024], hash[128], source[1024], format[64];
     if (!read_attr_str(f, "kind", kind, sizeof kind)) snprintf(kind, sizeof kind, "pretrain (no kind attribute)");
     read_attr_str(f, "tokenizer", tokname, sizeof tokname);

@@ -45,7 +45,7 @@ fi
 # (binaries and libraries packed by tests/device_bundle.sh into .carry/, or
 # into .carry.tar.gz, unpacked here)
 if [ -x .carry/test_cuda_step ]; then
-    cublas=$(${PYTHON:-python3} -c "import nvidia.cublas, os; print(os.path.dirname(nvidia.cublas.__file__) + '/lib')" 2>/dev/null || true)
+    cublas=$("$PYTHON" -c "import nvidia.cublas, os; print(os.path.dirname(nvidia.cublas.__file__) + '/lib')" 2>/dev/null || true)
     export LD_LIBRARY_PATH=$PWD/.carry/lib:/usr/local/cuda/lib64:${cublas}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     timeout 120 .carry/test_cuda_step > "$out/step.log" 2>&1; src=$?
     grep -E '^(FAIL|SKIP|device)|CUDA backend' "$out/step.log"; tail -3 "$out/step.log"
@@ -68,7 +68,7 @@ if [ -x .carry/ref_dump ] && [ -x .carry/ntron ]; then
         export OMPI_MCA_mca_base_component_show_load_errors=0 PMIX_MCA_mca_base_component_show_load_errors=0 PMIX_MCA_pcompress_base_silence_warning=1
         export PMIX_PREFIX=$px PMIX_INSTALL_PREFIX=$px PMIX_MCA_mca_base_component_path=$px/lib/pmix
     fi
-    nccl=$(${PYTHON:-python3} -c "import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + '/lib')" 2>/dev/null || true)
+    nccl=$("$PYTHON" -c "import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + '/lib')" 2>/dev/null || true)
     export LD_LIBRARY_PATH=$PWD/.carry/lib:/usr/local/cuda/lib64${nccl:+:$nccl}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     # NCCL collectives on device buffers (one rank: through the device path)
     if [ -x .carry/test_comm_nccl ]; then
@@ -110,7 +110,7 @@ if [ -x .carry/ntron ]; then
                 --set run.dir="$out/tiny-$be" > "$out/tiny-$be.log" 2>&1 || { echo "ntron run ($be) failed:"; tail -3 "$out/tiny-$be.log"; rc=1; }
         done
         grep -E '^(layout|memory)|GPU (held|used)' "$out/tiny-cuda.log" | head -3
-        ${PYTHON:-python3} - "$out/tiny-cpu/metrics.jsonl" "$out/tiny-cuda/metrics.jsonl" <<'CMP' || rc=1
+        "$PYTHON" - "$out/tiny-cpu/metrics.jsonl" "$out/tiny-cuda/metrics.jsonl" <<'CMP' || rc=1
 import json, sys
 a, b = ([json.loads(l)["loss"] for l in open(p)] for p in sys.argv[1:3])
 worst = max(abs(x - y) / abs(x) for x, y in zip(a, b))
@@ -129,7 +129,7 @@ CMP
         "$N" plan inputs/gpu/slice-340b.deck --json "$out/slice-plan.json" > "$out/slice-plan.log" 2>&1
         timeout 300 "$N" bench inputs/gpu/slice-340b.deck --warmup 1 --steps 2 --reference same \
             --json "$out/slice.json" > "$out/slice.log" 2>&1 || { tail -5 "$out/slice.log"; rc=1; }
-        ${PYTHON:-python3} - "$out/slice-plan.json" "$out/slice.json" <<'CMP'
+        "$PYTHON" - "$out/slice-plan.json" "$out/slice.json" <<'CMP'
 import json, sys
 try:
     p = json.load(open(sys.argv[1]))["stages"][0]; m = json.load(open(sys.argv[2]))
@@ -141,8 +141,7 @@ print(f"340B one-layer slice: predicted {p['mem_total'] / 2**30:.2f} GiB (plan),
 CMP
     fi
 fi
-PY=${PYTHON:-python3}
-"$PY" - "$out" <<'PY' | tee "$out/results.md"
+"$PYTHON" - "$out" <<'PY' | tee "$out/results.md"
 import json, re, sys, os
 out = sys.argv[1]
 ours = {}
