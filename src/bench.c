@@ -28,6 +28,7 @@
 #include "model_config.h"
 #include "ramp.h"
 #include "rng.h"
+#include "phase.h"
 #include "trainer.h"
 
 #include <cjson/cJSON.h>
@@ -69,17 +70,27 @@ static void synth_batch(int32_t *batch, const nt_config *cfg, int DP, int dp, in
         }
 }
 
+/* one training step of bench on synthetic batch `step` (the pretraining loss) */
+static void bench_step(nt_trainer *tr, nt_batch *b, const nt_config *cfg, int nmicro, long gbs, long step,
+                       nt_step_stats *st)
+{
+    nt_batch_reserve(b, nmicro * cfg->micro_batch, cfg->seq_len, 0, 0);
+    b->gbs = gbs;
+    b->loss_tokens = (double)gbs * cfg->seq_len;
+    synth_batch(b->tokens, cfg, tr->ms.grid.DP, tr->ms.grid.dp, nmicro, gbs, step);
+    nt_trainer_step(tr, b, nt_phase_token_ce_loss, NULL, 0, st);
+}
+
 /* loss of step 0 with a fresh trainer for cfg on `world` */
 static double reference_loss(const nt_config *cfg, const nt_ops *ops, MPI_Comm world, long gbs)
 {
     nt_trainer tr;
     nt_trainer_init(&tr, cfg, ops, world);
     int nm = nt_trainer_micro_batches(&tr, gbs);
-    int32_t *batch = nt_malloc((size_t)nm * cfg->micro_batch * (size_t)(cfg->seq_len + 1) * sizeof(int32_t), "batch");
-    synth_batch(batch, cfg, tr.grid.DP, tr.grid.dp, nm, gbs, 0);
+    nt_batch b = {0};
     nt_step_stats st;
-    nt_trainer_step(&tr, batch, gbs, &st);
-    free(batch);
+    bench_step(&tr, &b, cfg, nm, gbs, 0, &st);
+    nt_batch_free(&b);
     nt_trainer_free(&tr);
     return st.loss;
 }
@@ -184,31 +195,30 @@ int nt_bench_main(int argc, char **argv)
     long gbs = gbs_opt ? gbs_opt : nt_ramp_gbs(&cfg, 0.0);
     cfg.global_batch = gbs;
     int nm = nt_trainer_micro_batches(&tr, gbs);
-    const nt_model_config *mc = &tr.chunk[0].mc;
+    const nt_model_config *mc = &tr.ms.chunk[0].mc;
     double params = nt_model_param_count(mc), fpt = nt_model_flops_per_token(mc);
     if (!refmode) refmode = params < 2e8 ? "single" : "same";
-    int T = cfg.seq_len, world = tr.grid.world.size;
+    int T = cfg.seq_len, world = tr.ms.grid.world.size;
     if (rank0) {
         printf("================================================================================\n");
         printf("ntron bench %s  (%s)\ndeck   %s: %.4g parameters, %.4g FLOP/token (training)\n", PACKAGE_VERSION,
                NT_BUILD_SUMMARY, deck, params, fpt);
         printf("data   synthetic: token j of sample k = hash(seed, k, j) mod %d; %ld warm-up + %ld timed steps\n",
                cfg.vocab, warmup, steps);
-        printf("backend %s; ms/iter = slowest rank, barrier before each step\n", tr.ops->name);
+        printf("backend %s; ms/iter = slowest rank, barrier before each step\n", tr.ms.ops->name);
         fflush(stdout);
     }
-    int32_t *batch = nt_malloc((size_t)nm * cfg.micro_batch * (size_t)(T + 1) * sizeof(int32_t), "batch");
+    nt_batch batch = {0};
     double *ms = nt_malloc((size_t)steps * sizeof(double), "step times");
     double first_loss = NAN, last_loss = NAN, ph[5] = {0};
     int all_finite = 1;
     for (long s = 0; s < warmup + steps; s++) {
-        synth_batch(batch, &cfg, tr.grid.DP, tr.grid.dp, nm, gbs, s);
         nt_step_stats st;
-        nt_comm_barrier(&tr.grid.world);
+        nt_comm_barrier(&tr.ms.grid.world);
         double t0 = MPI_Wtime();
-        nt_trainer_step(&tr, batch, gbs, &st);
+        bench_step(&tr, &batch, &cfg, nm, gbs, s, &st);
         double dt = MPI_Wtime() - t0;
-        nt_comm_allreduce_f64(&tr.grid.world, &dt, 1, NT_MAX);
+        nt_comm_allreduce_f64(&tr.ms.grid.world, &dt, 1, NT_MAX);
         if (s == 0) first_loss = st.loss;
         last_loss = st.loss;
         all_finite &= isfinite(st.loss) && isfinite(st.grad_norm);
@@ -222,19 +232,18 @@ int nt_bench_main(int argc, char **argv)
      * after every op: the share of GPU time in GEMMs, attention and the rest */
     double cls[3] = {0, 0, 0};
     if (on_gpu) {
-        synth_batch(batch, &cfg, tr.grid.DP, tr.grid.dp, nm, gbs, warmup + steps);
         nt_step_stats st;
         nt_cuda_profile(1, NULL);
-        nt_trainer_step(&tr, batch, gbs, &st);
-        tr.ops->sync();
+        bench_step(&tr, &batch, &cfg, nm, gbs, warmup + steps, &st);
+        tr.ms.ops->sync();
         nt_cuda_profile(0, cls);
     }
     if (fault) first_loss *= 1.001;
     double rss_peak = nt_peak_rss_mb(), mem[4] = {rss_peak, rss_peak - rss_base, 0, 0};
     if (ops->mem_stats) ops->mem_stats(&mem[2], &mem[3]);   /* GPU: held by ntron, in use on the device */
-    nt_comm_allreduce_f64(&tr.grid.world, mem, 4, NT_MAX);
-    int DP = tr.grid.DP;
-    free(batch);
+    nt_comm_allreduce_f64(&tr.ms.grid.world, mem, 4, NT_MAX);
+    int DP = tr.ms.grid.DP;
+    nt_batch_free(&batch);
     nt_trainer_free(&tr);
 
     /* the reference step */

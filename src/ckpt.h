@@ -31,19 +31,27 @@ typedef struct nt_ckpt_meta {
     long skipped_steps;         /* steps skipped by train.nan_policy = skip */
 } nt_ckpt_meta;
 
-/* Saves the trainer state as checkpoint `step` under dir (collective over
+/* Saves the trainer state (model set, optimizer, counters) as checkpoint `step` under dir (collective over
  * the trainer's world), commits it and prunes to the last `keep`.  Returns
  * the seconds spent (rank 0's view). */
 double nt_ckpt_save(nt_trainer *tr, const char *dir, int keep, const nt_ckpt_meta *meta);
 
-/* Loads a checkpoint into the trainer (collective).  path: a checkpoint
- * directory, its ckpt.h5, or a checkpoint root holding `latest`.  With
- * load_optimizer, also master weights (fp32), Adam moments and counters;
- * else the bf16 model weights only (fresh optimizer, counters at 0).
+/* Counters of a checkpoint (root attributes) restored with the optimizer. */
+typedef struct nt_ckpt_counters {
+    long step, opt_step, skipped_steps;
+    uint64_t consumed_samples;
+    double consumed_tokens;
+} nt_ckpt_counters;
+
+/* Loads a checkpoint into a model set (collective over its world).  path:
+ * a checkpoint directory, its ckpt.h5, or a checkpoint root holding
+ * `latest`.  With an optimizer (opt != NULL, a trainable set) also the
+ * fp32 master weights, Adam moments and the counters (into cnt); else the
+ * bf16 model weights only (cnt zeroed).  A frozen set loads the same way.
  * Bad input (not a checkpoint, other model shape, missing tensor, wrong
  * dtype, checksum mismatch) exits 2 with one line naming the file and
- * tensor; nothing is written.  skipped_steps receives the stored count. */
-void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *skipped_steps);
+ * tensor; nothing is written. */
+void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_counters *cnt);
 
 /* The directory `latest` in root names ("" if none); returns 1 if found. */
 int nt_ckpt_latest(const char *root, char *out, size_t n);
@@ -88,8 +96,8 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
  * prepare creates dir/name.tmp/ (removing stale .tmp directories and
  * checkpoints newer than name, which `latest` cannot name); commit fsyncs,
  * renames name.tmp -> name, replaces `latest` and prunes to `keep`. */
-void nt_ckpt_prepare(const nt_trainer *tr, const char *dir, const char *name);
-void nt_ckpt_commit(const nt_trainer *tr, const char *dir, const char *name, int keep);
+void nt_ckpt_prepare(const nt_grid *g, const char *dir, const char *name);
+void nt_ckpt_commit(const nt_grid *g, long step, const char *dir, const char *name, int keep);
 /* wait for the background removal of pruned checkpoints (rank 0; also at exit) */
 void nt_ckpt_reap_wait(void);
 /* Fault injection for the crash tests: NTRON_FAULT_CKPT_KILL=POINT:STEP

@@ -185,9 +185,9 @@ static int list_iters(const char *root, char names[][64], int cap)
     return n;
 }
 
-void nt_ckpt_prepare(const nt_trainer *tr, const char *dir, const char *name)
+void nt_ckpt_prepare(const nt_grid *g, const char *dir, const char *name)
 {
-    if (tr->grid.world.rank == 0) {
+    if (g->world.rank == 0) {
         nt_ckpt_reap_wait();
         mkdirs(dir);
         char p[4096];
@@ -212,13 +212,13 @@ void nt_ckpt_prepare(const nt_trainer *tr, const char *dir, const char *name)
         snprintf(p, sizeof p, "%.2000s/%.200s.tmp", dir, name);
         if (mkdir(p, 0755) != 0) nt_die(NT_EXIT_FAIL, "%s: cannot create directory: %s", p, strerror(errno));
     }
-    NT_CHECK_MPI(MPI_Barrier(tr->grid.world.mpi));
+    NT_CHECK_MPI(MPI_Barrier(g->world.mpi));
 }
 
-void nt_ckpt_commit(const nt_trainer *tr, const char *dir, const char *name, int keep)
+void nt_ckpt_commit(const nt_grid *g, long step, const char *dir, const char *name, int keep)
 {
-    NT_CHECK_MPI(MPI_Barrier(tr->grid.world.mpi));
-    if (tr->grid.world.rank == 0) {
+    NT_CHECK_MPI(MPI_Barrier(g->world.mpi));
+    if (g->world.rank == 0) {
         nt_ckpt_reap_wait();
         char tmp[4096], fin[4096], p[4096];
         snprintf(tmp, sizeof tmp, "%.2000s/%.200s.tmp", dir, name);
@@ -238,7 +238,7 @@ void nt_ckpt_commit(const nt_trainer *tr, const char *dir, const char *name, int
         }
         if (rename(tmp, fin) != 0) nt_die(NT_EXIT_FAIL, "rename %s -> %s: %s", tmp, fin, strerror(errno));
         nt_ckpt_fsync_path(dir);
-        nt_ckpt_fault("renamed", tr->step);
+        nt_ckpt_fault("renamed", step);
         /* latest: write, fsync, rename (atomic replacement) */
         char lt[4096], lf[4096];
         snprintf(lt, sizeof lt, "%.2000s/latest.tmp", dir);
@@ -261,5 +261,5 @@ void nt_ckpt_commit(const nt_trainer *tr, const char *dir, const char *name, int
         reap_start();
     }
 done:
-    NT_CHECK_MPI(MPI_Barrier(tr->grid.world.mpi));
+    NT_CHECK_MPI(MPI_Barrier(g->world.mpi));
 }

@@ -41,28 +41,28 @@ typedef struct part {
 } part;
 
 /* the full model's tensor table at this layout's vocabulary padding */
-static void full_table(const nt_trainer *tr, nt_model *full)
+static void full_table(const nt_modelset *ms, nt_model *full)
 {
     nt_model_config fmc;
-    nt_model_config_init(&fmc, &tr->cfg, tr->grid.TP, 0);
-    nt_model_layout(full, tr->ops, &fmc, NULL, 0, tr->cfg.layers, 1, 1);
+    nt_model_config_init(&fmc, &ms->cfg, ms->grid.TP, 0);
+    nt_model_layout(full, ms->ops, &fmc, NULL, 0, ms->cfg.layers, 1, 1);
 }
 
-static part find_part(const nt_trainer *tr, const char *name)
+static part find_part(const nt_modelset *ms, const char *name)
 {
     part p = {0};
     size_t base = 0;
-    for (int c = 0; c < tr->v; c++) {
-        const nt_tensor_info *t = nt_model_find(&tr->chunk[c], name);
+    for (int c = 0; c < ms->v; c++) {
+        const nt_tensor_info *t = nt_model_find(&ms->chunk[c], name);
         if (t) {
-            size_t a = base + t->offset, b = a + t->numel, lo = tr->shard_lo, hi = lo + tr->shard_n;
+            size_t a = base + t->offset, b = a + t->numel, lo = ms->shard_lo, hi = lo + ms->shard_n;
             p.t = t;
             p.flat = a;
             size_t X = a > lo ? a : lo, Y = b < hi ? b : hi;
             if (X < Y) { p.x = X - a; p.y = Y - a; }
             return p;
         }
-        base += tr->chunk[c].nparams;
+        base += ms->chunk[c].nparams;
     }
     return p;
 }
@@ -176,10 +176,10 @@ static int attr_read_str(hid_t loc, const char *name, char *buf, size_t n)
     return ok ? 0 : -1;
 }
 
-static void layout_string(const nt_trainer *tr, char *buf, size_t n)
+static void layout_string(const nt_modelset *ms, char *buf, size_t n)
 {
-    snprintf(buf, n, "TP%d PP%d v%d DP%d SP%d", tr->grid.TP, tr->grid.PP, tr->v, tr->grid.DP,
-             tr->cfg.sequence_parallel && tr->grid.TP > 1);
+    snprintf(buf, n, "TP%d PP%d v%d DP%d SP%d", ms->grid.TP, ms->grid.PP, ms->v, ms->grid.DP,
+             ms->cfg.sequence_parallel && ms->grid.TP > 1);
 }
 
 /* ---- save -------------------------------------------------------------------- */
@@ -213,8 +213,9 @@ static void *sum_run(void *arg)
 
 void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *meta)
 {
-    const nt_ops *o = tr->ops;
-    nt_grid *g = &tr->grid;
+    nt_modelset *ms = &tr->ms;
+    const nt_ops *o = ms->ops;
+    nt_grid *g = &ms->grid;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     NT_CHECK_H5(fapl);
     NT_CHECK_H5(H5Pset_fapl_mpio(fapl, g->world.mpi, MPI_INFO_NULL));
@@ -245,11 +246,11 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
      * calls (the oversubscribed ranks spent a quarter of the time in
      * sched_yield at the ~400 rendezvous).  "collective": two-phase
      * collective MPI-IO, for parallel file systems where aggregation wins. */
-    NT_CHECK_H5(H5Pset_dxpl_mpio(dxpl, strcmp(tr->cfg.ckpt_write, "collective") ? H5FD_MPIO_INDEPENDENT
+    NT_CHECK_H5(H5Pset_dxpl_mpio(dxpl, strcmp(ms->cfg.ckpt_write, "collective") ? H5FD_MPIO_INDEPENDENT
                                                                                 : H5FD_MPIO_COLLECTIVE));
 
     nt_model full;
-    full_table(tr, &full);
+    full_table(ms, &full);
     int nt = full.ntensors;
     uint64_t *sums = nt_calloc((size_t)nt * NKIND, sizeof(uint64_t), "checksums");
     hid_t *dsets = nt_malloc((size_t)nt * NKIND * sizeof(hid_t), "dataset ids");
@@ -257,7 +258,7 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
      * backend's fp32 buffers are written in place (no staging copy) */
     size_t nmax = 1;
     for (int i = 0; i < nt; i++) {
-        part p = find_part(tr, full.tensors[i].name);
+        part p = find_part(ms, full.tensors[i].name);
         if (p.t && !(p.t->split == NT_SPLIT_NONE && g->tp != 0) && p.y - p.x > nmax) nmax = p.y - p.x;
     }
     float *h = o->host_resident ? NULL : nt_malloc(nmax * sizeof(float), "checkpoint staging (fp32)");
@@ -268,14 +269,14 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
         const nt_tensor_info *ft = &full.tensors[i];
         int ndims = ft->full_cols == 1 ? 1 : 2;
         hsize_t dims[2] = {(hsize_t)ft->full_rows, (hsize_t)ft->full_cols};
-        part p = find_part(tr, ft->name);
+        part p = find_part(ms, ft->name);
         if (p.t && p.t->split == NT_SPLIT_NONE && g->tp != 0) p.x = p.y = 0;
         size_t n = p.y - p.x;
         hid_t fs = H5Screate_simple(ndims, dims, NULL);
         NT_CHECK_H5(fs);
         uint64_t *segs = NULL;
         size_t nseg = p.t ? select_range(fs, p.t, ndims, p.x, p.y, &segs) : (size_t)(H5Sselect_none(fs) < 0 ? 0 : 0);
-        hid_t ms = mem_space(n);
+        hid_t mspace = mem_space(n);
         /* master first: its job also makes (and hashes) the bf16 weights */
         static const int order[NKIND] = {K_MASTER, K_MODEL, K_M, K_V};
         uint64_t model_sum = 0;
@@ -289,16 +290,16 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
             dsets[(size_t)i * NKIND + k] = d;
             if (k == K_MODEL) {   /* converted and hashed during the master write */
                 /* memory type == file type: no conversion on the way */
-                NT_CHECK_H5(H5Dwrite(d, type, ms, fs, dxpl, hb));
+                NT_CHECK_H5(H5Dwrite(d, type, mspace, fs, dxpl, hb));
                 sums[(size_t)i * NKIND + k] = model_sum;
                 continue;
             }
             const void *buf = hb;   /* any valid pointer for an empty selection */
             sum_job job = {.esz = 4, .n = n, .nseg = nseg, .segs = segs, .bf16 = k == K_MASTER ? hb : NULL};
             if (n) {
-                const float *src = k == K_M ? tr->adam_m + (p.flat + p.x - tr->shard_lo)
-                                 : k == K_V ? tr->adam_v + (p.flat + p.x - tr->shard_lo)
-                                            : tr->master + p.flat + p.x;
+                const float *src = k == K_M ? tr->opt.adam_m + (p.flat + p.x - ms->shard_lo)
+                                 : k == K_V ? tr->opt.adam_v + (p.flat + p.x - ms->shard_lo)
+                                            : ms->master + p.flat + p.x;
                 if (!o->host_resident) {
                     o->from_f32(h, src, n);
                     src = h;
@@ -308,14 +309,14 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
             pthread_t th;
             int threaded = n >= NT_SUM_THREAD_MIN && pthread_create(&th, NULL, sum_run, &job) == 0;
             if (n && !threaded) sum_run(&job);
-            NT_CHECK_H5(H5Dwrite(d, type, ms, fs, dxpl, buf));
+            NT_CHECK_H5(H5Dwrite(d, type, mspace, fs, dxpl, buf));
             if (threaded) NT_CHECK(pthread_join(th, NULL) == 0, "checkpoint checksum thread: pthread_join failed");
             sums[(size_t)i * NKIND + k] = job.sum;
             if (k == K_MASTER) model_sum = job.sum_bf16;
         }
         nt_writeback_kick(&wb, n * (sizeof(uint16_t) + 3 * sizeof(float)));
         free(segs);
-        NT_CHECK_H5(H5Sclose(ms));
+        NT_CHECK_H5(H5Sclose(mspace));
         NT_CHECK_H5(H5Sclose(fs));
         if (i == nt / 2) nt_ckpt_fault("tensors", tr->step);
     }
@@ -329,9 +330,9 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     }
 
     /* root attributes: what `h5dump -A` shows */
-    const nt_config *cfg = &tr->cfg;
+    const nt_config *cfg = &ms->cfg;
     char layout[128];
-    layout_string(tr, layout, sizeof layout);
+    layout_string(ms, layout, sizeof layout);
     attr_str(f, "format", NT_CKPT_FORMAT);
     attr_i64(f, "format_version", NT_CKPT_VERSION);
     attr_str(f, "ntron_version", PACKAGE_VERSION);
@@ -340,10 +341,10 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     attr_str(f, "layout", layout);
     attr_i64(f, "tensor", g->TP);
     attr_i64(f, "pipeline", g->PP);
-    attr_i64(f, "virtual_stages", tr->v);
+    attr_i64(f, "virtual_stages", ms->v);
     attr_i64(f, "data_parallel", g->DP);
     attr_i64(f, "iteration", tr->step);
-    attr_i64(f, "optimizer_step", tr->opt_step);
+    attr_i64(f, "optimizer_step", tr->opt.step);
     attr_i64(f, "skipped_steps", meta ? meta->skipped_steps : 0);
     attr_u64(f, "consumed_samples", tr->consumed_samples);
     attr_f64(f, "consumed_tokens", tr->consumed_tokens);
@@ -375,19 +376,19 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
 
 /* All ranks reach the same verdict (they read the same metadata); the
  * lowest rank with a message prints it; everyone leaves with status 2. */
-static void agree(const nt_trainer *tr, const char *err, hid_t f)
+static void agree(const nt_modelset *ms, const char *err, hid_t f)
 {
     int bad = err[0] != 0;
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, tr->grid.world.mpi));
+    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, ms->grid.world.mpi));
     if (!bad) return;
-    int who = err[0] ? tr->grid.world.rank : tr->grid.world.size;
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &who, 1, MPI_INT, MPI_MIN, tr->grid.world.mpi));
-    if (tr->grid.world.rank == who) {
+    int who = err[0] ? ms->grid.world.rank : ms->grid.world.size;
+    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &who, 1, MPI_INT, MPI_MIN, ms->grid.world.mpi));
+    if (ms->grid.world.rank == who) {
         fprintf(stderr, "ntron: %s\n", err);
         fflush(stderr);
     }
     if (f >= 0) H5Fclose(f);
-    MPI_Barrier(tr->grid.world.mpi);
+    MPI_Barrier(ms->grid.world.mpi);
     MPI_Finalize();
     exit(NT_EXIT_INPUT);
 }
@@ -405,24 +406,27 @@ static int fresh_head(const nt_tensor_info *t, int add_reward_head)
     return add_reward_head && !strncmp(t->name, "reward_head.", 12);
 }
 
-void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *skipped_steps)
+void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_counters *cnt)
 {
-    const nt_ops *o = tr->ops;
-    nt_grid *g = &tr->grid;
+    const nt_ops *o = ms->ops;
+    nt_grid *g = &ms->grid;
+    int load_optimizer = opt != NULL;
+    /* a frozen set on a bf16 backend keeps no fp32 master: stage through one */
+    float *master = ms->master ? ms->master : o->alloc(ms->npadded * sizeof(float), "fp32 load staging");
     char err[8192] = "", file[2048], why[1024];
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (nt_ckpt_resolve(path, file, sizeof file, why, sizeof why) != 0) BAD("checkpoint %s: %s", path, why);
-    agree(tr, err, -1);
+    agree(ms, err, -1);
     htri_t is = H5Fis_hdf5(file);
     if (is <= 0) BAD("checkpoint %s: not an HDF5 file (not a ntron checkpoint)", file);
-    agree(tr, err, -1);
+    agree(ms, err, -1);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     NT_CHECK_H5(fapl);
     NT_CHECK_H5(H5Pset_fapl_mpio(fapl, g->world.mpi, MPI_INFO_NULL));
     hid_t f = H5Fopen(file, H5F_ACC_RDONLY, fapl);
     NT_CHECK_H5(H5Pclose(fapl));
     if (f < 0) BAD("checkpoint %s: cannot open as HDF5 (truncated or damaged file?)", file);
-    agree(tr, err, -1);
+    agree(ms, err, -1);
 
     char fmt[64] = "";
     long long ver = 0, has_opt = 0;
@@ -430,8 +434,8 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
         BAD("checkpoint %s: not a ntron checkpoint (root attribute format is not '%s')", file, NT_CKPT_FORMAT);
     else if (attr_read(f, "format_version", H5T_NATIVE_LLONG, &ver) != 0 || ver != NT_CKPT_VERSION)
         BAD("checkpoint %s: format_version %lld, this ntron reads version %d", file, ver, NT_CKPT_VERSION);
-    agree(tr, err, f);
-    const nt_config *cfg = &tr->cfg;
+    agree(ms, err, f);
+    const nt_config *cfg = &ms->cfg;
     struct { const char *name; long long want; } shape[] = {
         {"layers", cfg->layers}, {"hidden", cfg->hidden}, {"ffn_hidden", cfg->ffn_hidden},
         {"heads", cfg->heads}, {"kv_heads", cfg->kv_heads}, {"vocab", cfg->vocab}};
@@ -460,10 +464,10 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
             BAD("checkpoint %s: has a %s head, the deck model.head = %s: a later phase can only replace an LM head "
                 "by a reward head", file, fhead, cfg->head);
     }
-    agree(tr, err, f);
+    agree(ms, err, f);
 
     nt_model full;
-    full_table(tr, &full);
+    full_table(ms, &full);
     int nt = full.ntensors, k0 = load_optimizer ? K_MASTER : K_MODEL, k1 = load_optimizer ? NKIND : K_MASTER;
     hid_t bf16 = nt_ckpt_bf16_type();
     hsize_t *frows = nt_calloc((size_t)nt, sizeof(hsize_t), "file rows");
@@ -500,7 +504,7 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
             H5Dclose(d);
         }
     }
-    agree(tr, err, f);
+    agree(ms, err, f);
 
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
     NT_CHECK_H5(dxpl);
@@ -521,7 +525,7 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
                        ft->name, ft->full_rows, ft->full_cols);
             continue;
         }
-        part p = find_part(tr, ft->name);
+        part p = find_part(ms, ft->name);
         /* rows beyond the file's (a larger vocabulary padding) keep their initial values */
         if (p.t) {
             long rows_in_file = (long)frows[i] - p.t->row0;
@@ -539,7 +543,7 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
         size_t nseg = 0;
         if (p.t) nseg = select_range(fs, p.t, ndims, p.x, p.y, &segs);
         else NT_CHECK_H5(H5Sselect_none(fs));
-        hid_t ms = mem_space(n);
+        hid_t mspace = mem_space(n);
         float *h = nt_malloc((n ? n : 1) * sizeof(float), "checkpoint staging");
         uint16_t *hb = nt_malloc((n ? n : 1) * sizeof(uint16_t), "checkpoint staging (bf16)");
         /* rows of the file beyond this layout's padding: rank 0 reads them for the checksum */
@@ -553,15 +557,15 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
                 BAD("checkpoint %s: tensor %s has no xxh3_sum checksum attribute", file, dpath);
             hid_t type = k == K_MODEL ? bf16 : H5T_IEEE_F32LE;
             size_t esz = k == K_MODEL ? 2 : 4;
-            if (H5Dread(d, type, ms, fs, dxpl, k == K_MODEL ? (void *)hb : (void *)h) < 0)
+            if (H5Dread(d, type, mspace, fs, dxpl, k == K_MODEL ? (void *)hb : (void *)h) < 0)
                 BAD("checkpoint %s: tensor %s: read failed (truncated or damaged file?)", file, dpath);
             if (n) {
                 if (counts) sums[(size_t)i * NKIND + k] = nt_ckpt_checksum(k == K_MODEL ? (void *)hb : (void *)h, esz, segs, nseg);
                 if (k == K_MODEL)
                     for (size_t e = 0; e < n; e++) h[e] = nt_bf16_to_f32(hb[e]);
-                float *dst = k == K_M ? tr->adam_m + (p.flat + p.x - tr->shard_lo)
-                           : k == K_V ? tr->adam_v + (p.flat + p.x - tr->shard_lo)
-                                      : tr->master + p.flat + p.x;
+                float *dst = k == K_M ? opt->adam_m + (p.flat + p.x - ms->shard_lo)
+                           : k == K_V ? opt->adam_v + (p.flat + p.x - ms->shard_lo)
+                                      : master + p.flat + p.x;
                 o->to_f32(dst, h, n);
             }
             if (extra) {
@@ -587,10 +591,10 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
         free(h);
         free(hb);
         free(segs);
-        NT_CHECK_H5(H5Sclose(ms));
+        NT_CHECK_H5(H5Sclose(mspace));
         NT_CHECK_H5(H5Sclose(fs));
     }
-    agree(tr, err, f);
+    agree(ms, err, f);
     NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, nt * NKIND, MPI_UINT64_T, MPI_SUM, g->world.mpi));
     for (int i = 0; i < nt && !err[0]; i++)
         for (int k = k0; k < k1; k++)
@@ -600,7 +604,7 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
                     (unsigned long long)sums[(size_t)i * NKIND + k]);
                 break;
             }
-    agree(tr, err, f);
+    agree(ms, err, f);
 
     long long iter = 0, ostep = 0, skipped = 0;
     uint64_t samples = 0;
@@ -613,7 +617,7 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
             BAD("checkpoint %s: counters (iteration, optimizer_step, consumed_samples/tokens) missing", file);
         attr_read(f, "skipped_steps", H5T_NATIVE_LLONG, &skipped);
     }
-    agree(tr, err, f);
+    agree(ms, err, f);
     NT_CHECK_H5(H5Fclose(f));
     NT_CHECK_H5(H5Pclose(dxpl));
     NT_CHECK_H5(H5Tclose(bf16));
@@ -623,24 +627,28 @@ void nt_ckpt_load(nt_trainer *tr, const char *path, int load_optimizer, long *sk
     free(full.tensors);
 
     /* every DP rank needs the whole of its chunks' master weights */
-    if (g->DP > 1) nt_comm_allgather_f32(&g->dp_comm, tr->master + tr->shard_lo, tr->master, tr->shard_n);
+    if (g->DP > 1) nt_comm_allgather_f32(&g->dp_comm, master + ms->shard_lo, master, ms->shard_n);
     if (!o->params_are_master) {   /* working weights = master rounded to the act dtype */
         size_t chunk = (size_t)1 << 24;
         float *h = nt_malloc(chunk * sizeof(float), "checkpoint staging");
-        for (size_t a = 0; a < tr->nparams; a += chunk) {
-            size_t n = tr->nparams - a < chunk ? tr->nparams - a : chunk;
-            o->from_f32(h, tr->master + a, n);
-            o->to_act((char *)tr->params + a * o->act_bytes, h, n);
+        for (size_t a = 0; a < ms->nparams; a += chunk) {
+            size_t n = ms->nparams - a < chunk ? ms->nparams - a : chunk;
+            o->from_f32(h, master + a, n);
+            o->to_act((char *)ms->params + a * o->act_bytes, h, n);
         }
         free(h);
     }
-    if (load_optimizer) {
-        tr->step = (long)iter;
-        tr->opt_step = (long)ostep;
-        tr->consumed_samples = samples;
-        tr->consumed_tokens = tokens;
+    if (master != ms->master) o->free(master);
+    if (cnt) {
+        memset(cnt, 0, sizeof *cnt);
+        if (load_optimizer) {
+            cnt->step = (long)iter;
+            cnt->opt_step = (long)ostep;
+            cnt->consumed_samples = samples;
+            cnt->consumed_tokens = tokens;
+            cnt->skipped_steps = (long)skipped;
+        }
     }
-    if (skipped_steps) *skipped_steps = load_optimizer ? (long)skipped : 0;
 }
 
 /* ---- save with the commit protocol ------------------------------------------ */
@@ -650,12 +658,12 @@ double nt_ckpt_save(nt_trainer *tr, const char *dir, int keep, const nt_ckpt_met
     double t0 = now();
     char name[64], file[2300];
     snprintf(name, sizeof name, "iter_%07ld", tr->step);
-    nt_ckpt_prepare(tr, dir, name);
+    nt_ckpt_prepare(&tr->ms.grid, dir, name);
     snprintf(file, sizeof file, "%s/%s.tmp/%s", dir, name, NT_CKPT_FILE);
     nt_ckpt_write_file(tr, file, meta);
     nt_ckpt_fault("closed", tr->step);
-    nt_ckpt_commit(tr, dir, name, keep);
+    nt_ckpt_commit(&tr->ms.grid, tr->step, dir, name, keep);
     double dt = now() - t0;
-    NT_CHECK_MPI(MPI_Bcast(&dt, 1, MPI_DOUBLE, 0, tr->grid.world.mpi));
+    NT_CHECK_MPI(MPI_Bcast(&dt, 1, MPI_DOUBLE, 0, tr->ms.grid.world.mpi));
     return dt;
 }

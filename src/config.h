@@ -25,7 +25,7 @@ typedef struct nt_blend_item {
 
 typedef struct nt_config {
     /* [run] */
-    char phase[32];            /* pretrain | sft | rm | dpo | rpo | generate | sdg | bench */
+    char phase[32];            /* a phase of the registry (phase.c) */
     char name[128];
     char dir[NT_PATH_MAX];     /* run directory; %name is replaced by name */
     uint64_t seed;

@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "deck.h"
+#include "phase.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -358,9 +359,7 @@ static void apply_set(nt_config *cfg, nt_deck_info *info, const char *arg)
 
 /* ---- errors after parsing: name the key and where it was set -------------------- */
 
-static void bad(const nt_deck_info *info, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4), noreturn));
-static void bad(const nt_deck_info *info, const char *key, const char *fmt, ...)
+void nt_deck_bad(const nt_deck_info *info, const char *key, const char *fmt, ...)
 {
     char why[1024];
     va_list ap;
@@ -405,23 +404,23 @@ static void parse_ramp(nt_config *cfg, const nt_deck_info *info)
     for (char *item = strtok_r(buf, " ", &save); item; item = strtok_r(NULL, " ", &save)) {
         int k = cfg->n_ramp;
         if (k == NT_MAX_RAMP)
-            bad(info, "train.ramp", "more than %d stages", NT_MAX_RAMP);
+            nt_deck_bad(info, "train.ramp", "more than %d stages", NT_MAX_RAMP);
         char *at = strchr(item, '@'), *end;
         if (!at)
-            bad(info, "train.ramp", "stage %d '%s': expected gbs@tokens, e.g. 768@0", k + 1, item);
+            nt_deck_bad(info, "train.ramp", "stage %d '%s': expected gbs@tokens, e.g. 768@0", k + 1, item);
         *at = '\0';
         errno = 0;
         long gbs = strtol(item, &end, 10);
         if (end == item || *end || errno == ERANGE || gbs <= 0)
-            bad(info, "train.ramp", "stage %d: global batch '%s' must be a positive integer",
+            nt_deck_bad(info, "train.ramp", "stage %d: global batch '%s' must be a positive integer",
                 k + 1, item);
         double t;
         if (nt_deck_parse_tokens(at + 1, &t, why, sizeof why))
-            bad(info, "train.ramp", "stage %d: %s", k + 1, why);
+            nt_deck_bad(info, "train.ramp", "stage %d: %s", k + 1, why);
         if (k == 0 && t != 0)
-            bad(info, "train.ramp", "the first stage must start at 0 tokens, not %s", at + 1);
+            nt_deck_bad(info, "train.ramp", "the first stage must start at 0 tokens, not %s", at + 1);
         if (k > 0 && t <= cfg->ramp_stages[k - 1].tokens)
-            bad(info, "train.ramp", "stage %d threshold %s is not above stage %d's %s",
+            nt_deck_bad(info, "train.ramp", "stage %d threshold %s is not above stage %d's %s",
                 k + 1, at + 1, k, prev);
         prev = at + 1;
         cfg->ramp_stages[k].gbs = gbs;
@@ -436,7 +435,7 @@ static void parse_blend_item(nt_config *cfg, const nt_deck_info *info, char *ite
 {
     int k = cfg->n_blend;
     if (k == NT_MAX_BLEND)
-        bad(info, "data.train", "more than %d blend items", NT_MAX_BLEND);
+        nt_deck_bad(info, "data.train", "more than %d blend items", NT_MAX_BLEND);
     nt_blend_item *b = &cfg->blend[k];
     b->weight = 1;
     char *colon = strrchr(item, ':');
@@ -445,17 +444,17 @@ static void parse_blend_item(nt_config *cfg, const nt_deck_info *info, char *ite
         *colon = '\0';
         b->weight = strtod(colon + 1, &end);
         if (end == colon + 1 || *end || !isfinite(b->weight) || b->weight <= 0)
-            bad(info, "data.train", "item %d '%s': weight '%s' must be a number > 0", k + 1,
+            nt_deck_bad(info, "data.train", "item %d '%s': weight '%s' must be a number > 0", k + 1,
                 item, colon + 1);
     }
     if (!*item)
-        bad(info, "data.train", "item %d: empty path", k + 1);
+        nt_deck_bad(info, "data.train", "item %d: empty path", k + 1);
     if (strlen(item) >= sizeof b->path)
-        bad(info, "data.train", "item %d: path longer than %zu characters", k + 1,
+        nt_deck_bad(info, "data.train", "item %d: path longer than %zu characters", k + 1,
             sizeof b->path - 1);
     for (int j = 0; j < k; j++)
         if (!strcmp(cfg->blend[j].path, item))
-            bad(info, "data.train", "'%s' is listed twice (items %d and %d)", item, j + 1, k + 1);
+            nt_deck_bad(info, "data.train", "'%s' is listed twice (items %d and %d)", item, j + 1, k + 1);
     memcpy(b->path, item, strlen(item) + 1);
     cfg->n_blend = k + 1;
 }
@@ -476,7 +475,7 @@ static void resolve_dir(nt_config *cfg, const nt_deck_info *info)
 {
     if (!*cfg->name || !strcmp(cfg->name, ".") || !strcmp(cfg->name, "..")
         || cfg->name[strcspn(cfg->name, "/ \t")])
-        bad(info, "run.name", "'%s' is not usable as a directory name "
+        nt_deck_bad(info, "run.name", "'%s' is not usable as a directory name "
             "(non-empty, no '/' or blanks)", cfg->name);
     char out[sizeof cfg->dir];
     size_t used = 0;
@@ -484,7 +483,7 @@ static void resolve_dir(nt_config *cfg, const nt_deck_info *info)
         int subst = !strncmp(p, "%name", 5);
         size_t len = subst ? strlen(cfg->name) : 1;
         if (used + len >= sizeof out)
-            bad(info, "run.dir", "longer than %zu characters after %%name -> '%s'",
+            nt_deck_bad(info, "run.dir", "longer than %zu characters after %%name -> '%s'",
                 sizeof out - 1, cfg->name);
         memcpy(out + used, subst ? cfg->name : p, len);
         used += len;
@@ -492,7 +491,7 @@ static void resolve_dir(nt_config *cfg, const nt_deck_info *info)
     }
     out[used] = '\0';
     if (!used)
-        bad(info, "run.dir", "must not be empty");
+        nt_deck_bad(info, "run.dir", "must not be empty");
     memcpy(cfg->dir, out, used + 1);
 }
 
@@ -501,16 +500,16 @@ static void resolve_dir(nt_config *cfg, const nt_deck_info *info)
 static void check_model(const nt_config *c, const nt_deck_info *in)
 {
     if (c->hidden % c->heads)
-        bad(in, "model.hidden", "hidden %d is not divisible by model.heads %d", c->hidden,
+        nt_deck_bad(in, "model.hidden", "hidden %d is not divisible by model.heads %d", c->hidden,
             c->heads);
     if (c->heads % c->kv_heads)
-        bad(in, "model.kv_heads", "model.heads %d is not a multiple of kv_heads %d", c->heads,
+        nt_deck_bad(in, "model.kv_heads", "model.heads %d is not a multiple of kv_heads %d", c->heads,
             c->kv_heads);
     int head_dim = c->hidden / c->heads;
     double rot = head_dim * c->rotary_fraction;
     double whole = floor(rot + 0.5);
     if (fabs(rot - whole) > 1e-9 * (whole > 1 ? whole : 1) || fmod(whole, 2) != 0)
-        bad(in, "model.rotary_fraction",
+        nt_deck_bad(in, "model.rotary_fraction",
             "rotated width head_dim*rotary_fraction = %d*%g = %g must be a whole even "
             "number", head_dim, c->rotary_fraction, rot);
 }
@@ -518,63 +517,48 @@ static void check_model(const nt_config *c, const nt_deck_info *in)
 static void check_parallel(const nt_config *c, const nt_deck_info *in)
 {
     if (c->heads % c->tensor)
-        bad(in, "parallel.tensor", "model.heads %d is not divisible by tensor %d", c->heads,
+        nt_deck_bad(in, "parallel.tensor", "model.heads %d is not divisible by tensor %d", c->heads,
             c->tensor);
     if (c->kv_heads % c->tensor)
-        bad(in, "parallel.tensor", "model.kv_heads %d is not divisible by tensor %d",
+        nt_deck_bad(in, "parallel.tensor", "model.kv_heads %d is not divisible by tensor %d",
             c->kv_heads, c->tensor);
     if (c->ffn_hidden % c->tensor)
-        bad(in, "parallel.tensor", "model.ffn_hidden %d is not divisible by tensor %d",
+        nt_deck_bad(in, "parallel.tensor", "model.ffn_hidden %d is not divisible by tensor %d",
             c->ffn_hidden, c->tensor);
     if (c->virtual_stages > 1 && c->pipeline == 1)
-        bad(in, "parallel.virtual_stages",
+        nt_deck_bad(in, "parallel.virtual_stages",
             "%d virtual stages need parallel.pipeline > 1 (it is 1)", c->virtual_stages);
     long stages = (long)c->pipeline * c->virtual_stages;
     if (c->layers % stages)
-        bad(in, "model.layers", "%d layers are not divisible by pipeline*virtual_stages = "
+        nt_deck_bad(in, "model.layers", "%d layers are not divisible by pipeline*virtual_stages = "
             "%d*%d = %ld", c->layers, c->pipeline, c->virtual_stages, stages);
     if (c->sequence_parallel && c->seq_len % c->tensor)
-        bad(in, "parallel.sequence_parallel",
+        nt_deck_bad(in, "parallel.sequence_parallel",
             "needs model.seq_len %d divisible by parallel.tensor %d", c->seq_len, c->tensor);
 }
 
 static void check_train(const nt_config *c, const nt_deck_info *in)
 {
     if (c->min_lr > c->lr)
-        bad(in, "train.min_lr", "min_lr %g is above train.lr %g", c->min_lr, c->lr);
+        nt_deck_bad(in, "train.min_lr", "min_lr %g is above train.lr %g", c->min_lr, c->lr);
     char tok[64];
     nt_deck_option_format(&nt_deck_options[nt_deck_find_dotted("train.tokens")], c, tok,
                           sizeof tok);
     if (c->steps > 0 && c->tokens > 0)
-        bad(in, "train.steps", "steps %ld and train.tokens %s are both set; set only one",
+        nt_deck_bad(in, "train.steps", "steps %ld and train.tokens %s are both set; set only one",
             c->steps, tok);
-    int trains = !strcmp(c->phase, "pretrain") || !strcmp(c->phase, "rm");
-    if (trains && c->steps == 0 && c->tokens == 0)
-        bad(in, "train.steps", "phase %s needs train.steps > 0 or train.tokens > 0 "
-            "(both are 0)", c->phase);
     if (c->steps > 0 && c->warmup > c->steps)
-        bad(in, "train.warmup", "%ld warm-up steps exceed train.steps %ld", c->warmup,
+        nt_deck_bad(in, "train.warmup", "%ld warm-up steps exceed train.steps %ld", c->warmup,
             c->steps);
     if (c->n_ramp == 0 && c->global_batch % c->micro_batch)
-        bad(in, "train.global_batch", "%ld is not divisible by parallel.micro_batch %d",
+        nt_deck_bad(in, "train.global_batch", "%ld is not divisible by parallel.micro_batch %d",
             c->global_batch, c->micro_batch);
     for (int k = 0; k < c->n_ramp; k++)
         if (c->ramp_stages[k].gbs % c->micro_batch)
-            bad(in, "train.ramp", "stage %d: global batch %ld is not divisible by "
+            nt_deck_bad(in, "train.ramp", "stage %d: global batch %ld is not divisible by "
                 "parallel.micro_batch %d", k + 1, c->ramp_stages[k].gbs, c->micro_batch);
-    if (!strcmp(c->phase, "pretrain") && c->n_blend == 0)
-        bad(in, "data.train", "phase pretrain needs training data (data.train = path:weight ...)");
-    if (!strcmp(c->phase, "pretrain") && !strcmp(c->head, "reward"))
-        bad(in, "model.head", "phase pretrain trains the LM head; model.head = reward belongs to run.phase = rm");
-    if (!strcmp(c->phase, "rm")) {
-        if (strcmp(c->head, "reward") != 0)
-            bad(in, "model.head", "phase rm trains a reward head: set model.head = reward");
-        if (c->n_blend != 1)
-            bad(in, "data.train", "phase rm reads one reward dataset (ntron prep --format reward), %d given",
-                c->n_blend);
-        if (c->switch_at > 0)
-            bad(in, "data.switch_at", "phase rm has no blend switch");
-    }
+    /* what the phase itself needs (and whether it is built): its own check */
+    nt_phase_deck_check(c, in);
 }
 
 /* ---- entry points ----------------------------------------------------------------- */

@@ -48,6 +48,11 @@ void nt_deck_print_help(FILE *f);
 
 /* Where an option got its value, for errors raised later (e.g. by the
  * trainer): "file:line", "file (default)" or "--set".  Returns buf. */
+/* Bad input after parsing: "file:line: section.key: reason" (or "--set
+ * key: ..." / "file: key (default): ..."), once, exit 2.  For the phases'
+ * deck checks. */
+void nt_deck_bad(const nt_deck_info *info, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
 const char *nt_deck_where(const nt_deck_info *info, const char *section_dot_key,
                           char *buf, size_t n);
 

@@ -30,7 +30,7 @@
 const nt_option nt_deck_options[] = {
     /* [run] */
     {"run", "phase", NT_OPT_ENUM, FIELD(phase), "pretrain", ANY, 0,
-     "pretrain|sft|rm|dpo|rpo|generate|sdg|bench", "phase this job runs"},
+     "pretrain|sft|rm|dpo|rpo|generate|sdg", "phase this job runs (built: see `ntron help phases`)"},
     {"run", "name", NT_OPT_STRING, FIELD(name), "ntron", ANY, 0, NULL,
      "run name (no '/' or blanks); replaces %name in run.dir"},
     {"run", "dir", NT_OPT_STRING, FIELD(dir), "runs/%name", ANY, 0, NULL,

@@ -5,7 +5,7 @@
  *   ntron bench DECK [--steps N] [--comm] ...
  *   ntron prep ... | ntron tokenizer train|encode|decode ...
  *   ntron ckpt info PATH | ntron ckpt convert IN OUT
- *   ntron help [deck]
+ *   ntron help [deck|phases]
  *   ntron --version
  * Exit status: 0 success, 2 bad input, 1 other failure, 3 saved-and-requeue.
  */
@@ -19,7 +19,7 @@
 #include "model_config.h"
 #include "plan.h"
 #include "prep.h"
-#include "pretrain.h"
+#include "phase.h"
 #include "tokenizer.h"
 #include "ramp.h"
 
@@ -40,7 +40,7 @@ static void usage(FILE *f)
             "  tokenizer train|encode|decode ...         SentencePiece model: train, text <-> ids\n"
             "  ckpt info PATH                            checkpoint attributes, tensor list, checksums verified\n"
             "  ckpt convert IN OUT                       re-save a checkpoint's model weights only (new directory OUT)\n"
-            "  help [deck]                               this text, or every deck key\n"
+            "  help [deck|phases]                        this text, every deck key, or the phases (built or not)\n"
             "  --version                                 version and build configuration\n"
             "exit status: 0 ok, 1 failure, 2 bad input, 3 saved on a signal (requeue)\n");
 }
@@ -145,14 +145,7 @@ static int cmd_run(int argc, char **argv)
     char *text = nt_deck_resolved_text(&cfg);
     char sha[65];
     nt_deck_sha256_hex(text, strlen(text), sha);
-    int rc;
-    if (!strcmp(cfg.phase, "pretrain") || !strcmp(cfg.phase, "rm")) {
-        rc = nt_pretrain_run(&cfg, &info, text, sha);
-    } else {
-        char w[1200];
-        nt_input_error("%s: run.phase = %s is not implemented yet in this version (available: pretrain, rm)",
-                       nt_deck_where(&info, "run.phase", w, sizeof w), cfg.phase);
-    }
+    int rc = nt_phase_run(&cfg, &info, text, sha);
     free(text);
     free(sets);
     NT_CHECK_MPI(MPI_Finalize());
@@ -178,7 +171,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) { usage(stdout); return 0; }
     if (!strcmp(cmd, "help")) {
         if (argc > 2 && !strcmp(argv[2], "deck")) { nt_deck_print_help(stdout); return 0; }
-        if (argc > 2) nt_input_error("help: unknown topic '%s' (topics: deck)", argv[2]);
+        if (argc > 2 && !strcmp(argv[2], "phases")) { nt_phase_print_help(stdout); return 0; }
+        if (argc > 2) nt_input_error("help: unknown topic '%s' (topics: deck, phases)", argv[2]);
         usage(stdout);
         return 0;
     }

@@ -24,9 +24,11 @@ double nt_peak_rss_mb(void)
 
 void nt_metrics_log(nt_metrics *mt, const nt_metrics_row *r)
 {
-    printf("step %6ld/%ld | tokens %9.3e | loss %8.4f | gnorm %8.4f | lr %.3e | gbs %5ld | %8.1f ms | %9.0f tok/s | %6.3f TFLOP/s/rank | %6.0f MB\n",
+    printf("step %6ld/%ld | tokens %9.3e | loss %8.4f | gnorm %8.4f | lr %.3e | gbs %5ld | %8.1f ms | %9.0f tok/s | %6.3f TFLOP/s/rank | %6.0f MB",
            r->step, r->total_steps, r->consumed_tokens, r->loss, r->grad_norm, r->lr, r->gbs, r->ms,
            r->tokens_per_s, r->tflops_per_rank, r->peak_rss_mb);
+    for (int i = 0; i < r->nextra; i++) printf(" | %s %.4g", r->extra_name[i], r->extra_value[i]);
+    printf("\n");
     fflush(stdout);
     if (!mt->jsonl) return;
     cJSON *o = cJSON_CreateObject();
@@ -46,6 +48,7 @@ void nt_metrics_log(nt_metrics *mt, const nt_metrics_row *r)
     cJSON_AddNumberToObject(o, "ms_p2p_wait", r->ms_p2p);
     cJSON_AddNumberToObject(o, "ms_collectives", r->ms_coll);
     cJSON_AddNumberToObject(o, "peak_rss_mb", r->peak_rss_mb);
+    for (int i = 0; i < r->nextra; i++) cJSON_AddNumberToObject(o, r->extra_name[i], r->extra_value[i]);
     char *s = cJSON_PrintUnformatted(o);
     NT_CHECK(s != NULL, "cJSON_PrintUnformatted failed");
     fprintf(mt->jsonl, "%s\n", s);

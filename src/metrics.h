@@ -11,6 +11,9 @@ typedef struct nt_metrics_row {
     double ms, tokens_per_s, tflops_per_rank;
     double ms_fwd, ms_bwd, ms_opt, ms_p2p, ms_coll;
     double peak_rss_mb;
+    int nextra;                    /* the phase's own metrics (name/value), after the common ones */
+    const char *extra_name[16];
+    double extra_value[16];
 } nt_metrics_row;
 
 typedef struct nt_metrics { FILE *jsonl; } nt_metrics;

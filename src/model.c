@@ -229,7 +229,7 @@ void nt_model_init_params(nt_model *m, uint64_t seed)
     init_range(&jobs[0]);
     for (int k = 1; k < nth; k++)
         if (started[k]) NT_CHECK(pthread_join(th[k], NULL) == 0, "parameter init: pthread_join failed");
-    m->ops->to_f32(m->master, host, m->nparams);
+    if (m->master) m->ops->to_f32(m->master, host, m->nparams);
     if (!m->ops->params_are_master) m->ops->to_act(m->params, host, m->nparams);
     free(host);
 }
@@ -270,14 +270,16 @@ void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
         a->rstd2 = o->alloc(Lr * Nl * sizeof(float), "ln2 rstd");
         a->lse = o->alloc(Lr * N * mc->groups_local * mc->qpg * sizeof(float), "attention lse");
     }
-    a->dx = o->alloc(Nl * H * eb, "dx");
-    a->dtmp = o->alloc(N * H * eb, "dtmp");
-    a->dfull = o->alloc(N * H * eb, "gathered gradient");
+    a->dtmp = o->alloc(N * H * eb, "dtmp");   /* also the forward's scratch for row reductions */
     a->lnl = o->alloc(Nl * H * eb, "local norm output");
-    size_t wide = (size_t)mc->qkv_local > (size_t)mc->ffn_local ? (size_t)mc->qkv_local : (size_t)mc->ffn_local;
-    a->dqkv = o->alloc(N * wide * eb, "dqkv");
-    a->datt = o->alloc(N * mc->attn_local * eb, "datt");
-    a->dup = o->alloc(N * mc->ffn_local * eb, "dup");
+    if (m->want_grads) {   /* backward scratch: a frozen (forward-only) model has none */
+        size_t wide = (size_t)mc->qkv_local > (size_t)mc->ffn_local ? (size_t)mc->qkv_local : (size_t)mc->ffn_local;
+        a->dx = o->alloc(Nl * H * eb, "dx");
+        a->dfull = o->alloc(N * H * eb, "gathered gradient");
+        a->dqkv = o->alloc(N * wide * eb, "dqkv");
+        a->datt = o->alloc(N * mc->attn_local * eb, "datt");
+        a->dup = o->alloc(N * mc->ffn_local * eb, "dup");
+    }
     if (m->has_head) {
         a->lnf = o->alloc(N * H * eb, "final norm");
         a->meanf = o->alloc(Nl * sizeof(float), "lnf mean");
@@ -294,7 +296,7 @@ void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
         a->sumexp = o->alloc(2 * N * sizeof(float), "ce sumexp+tgt");
         a->tgt = a->sumexp + N;
         a->loss = o->alloc(N * sizeof(float), "ce loss");
-        a->dloss = o->alloc(N * sizeof(float), "ce dloss");
+        if (m->want_grads) a->dloss = o->alloc(N * sizeof(float), "ce dloss");
         a->host_loss = nt_malloc(N * sizeof(float), "host loss");
     }
 }
@@ -429,7 +431,7 @@ void nt_model_head_logits(nt_model *m, nt_acts *a)
     if (first_pad < mc->vocab_local) o->mask_cols(a->logits, N, mc->vocab_local, first_pad, -INFINITY);
 }
 
-double nt_model_head_loss(nt_model *m, nt_acts *a, const int32_t *targets_host, float weight)
+const float *nt_model_head_nll(nt_model *m, nt_acts *a, const int32_t *targets_host)
 {
     const nt_ops *o = m->ops;
     const nt_model_config *mc = &m->mc;
@@ -453,19 +455,17 @@ double nt_model_head_loss(nt_model *m, nt_acts *a, const int32_t *targets_host, 
     }
     o->ce_loss(a->loss, a->rowmax, a->sumexp, a->tgt, N);
     o->from_f32(a->host_loss, a->loss, (size_t)N);
+    return a->host_loss;
+}
 
-    double sum = 0.0;
-    float *dl = nt_malloc((size_t)N * sizeof(float), "dloss");
-    for (int i = 0; i < N; i++) {
-        int valid = targets_host[i] >= 0;
-        dl[i] = valid ? weight : 0.0f;
-        if (valid) sum += (double)a->host_loss[i] * weight;
-    }
-    o->to_f32(a->dloss, dl, (size_t)N);
-    free(dl);
+void nt_model_head_nll_backward(nt_model *m, nt_acts *a, const float *coef_host)
+{
+    const nt_ops *o = m->ops;
+    const nt_model_config *mc = &m->mc;
+    int N = a->N, V = mc->vocab_local;
+    o->to_f32(a->dloss, coef_host, (size_t)N);
     /* dlogits overwrite the logits */
     o->ce_bwd(a->logits, a->logits, a->rowmax, a->sumexp, a->targets, a->dloss, mc->vocab_lo, N, V);
-    return sum;
 }
 
 /* ---- reward head --------------------------------------------------------- */
@@ -486,27 +486,14 @@ void nt_model_head_scores(nt_model *m, nt_acts *a, const int *ends, float *score
     }
 }
 
-double nt_model_head_reward(nt_model *m, nt_acts *a, const int *ends, const float *labels, float weight)
+void nt_model_head_scores_backward(nt_model *m, nt_acts *a, const int *ends, const float *dscores)
 {
     const nt_ops *o = m->ops;
     int N = a->N, T = a->T, K = m->mc.reward_outputs;
-    float *y = nt_malloc((size_t)a->B * K * sizeof(float), "reward scores");
-    nt_model_head_scores(m, a, ends, y);
-    /* loss = weight * sum over sequences and scored attributes of (y - label)^2;
-     * a NaN label is not scored */
-    double sum = 0.0;
     memset(a->host_dscore, 0, (size_t)N * K * sizeof(float));
     for (int b = 0; b < a->B; b++)
-        for (int k = 0; k < K; k++) {
-            float l = labels[(size_t)b * K + k];
-            if (isnan(l)) continue;
-            float d = y[(size_t)b * K + k] - l;
-            sum += (double)weight * (double)d * (double)d;
-            a->host_dscore[((size_t)b * T + ends[b]) * K + k] = 2.0f * weight * d;
-        }
+        memcpy(a->host_dscore + ((size_t)b * T + ends[b]) * K, dscores + (size_t)b * K, (size_t)K * sizeof(float));
     o->to_act(a->score, a->host_dscore, (size_t)N * K);   /* the scores' gradient overwrites them */
-    free(y);
-    return sum;
 }
 
 /* ---- backward ---------------------------------------------------------- */

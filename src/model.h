@@ -110,19 +110,25 @@ void nt_model_forward(nt_model *m, nt_acts *a, const int32_t *tokens_host);
 /* Final norm + LM head: this rank's vocab shard of the logits into
  * a->logits [N, vocab_local] (no loss; for generation and tests). */
 void nt_model_head_logits(nt_model *m, nt_acts *a);
-/* LM head + vocab-parallel cross-entropy on the chunk output (has_head).
- * targets_host [N]; weight = per-token loss weight (e.g. 1/total tokens).
- * Returns the weighted loss sum of this micro-batch (identical on every TP
- * rank).  Prepares dlogits for the backward. */
-double nt_model_head_loss(nt_model *m, nt_acts *a, const int32_t *targets_host, float weight);
+/* LM head, forward half: vocab-parallel log-softmax of the chunk output
+ * (has_head) at the targets.  targets_host [N] (< 0: no target; its value
+ * is then meaningless).  Returns this rank's host copy [N] of every row's
+ * negative log-probability -log p(target) (identical on every TP rank;
+ * valid until the next call on these activations).  Keeps the row max and
+ * sum-exp for the backward half. */
+const float *nt_model_head_nll(nt_model *m, nt_acts *a, const int32_t *targets_host);
+/* LM head, backward half: coef_host [N] = dLoss/d(nll of row i) (0 for rows
+ * without a target) sets dlogits = coef * (softmax - onehot), the head's
+ * gradient for nt_model_backward.  Each phase's loss picks its coefficients
+ * (token cross-entropy: 1/loss tokens; DPO: per sequence). */
+void nt_model_head_nll_backward(nt_model *m, nt_acts *a, const float *coef_host);
 /* Reward head (model.head = reward): final norm, then K scores per row from
  * reward_head.weight [K, H] (no bias); a sequence's scores are those of its
  * row ends[b] (the last token of the sample).  scores [B*K] on the host. */
 void nt_model_head_scores(nt_model *m, nt_acts *a, const int *ends, float *scores);
-/* Scores + regression loss weight * sum (score - label)^2 over sequences and
- * attributes (labels [B*K]; NaN = not scored).  Returns the weighted sum
- * (identical on every TP rank) and prepares the backward. */
-double nt_model_head_reward(nt_model *m, nt_acts *a, const int *ends, const float *labels, float weight);
+/* Reward head, backward half: dscores [B*K] = dLoss/d(score) of each
+ * sequence's end row (all other rows get 0). */
+void nt_model_head_scores_backward(nt_model *m, nt_acts *a, const int *ends, const float *dscores);
 /* Backward: from the head (has_head) or from dy = gradient of the chunk
  * output already in a->dx.  Accumulates parameter gradients.  On return
  * a->dx holds the gradient of the chunk input (for the previous stage). */

@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     nt_deck_load(&cfg, &info, argv[1], nset, sets);
     nt_trainer tr;
     nt_trainer_init(&tr, &cfg, nt_backend_cpu(), MPI_COMM_WORLD);
-    int rank0 = tr.grid.world.rank == 0;
+    int rank0 = tr.ms.grid.world.rank == 0;
     nt_ckpt_meta meta = {.deck_text = "", .deck_sha256 = ""};
     if (reps < 2 || reps > 15) { fprintf(stderr, "ckpt_bench: --reps must be 2..15\n"); return 2; }
     double ws[15], rs[15], pws[15], prs[15];
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
         nt_ckpt_reap_wait();   /* the pruned one's removal (background in training) stays out of the reads */
         MPI_Barrier(MPI_COMM_WORLD);
         double t0 = now();
-        nt_ckpt_load(&tr, argv[2], 1, NULL);
+        nt_ckpt_load(&tr.ms, &tr.opt, argv[2], NULL);
         MPI_Barrier(MPI_COMM_WORLD);
         rs[r] = now() - t0;
         if (rank0) plain_io(argv[2], tr.step, &bytes, &pws[r], &prs[r]);
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
     }
     if (rank0)
         printf("ranks %d layout TP%d_PP%d_DP%d bytes %zu write_s %.3f read_s %.3f plain_write_s %.3f plain_read_s %.3f "
-               "first_write_s %.3f\n", tr.grid.world.size, tr.grid.TP, tr.grid.PP, tr.grid.DP, bytes,
+               "first_write_s %.3f\n", tr.ms.grid.world.size, tr.ms.grid.TP, tr.ms.grid.PP, tr.ms.grid.DP, bytes,
                median(ws + 1, reps - 1), median(rs + 1, reps - 1), median(pws + 1, reps - 1), median(prs + 1, reps - 1),
                ws[0]);
     nt_trainer_free(&tr);

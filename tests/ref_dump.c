@@ -11,6 +11,7 @@
 #include "check.h"
 #include "deck.h"
 #include "rng.h"
+#include "phase.h"
 #include "trainer.h"
 
 #include <hdf5.h>
@@ -56,7 +57,7 @@ static void write_params(hid_t f, const char *group, nt_trainer *tr, const nt_mo
     for (int i = 0; i < full->ntensors; i++) {
         const nt_tensor_info *t = &full->tensors[i];
         int r = 0, c = 0;
-        float *buf = nt_trainer_gather_param(tr, t->name, &r, &c);
+        float *buf = nt_modelset_gather_param(&tr->ms, t->name, &r, &c);
         NT_CHECK(buf != NULL, "parameter %s not found", t->name);
         NT_CHECK(c == t->full_cols && r >= t->full_rows, "parameter %s: gathered [%d,%d], expected [%d,%d]", t->name,
                  r, c, t->full_rows, t->full_cols);
@@ -84,14 +85,14 @@ int main(int argc, char **argv)
     /* auto stays on the CPU here: the reference tests compare fp32 results */
     const nt_ops *ops = !strcmp(cfg.backend, "cuda") ? nt_backend_select(&cfg, &info) : nt_backend_cpu();
     nt_trainer_init(&tr, &cfg, ops, MPI_COMM_WORLD);
-    int world = tr.grid.world.size, rank0 = tr.grid.world.rank == 0;
+    int world = tr.ms.grid.world.size, rank0 = tr.ms.grid.world.rank == 0;
     /* the unsharded model's tensor table: names and full shapes */
     nt_model_config fmc;
     nt_model_config_init(&fmc, &cfg, 1, 0);
     nt_model full;
     nt_model_layout(&full, nt_backend_cpu(), &fmc, NULL, 0, cfg.layers, 1, 1);
 
-    int T = cfg.seq_len, B = cfg.micro_batch, G = (int)cfg.global_batch, DP = tr.grid.DP;
+    int T = cfg.seq_len, B = cfg.micro_batch, G = (int)cfg.global_batch, DP = tr.ms.grid.DP;
     int nmicro = nt_trainer_micro_batches(&tr, G);
     long steps = tr.total_steps;
     hid_t f = -1;
@@ -109,7 +110,7 @@ int main(int argc, char **argv)
         attr_d(f, "eps", cfg.eps); attr_d(f, "clip_grad", cfg.clip_grad); attr_i(f, "micro_batch", B);
         attr_i(f, "grad_accum", (long long)G / B); attr_s(f, "decay", cfg.decay);
         char layout[128];
-        snprintf(layout, sizeof layout, "TP%d PP%d v%d DP%d SP%d", tr.grid.TP, tr.grid.PP, tr.v, DP,
+        snprintf(layout, sizeof layout, "TP%d PP%d v%d DP%d SP%d", tr.ms.grid.TP, tr.ms.grid.PP, tr.ms.v, DP,
                  cfg.sequence_parallel);
         attr_s(f, "layout", layout);
     }
@@ -125,7 +126,7 @@ int main(int argc, char **argv)
         write(f, "/tokens", H5T_STD_I32LE, H5T_NATIVE_INT32, 3, tdims, tokens);
     }
 
-    nt_model *m = &tr.chunk[0];
+    nt_model *m = &tr.ms.chunk[0];
     if (world == 1) {   /* step-1 logits of the first micro-batch */
         int32_t *inp = nt_malloc((size_t)B * T * sizeof(int32_t), "inputs");
         for (int b = 0; b < B; b++) memcpy(inp + (size_t)b * T, tokens + (size_t)b * (T + 1), (size_t)T * sizeof(int32_t));
@@ -146,16 +147,20 @@ int main(int argc, char **argv)
     double *losses = nt_malloc((size_t)steps * sizeof(double), "losses");
     double *norms = nt_malloc((size_t)steps * sizeof(double), "norms");
     double *lrs = nt_malloc((size_t)steps * sizeof(double), "lrs");
-    int32_t *mine = nt_malloc((size_t)nmicro * B * (size_t)(T + 1) * sizeof(int32_t), "rank batch");
+    nt_batch batch = {0};
+    nt_batch_reserve(&batch, nmicro * B, T, 0, 0);
+    batch.gbs = G;
+    batch.loss_tokens = (double)G * T;
+    int32_t *mine = batch.tokens;
     for (long s = 0; s < steps; s++) {
         /* this DP rank's rows: micro-batch i row b = global row (i*DP + dp)*B + b */
         for (int i = 0; i < nmicro; i++)
             for (int b = 0; b < B; b++)
                 memcpy(mine + ((size_t)i * B + b) * (size_t)(T + 1),
-                       tokens + (size_t)s * per_step + ((size_t)(i * DP + tr.grid.dp) * B + b) * (size_t)(T + 1),
+                       tokens + (size_t)s * per_step + ((size_t)(i * DP + tr.ms.grid.dp) * B + b) * (size_t)(T + 1),
                        (size_t)(T + 1) * sizeof(int32_t));
         nt_step_stats st;
-        nt_trainer_step(&tr, mine, G, &st);
+        nt_trainer_step(&tr, &batch, nt_phase_token_ce_loss, NULL, 0, &st);
         losses[s] = st.loss; norms[s] = st.grad_norm; lrs[s] = st.lr;
         if (s == 0 && world == 1) {
             char name[256];
@@ -181,7 +186,7 @@ int main(int argc, char **argv)
     }
     write_params(f, "final", &tr, &full);
     if (rank0) NT_CHECK_H5(H5Fclose(f));
-    free(tokens); free(losses); free(norms); free(lrs); free(mine); free(sets);
+    free(tokens); free(losses); free(norms); free(lrs); nt_batch_free(&batch); free(sets);
     nt_model_destroy(&full);
     nt_trainer_free(&tr);
     MPI_Finalize();

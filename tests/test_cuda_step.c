@@ -20,6 +20,7 @@
 #include "check.h"
 #include "deck.h"
 #include "device.h"
+#include "loss.h"
 #include "model.h"
 #include "rng.h"
 
@@ -48,7 +49,7 @@ static void step(nt_model *m, nt_acts *a, const int32_t *inp, const int32_t *tgt
 {
     m->ops->zero(m->grads, m->nparams * sizeof(float));
     nt_model_forward(m, a, inp);
-    *loss = nt_model_head_loss(m, a, tgt, w);
+    *loss = nt_loss_token_ce(m, a, tgt, w);
     nt_model_backward(m, a);
     if (!adam) return;
     size_t eb = m->ops->act_bytes;

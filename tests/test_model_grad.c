@@ -21,6 +21,7 @@
 #include "backend.h"
 #include "check.h"
 #include "deck.h"
+#include "loss.h"
 #include "model.h"
 #include "rng.h"
 
@@ -37,8 +38,8 @@ typedef struct {
 static double head_of(nt_model *m, nt_acts *a, const head_args *h, int mi, float w)
 {
     int B = a->B, K = m->mc.reward_outputs;
-    if (h->reward) return nt_model_head_reward(m, a, h->ends + (size_t)mi * B, h->labels + (size_t)mi * B * K, w);
-    return nt_model_head_loss(m, a, h->tgt + (size_t)mi * a->N, w);
+    if (h->reward) return nt_loss_reward_mse(m, a, h->ends + (size_t)mi * B, h->labels + (size_t)mi * B * K, w);
+    return nt_loss_token_ce(m, a, h->tgt + (size_t)mi * a->N, w);
 }
 
 static double loss_of(nt_model *m, nt_acts *a, const int32_t *inp, const head_args *h, int nmicro, int N, float w)

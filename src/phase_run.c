@@ -1,23 +1,18 @@
-/* pretrain.c — the training loop of the phases that train the model with
- * the trainer: pretrain (and continued pretraining: a pretrain deck with
- * checkpoint.load and a new blend) and rm (reward model: model.head =
- * reward on a reward dataset, usually started from a pretraining
- * checkpoint, weights only, which adds a fresh reward head).  Validate
- * everything, resume from the checkpoint directory's `latest` (or load
- * checkpoint.load), create the run directory, echo the resolved deck, then
- * loop over steps drawing global batches (the ramp-up schedule) from the
- * token blend or the reward dataset, logging a step line and
- * metrics.jsonl; save checkpoints at the interval, at the end, on
- * SIGUSR1/SIGTERM or before run.time_limit (then exit 3), and finish with
- * an HPL-style summary. */
-#include "pretrain.h"
+/* phase_run.c — the one training loop every phase runs (see phase.h):
+ * open the phase's data source and the trainer, resume from the
+ * checkpoint directory's `latest` (or load checkpoint.load, weights only
+ * unless checkpoint.load_optimizer), create the run directory and echo
+ * the resolved deck, then step: global batch from the ramp, this DP rank's
+ * rows filled by the phase from sample k (the one row <-> sample mapping),
+ * the phase's hook, the trainer step with the phase's loss, the step line
+ * and metrics.jsonl (common metrics + the phase's own), checkpoints at the
+ * interval, at the end and on SIGUSR1/SIGTERM or before run.time_limit
+ * (then exit 3), the NaN policy; an HPL-style summary at the end. */
+#include "phase.h"
 #include "backend.h"
 #include "build_config.h"
-#include "ckpt.h"
 #include "check.h"
-#include "data.h"
-#include "data_blend.h"
-#include "data_reward.h"
+#include "ckpt.h"
 #include "device.h"
 #include "metrics.h"
 #include "model_config.h"
@@ -37,60 +32,83 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void validate_phase_support(const nt_config *cfg, const nt_deck_info *info)
-{
-    (void)cfg;
-    (void)info;
-}
-
 /* Step boundary: 1 if any rank got SIGUSR1/SIGTERM, 2 if the next step
  * and a save would overrun run.time_limit; all ranks agree (all-reduce). */
 static int stop_requested(const nt_trainer *tr, double elapsed, double step_s, double save_s)
 {
     int stop = nt_signal_pending() ? 1 : 0;
-    double lim = tr->cfg.time_limit;
+    double lim = tr->ms.cfg.time_limit;
     if (!stop && lim > 0 && elapsed + 1.5 * step_s + 1.5 * save_s + 1.0 > lim) stop = 2;
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, tr->grid.world.mpi));
+    nt_comm_allreduce_i32(&tr->ms.grid.world, &stop, 1, NT_MAX);
     return stop;
 }
 
-int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha)
+/* The rows of this DP rank: micro-batch mi, position b is sample
+ * consumed + (mi*DP + dp)*micro_batch + b of the run — the one place the
+ * row <-> sample mapping lives.  Then the global batch's loss tokens. */
+static void fill_batch(const nt_phase *ph, void *ps, nt_trainer *tr, nt_batch *b, long gbs, int nmicro)
+{
+    const nt_modelset *ms = &tr->ms;
+    int mbs = ms->micro_batch, T = ms->seq_len;
+    nt_batch_reserve(b, nmicro * mbs, T, ph->with_mask, ph->nlabels_from_cfg ? ms->cfg.reward_outputs : 0);
+    b->gbs = gbs;
+    double tokens = 0;
+    for (int mi = 0; mi < nmicro; mi++)
+        for (int j = 0; j < mbs; j++) {
+            uint64_t k = tr->consumed_samples +
+                         ((uint64_t)mi * ms->grid.DP + (uint64_t)ms->grid.dp) * (uint64_t)mbs + (uint64_t)j;
+            int r = mi * mbs + j;
+            ph->fill(ps, k, b, r);
+            const uint8_t *mask = nt_batch_mask(b, r);
+            if (!mask) tokens += T;
+            else for (int t = 1; t <= T; t++) tokens += mask[t] != 0;
+        }
+    nt_comm_allreduce_f64(&ms->grid.dp_comm, &tokens, 1, NT_SUM);
+    b->loss_tokens = tokens;
+}
+
+static double save(nt_trainer *tr, nt_ckpt_meta *meta)
+{
+    const nt_config *cfg = &tr->ms.cfg;
+    meta->skipped_steps = tr->skipped_steps;
+    return nt_ckpt_save(tr, cfg->ckpt_dir, cfg->ckpt_keep, meta);
+}
+
+int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha)
 {
     double t_job = now();
-    validate_phase_support(cfg, info);
+    const nt_phase *ph = nt_phase_find(cfg->phase);
     nt_signals_install();
-    int rm = !strcmp(cfg->phase, "rm");
-    nt_blend data = {0}; /* data.train (+ data.switch_blend), tokenizer hash checked against data.tokenizer */
-    nt_reward_dataset rdata = {0};
-    if (rm) {
-        nt_reward_open(&rdata, cfg->blend[0].path, cfg->seq_len, cfg->reward_outputs, cfg->vocab, cfg->seed);
-        nt_reward_check_tokenizer(&rdata, cfg->tokenizer);
-    }
-    else nt_blend_open(&data, cfg, info);
+    void *ps = ph->open(cfg, info);
 
     nt_trainer tr;
     nt_trainer_init(&tr, cfg, nt_backend_select(cfg, info), MPI_COMM_WORLD);
-    nt_watchdog_start(cfg->collective_timeout, tr.grid.world.rank);
+    nt_modelset *ms = &tr.ms;
+    nt_watchdog_start(cfg->collective_timeout, ms->grid.world.rank);
     /* resume from checkpoint.dir's latest, else start from checkpoint.load;
      * before anything is written, so a bad checkpoint changes nothing */
     char latest[256] = "", loaded[2400] = "";
-    long skipped0 = 0;
     int resumed = 0;
+    nt_ckpt_counters cnt = {0};
     if (cfg->ckpt_dir[0] && nt_ckpt_latest(cfg->ckpt_dir, latest, sizeof latest)) {
         snprintf(loaded, sizeof loaded, "%s/%s", cfg->ckpt_dir, latest);
-        nt_ckpt_load(&tr, loaded, 1, &skipped0);
+        nt_ckpt_load(ms, &tr.opt, loaded, &cnt);
         resumed = 1;
     } else if (cfg->ckpt_load[0]) {
         snprintf(loaded, sizeof loaded, "%s", cfg->ckpt_load);
-        nt_ckpt_load(&tr, loaded, cfg->ckpt_load_optimizer, &skipped0);
+        nt_ckpt_load(ms, cfg->ckpt_load_optimizer ? &tr.opt : NULL, loaded, &cnt);
     }
-    tr.skipped_steps = skipped0;
+    tr.step = cnt.step;
+    tr.opt.step = cnt.opt_step;
+    tr.consumed_samples = cnt.consumed_samples;
+    tr.consumed_tokens = cnt.consumed_tokens;
+    tr.skipped_steps = cnt.skipped_steps;
     /* the first stage's batch must divide now; later stages are checked when they start */
     nt_trainer_micro_batches(&tr, nt_ramp_gbs(cfg, tr.consumed_tokens));
 
-    int rank0 = tr.grid.world.rank == 0;
+    int rank0 = ms->grid.world.rank == 0;
     nt_metrics mt = {0};
-    const nt_model_config *mc = &tr.chunk[0].mc;
+    const nt_model_config *mc = &ms->chunk[0].mc;
     double params = nt_model_param_count(mc);
     double fpt = nt_model_flops_per_token(mc);
     if (rank0) {
@@ -109,15 +127,10 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
         printf("model   %.4g parameters, %.4g FLOP/token (training), vocab %d padded to %d\n",
                params, fpt, mc->vocab, mc->vocab_padded);
         printf("layout  world %d = TP %d x PP %d x DP %d, micro_batch %d, backend %s\n",
-               tr.grid.world.size, cfg->tensor, cfg->pipeline, tr.grid.DP, cfg->micro_batch, tr.ops->name);
-        printf("place   %s (rank 0)\n", tr.place.how);
-        if (rm)
-            printf("data    %s: %llu reward samples, %d labels each, padded to %d+1 tokens\n", rdata.path,
-                   (unsigned long long)rdata.nsamples, rdata.nlabels, cfg->seq_len);
-        for (int i = 0; i < data.n; i++)
-            printf("data    %s: %llu tokens, %llu documents, %llu samples of %d+1 tokens\n", data.ds[i].path,
-                   (unsigned long long)data.ds[i].ntokens, (unsigned long long)data.ds[i].ndocs,
-                   (unsigned long long)data.ds[i].nsamples, cfg->seq_len);
+               ms->grid.world.size, cfg->tensor, cfg->pipeline, ms->grid.DP, cfg->micro_batch, ms->ops->name);
+        printf("place   %s (rank 0)\n", ms->place.how);
+        printf("phase   %s: %s\n", ph->name, ph->what);
+        if (ph->describe) ph->describe(ps, stdout);
         printf("run     %ld steps, run directory %s\n", tr.total_steps, cfg->dir);
         if (loaded[0])
             printf("load    %s: step %ld, %llu samples, %.6g tokens consumed%s\n", loaded, tr.step,
@@ -131,10 +144,7 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     }
 
     int T = cfg->seq_len;
-    int32_t *batch = NULL;
-    size_t batch_cap = 0;
-    int *rm_ends = NULL;
-    float *rm_labels = NULL;
+    nt_batch batch = {0};
     double first_loss = NAN, last_loss = NAN, t_start = now(), tok_total = 0.0, sec_total = 0.0;
     double f_tot = 0, b_tot = 0, o_tot = 0, p_tot = 0, c_tot = 0;
     int prev_stage = -1, status = NT_EXIT_OK;
@@ -149,14 +159,13 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
                        cfg->ckpt_dir[0] ? "saving a checkpoint, exit 3 (requeue)"
                                         : "no checkpoint.dir, nothing saved; exit 3 (requeue)");
             if (cfg->ckpt_dir[0] && saved_at != tr.step) {
-                meta.skipped_steps = tr.skipped_steps;
-                nt_ckpt_save(&tr, cfg->ckpt_dir, cfg->ckpt_keep, &meta);
+                save(&tr, &meta);
                 saved_at = tr.step;
             }
             status = NT_EXIT_REQUEUE;
             break;
         }
-        nt_fault_hang(tr.grid.world.rank, tr.step + 1);
+        nt_fault_hang(ms->grid.world.rank, tr.step + 1);
         if (cfg->stop_tokens > 0 && tr.consumed_tokens >= cfg->stop_tokens) {
             if (rank0) printf("stop    train.stop_tokens = %.6g reached after %ld steps (%.6g tokens)\n",
                               cfg->stop_tokens, tr.step, tr.consumed_tokens);
@@ -169,33 +178,11 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
             printf("ramp    stage %d: global batch %ld from %.4g tokens (%d micro-batches of %d per DP rank)\n",
                    stage, gbs, tr.consumed_tokens, nmicro, cfg->micro_batch);
         prev_stage = stage;
-        size_t rows = (size_t)nmicro * cfg->micro_batch;
-        if (rows * (size_t)(T + 1) > batch_cap) {
-            batch_cap = rows * (size_t)(T + 1);
-            free(batch);
-            batch = nt_malloc(batch_cap * sizeof(int32_t), "global batch");
-            if (rm) {
-                free(rm_ends);
-                free(rm_labels);
-                rm_ends = nt_malloc(rows * sizeof(int), "reward ends");
-                rm_labels = nt_malloc(rows * (size_t)cfg->reward_outputs * sizeof(float), "reward labels");
-                tr.rm_ends = rm_ends;
-                tr.rm_labels = rm_labels;
-            }
-        }
-        /* this DP rank's rows: micro-batch mi row b is sample consumed + (mi*DP + dp)*mbs + b */
-        for (int mi = 0; mi < nmicro; mi++)
-            for (int b = 0; b < cfg->micro_batch; b++) {
-                uint64_t k = tr.consumed_samples +
-                             ((uint64_t)mi * tr.grid.DP + (uint64_t)tr.grid.dp) * cfg->micro_batch + (uint64_t)b;
-                size_t row = (size_t)mi * cfg->micro_batch + b;
-                if (rm) nt_reward_sample(&rdata, k, batch + row * (size_t)(T + 1), rm_ends + row,
-                                         rm_labels + row * (size_t)cfg->reward_outputs);
-                else nt_blend_sample(&data, k, batch + row * (size_t)(T + 1));
-            }
+        fill_batch(ph, ps, &tr, &batch, gbs, nmicro);
+        if (ph->before_step) ph->before_step(ps, &tr, &batch);
         double t0 = now();
         nt_step_stats st;
-        nt_trainer_step(&tr, batch, gbs, &st);
+        nt_trainer_step(&tr, &batch, ph->loss, ps, ph->nacc, &st);
         double dt = now() - t0;
         if (done == 0) first_loss = st.loss;
         last_loss = st.loss;
@@ -209,11 +196,8 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
                                                       : ", aborting (train.nan_policy = abort)")
                                   : " (train.nan_policy = skip)");
             if (abort_run) {
-                if (cfg->ckpt_dir[0]) {
-                    meta.skipped_steps = tr.skipped_steps;
-                    nt_ckpt_save(&tr, cfg->ckpt_dir, cfg->ckpt_keep, &meta);
-                }
-                MPI_Barrier(MPI_COMM_WORLD);
+                if (cfg->ckpt_dir[0]) save(&tr, &meta);
+                nt_comm_barrier(&ms->grid.world);
                 nt_die(NT_EXIT_FAIL, "step %ld: non-finite loss or gradient norm (first seen on rank %d)", tr.step,
                        tr.nonfinite_rank);
             }
@@ -226,55 +210,57 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
                 .step = tr.step, .total_steps = tr.total_steps, .consumed_tokens = tr.consumed_tokens,
                 .loss = st.loss, .grad_norm = st.grad_norm, .lr = st.lr, .gbs = gbs, .ms = dt * 1e3,
                 .tokens_per_s = (double)gbs * T / dt,
-                .tflops_per_rank = fpt * (double)gbs * T / dt / 1e12 / tr.grid.world.size,
+                .tflops_per_rank = fpt * (double)gbs * T / dt / 1e12 / ms->grid.world.size,
                 .ms_fwd = tr.t_fwd * 1e3, .ms_bwd = tr.t_bwd * 1e3, .ms_opt = tr.t_opt * 1e3,
                 .ms_p2p = tr.t_p2p * 1e3, .ms_coll = tr.t_coll * 1e3,
                 .peak_rss_mb = nt_peak_rss_mb()};
+            if (ph->metrics) {
+                nt_phase_metric pm[NT_PHASE_MAX_METRICS];
+                r.nextra = ph->metrics(ps, &st, pm, NT_PHASE_MAX_METRICS);
+                for (int i = 0; i < r.nextra; i++) { r.extra_name[i] = pm[i].name; r.extra_value[i] = pm[i].value; }
+            }
             nt_metrics_log(&mt, &r);
         }
         if (cfg->ckpt_dir[0] && ((cfg->ckpt_interval > 0 && tr.step % cfg->ckpt_interval == 0) ||
                                  tr.step == tr.total_steps)) {
-            meta.skipped_steps = tr.skipped_steps;
-            save_s = nt_ckpt_save(&tr, cfg->ckpt_dir, cfg->ckpt_keep, &meta);
+            save_s = save(&tr, &meta);
             saved_at = tr.step;
             if (rank0) { printf("ckpt    saved %s/iter_%07ld in %.2f s\n", cfg->ckpt_dir, tr.step, save_s); fflush(stdout); }
         }
     }
     /* the job ends early (train.stop_tokens): save where it stopped */
     if (cfg->ckpt_dir[0] && status == NT_EXIT_OK && saved_at != tr.step) {
-        meta.skipped_steps = tr.skipped_steps;
-        save_s = nt_ckpt_save(&tr, cfg->ckpt_dir, cfg->ckpt_keep, &meta);
+        save_s = save(&tr, &meta);
         if (rank0) { printf("ckpt    saved %s/iter_%07ld in %.2f s\n", cfg->ckpt_dir, tr.step, save_s); fflush(stdout); }
     }
     double wall = now() - t_start;
-    /* per-rank summary: peak memory and time per schedule phase */
     /* per-rank summary: peak memory (host RSS; GPU: held by ntron / in use on the device) and phase times */
     double mine[8] = {nt_peak_rss_mb(), f_tot, b_tot, p_tot, c_tot, o_tot, 0, 0};
-    int gpu = tr.ops->mem_stats != NULL;
-    if (gpu) tr.ops->mem_stats(&mine[6], &mine[7]);
-    double *all = rank0 ? nt_malloc((size_t)tr.grid.world.size * 8 * sizeof(double), "summary") : NULL;
-    MPI_Gather(mine, 8, MPI_DOUBLE, all, 8, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    int gpu = ms->ops->mem_stats != NULL;
+    if (gpu) ms->ops->mem_stats(&mine[6], &mine[7]);
+    double *all = rank0 ? nt_malloc((size_t)ms->grid.world.size * 8 * sizeof(double), "summary") : NULL;
+    NT_CHECK_MPI(MPI_Gather(mine, 8, MPI_DOUBLE, all, 8, MPI_DOUBLE, 0, ms->grid.world.mpi));
     if (rank0) {
         double tps = sec_total > 0 ? tok_total / sec_total : 0.0, rss_max = 0;
-        for (int r = 0; r < tr.grid.world.size; r++) rss_max = all[8 * r] > rss_max ? all[8 * r] : rss_max;
+        for (int r = 0; r < ms->grid.world.size; r++) rss_max = all[8 * r] > rss_max ? all[8 * r] : rss_max;
         printf("================================================================================\n");
         printf("%-10s %12s %12s %12s %12s %12s %12s\n", "steps", "first loss", "final loss", "wall s",
                "tokens/s", "TFLOP/s/rank", "peak RSS MB");
         printf("%-10ld %12.4f %12.4f %12.2f %12.0f %12.4f %12.1f\n", tr.step, first_loss, last_loss, wall, tps,
-               fpt * tps / 1e12 / tr.grid.world.size, rss_max);
-        if (rm && rdata.truncated)
-            printf("truncated %llu reward samples longer than seq_len (scored at their last kept token; rank 0's count)\n",
-                   (unsigned long long)rdata.truncated);
+               fpt * tps / 1e12 / ms->grid.world.size, rss_max);
+    }
+    if (ph->summary) ph->summary(ps, &tr, stdout);
+    if (rank0) {
         if (tr.skipped_steps) printf("skipped   %ld steps with a non-finite loss or gradient norm\n", tr.skipped_steps);
         printf("--------------------------------------------------------------------------------\n");
         printf("%5s %4s %4s %4s %12s %10s %10s %10s %10s %10s", "rank", "tp", "dp", "pp", "peak RSS MB",
                "forward s", "backward s", "p2p wait s", "collect. s", "optim. s");
         if (gpu) printf(" %12s %12s", "GPU held MB", "GPU used MB");
         printf("\n");
-        for (int r = 0; r < tr.grid.world.size; r++) {
+        for (int r = 0; r < ms->grid.world.size; r++) {
             const double *x = all + 8 * r;
-            printf("%5d %4d %4d %4d %12.1f %10.2f %10.2f %10.2f %10.2f %10.2f", r, r % tr.grid.TP,
-                   (r / tr.grid.TP) % tr.grid.DP, r / (tr.grid.TP * tr.grid.DP), x[0], x[1], x[2], x[3], x[4], x[5]);
+            printf("%5d %4d %4d %4d %12.1f %10.2f %10.2f %10.2f %10.2f %10.2f", r, r % ms->grid.TP,
+                   (r / ms->grid.TP) % ms->grid.DP, r / (ms->grid.TP * ms->grid.DP), x[0], x[1], x[2], x[3], x[4], x[5]);
             if (gpu) printf(" %12.1f %12.1f", x[6], x[7]);
             printf("\n");
         }
@@ -285,12 +271,9 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
         nt_metrics_close(&mt);
         free(all);
     }
-    free(batch);
-    free(rm_ends);
-    free(rm_labels);
+    nt_batch_free(&batch);
     nt_watchdog_stop();
     nt_trainer_free(&tr);
-    if (rm) nt_reward_close(&rdata);
-    else nt_blend_close(&data);
+    ph->close(ps);
     return status;
 }
