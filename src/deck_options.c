@@ -144,6 +144,9 @@ const nt_option nt_deck_options[] = {
     {"data", "train", NT_OPT_STRING, FIELD(train), "", ANY, 0, NULL,
      "training blend 'path:weight ...' (weight > 0, default 1; normalised); sample k comes from a "
      "dataset drawn by a seeded draw on k; needed by phase pretrain"},
+    {"data", "valid", NT_OPT_STRING, FIELD(valid), "", ANY, 0, NULL,
+     "held-out dataset evaluated at the end of the run (phase rm: mean squared error per label "
+     "against the training labels' mean, into RUNDIR/heldout.json); empty: none"},
     {"data", "switch_at", NT_OPT_TOKENS, FIELD(switch_at), "0", GE(0), 0, NULL,
      "consumed tokens from which data.switch_blend replaces data.train (0: never)"},
     {"data", "switch_blend", NT_OPT_STRING, FIELD(switch_blend), "", ANY, 0, NULL,

@@ -3,12 +3,25 @@
  * row, K attribute scores read at the sample's last token, masked MSE
  * averaged over the global batch's labels; usually started from a
  * pretraining checkpoint, weights only (the loader swaps the LM head for a
- * seeded reward head). */
+ * seeded reward head).  With data.valid, the summary evaluates the trained
+ * head on held-out samples (forward-only pass) against the baseline that
+ * predicts the training labels' mean, into RUNDIR/heldout.json. */
 #include "check.h"
 #include "data_reward.h"
 #include "loss.h"
 #include "phase.h"
+#include "rundir.h"
 #include "trainer.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct rm_state {
+    nt_reward_dataset train, valid;
+    int has_valid;
+    double *mean;            /* [K] the training labels' mean per attribute */
+} rm_state;
 
 static void rm_check(const nt_config *c, const nt_deck_info *in)
 {
@@ -21,28 +34,46 @@ static void rm_check(const nt_config *c, const nt_deck_info *in)
 static void *rm_open(const nt_config *cfg, const nt_deck_info *info)
 {
     (void)info;
-    nt_reward_dataset *d = nt_calloc(1, sizeof *d, "reward dataset");
-    nt_reward_open(d, cfg->blend[0].path, cfg->seq_len, cfg->reward_outputs, cfg->vocab, cfg->seed);
-    nt_reward_check_tokenizer(d, cfg->tokenizer);
-    return d;
+    rm_state *st = nt_calloc(1, sizeof *st, "reward phase");
+    nt_reward_open(&st->train, cfg->blend[0].path, cfg->seq_len, cfg->reward_outputs, cfg->vocab, cfg->seed);
+    nt_reward_check_tokenizer(&st->train, cfg->tokenizer);
+    if (cfg->valid[0]) {
+        nt_reward_open(&st->valid, cfg->valid, cfg->seq_len, cfg->reward_outputs, cfg->vocab, cfg->seed);
+        nt_reward_check_tokenizer(&st->valid, cfg->tokenizer);
+        st->has_valid = 1;
+    }
+    int K = st->train.nlabels;
+    st->mean = nt_calloc((size_t)K, sizeof(double), "label means");
+    for (uint64_t i = 0; i < st->train.nsamples; i++)
+        for (int k = 0; k < K; k++) st->mean[k] += st->train.labels[i * (size_t)K + (size_t)k];
+    for (int k = 0; k < K; k++) st->mean[k] /= (double)st->train.nsamples;
+    return st;
 }
 
 static void rm_describe(void *state, FILE *out)
 {
-    const nt_reward_dataset *d = state;
+    const rm_state *st = state;
+    const nt_reward_dataset *d = &st->train;
     fprintf(out, "data    %s: %llu reward samples, %d labels each, padded to %d+1 tokens\n", d->path,
             (unsigned long long)d->nsamples, d->nlabels, d->seq_len);
+    if (st->has_valid)
+        fprintf(out, "valid   %s: %llu held-out reward samples, evaluated at the end\n", st->valid.path,
+                (unsigned long long)st->valid.nsamples);
 }
 
 static void rm_close(void *state)
 {
-    nt_reward_close(state);
-    free(state);
+    rm_state *st = state;
+    nt_reward_close(&st->train);
+    if (st->has_valid) nt_reward_close(&st->valid);
+    free(st->mean);
+    free(st);
 }
 
 static void rm_fill(void *state, uint64_t k, nt_batch *b, int r)
 {
-    nt_reward_sample(state, k, nt_batch_row(b, r), &b->ends[r], b->labels + (size_t)r * b->nlabels);
+    rm_state *st = state;
+    nt_reward_sample(&st->train, k, nt_batch_row(b, r), &b->ends[r], b->labels + (size_t)r * b->nlabels);
 }
 
 /* MSE per label: weight 1 / (gbs * K) */
@@ -54,12 +85,83 @@ static double rm_loss(void *state, const nt_stage *s)
     return nt_loss_reward_mse(s->model, s->acts, b->ends + s->row0, b->labels + (size_t)s->row0 * b->nlabels, weight);
 }
 
+/* held-out evaluation on the last stage: acc = {sum sq. error, labels, baseline sum sq. error} (TP rank 0) */
+static double rm_eval_stage(void *state, const nt_stage *s)
+{
+    const rm_state *st = state;
+    const nt_batch *b = s->batch;
+    int K = b->nlabels;
+    float *y = nt_malloc((size_t)s->rows * K * sizeof(float), "held-out scores");
+    nt_model_head_scores(s->model, s->acts, b->ends + s->row0, y);
+    if (s->model->mc.tp_rank == 0)
+        for (int r = 0; r < s->rows; r++)
+            for (int k = 0; k < K; k++) {
+                double l = b->labels[(size_t)(s->row0 + r) * K + k];
+                if (isnan(l)) continue;
+                double d = (double)y[(size_t)r * K + k] - l, e = st->mean[k] - l;
+                s->acc[0] += d * d;
+                s->acc[1] += 1;
+                s->acc[2] += e * e;
+            }
+    free(y);
+    return 0.0;
+}
+
+static void rm_heldout(rm_state *st, nt_trainer *tr, FILE *out)
+{
+    nt_modelset *ms = &tr->ms;
+    int mbs = ms->micro_batch, DP = ms->grid.DP, K = st->train.nlabels;
+    uint64_t n = st->valid.nsamples, per = (uint64_t)mbs * (uint64_t)DP;
+    int nmicro = (int)((n + per - 1) / per);
+    nt_batch b = {0};
+    nt_batch_reserve(&b, nmicro * mbs, ms->seq_len, 0, K);
+    /* sample i of the held-out set once each (epoch 0 of its permutation); the rows past n repeat sample 0 unscored */
+    for (int mi = 0; mi < nmicro; mi++)
+        for (int j = 0; j < mbs; j++) {
+            uint64_t i = ((uint64_t)mi * DP + (uint64_t)ms->grid.dp) * (uint64_t)mbs + (uint64_t)j;
+            int r = mi * mbs + j;
+            nt_reward_sample(&st->valid, i < n ? i : 0, nt_batch_row(&b, r), &b.ends[r], b.labels + (size_t)r * K);
+            if (i >= n)
+                for (int k = 0; k < K; k++) b.labels[(size_t)r * K + k] = NAN;
+        }
+    b.gbs = (long)(nmicro * per);
+    double acc[3] = {0, 0, 0};
+    nt_modelset_forward_pass(ms, &b, rm_eval_stage, st, acc);
+    nt_comm_allreduce_f64(&ms->grid.world, acc, 3, NT_SUM);
+    nt_batch_free(&b);
+    double mse = acc[1] > 0 ? acc[0] / acc[1] : NAN, base = acc[1] > 0 ? acc[2] / acc[1] : NAN;
+    if (ms->grid.world.rank != 0) return;
+    fprintf(out, "held-out  %llu samples (%s): MSE per label %.4f; predicting the training labels' mean %.4f (ratio %.3f)\n",
+            (unsigned long long)n, st->valid.path, mse, base, mse / base);
+    cJSON *o = cJSON_CreateObject();
+    NT_CHECK(o != NULL, "cJSON_CreateObject failed");
+    cJSON_AddStringToObject(o, "data", st->valid.path);
+    cJSON_AddNumberToObject(o, "step", (double)tr->step);
+    cJSON_AddNumberToObject(o, "samples", (double)n);
+    cJSON_AddNumberToObject(o, "labels", acc[1]);
+    cJSON_AddNumberToObject(o, "mse", mse);
+    cJSON_AddNumberToObject(o, "baseline_mse", base);
+    cJSON_AddStringToObject(o, "baseline", "per-attribute mean of the training labels");
+    char *txt = cJSON_PrintUnformatted(o);
+    NT_CHECK(txt != NULL, "cJSON_PrintUnformatted failed");
+    size_t len = strlen(txt);
+    char *line = nt_malloc(len + 2, "held-out json");
+    memcpy(line, txt, len);
+    line[len] = '\n';
+    line[len + 1] = 0;
+    nt_rundir_write(ms->cfg.dir, "heldout.json", line);
+    free(line);
+    cJSON_free(txt);
+    cJSON_Delete(o);
+}
+
 static void rm_summary(void *state, nt_trainer *tr, FILE *out)
 {
-    const nt_reward_dataset *d = state;
-    if (tr->ms.grid.world.rank == 0 && d->truncated)
+    rm_state *st = state;
+    if (tr->ms.grid.world.rank == 0 && st->train.truncated)
         fprintf(out, "truncated %llu reward samples longer than seq_len (scored at their last kept token; rank 0's count)\n",
-                (unsigned long long)d->truncated);
+                (unsigned long long)st->train.truncated);
+    if (st->has_valid) rm_heldout(st, tr, out);
 }
 
 const nt_phase nt_phase_rm = {

@@ -56,8 +56,19 @@ mkdir -p adir.deck
 expect_error deck_directory 2 'adir\.deck: ' -- "$NTRON" check "$WORK/adir.deck"
 expect_error no_deck 2 'no deck given' -- "$NTRON" run
 expect_error unknown_cmd 2 "unknown command 'frobnicate'" -- "$NTRON" frobnicate
-expect_error phase 2 'run\.phase = sft is not implemented yet' -- "$NTRON" run "$DECK" --set run.phase=sft --set data.train=$WORK/good.h5 --set run.dir=$WORK/run_phase
+# a phase not built yet: run and check refuse it alike (one line, exit 2, nothing written)
+for ph in sft dpo rpo generate sdg; do
+    for cmd in run check; do
+        expect_error "phase_${ph}_$cmd" 2 "^ntron: --set run\.phase: $ph is not built yet in this version \(built: pretrain, rm\)\$" -- \
+            "$NTRON" $cmd "$DECK" --set run.phase=$ph --set data.train=$WORK/good.h5 --set run.dir=$WORK/run_phase
+    done
+done
+sed 's/^phase = pretrain/phase = dpo/' "$DECK" > dpo.deck
+expect_error phase_deck_line 2 "dpo\.deck:[0-9]+: run\.phase: dpo is not built yet" -- "$NTRON" check dpo.deck
+expect_error phase_unknown 2 "run\.phase" -- "$NTRON" check "$DECK" --set run.phase=bench
 [ -e "$WORK/run_phase" ] && fail "phase: run directory created" || true
+"$NTRON" help phases | grep -Eq '^sft +- .*\[not built yet\]' && "$NTRON" help phases | grep -Eq '^rm +reward ' \
+    && pass "help phases lists built and unbuilt phases" || fail "help phases: $("$NTRON" help phases)"
 
 # prep input
 printf 'abc\0def\n' > nul.txt

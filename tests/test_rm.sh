@@ -13,6 +13,12 @@
 #     from a reward checkpoint, rm without model.head = reward, pretraining
 #     data as reward data, reward_outputs that do not match the labels, reward
 #     data prepared with another tokenizer than data.tokenizer
+#  6. behaviour on held-out data: on a reward set whose labels follow the
+#     response (its closing phrase sets all five attributes), the trained head
+#     scores 60 held-out samples (data.valid, forward-only pass) with a mean
+#     squared error per label below half that of predicting the training
+#     labels' mean (measured: ~0.06 of it); DP2 (held-out rows padded) gives
+#     the same numbers within 1e-5
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 if ! "$PYTHON" -c "import h5py, numpy" 2>/dev/null; then echo "SKIP: $PYTHON lacks h5py/numpy"; exit 77; fi
@@ -93,4 +99,36 @@ expect_error "reward_outputs != labels" 2 "reward.h5: 5 labels per sample, but m
 expect_error "reward data from another tokenizer" 2 "reward.h5: tokenizer mismatch: .*data.tokenizer = byte" -- \
     "$NTRON" run "$DECK" "${C[@]}" "${R[@]}" --set data.tokenizer=byte --set run.dir=$WORK/bad6
 for d in bad1 bad2 bad3 bad4 bad5 bad6; do [ -e "$d" ] && fail "$d: a refused run left its run directory"; done
+
+# ---- 6 ----
+"$PYTHON" - <<'PY'
+import json, random
+rng = random.Random(5)
+subj = ["The baker", "A small dog", "The young pilot", "The old farmer", "A tired runner", "The red fox"]
+verb = ["finds", "builds", "remembers", "follows", "carries"]
+obj = ["a paper map", "the green hill", "a wooden boat", "the bright star", "an empty house", "the blue door"]
+ends = ["in the morning", "at night", "after the rain", "in the garden", "by the river"]
+def sample():
+    lvl = rng.randrange(5)   # the closing phrase sets every attribute
+    r = f"{rng.choice(subj)} {rng.choice(verb)} {rng.choice(obj)} {ends[lvl]}."
+    lab = dict(helpfulness=lvl, correctness=lvl, coherence=4 - lvl, complexity=lvl, verbosity=4 - lvl)
+    return dict(prompt=f"Write about {rng.choice(obj)}.", response=r, **lab)
+for name, n in [("train", 240), ("valid", 60)]:
+    with open(f"rw_{name}.jsonl", "w") as f:
+        for _ in range(n): f.write(json.dumps(sample()) + "\n")
+PY
+for s in train valid; do "$NTRON" prep --tokenizer spm.model --format reward rw_$s.jsonl -o rw_$s.h5 >/dev/null || fail "prep rw_$s"; done
+H=(--set model.seq_len=64 --set parallel.micro_batch=4 --set train.global_batch=16 --set train.warmup=5 --set train.lr=3e-3
+   --set train.min_lr=3e-4 --set train.steps=80 --set data.train=$WORK/rw_train.h5 --set data.valid=$WORK/rw_valid.h5)
+rm_run ho1 1 "${H[@]}" || { fail "held-out rm run"; tail -3 ho1.out; }
+rm_run ho2 2 "${H[@]}" || { fail "held-out rm run, DP2"; tail -3 ho2.out; }
+"$PYTHON" - ho1/heldout.json ho2/heldout.json <<'PY' && pass "rm held-out: $(grep '^held-out' ho1.out | cut -d: -f2-)" || fail "rm held-out check: $(cat ho1/heldout.json ho2/heldout.json)"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["samples"] == 60 and a["labels"] == 300, a
+assert a["mse"] < 0.5 * a["baseline_mse"], a
+assert abs(a["mse"] - b["mse"]) <= 1e-5 * a["mse"] and b["labels"] == 300, (a, b)
+PY
+expect_error "data.valid in phase pretrain" 2 "data\.valid: phase pretrain does not evaluate held-out data" -- \
+    "$NTRON" check "$DECK" "${C[@]}" --set data.train=$WORK/corpus.h5 --set data.valid=$WORK/rw_valid.h5
 finish
