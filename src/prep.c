@@ -24,6 +24,7 @@
 #include "prep.h"
 #include "check.h"
 #include "prep_format.h"
+#include "sys.h"
 #include "tokenizer.h"
 
 #include <errno.h>
@@ -34,7 +35,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -172,13 +172,6 @@ static void attr_i64(hid_t loc, const char *name, long long v)
     NT_CHECK_H5(H5Sclose(sp));
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int nt_prep_main(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *tokspec = NULL, *sep = "blank", *format = "text", *inspect = NULL;
@@ -231,7 +224,7 @@ int nt_prep_main(int argc, char **argv)
     int rank, nranks;
     NT_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
     NT_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &nranks));
-    double t0 = now();
+    double t0 = nt_now();
 
     int by_doc = fmt == NT_FMT_TEXT && !by_line;
     size_t b0 = boundary(m, size, (size_t)((double)size * rank / nranks), by_doc);
@@ -259,7 +252,7 @@ int nt_prep_main(int argc, char **argv)
         NT_CHECK_MPI(MPI_Finalize());
         exit(NT_EXIT_INPUT);
     }
-    double t1 = now();
+    double t1 = nt_now();
 
     uint64_t loc[2] = {o.tok.n, o.ends.n / sizeof(uint64_t)}, tot[2], pre[2] = {0, 0};
     NT_CHECK_MPI(MPI_Allreduce(loc, tot, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD));
@@ -323,7 +316,7 @@ int nt_prep_main(int argc, char **argv)
         unlink(tmp);
         nt_die(NT_EXIT_FAIL, "rename %s -> %s: %s", tmp, out, strerror(err));
     }
-    double t2 = now();
+    double t2 = nt_now();
     if (rank == 0)
         printf("prep: %s -> %s: %s, %llu samples, %llu tokens (tokenizer %s, vocab %d), %d rank%s: "
                "tokenize %.3f s (%.0f tokens/s), write %.3f s (%.1f MB/s), total %.3f s\n",

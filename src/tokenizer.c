@@ -4,9 +4,9 @@
 #include "check.h"
 #include "config.h"
 #include "deck.h"
+#include "sha256.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <string.h>
 
 #define BYTE_VOCAB 258
@@ -24,33 +24,15 @@ void nt_u32vec_push(nt_u32vec *a, uint32_t x)
     a->v[a->n++] = x;
 }
 
-static void hex32(const unsigned char *md, char hex[65])
-{
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
 void nt_tokenizer_hash(const char *spec, char hex[65])
 {
-    unsigned char md[32];
-    unsigned int mdlen = 0;
     if (!strcmp(spec, "byte")) {
-        NT_CHECK(EVP_Digest(BYTE_ID, strlen(BYTE_ID), md, &mdlen, EVP_sha256(), NULL) == 1, "EVP_Digest failed");
-        hex32(md, hex);
+        nt_sha256_hex(BYTE_ID, strlen(BYTE_ID), hex);
         return;
     }
-    FILE *f = fopen(spec, "rb");
-    if (!f) nt_input_error("%s: cannot open tokenizer model (unknown tokenizer? give byte or a SentencePiece .model file): %s",
-                           spec, strerror(errno));
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    NT_CHECK(c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1, "EVP_DigestInit failed");
-    unsigned char buf[1 << 16];
-    size_t r;
-    while ((r = fread(buf, 1, sizeof buf, f)) > 0) NT_CHECK(EVP_DigestUpdate(c, buf, r) == 1, "EVP_DigestUpdate failed");
-    if (ferror(f)) nt_input_error("%s: read error: %s", spec, strerror(errno));
-    fclose(f);
-    NT_CHECK(EVP_DigestFinal_ex(c, md, &mdlen) == 1, "EVP_DigestFinal failed");
-    EVP_MD_CTX_free(c);
-    hex32(md, hex);
+    if (nt_sha256_file_hex(spec, hex) != 0)
+        nt_input_error("%s: cannot open tokenizer model (unknown tokenizer? give byte or a SentencePiece .model file): %s",
+                       spec, strerror(errno));
 }
 
 void nt_tokenizer_open(nt_tokenizer *t, const char *spec)
