@@ -61,7 +61,12 @@ mpi 4 "$NTRON" bench "$TINY" --comm --set parallel.tensor=2 --max-bytes 16384 --
     || { fail "--comm planted corruption (exit $rc)"; cat commf.out; }
 
 expect_error "unknown option" 2 "bench: unknown option --bogus" -- "$NTRON" bench "$TINY" --bogus
-expect_error "bad --steps" 2 "--steps wants a whole number" -- "$NTRON" bench "$TINY" --steps 0
+expect_error "bad --steps" 2 "bench: --steps wants a whole number in \[1, 1000000\], got '0'" -- "$NTRON" bench "$TINY" --steps 0
+expect_error "bad --peak" 2 "bench: --peak wants a number > 0, got 'fast'" -- "$NTRON" bench "$TINY" --peak fast
+expect_error "bad --reference" 2 "bench: --reference wants one of single\|same, got 'other'" -- "$NTRON" bench "$TINY" --reference other
+expect_error "missing argument" 2 "bench: --json needs an argument FILE" -- "$NTRON" bench "$TINY" --json
+expect_help bench -- '^  --steps N ' '^  --warmup N ' '^  --gbs N ' '^  --peak TFLOPS ' '^  --reference single\|same ' \
+    '^  --json FILE ' '^  --comm ' '^  --max-bytes N ' '^  --iters N ' '^  --set section\.key=value ' '^  --inject-fault '
 # full recomputation trains bitwise like none, so its step-1 loss passes the single-rank reference
 "$NTRON" bench "$TINY" --set train.recompute=full --steps 2 --json rc.json > rc.out 2>&1; rc=$?
 [ $rc -eq 0 ] && grep -q "PASSED" rc.out && pass "bench with train.recompute=full: PASSED" || { fail "bench recompute=full (exit $rc)"; cat rc.out; }

@@ -154,6 +154,11 @@ bad no_such "no such file or directory" nowhere
     && $CMP same full8.ck/iter_0000006/ckpt.h5 wo/ckpt.h5 model > /dev/null \
     && pass "ckpt convert: weights only, /model identical" || { fail "ckpt convert"; cat convert.out; }
 expect_error "convert refuses to overwrite" 2 "exists; not overwriting" -- "$NTRON" ckpt convert full8.ck wo
+expect_error "convert needs IN and OUT" 2 "ckpt convert: too few arguments: want IN OUT" -- "$NTRON" ckpt convert full8.ck
+expect_error "ckpt: unknown command" 2 "ckpt: unknown command 'show' \(info or convert" -- "$NTRON" ckpt show full8.ck
+expect_help ckpt -- '^  info PATH ' '^  convert IN OUT '
+expect_help ckpt info
+expect_help ckpt convert
 bad weights_only "holds model weights only .*checkpoint.load_optimizer = false" wo
 mpi 2 "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/phase2 --set checkpoint.load=$WORK/wo \
     --set checkpoint.load_optimizer=false --set parallel.tensor=2 > phase2.out 2>&1 \
