@@ -70,9 +70,9 @@ void nt_cli_help(const nt_cli *c, FILE *f);
 void nt_cli_error(const nt_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 /* A command with sub-commands (`ntron tokenizer train|encode|decode`):
- * subs[i] is "NAME ARGS" and help[i] its one-line meaning.  With no word,
- * -h or --help prints the list (stdout, exit 0; no word: exit 2); an
- * unknown word is a usage error.  Returns the index of argv[0] in subs. */
+ * subs[i] is "NAME ARGS" and help[i] its one-line meaning.  -h or --help
+ * prints the list (stdout, exit 0); no word or an unknown word is a usage
+ * error.  Returns the index of argv[0] in subs. */
 int nt_cli_subcommand(const char *cmd, const char *const *subs, const char *const *help, int n, int argc,
                       char **argv);
 
