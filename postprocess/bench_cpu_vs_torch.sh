@@ -18,8 +18,10 @@ export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
     --set model.ffn_hidden=1536 --set model.seq_len=256 --set parallel.micro_batch=4 --set train.global_batch=4 \
     --set train.steps=$((steps + warm)) --set train.warmup=1 --set run.log_interval=1 > "$work/ntron.out"
 ntron_tps=$("$PY" -c "
-import json, statistics, sys
-rows = [json.loads(l) for l in open('$work/run/metrics.jsonl')][$warm:]
+import statistics, sys
+sys.path.insert(0, '$top/postprocess')
+import ntpost
+rows = ntpost.read_metrics('$work/run')[$warm:]
 print(4 * 256 / (statistics.median(r['ms'] for r in rows) / 1e3))")
 torch_json=$("$PY" "$top/postprocess/bench_cpu_torch.py" --threads "$threads" --steps "$steps" --warmup-steps $warm \
     --layers 4 --hidden 384 --heads 6 --kv-heads 2 --ffn 1536 --vocab 384 --seq 256 --micro-batch 4)

@@ -22,9 +22,11 @@ while read -r n tp pp v mb gbs; do
         --set parallel.micro_batch=$mb --set train.global_batch=$gbs --set train.steps=$((steps + 2)) \
         --set train.warmup=1 --set run.log_interval=1 "$@" < /dev/null > "$d.out" 2>&1 || { echo "failed: $n $tp $pp $v"; tail -3 "$d.out"; continue; }
     dp=$((n / (tp * pp)))
-    "$PY" - "$d/metrics.jsonl" "$n" "TP$tp PP$pp v$v DP$dp mb$mb" "$pp" "$v" $((gbs / (mb * dp))) <<'PY'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1])][2:]
+    "$PY" - "$d/metrics.jsonl" "$n" "TP$tp PP$pp v$v DP$dp mb$mb" "$pp" "$v" $((gbs / (mb * dp))) "$top/postprocess" <<'PY'
+import statistics, sys
+sys.path.insert(0, sys.argv[7])
+import ntpost
+rows = ntpost.read_metrics(sys.argv[1])[2:]
 n, lay, p, v, m = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 ms = statistics.median(r["ms"] for r in rows)
 tps = statistics.median(r["tokens_per_s"] for r in rows)

@@ -1,5 +1,6 @@
 """ntpost.py — shared helpers of the postprocess tools: read metrics.jsonl
-(one JSON object per logged step, written by src/metrics.c), checkpoint root
+(one JSON object per logged step, written by src/metrics.c; the last row of
+a step wins, so a resumed run reads as one run), checkpoint root
 attributes (HDF5, when checkpoints exist), bench JSON files, and write
 Markdown / CSV tables.  Not a command."""
 import csv
@@ -23,23 +24,31 @@ def metrics_path(p):
 
 
 def read_metrics(p):
+    """The rows of a run's metrics.jsonl (a run directory or the file), one per
+    step, in step order.  A resumed run appends: the steps after its
+    checkpoint are logged again, and the last row logged for a step is the one
+    that counts (the earlier ones belong to the attempt that was lost).  Every
+    tool that reads metrics.jsonl reads it through this function."""
     p = metrics_path(p)
-    rows = []
+    by_step = {}
     with open(p) as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
             if not line:
                 continue
             try:
-                rows.append(json.loads(line))
+                r = json.loads(line)
             except ValueError as e:
                 die("%s:%d: not a JSON object (%s)" % (p, n, e))
-    if not rows:
+            if not isinstance(r, dict):
+                die("%s:%d: not a JSON object" % (p, n))
+            for k in ("step", "loss"):
+                if k not in r:
+                    die("%s:%d: the row has no '%s' field" % (p, n, k))
+            by_step[r["step"]] = r
+    if not by_step:
         die("%s: no metrics rows" % p)
-    for k in ("step", "loss"):
-        if k not in rows[0]:
-            die("%s: rows have no '%s' field" % (p, k))
-    return rows
+    return [by_step[s] for s in sorted(by_step)]
 
 
 def read_ckpt_attrs(path):

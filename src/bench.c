@@ -22,6 +22,7 @@
 #include "backend.h"
 #include "build_config.h"
 #include "check.h"
+#include "cli_flags.h"
 #include "deck.h"
 #include "device.h"
 #include "metrics.h"
@@ -95,71 +96,49 @@ static double reference_loss(const nt_config *cfg, const nt_ops *ops, MPI_Comm w
     return st.loss;
 }
 
-static void usage_error(const char *why)
-{
-    nt_input_error("bench: %s (usage: ntron bench DECK [--steps N] [--warmup N] [--gbs N] [--peak TFLOPS] "
-                   "[--reference single|same] [--json FILE] [--comm [--max-bytes N] [--iters N]] [--set section.key=value ...])",
-                   why);
-}
-
-static long parse_long(const char *opt, const char *v, long lo, long hi)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || errno || x < lo || x > hi) {
-        char why[256];
-        snprintf(why, sizeof why, "%s wants a whole number in [%ld, %ld], got '%s'", opt, lo, hi, v);
-        usage_error(why);
-    }
-    return x;
-}
-
 int nt_bench_main(int argc, char **argv)
 {
     const char *deck = NULL, *json = "bench.json", *refmode = NULL;
     long steps = 5, warmup = 1, gbs_opt = 0, max_bytes = 16L << 20, iters = 10;
     double peak = 0.0;
-    int comm = 0, fault = 0, nset = 0;
-    char **sets = nt_calloc((size_t)argc + 1, sizeof(char *), "--set list");
-    for (int i = 0; i < argc; i++) {
-        const char *o = argv[i];
-        int has_val = !strcmp(o, "--set") || !strcmp(o, "--steps") || !strcmp(o, "--warmup") || !strcmp(o, "--gbs") ||
-                      !strcmp(o, "--peak") || !strcmp(o, "--json") || !strcmp(o, "--reference") ||
-                      !strcmp(o, "--max-bytes") || !strcmp(o, "--iters");
-        if (has_val) {
-            if (i + 1 >= argc) usage_error("option needs an argument");
-            const char *v = argv[++i];
-            if (!strcmp(o, "--set")) sets[nset++] = (char *)v;
-            else if (!strcmp(o, "--steps")) steps = parse_long(o, v, 1, 1000000);
-            else if (!strcmp(o, "--warmup")) warmup = parse_long(o, v, 0, 1000000);
-            else if (!strcmp(o, "--gbs")) gbs_opt = parse_long(o, v, 1, 1L << 40);
-            else if (!strcmp(o, "--max-bytes")) max_bytes = parse_long(o, v, 4096, 1L << 34);
-            else if (!strcmp(o, "--iters")) iters = parse_long(o, v, 1, 100000);
-            else if (!strcmp(o, "--json")) json = v;
-            else if (!strcmp(o, "--reference")) {
-                if (strcmp(v, "single") && strcmp(v, "same")) usage_error("--reference is single or same");
-                refmode = v;
-            } else {
-                char *end;
-                peak = strtod(v, &end);
-                if (end == v || *end || !(peak > 0) || !isfinite(peak)) usage_error("--peak wants a positive TFLOP/s");
-            }
-        } else if (!strcmp(o, "--comm")) {
-            comm = 1;
-        } else if (!strcmp(o, "--inject-fault")) {
-            fault = 1; /* test hook: perturbs the measured first-step loss (or, with --comm, one received element) */
-        } else if (o[0] == '-') {
-            char why[256];
-            snprintf(why, sizeof why, "unknown option %s", o);
-            usage_error(why);
-        } else if (!deck) {
-            deck = o;
-        } else {
-            usage_error("more than one deck given");
-        }
-    }
-    if (!deck) usage_error("no deck given");
+    int comm = 0, fault = 0;
+    nt_flag_list setl = {0};
+    const nt_flag flags[] = {
+        {.name = "--steps", .kind = NT_FLAG_LONG, .dest = &steps, .arg = "N", .min = 1, .max = 1000000,
+         .help = "timed steps"},
+        {.name = "--warmup", .kind = NT_FLAG_LONG, .dest = &warmup, .arg = "N", .min = 0, .max = 1000000,
+         .help = "untimed steps before them"},
+        {.name = "--gbs", .kind = NT_FLAG_LONG, .dest = &gbs_opt, .arg = "N", .min = 1, .max = 1099511627776.0,
+         .help = "global batch (sequences)",
+         .def = "the deck's first ramp stage or train.global_batch"},
+        {.name = "--peak", .kind = NT_FLAG_DOUBLE, .dest = &peak, .arg = "TFLOPS", .min = 0, .max = INFINITY,
+         .help = "peak TFLOP/s per rank for the MFU column",
+         .def = "the H100 bf16 peak " NT_STR(NT_PEAK_TFLOPS_H100_BF16) " on a GPU, none on the CPU"},
+        {.name = "--reference", .kind = NT_FLAG_CHOICE, .dest = &refmode,
+         .help = "verdict reference: a single-rank CPU fp32 step, or a rerun on the same ranks",
+         .choices = "single|same", .def = "single under 2e8 parameters, else same"},
+        {.name = "--json", .kind = NT_FLAG_STRING, .dest = &json, .arg = "FILE",
+         .help = "JSON copy of the result row(s)"},
+        {.name = "--comm", .kind = NT_FLAG_SWITCH, .dest = &comm,
+         .help = "benchmark the collectives over tp/dp/pp instead of training steps"},
+        {.name = "--max-bytes", .kind = NT_FLAG_LONG, .dest = &max_bytes, .arg = "N", .min = 4096,
+         .max = 17179869184.0,
+         .help = "--comm: largest message size"},
+        {.name = "--iters", .kind = NT_FLAG_LONG, .dest = &iters, .arg = "N", .min = 1, .max = 100000,
+         .help = "--comm: timed iterations per size"},
+        {.name = "--set", .kind = NT_FLAG_LIST, .dest = &setl, .arg = "section.key=value",
+         .help = "override a deck key"},
+        {.name = "--inject-fault", .kind = NT_FLAG_SWITCH, .dest = &fault,
+         .help = "test hook: perturb the measured first-step loss (with --comm: one received element)"},
+    };
+    const nt_cli cli = {"bench", "DECK", 1, 1,
+                        "Time warm-up + N training steps of the deck's model on synthetic tokens (no dataset) and\n"
+                        "check the first step's loss against a reference (exit 1 on FAILED); or, with --comm, the\n"
+                        "collectives of the deck's layout.",
+                        flags, (int)(sizeof flags / sizeof *flags)};
+    nt_cli_parse(&cli, argc, argv, &deck);
+    int nset = setl.n;
+    char **sets = setl.v;
     NT_CHECK_MPI(MPI_Init(NULL, NULL));
     double rss_base = rss_now_mb();
     nt_config cfg;
@@ -189,7 +168,7 @@ int nt_bench_main(int argc, char **argv)
     cfg.n_ramp = 0;
     const nt_ops *ops = nt_backend_select(&cfg, &info);
     int on_gpu = strcmp(ops->name, nt_backend_cpu()->name) != 0;
-    if (on_gpu && peak <= 0) peak = 989.4; /* H100/H200 SXM dense bf16 (DESIGN.md); --peak for other GPUs */
+    if (on_gpu && peak <= 0) peak = NT_PEAK_TFLOPS_H100_BF16; /* --peak for other GPUs */
     nt_trainer tr;
     nt_trainer_init(&tr, &cfg, ops, MPI_COMM_WORLD);
     long gbs = gbs_opt ? gbs_opt : nt_ramp_gbs(&cfg, 0.0);

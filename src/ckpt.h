@@ -63,11 +63,12 @@ int nt_ckpt_main(int argc, char **argv);
 #include <hdf5.h>
 #include <pthread.h>
 
+#include "bf16.h"   /* nt_f32_to_bf16, nt_bf16_to_f32 */
+
 /* The bf16 file/memory type (sign 15, exponent 7-14, mantissa 0-6, bias 127). */
 hid_t nt_ckpt_bf16_type(void);
-uint16_t nt_f32_to_bf16(float x);
+/* dst[i] = nt_f32_to_bf16(src[i]) (vectorised for the CPU at hand). */
 void nt_f32_to_bf16_n(uint16_t *dst, const float *src, size_t n);
-float nt_bf16_to_f32(uint16_t h);
 /* Order-independent checksum of n row segments of a tensor: segment k
  * covers full-tensor row-major indices [idx[2k], idx[2k] + idx[2k+1]); data
  * holds the segments' values back to back.  Sum of XXH3_64(value bytes,

@@ -5,6 +5,7 @@
  * launch needed. */
 #include "ckpt.h"
 #include "check.h"
+#include "cli_flags.h"
 
 #include <errno.h>
 #include <string.h>
@@ -201,7 +202,23 @@ static int cmd_convert(const char *in, const char *out)
 
 int nt_ckpt_main(int argc, char **argv)
 {
-    if (argc >= 2 && !strcmp(argv[0], "info") && argc == 2) return cmd_info(argv[1]);
-    if (argc >= 1 && !strcmp(argv[0], "convert") && argc == 3) return cmd_convert(argv[1], argv[2]);
-    nt_input_error("usage: ntron ckpt info PATH | ntron ckpt convert IN OUT");
+    static const char *const subs[] = {"info PATH", "convert IN OUT"};
+    static const char *const help[] = {"checkpoint attributes, tensor list, checksums verified",
+                                       "re-save a checkpoint's model weights only (new directory OUT)"};
+    const char *pos[2];
+    if (nt_cli_subcommand("ckpt", subs, help, 2, argc, argv) == 0) {
+        const nt_cli cli = {"ckpt info", "PATH", 1, 1,
+                            "Print a checkpoint's root attributes and tensor list and verify every tensor's checksum\n"
+                            "(exit 2 if one fails).  PATH: a checkpoint directory (its `latest`), an iter_NNNNNNN\n"
+                            "directory or a ckpt.h5 file.",
+                            NULL, 0};
+        nt_cli_parse(&cli, argc - 1, argv + 1, pos);
+        return cmd_info(pos[0]);
+    }
+    const nt_cli cli = {"ckpt convert", "IN OUT", 2, 2,
+                        "Re-save checkpoint IN's model weights only (no optimizer state, has_optimizer = 0) as a new\n"
+                        "checkpoint directory OUT (never over an existing one), e.g. as the start of a later phase.",
+                        NULL, 0};
+    nt_cli_parse(&cli, argc - 1, argv + 1, pos);
+    return cmd_convert(pos[0], pos[1]);
 }

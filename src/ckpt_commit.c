@@ -7,6 +7,7 @@
  * background), and the fault-injection points of the crash tests. */
 #include "ckpt.h"
 #include "check.h"
+#include "sys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -48,19 +49,6 @@ static int is_file(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static void mkdirs(const char *dir)
-{
-    char p[2048];
-    snprintf(p, sizeof p, "%s", dir);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = 0;
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) nt_die(NT_EXIT_FAIL, "%s: cannot create directory: %s", p, strerror(errno));
-        *s = '/';
-    }
-    if (mkdir(p, 0755) != 0 && errno != EEXIST) nt_die(NT_EXIT_FAIL, "%s: cannot create directory: %s", p, strerror(errno));
 }
 
 /* remove a checkpoint directory (flat: files only); 0 on success.  fatal:
@@ -189,7 +177,7 @@ void nt_ckpt_prepare(const nt_grid *g, const char *dir, const char *name)
 {
     if (g->world.rank == 0) {
         nt_ckpt_reap_wait();
-        mkdirs(dir);
+        nt_mkdirs(dir);
         char p[4096];
         DIR *d = opendir(dir);
         if (!d) nt_die(NT_EXIT_FAIL, "%s: cannot open directory: %s", dir, strerror(errno));

@@ -1,5 +1,6 @@
 /* ckpt_format.c — the checkpoint's element formats: the bf16 HDF5 float
- * type and fp32 <-> bf16 conversion, and the per-dataset checksum.
+ * type, fp32 -> bf16 rounding of a buffer (the element pair is in bf16.h),
+ * and the per-dataset checksum.
  *
  * Checksum: sum over elements (mod 2^64) of XXH3_64bits(value bytes,
  * seed = row-major index of the element in the full tensor).  A sum is
@@ -32,23 +33,6 @@ hid_t nt_ckpt_bf16_type(void)
     NT_CHECK_H5(H5Tset_size(t, 2));
     NT_CHECK_H5(H5Tset_ebias(t, 127));
     return t;
-}
-
-uint16_t nt_f32_to_bf16(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, 4);
-    if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu)) return (uint16_t)((u >> 16) | 0x40); /* quiet NaN */
-    u += 0x7fffu + ((u >> 16) & 1u);   /* round to nearest even */
-    return (uint16_t)(u >> 16);
-}
-
-float nt_bf16_to_f32(uint16_t h)
-{
-    uint32_t u = (uint32_t)h << 16;
-    float x;
-    memcpy(&x, &u, 4);
-    return x;
 }
 
 NT_HASH_CLONES void nt_f32_to_bf16_n(uint16_t *dst, const float *src, size_t n)

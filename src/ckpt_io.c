@@ -16,21 +16,14 @@
 #include "ckpt.h"
 #include "build_config.h"
 #include "check.h"
+#include "sys.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
-#include <time.h>
 
 enum { K_MODEL = 0, K_MASTER, K_M, K_V, NKIND };
 static const char *const kind_group[NKIND] = {"/model", "/optimizer/master", "/optimizer/adam_m", "/optimizer/adam_v"};
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- which part of a tensor this rank handles ------------------------------ */
 
@@ -655,7 +648,7 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
 
 double nt_ckpt_save(nt_trainer *tr, const char *dir, int keep, const nt_ckpt_meta *meta)
 {
-    double t0 = now();
+    double t0 = nt_now();
     char name[64], file[2300];
     snprintf(name, sizeof name, "iter_%07ld", tr->step);
     nt_ckpt_prepare(&tr->ms.grid, dir, name);
@@ -663,7 +656,7 @@ double nt_ckpt_save(nt_trainer *tr, const char *dir, int keep, const nt_ckpt_met
     nt_ckpt_write_file(tr, file, meta);
     nt_ckpt_fault("closed", tr->step);
     nt_ckpt_commit(&tr->ms.grid, tr->step, dir, name, keep);
-    double dt = now() - t0;
+    double dt = nt_now() - t0;
     NT_CHECK_MPI(MPI_Bcast(&dt, 1, MPI_DOUBLE, 0, tr->ms.grid.world.mpi));
     return dt;
 }

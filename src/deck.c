@@ -24,9 +24,9 @@
 #include <sys/types.h>
 
 #include <ini.h>
-#include <openssl/evp.h>
 
 #include "check.h"
+#include "sha256.h"
 
 /* Value handed to inih in place of a line too long for its line buffer;
  * the handler then takes the real value from the reader's copy. */
@@ -601,16 +601,6 @@ char *nt_deck_resolved_text(const nt_config *cfg)
     return text;
 }
 
-void nt_deck_sha256_hex(const char *text, size_t len, char hex[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    NT_CHECK(EVP_Digest(text, len, md, &md_len, EVP_sha256(), NULL) == 1 && md_len == 32,
-             "EVP_Digest(SHA-256) failed");
-    for (unsigned int i = 0; i < md_len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    hex[64] = '\0';
-}
 
 const char *nt_deck_where(const nt_deck_info *info, const char *section_dot_key, char *buf,
                           size_t n)

@@ -40,9 +40,6 @@ void nt_deck_defaults(nt_config *cfg);
  * sections); re-parsing it gives the same config.  Caller frees. */
 char *nt_deck_resolved_text(const nt_config *cfg);
 
-/* SHA-256 of text[0..len) as 64 lowercase hex digits plus NUL. */
-void nt_deck_sha256_hex(const char *text, size_t len, char hex[65]);
-
 /* Every key: section.key, type, default, range/choices, meaning. */
 void nt_deck_print_help(FILE *f);
 

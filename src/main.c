@@ -12,6 +12,7 @@
 #include "build_config.h"
 #include "check.h"
 #include "ckpt.h"
+#include "cli_flags.h"
 #include "config.h"
 #include "deck.h"
 #include "device.h"
@@ -20,6 +21,7 @@
 #include "plan.h"
 #include "prep.h"
 #include "phase.h"
+#include "sha256.h"
 #include "tokenizer.h"
 #include "ramp.h"
 
@@ -45,27 +47,20 @@ static void usage(FILE *f)
             "exit status: 0 ok, 1 failure, 2 bad input, 3 saved on a signal (requeue)\n");
 }
 
-/* DECK followed by --set k=v pairs; returns the deck path, fills sets */
-static const char *parse_deck_args(int argc, char **argv, int *nset, char ***sets)
+/* `ntron CMD DECK --set k=v ...` (CMD: run|check); returns the deck path, fills sets */
+static const char *parse_deck_args(const char *cmd, int argc, char **argv, int *nset, char ***sets)
 {
     const char *deck = NULL;
-    *sets = nt_calloc((size_t)argc + 1, sizeof(char *), "--set list");
-    *nset = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--set")) {
-            if (i + 1 >= argc) nt_input_error("--set needs an argument section.key=value");
-            (*sets)[(*nset)++] = argv[++i];
-        } else if (!strncmp(argv[i], "--set=", 6)) {
-            (*sets)[(*nset)++] = argv[i] + 6;
-        } else if (argv[i][0] == '-') {
-            nt_input_error("unknown option %s", argv[i]);
-        } else if (!deck) {
-            deck = argv[i];
-        } else {
-            nt_input_error("more than one deck given (%s, %s)", deck, argv[i]);
-        }
-    }
-    if (!deck) nt_input_error("no deck given (usage: ntron run|check DECK [--set section.key=value ...])");
+    nt_flag_list setl = {0};
+    const nt_flag flags[] = {{.name = "--set", .kind = NT_FLAG_LIST, .dest = &setl, .arg = "section.key=value",
+                             .help = "override a deck key"}};
+    const char *about = !strcmp(cmd, "run")
+                            ? "Run the phase the deck's run.phase names (under mpirun/srun for several ranks)."
+                            : "Validate a deck; print it resolved, with the model's size and a memory plan.";
+    const nt_cli cli = {cmd, "DECK", 1, 1, about, flags, 1};
+    nt_cli_parse(&cli, argc, argv, &deck);
+    *nset = setl.n;
+    *sets = setl.v ? setl.v : nt_calloc(1, sizeof(char *), "--set list");
     return deck;
 }
 
@@ -73,13 +68,13 @@ static int cmd_check(int argc, char **argv)
 {
     int nset;
     char **sets;
-    const char *deck = parse_deck_args(argc, argv, &nset, &sets);
+    const char *deck = parse_deck_args("check", argc, argv, &nset, &sets);
     nt_config cfg;
     nt_deck_info info;
     nt_deck_load(&cfg, &info, deck, nset, sets);
     char *text = nt_deck_resolved_text(&cfg);
     char sha[65];
-    nt_deck_sha256_hex(text, strlen(text), sha);
+    nt_sha256_hex(text, strlen(text), sha);
     nt_model_config mc;
     nt_model_config_init(&mc, &cfg, cfg.tensor, 0);
     double P = nt_model_param_count(&mc), fpt = nt_model_flops_per_token(&mc);
@@ -137,14 +132,14 @@ static int cmd_run(int argc, char **argv)
 {
     int nset;
     char **sets;
-    const char *deck = parse_deck_args(argc, argv, &nset, &sets);
+    const char *deck = parse_deck_args("run", argc, argv, &nset, &sets);
     NT_CHECK_MPI(MPI_Init(NULL, NULL));
     nt_config cfg;
     nt_deck_info info;
     nt_deck_load(&cfg, &info, deck, nset, sets);
     char *text = nt_deck_resolved_text(&cfg);
     char sha[65];
-    nt_deck_sha256_hex(text, strlen(text), sha);
+    nt_sha256_hex(text, strlen(text), sha);
     int rc = nt_phase_run(&cfg, &info, text, sha);
     free(text);
     free(sets);

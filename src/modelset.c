@@ -1,19 +1,12 @@
 /* modelset.c — the model set and its pipeline passes (see modelset.h). */
 #include "modelset.h"
 #include "check.h"
+#include "sys.h"
 #include "comm_device.h"
 #include "signals.h"
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void nt_modelset_init(nt_modelset *ms, const nt_config *cfg, const nt_ops *ops, MPI_Comm world, int trainable)
 {
@@ -255,11 +248,11 @@ double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void
             nt_acts *ac = pool_get(ms, c, a.mb);
             size_t nx = (size_t)ac->Nl * H;
             if (s > 0) {
-                t0 = now();
+                t0 = nt_now();
                 recv_into(ms, ac->x, nx, (s - 1) % P, p2p_tag(0, s - 1, S, a.mb, m));
-                tp2p += now() - t0;
+                tp2p += nt_now() - t0;
             }
-            t0 = now();
+            t0 = nt_now();
             nt_model_forward(mdl, ac, inp);
             if (s == S - 1) {
                 nt_stage st = {.model = mdl, .acts = ac, .batch = b, .mb = a.mb, .row0 = a.mb * B, .rows = B,
@@ -267,37 +260,37 @@ double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void
                 loss += fn(state, &st);
             }
             o->sync();
-            tf += now() - t0;
+            tf += nt_now() - t0;
             if (s < S - 1) {
-                t0 = now();
+                t0 = nt_now();
                 send_copy(ms, &pd, (char *)ac->x + (size_t)mdl->nlayers * nx * o->act_bytes, nx, (s + 1) % P,
                           p2p_tag(0, s, S, a.mb, m));
-                tp2p += now() - t0;
+                tp2p += nt_now() - t0;
             }
         } else {
             nt_acts *ac = pool_find(ms, c, a.mb);
             size_t nx = (size_t)ac->Nl * H;
             if (s < S - 1) {
-                t0 = now();
+                t0 = nt_now();
                 recv_into(ms, ac->dx, nx, (s + 1) % P, p2p_tag(1, s + 1, S, a.mb, m));
-                tp2p += now() - t0;
+                tp2p += nt_now() - t0;
             }
-            t0 = now();
+            t0 = nt_now();
             nt_model_backward(mdl, ac);
             o->sync();
-            tb += now() - t0;
+            tb += nt_now() - t0;
             if (s > 0) {
-                t0 = now();
+                t0 = nt_now();
                 send_copy(ms, &pd, ac->dx, nx, (s - 1) % P, p2p_tag(1, s, S, a.mb, m));
-                tp2p += now() - t0;
+                tp2p += nt_now() - t0;
             }
             pool_release(ms, c, a.mb);
         }
     }
-    t0 = now();
+    t0 = nt_now();
     pending_wait(&pd);
     pending_free(&pd);
-    tp2p += now() - t0;
+    tp2p += nt_now() - t0;
     free(inp);
     free(tgt);
     ms->t_fwd = tf;
@@ -330,11 +323,11 @@ double nt_modelset_forward_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, vo
             nt_acts *ac = pool_get(ms, c, 0);
             size_t nx = (size_t)ac->Nl * H;
             if (s > 0) {
-                t0 = now();
+                t0 = nt_now();
                 recv_into(ms, ac->x, nx, (s - 1) % P, p2p_tag(0, s - 1, S, mb, m));
-                tp2p += now() - t0;
+                tp2p += nt_now() - t0;
             }
-            t0 = now();
+            t0 = nt_now();
             nt_model_forward(mdl, ac, inp);
             if (s == S - 1) {
                 nt_stage st = {.model = mdl, .acts = ac, .batch = b, .mb = mb, .row0 = mb * B, .rows = B,
@@ -342,18 +335,18 @@ double nt_modelset_forward_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, vo
                 loss += fn(state, &st);
             }
             o->sync();
-            tf += now() - t0;
+            tf += nt_now() - t0;
             if (s < S - 1) {
-                t0 = now();
+                t0 = nt_now();
                 send_copy(ms, &pd, (char *)ac->x + (size_t)mdl->nlayers * nx * o->act_bytes, nx, (s + 1) % P,
                           p2p_tag(0, s, S, mb, m));
-                tp2p += now() - t0;
+                tp2p += nt_now() - t0;
             }
             pool_release(ms, c, 0);
         }
-        t0 = now();
+        t0 = nt_now();
         pending_wait(&pd);
-        tp2p += now() - t0;
+        tp2p += nt_now() - t0;
     }
     pending_free(&pd);
     free(inp);

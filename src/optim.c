@@ -2,16 +2,9 @@
  * (see optim.h). */
 #include "optim.h"
 #include "check.h"
+#include "sys.h"
 #include "signals.h"
 
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void nt_optimizer_init(nt_optimizer *opt, nt_modelset *ms)
 {
@@ -71,7 +64,7 @@ void nt_optimizer_apply(nt_optimizer *opt, double lr, double scale, double *t_op
     const nt_ops *o = ms->ops;
     nt_grid *g = &ms->grid;
     size_t lo = ms->shard_lo, hi = ms->shard_lo + ms->shard_n, base = 0, eb = o->act_bytes;
-    double t0 = now();
+    double t0 = nt_now();
     opt->step++;
     for (int c = 0; c < ms->v; c++) {
         nt_model *m = &ms->chunk[c];
@@ -88,8 +81,8 @@ void nt_optimizer_apply(nt_optimizer *opt, double lr, double scale, double *t_op
         base += m->nparams;
     }
     o->sync();
-    *t_opt = now() - t0;
-    t0 = now();
+    *t_opt = nt_now() - t0;
+    t0 = nt_now();
     nt_watchdog_enter("parameter all-gather (MPI_Allgather on the dp communicator)");
     if (g->DP > 1) nt_comm_allgather_f32(&g->dp_comm, ms->master + ms->shard_lo, ms->master, ms->shard_n);
     /* separate working weights (bf16): AdamW rounded only this shard's */
@@ -97,7 +90,7 @@ void nt_optimizer_apply(nt_optimizer *opt, double lr, double scale, double *t_op
         nt_comm_allgather(&g->dp_comm, (char *)ms->params + ms->shard_lo * o->act_bytes, ms->params, ms->shard_n,
                           nt_dtype_of_act(o->act_bytes));
     nt_watchdog_leave();
-    *t_coll += now() - t0;
+    *t_coll += nt_now() - t0;
 }
 
 double nt_optim_clip_coef(double norm, double clip)

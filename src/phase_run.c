@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "build_config.h"
 #include "check.h"
+#include "sys.h"
 #include "ckpt.h"
 #include "device.h"
 #include "metrics.h"
@@ -23,14 +24,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Step boundary: 1 if any rank got SIGUSR1/SIGTERM, 2 if the next step
  * and a save would overrun run.time_limit; all ranks agree (all-reduce). */
@@ -76,7 +69,7 @@ static double save(nt_trainer *tr, nt_ckpt_meta *meta)
 
 int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha)
 {
-    double t_job = now();
+    double t_job = nt_now();
     const nt_phase *ph = nt_phase_find(cfg->phase);
     nt_signals_install();
     void *ps = ph->open(cfg, info);
@@ -145,14 +138,14 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
 
     int T = cfg->seq_len;
     nt_batch batch = {0};
-    double first_loss = NAN, last_loss = NAN, t_start = now(), tok_total = 0.0, sec_total = 0.0;
+    double first_loss = NAN, last_loss = NAN, t_start = nt_now(), tok_total = 0.0, sec_total = 0.0;
     double f_tot = 0, b_tot = 0, o_tot = 0, p_tot = 0, c_tot = 0;
     int prev_stage = -1, status = NT_EXIT_OK;
     long done = 0, saved_at = resumed ? tr.step : -1;
     double max_step_s = 0, save_s = 0;
     nt_ckpt_meta meta = {.deck_text = resolved, .deck_sha256 = sha};
     while (tr.step < tr.total_steps) {
-        int stop = stop_requested(&tr, now() - t_job, max_step_s, save_s);
+        int stop = stop_requested(&tr, nt_now() - t_job, max_step_s, save_s);
         if (stop) {
             if (rank0)
                 printf("stop    %s at step %ld: %s\n", stop == 1 ? "signal" : "time limit", tr.step,
@@ -180,10 +173,10 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
         prev_stage = stage;
         fill_batch(ph, ps, &tr, &batch, gbs, nmicro);
         if (ph->before_step) ph->before_step(ps, &tr, &batch);
-        double t0 = now();
+        double t0 = nt_now();
         nt_step_stats st;
         nt_trainer_step(&tr, &batch, ph->loss, ps, ph->nacc, &st);
-        double dt = now() - t0;
+        double dt = nt_now() - t0;
         if (done == 0) first_loss = st.loss;
         last_loss = st.loss;
         if (dt > max_step_s) max_step_s = dt;
@@ -233,7 +226,7 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
         save_s = save(&tr, &meta);
         if (rank0) { printf("ckpt    saved %s/iter_%07ld in %.2f s\n", cfg->ckpt_dir, tr.step, save_s); fflush(stdout); }
     }
-    double wall = now() - t_start;
+    double wall = nt_now() - t_start;
     /* per-rank summary: peak memory (host RSS; GPU: held by ntron / in use on the device) and phase times */
     double mine[8] = {nt_peak_rss_mb(), f_tot, b_tot, p_tot, c_tot, o_tot, 0, 0};
     int gpu = ms->ops->mem_stats != NULL;

@@ -1,6 +1,7 @@
 /* plan_cluster.c — parse a cluster description file (see plan_cluster.h). */
 #include "plan_cluster.h"
 #include "check.h"
+#include "device.h"
 
 #include <ini.h>
 #include <math.h>
@@ -95,7 +96,7 @@ void nt_cluster_default(nt_cluster *c)
     snprintf(c->path, sizeof c->path, "(built in: inputs/clusters/dgx-h100.cluster)");
     snprintf(c->name, sizeof c->name, "DGX H100 (8x H100 SXM5 80GB, NVLink 4, 8x NDR 400Gb/s per node)");
     c->gpus_per_node = 8;
-    c->peak_tflops = 989.4;
+    c->peak_tflops = NT_PEAK_TFLOPS_H100_BF16;
     c->hbm_gb = 80;
     c->hbm_tbps = 3.35;
     c->intra_gbps = 450;

@@ -1,6 +1,7 @@
 /* plan_cmd.c — the `ntron plan` command: arguments, one nt_plan per ramp
  * stage, the printed report and its JSON copy. */
 #include "check.h"
+#include "cli_flags.h"
 #include "deck.h"
 #include "plan.h"
 #include "ramp.h"
@@ -12,12 +13,6 @@
 #include <string.h>
 
 #define GB 1e9
-
-static void usage_error(const char *why)
-{
-    nt_input_error("plan: %s (usage: ntron plan DECK [--cluster FILE] [--dp N[,N...]] [--set section.key=value ...] "
-                   "[--json FILE])", why);
-}
 
 static cJSON *jnum(cJSON *o, const char *k, double x)
 {
@@ -65,31 +60,27 @@ static void print_stage(const nt_plan *P, const nt_cluster *cl, int stage, doubl
 int nt_plan_main(int argc, char **argv)
 {
     const char *deck = NULL, *cluster = NULL, *json = NULL, *dps = "1";
-    char **sets = nt_calloc((size_t)argc + 1, sizeof(char *), "--set list");
-    int nset = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "--set") || !strcmp(o, "--cluster") || !strcmp(o, "--dp") || !strcmp(o, "--json")) {
-            if (i + 1 >= argc) usage_error("option needs an argument");
-            const char *val = argv[++i];
-            if (!strcmp(o, "--set")) sets[nset++] = (char *)val;
-            else if (!strcmp(o, "--cluster")) cluster = val;
-            else if (!strcmp(o, "--dp")) dps = val;
-            else json = val;
-        } else if (o[0] == '-') {
-            char why[256];
-            snprintf(why, sizeof why, "unknown option %s", o);
-            usage_error(why);
-        } else if (!deck) {
-            deck = o;
-        } else {
-            usage_error("more than one deck given");
-        }
-    }
-    if (!deck) usage_error("no deck given");
+    nt_flag_list sets = {0};
+    const nt_flag flags[] = {
+        {.name = "--cluster", .kind = NT_FLAG_STRING, .dest = &cluster, .arg = "FILE",
+         .help = "cluster description (inputs/clusters/*.cluster)",
+         .def = "the built-in DGX H100"},
+        {.name = "--dp", .kind = NT_FLAG_STRING, .dest = &dps, .arg = "N[,N...]",
+         .help = "data-parallel size of each ramp stage (the last repeats)"},
+        {.name = "--set", .kind = NT_FLAG_LIST, .dest = &sets, .arg = "section.key=value",
+         .help = "override a deck key"},
+        {.name = "--json", .kind = NT_FLAG_STRING, .dest = &json, .arg = "FILE",
+         .help = "also write the plan as JSON", .def = "none"},
+    };
+    const nt_cli cli = {"plan", "DECK", 1, 1,
+                        "Predict memory per GPU, iteration time, MFU and duration of each ramp stage of the deck\n"
+                        "on a cluster (formulas: postprocess/PLAN_FORMULAS.md).",
+                        flags, (int)(sizeof flags / sizeof *flags)};
+    nt_cli_parse(&cli, argc, argv, &deck);
+    int nset = sets.n;
     nt_config cfg;
     nt_deck_info info;
-    nt_deck_load(&cfg, &info, deck, nset, sets);
+    nt_deck_load(&cfg, &info, deck, nset, sets.v);
     nt_cluster cl;
     if (cluster) nt_cluster_load(&cl, cluster);
     else nt_cluster_default(&cl);
@@ -99,7 +90,8 @@ int nt_plan_main(int argc, char **argv)
         char *end;
         errno = 0;
         long x = strtol(c, &end, 10);
-        if (end == c || errno || x < 1 || x > 1000000 || (*end && *end != ',')) usage_error("--dp wants N or N,N,... (positive integers)");
+        if (end == c || errno || x < 1 || x > 1000000 || (*end && *end != ','))
+            nt_cli_error(&cli, "--dp wants N or N,N,... (positive integers), got '%s'", dps);
         if (ndp < NT_MAX_RAMP) dp[ndp++] = (int)x;
         c = *end ? end + 1 : end;
     }
@@ -190,6 +182,6 @@ int nt_plan_main(int argc, char **argv)
         cJSON_free(txt);
     }
     cJSON_Delete(root);
-    free(sets);
+    free(sets.v);
     return 0;
 }

@@ -23,7 +23,9 @@
  */
 #include "prep.h"
 #include "check.h"
+#include "cli_flags.h"
 #include "prep_format.h"
+#include "sys.h"
 #include "tokenizer.h"
 
 #include <errno.h>
@@ -34,21 +36,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: ntron prep --tokenizer byte|MODEL [--format FORMAT] [--doc-sep blank|line] INPUT -o OUT.h5\n"
-            "       ntron prep --inspect FILE.h5 [--tokenizer byte|MODEL]\n"
-            "  FORMAT: text (default; documents separated by blank lines, or one per line),\n"
-            "          jsonl ({\"text\": ...} per line), chat ({\"messages\": [{\"role\", \"content\"}...]}),\n"
-            "          preference ({\"prompt\", \"chosen\", \"rejected\", [chosen_reward, rejected_reward]}),\n"
-            "          reward (HelpSteer2: {\"prompt\", \"response\", helpfulness, correctness, coherence,\n"
-            "          complexity, verbosity})\n"
-            "  Run under mpirun/srun to tokenize with several ranks; the output is the same for any count.\n");
-}
 
 static int is_blank(const char *s, size_t n)
 {
@@ -172,39 +160,45 @@ static void attr_i64(hid_t loc, const char *name, long long v)
     NT_CHECK_H5(H5Sclose(sp));
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int nt_prep_main(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *tokspec = NULL, *sep = "blank", *format = "text", *inspect = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { usage(stdout); return 0; }
-        else if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "--tokenizer") && i + 1 < argc) tokspec = argv[++i];
-        else if (!strcmp(argv[i], "--doc-sep") && i + 1 < argc) sep = argv[++i];
-        else if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
-        else if (!strcmp(argv[i], "--inspect") && i + 1 < argc) inspect = argv[++i];
-        else if (argv[i][0] == '-') nt_input_error("prep: unknown option %s (see ntron prep --help)", argv[i]);
-        else if (!in) in = argv[i];
-        else nt_input_error("prep: more than one input file (%s, %s)", in, argv[i]);
-    }
+    const nt_flag flags[] = {
+        {.name = "--tokenizer", .kind = NT_FLAG_STRING, .dest = &tokspec, .arg = "byte|MODEL",
+         .help = "byte, or a SentencePiece .model file (required)"},
+        {.name = "--format", .kind = NT_FLAG_CHOICE, .dest = &format, .help = "input format (see above)",
+         .choices = "text|jsonl|chat|preference|reward"},
+        {.name = "--doc-sep", .kind = NT_FLAG_CHOICE, .dest = &sep,
+         .help = "text: documents end at a blank line, or at every line",
+         .choices = "blank|line"},
+        {.name = "-o", .kind = NT_FLAG_STRING, .dest = &out, .arg = "OUT.h5",
+         .help = "the dataset file to write (required)"},
+        {.name = "--inspect", .kind = NT_FLAG_STRING, .dest = &inspect, .arg = "FILE.h5",
+         .help = "instead: a dataset's kind, sizes, statistics and a decoded sample (--tokenizer to decode)"},
+    };
+    const nt_cli cli = {
+        "prep", "INPUT", 0, 1,
+        "Tokenize INPUT into an HDF5 token dataset.  Run under mpirun/srun to tokenize with several\n"
+        "ranks; the output is the same for any count.  FORMAT:\n"
+        "  text        documents separated by blank lines, or one per line (--doc-sep line)\n"
+        "  jsonl       {\"text\": ...} per line\n"
+        "  chat        {\"messages\": [{\"role\", \"content\"}...]}\n"
+        "  preference  {\"prompt\", \"chosen\", \"rejected\", [chosen_reward, rejected_reward]}\n"
+        "  reward      HelpSteer2: {\"prompt\", \"response\", helpfulness, correctness, coherence,\n"
+        "              complexity, verbosity}\n"
+        "Also: ntron prep --inspect FILE.h5 [--tokenizer byte|MODEL]",
+        flags, (int)(sizeof flags / sizeof *flags)};
+    nt_cli_parse(&cli, argc, argv, &in);
     if (inspect) return nt_prep_inspect(inspect, tokspec);
-    if (!in || !out) { usage(stderr); nt_input_error("prep: need INPUT and -o OUTPUT"); }
-    if (!tokspec) nt_input_error("prep: --tokenizer is required (byte, or a SentencePiece .model file)");
+    if (!in || !out) nt_cli_error(&cli, "need INPUT and -o OUT.h5 (see ntron prep --help)");
+    if (!tokspec) nt_cli_error(&cli, "--tokenizer is required (byte, or a SentencePiece .model file)");
     nt_prep_format fmt;
     if (!strcmp(format, "text")) fmt = NT_FMT_TEXT;
     else if (!strcmp(format, "jsonl")) fmt = NT_FMT_JSONL;
     else if (!strcmp(format, "chat")) fmt = NT_FMT_CHAT;
     else if (!strcmp(format, "preference")) fmt = NT_FMT_PREF;
-    else if (!strcmp(format, "reward")) fmt = NT_FMT_RM;
-    else nt_input_error("prep: --format %s: expected text, jsonl, chat, preference or reward", format);
+    else fmt = NT_FMT_RM;
     int by_line = !strcmp(sep, "line");
-    if (!by_line && strcmp(sep, "blank") != 0) nt_input_error("prep: --doc-sep %s: expected blank or line", sep);
     if (fmt != NT_FMT_TEXT) by_line = 1;
 
     /* everything that can fail on input, before MPI starts: every rank exits 2 alike */
@@ -231,7 +225,7 @@ int nt_prep_main(int argc, char **argv)
     int rank, nranks;
     NT_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
     NT_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &nranks));
-    double t0 = now();
+    double t0 = nt_now();
 
     int by_doc = fmt == NT_FMT_TEXT && !by_line;
     size_t b0 = boundary(m, size, (size_t)((double)size * rank / nranks), by_doc);
@@ -259,7 +253,7 @@ int nt_prep_main(int argc, char **argv)
         NT_CHECK_MPI(MPI_Finalize());
         exit(NT_EXIT_INPUT);
     }
-    double t1 = now();
+    double t1 = nt_now();
 
     uint64_t loc[2] = {o.tok.n, o.ends.n / sizeof(uint64_t)}, tot[2], pre[2] = {0, 0};
     NT_CHECK_MPI(MPI_Allreduce(loc, tot, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD));
@@ -323,7 +317,7 @@ int nt_prep_main(int argc, char **argv)
         unlink(tmp);
         nt_die(NT_EXIT_FAIL, "rename %s -> %s: %s", tmp, out, strerror(err));
     }
-    double t2 = now();
+    double t2 = nt_now();
     if (rank == 0)
         printf("prep: %s -> %s: %s, %llu samples, %llu tokens (tokenizer %s, vocab %d), %d rank%s: "
                "tokenize %.3f s (%.0f tokens/s), write %.3f s (%.1f MB/s), total %.3f s\n",

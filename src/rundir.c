@@ -1,25 +1,14 @@
 /* rundir.c — run directory creation and atomic small-file writes. */
 #include "rundir.h"
 #include "check.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-void nt_rundir_create(const char *dir)
-{
-    char p[2048];
-    snprintf(p, sizeof p, "%s", dir);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = 0;
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) nt_die(NT_EXIT_FAIL, "%s: cannot create directory: %s", p, strerror(errno));
-        *s = '/';
-    }
-    if (mkdir(p, 0755) != 0 && errno != EEXIST) nt_die(NT_EXIT_FAIL, "%s: cannot create directory: %s", p, strerror(errno));
-}
+void nt_rundir_create(const char *dir) { nt_mkdirs(dir); }
 
 void nt_rundir_write(const char *dir, const char *name, const char *text)
 {

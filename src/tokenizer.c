@@ -2,11 +2,12 @@
  * the tokenizer hash, and `ntron tokenizer train|encode|decode`. */
 #include "tokenizer.h"
 #include "check.h"
+#include "cli_flags.h"
 #include "config.h"
 #include "deck.h"
+#include "sha256.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <string.h>
 
 #define BYTE_VOCAB 258
@@ -24,33 +25,15 @@ void nt_u32vec_push(nt_u32vec *a, uint32_t x)
     a->v[a->n++] = x;
 }
 
-static void hex32(const unsigned char *md, char hex[65])
-{
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
 void nt_tokenizer_hash(const char *spec, char hex[65])
 {
-    unsigned char md[32];
-    unsigned int mdlen = 0;
     if (!strcmp(spec, "byte")) {
-        NT_CHECK(EVP_Digest(BYTE_ID, strlen(BYTE_ID), md, &mdlen, EVP_sha256(), NULL) == 1, "EVP_Digest failed");
-        hex32(md, hex);
+        nt_sha256_hex(BYTE_ID, strlen(BYTE_ID), hex);
         return;
     }
-    FILE *f = fopen(spec, "rb");
-    if (!f) nt_input_error("%s: cannot open tokenizer model (unknown tokenizer? give byte or a SentencePiece .model file): %s",
-                           spec, strerror(errno));
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    NT_CHECK(c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1, "EVP_DigestInit failed");
-    unsigned char buf[1 << 16];
-    size_t r;
-    while ((r = fread(buf, 1, sizeof buf, f)) > 0) NT_CHECK(EVP_DigestUpdate(c, buf, r) == 1, "EVP_DigestUpdate failed");
-    if (ferror(f)) nt_input_error("%s: read error: %s", spec, strerror(errno));
-    fclose(f);
-    NT_CHECK(EVP_DigestFinal_ex(c, md, &mdlen) == 1, "EVP_DigestFinal failed");
-    EVP_MD_CTX_free(c);
-    hex32(md, hex);
+    if (nt_sha256_file_hex(spec, hex) != 0)
+        nt_input_error("%s: cannot open tokenizer model (unknown tokenizer? give byte or a SentencePiece .model file): %s",
+                       spec, strerror(errno));
 }
 
 void nt_tokenizer_open(nt_tokenizer *t, const char *spec)
@@ -150,17 +133,6 @@ char *nt_tokenizer_decode(const nt_tokenizer *t, const uint32_t *ids, size_t n)
 
 /* ---- ntron tokenizer train|encode|decode ----------------------------------- */
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: ntron tokenizer train (--vocab N | --deck DECK) [--model-type unigram|bpe] -o PREFIX TEXT...\n"
-            "         trains a SentencePiece model PREFIX.model (byte fallback, no normalisation, BOS 1,\n"
-            "         EOS 2, chat tokens %s %s %s); vocab from --vocab or the deck's model.vocab\n"
-            "       ntron tokenizer encode MODEL [FILE]   text (whole file or stdin) -> ids, one line\n"
-            "       ntron tokenizer decode MODEL [FILE]   ids (whitespace separated) -> text, exactly\n",
-            NT_CHAT_SYSTEM, NT_CHAT_USER, NT_CHAT_ASSISTANT);
-}
-
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = path ? fopen(path, "rb") : stdin;
@@ -182,34 +154,43 @@ static int cmd_train(int argc, char **argv)
 {
     long vocab = 0;
     const char *prefix = NULL, *deck = NULL, *type = "unigram";
+    const nt_flag flags[] = {
+        {.name = "--vocab", .kind = NT_FLAG_LONG, .dest = &vocab, .arg = "N", .min = 260, .max = 1e9,
+         .help = "vocabulary size", .def = "the deck's model.vocab"},
+        {.name = "--deck", .kind = NT_FLAG_STRING, .dest = &deck, .arg = "DECK",
+         .help = "take the vocabulary size from this deck's model.vocab"},
+        {.name = "--model-type", .kind = NT_FLAG_CHOICE, .dest = &type,
+         .help = "SentencePiece model type", .choices = "unigram|bpe"},
+        {.name = "-o", .kind = NT_FLAG_STRING, .dest = &prefix, .arg = "PREFIX",
+         .help = "write PREFIX.model and PREFIX.vocab (required)"},
+    };
+    char about[512];
+    snprintf(about, sizeof about,
+             "Train a SentencePiece model on the TEXT files: byte fallback, no normalisation, BOS 1, EOS 2,\n"
+             "chat tokens %s %s %s.\nThe vocabulary size comes from --vocab or --deck.", NT_CHAT_SYSTEM, NT_CHAT_USER,
+             NT_CHAT_ASSISTANT);
+    const nt_cli cli = {"tokenizer train", "TEXT...", 1, -1, about, flags, (int)(sizeof flags / sizeof *flags)};
+    const char **texts = nt_calloc((size_t)argc + 1, sizeof(char *), "training files");
+    int ntext = nt_cli_parse(&cli, argc, argv, texts);
     char inputs[8192] = "";
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--vocab") && i + 1 < argc) {
-            char *end;
-            vocab = strtol(argv[++i], &end, 10);
-            if (*end || vocab < 260) nt_input_error("tokenizer train: --vocab %s: expected an integer >= 260", argv[i]);
-        } else if (!strcmp(argv[i], "--deck") && i + 1 < argc) deck = argv[++i];
-        else if (!strcmp(argv[i], "--model-type") && i + 1 < argc) type = argv[++i];
-        else if (!strcmp(argv[i], "-o") && i + 1 < argc) prefix = argv[++i];
-        else if (argv[i][0] == '-') nt_input_error("tokenizer train: unknown option %s", argv[i]);
-        else {
-            FILE *f = fopen(argv[i], "rb");
-            if (!f) nt_input_error("%s: cannot open: %s", argv[i], strerror(errno));
-            fclose(f);
-            if (strchr(argv[i], ',')) nt_input_error("%s: training file names may not contain ','", argv[i]);
-            size_t l = strlen(inputs);
-            snprintf(inputs + l, sizeof inputs - l, "%s%s", l ? "," : "", argv[i]);
-        }
+    for (int i = 0; i < ntext; i++) {
+        FILE *f = fopen(texts[i], "rb");
+        if (!f) nt_input_error("%s: cannot open: %s", texts[i], strerror(errno));
+        fclose(f);
+        if (strchr(texts[i], ',')) nt_input_error("%s: training file names may not contain ','", texts[i]);
+        size_t l = strlen(inputs);
+        if (snprintf(inputs + l, sizeof inputs - l, "%s%s", l ? "," : "", texts[i]) >= (int)(sizeof inputs - l))
+            nt_cli_error(&cli, "too many training files (their names exceed %zu bytes)", sizeof inputs - 1);
     }
+    free(texts);
     if (deck) {
         nt_config cfg;
         nt_deck_info info;
         nt_deck_load(&cfg, &info, deck, 0, NULL);
         if (!vocab) vocab = cfg.vocab;
     }
-    if (!prefix || !inputs[0] || !vocab) { usage(stderr); nt_input_error("tokenizer train: need --vocab or --deck, -o PREFIX and TEXT"); }
-    if (strcmp(type, "unigram") && strcmp(type, "bpe"))
-        nt_input_error("tokenizer train: --model-type %s: expected unigram or bpe", type);
+    if (!prefix || !vocab)
+        nt_cli_error(&cli, "need --vocab or --deck, and -o PREFIX (see ntron tokenizer train --help)");
     char kw[16][1024];
     int n = 0;
     snprintf(kw[n++], 1024, "input=%s", inputs);
@@ -227,28 +208,37 @@ static int cmd_train(int argc, char **argv)
     char err[2048];
     if (nt_spm_train(n, (const char *const *)args, err, sizeof err) != 0)
         nt_input_error("tokenizer train: %s", err);
-    char model[1100], hex[65];
+    char model[1100];
     snprintf(model, sizeof model, "%s.model", prefix);
     nt_tokenizer t;
     nt_tokenizer_open(&t, model);
     printf("tokenizer: %s: vocab %d (asked %ld), BOS %d, EOS %d, chat tokens %d %d %d, sha256 %s\n", model, t.vocab,
            vocab, t.bos, t.eod, t.sys_id, t.user_id, t.asst_id, t.hash);
-    (void)hex;
     nt_tokenizer_close(&t);
     return 0;
 }
 
 int nt_tokenizer_main(int argc, char **argv)
 {
-    if (argc < 1 || !strcmp(argv[0], "-h") || !strcmp(argv[0], "--help")) { usage(argc < 1 ? stderr : stdout); return argc < 1 ? NT_EXIT_INPUT : 0; }
-    if (!strcmp(argv[0], "train")) return cmd_train(argc - 1, argv + 1);
-    int enc = !strcmp(argv[0], "encode");
-    if (!enc && strcmp(argv[0], "decode")) nt_input_error("tokenizer: unknown subcommand '%s' (train, encode, decode)", argv[0]);
-    if (argc < 2 || argc > 3) { usage(stderr); nt_input_error("tokenizer %s: need MODEL [FILE]", argv[0]); }
+    static const char *const subs[] = {"train TEXT...", "encode MODEL [FILE]", "decode MODEL [FILE]"};
+    static const char *const help[] = {"train a SentencePiece model PREFIX.model (-o PREFIX, --vocab N | --deck DECK)",
+                                       "text (whole file or stdin) -> ids, one line",
+                                       "ids (whitespace separated) -> text, exactly"};
+    int sub = nt_cli_subcommand("tokenizer", subs, help, 3, argc, argv);
+    if (sub == 0) return cmd_train(argc - 1, argv + 1);
+    int enc = sub == 1;
+    const nt_cli cli = {enc ? "tokenizer encode" : "tokenizer decode", "MODEL [FILE]", 1, 2,
+                        enc ? "Encode text (the whole FILE, or stdin) with MODEL (byte or a SentencePiece .model):\n"
+                              "the ids on one line, separated by blanks."
+                            : "Decode ids (whitespace separated, from FILE or stdin) with MODEL (byte or a\n"
+                              "SentencePiece .model) back to the exact text.",
+                        NULL, 0};
+    const char *pos[2] = {NULL, NULL};
+    nt_cli_parse(&cli, argc - 1, argv + 1, pos);
     nt_tokenizer t;
-    nt_tokenizer_open(&t, argv[1]);
+    nt_tokenizer_open(&t, pos[0]);
     size_t len;
-    char *text = slurp(argc > 2 ? argv[2] : NULL, &len);
+    char *text = slurp(pos[1], &len);
     if (enc) {
         nt_u32vec ids = {0};
         char err[1024];

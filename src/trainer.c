@@ -1,20 +1,13 @@
 /* trainer.c — the training step on the 3D grid (see trainer.h). */
 #include "trainer.h"
 #include "check.h"
+#include "sys.h"
 #include "lr.h"
 #include "ramp.h"
 #include "signals.h"
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void nt_trainer_init(nt_trainer *tr, const nt_config *cfg, const nt_ops *ops, MPI_Comm world)
 {
@@ -41,7 +34,7 @@ void nt_trainer_step(nt_trainer *tr, nt_batch *b, nt_stage_fn lossfn, void *stat
     double red[NT_MAX_ACC] = {0};   /* [0] loss, [1..nacc] the phase's accumulators */
     red[0] = nt_modelset_train_pass(ms, b, lossfn, state, red + 1);
 
-    double t0 = now(), tcoll = 0;
+    double t0 = nt_now(), tcoll = 0;
     /* sequence parallel: norm weights saw only this rank's rows */
     if (g->TP > 1 && ms->cfg.sequence_parallel)
         for (int c = 0; c < ms->v; c++) {
@@ -77,7 +70,7 @@ void nt_trainer_step(nt_trainer *tr, nt_batch *b, nt_stage_fn lossfn, void *stat
     NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &who, 1, MPI_INT, MPI_MIN, g->world.mpi));
     nt_watchdog_leave();
     double norm = sqrt(ss);
-    tcoll += now() - t0;
+    tcoll += nt_now() - t0;
     int skip = !isfinite(loss) || !isfinite(norm);
     tr->nonfinite_rank = skip ? (who < g->world.size ? who : 0) : -1;
 

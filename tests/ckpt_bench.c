@@ -18,20 +18,13 @@
 #include "check.h"
 #include "ckpt.h"
 #include "deck.h"
+#include "sys.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -58,7 +51,7 @@ static void plain_io(const char *dir, long step, size_t *bytes_out, double *pw, 
     memset(buf, 0x5a, chunk);
     char plain[4200];
     snprintf(plain, sizeof plain, "%s/plain.bin", dir);
-    double p0 = now();
+    double p0 = nt_now();
     int fd = open(plain, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     NT_CHECK_SYS(fd);
     for (size_t done = 0; done < bytes;) {
@@ -69,8 +62,8 @@ static void plain_io(const char *dir, long step, size_t *bytes_out, double *pw, 
     }
     NT_CHECK_SYS(fsync(fd));
     NT_CHECK_SYS(close(fd));
-    *pw = now() - p0;
-    p0 = now();
+    *pw = nt_now() - p0;
+    p0 = nt_now();
     fd = open(plain, O_RDONLY);
     NT_CHECK_SYS(fd);
     for (;;) {
@@ -79,7 +72,7 @@ static void plain_io(const char *dir, long step, size_t *bytes_out, double *pw, 
         if (r == 0) break;
     }
     NT_CHECK_SYS(close(fd));
-    *pr = now() - p0;
+    *pr = nt_now() - p0;
     NT_CHECK_SYS(unlink(plain));
     free(buf);
     *bytes_out = bytes;
@@ -112,10 +105,10 @@ int main(int argc, char **argv)
         ws[r] = nt_ckpt_save(&tr, argv[2], cfg.ckpt_keep, &meta);
         nt_ckpt_reap_wait();   /* the pruned one's removal (background in training) stays out of the reads */
         MPI_Barrier(MPI_COMM_WORLD);
-        double t0 = now();
+        double t0 = nt_now();
         nt_ckpt_load(&tr.ms, &tr.opt, argv[2], NULL);
         MPI_Barrier(MPI_COMM_WORLD);
-        rs[r] = now() - t0;
+        rs[r] = nt_now() - t0;
         if (rank0) plain_io(argv[2], tr.step, &bytes, &pws[r], &prs[r]);
         MPI_Barrier(MPI_COMM_WORLD);
     }

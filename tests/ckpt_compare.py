@@ -4,8 +4,11 @@
   losses A.jsonl B.jsonl FROM TO TOL   steps FROM..TO of two metrics.jsonl:
                                        loss and grad_norm equal (TOL 0: bitwise,
                                        else max relative difference <= TOL)
-  same CKPT_A CKPT_B [GROUP...]        every dataset of the groups bitwise equal
+  same CKPT_A CKPT_B [GROUP...]        the same datasets in both (none missing, none
+                                       extra), each bitwise equal: under each GROUP,
+                                       or in the whole file when none is named
   h5set FILE PATH KIND                 damage a copy: KIND = delete | float64 | flip
+                                       | add (a new float32 [4] dataset PATH)
 """
 import json, sys
 import h5py, numpy as np
@@ -29,14 +32,34 @@ def losses(a, b, lo, hi, tol):
                     sys.exit(f"step {s} {k}: {x!r} vs {y!r}: rel {d:.3g} > {tol}")
     print(f"steps {lo}..{hi}: max rel diff {worst:.3g}")
 
+def datasets(f, group):
+    """{path: dataset} of every dataset under group ('' = the whole file)"""
+    out = {}
+    root = f[group] if group else f
+    root.visititems(lambda name, obj: out.__setitem__(name, obj) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
 def same(a, b, groups):
+    """A and B hold the same datasets (none missing from B, none extra in B)
+    under each group, or in the whole file when no group is named, and each
+    pair is bitwise equal (shape, dtype and values)"""
     fa, fb = h5py.File(a, "r"), h5py.File(b, "r")
     n = 0
-    for g in groups or ["model", "optimizer/master", "optimizer/adam_m", "optimizer/adam_v"]:
-        for name in fa[g]:
-            x, y = fa[g][name][...], fb[g][name][...]
-            if x.shape != y.shape or not np.array_equal(x, y):
-                sys.exit(f"{g}/{name} differs")
+    for g in groups or [""]:
+        for f, p in ((fa, a), (fb, b)):
+            if g and g not in f:
+                sys.exit(f"{p}: no group /{g}")
+        da, db = datasets(fa, g), datasets(fb, g)
+        where = f"/{g}/" if g else "/"
+        only_a, only_b = sorted(set(da) - set(db)), sorted(set(db) - set(da))
+        if only_a:
+            sys.exit(f"{len(only_a)} dataset(s) only in A ({a}): {', '.join(where + x for x in only_a[:5])}")
+        if only_b:
+            sys.exit(f"{len(only_b)} dataset(s) only in B ({b}): {', '.join(where + x for x in only_b[:5])}")
+        for name in sorted(da):
+            x, y = da[name], db[name]
+            if x.shape != y.shape or x.dtype != y.dtype or not np.array_equal(x[...], y[...]):
+                sys.exit(f"{where}{name} differs")
             n += 1
     print(f"{n} datasets bitwise equal")
 
@@ -51,6 +74,8 @@ def h5set(path, dset, kind):
         f[dset] = d
         for k, v in attrs.items():
             f[dset].attrs[k] = v
+    elif kind == "add":
+        f.create_dataset(dset, data=np.zeros(4, np.float32))
     elif kind == "flip":
         off = f[dset].id.get_offset()
         f.close()

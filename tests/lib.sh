@@ -29,3 +29,62 @@ expect_error() {
     if ! printf '%s\n' "$out" | grep -Eq -- "$re"; then fail "$name: stderr '$out' does not match /$re/"; return; fi
     pass "$name: exit $rc: $(printf '%s' "$out" | head -n1)"
 }
+
+# expect_help CMD... : `ntron CMD... --help` exits 0 with nothing on stderr and
+# prints the one help format (tests/lib.sh, src/cli_flags.c): "usage: ntron
+# CMD...", an "options:" list ending in "-h, --help" (or, for a command with
+# sub-commands, a "commands:" list); extra arguments after -- are regexes
+# the text must match (e.g. each flag).
+expect_help() {
+    local cmd=() out err rc re
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do cmd+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    out=$("$NTRON" "${cmd[@]}" --help 2>"$WORK/help.err"); rc=$?
+    err=$(cat "$WORK/help.err")
+    if [ $rc -ne 0 ] || [ -n "$err" ]; then fail "${cmd[*]} --help: exit $rc, stderr '$err'"; return; fi
+    if ! printf '%s\n' "$out" | head -n1 | grep -q "^usage: ntron ${cmd[*]} "; then
+        fail "${cmd[*]} --help: first line '$(printf '%s\n' "$out" | head -n1)'"; return
+    fi
+    if ! printf '%s\n' "$out" | grep -Eq '^(options|commands):$'; then fail "${cmd[*]} --help: no options:/commands: list"; return; fi
+    if printf '%s\n' "$out" | grep -q '^options:$' && ! printf '%s\n' "$out" | grep -Eq '^  -h, --help  +print this help and exit$'; then
+        fail "${cmd[*]} --help: no '-h, --help' line"; return
+    fi
+    for re in "$@"; do
+        printf '%s\n' "$out" | grep -Eq -- "$re" || { fail "${cmd[*]} --help lacks /$re/"; return; }
+    done
+    pass "${cmd[*]} --help: usage, $(printf '%s\n' "$out" | sed -n '/^[a-z]*:$/,$p' | grep -c '^  [-a-z]') entries"
+}
+
+# metric FILE STEP FIELD [FORMAT]: FIELD of STEP in a run's metrics.jsonl (a
+# run directory or the file), printed with Python's FORMAT (e.g. %.4f; default
+# repr); the last row of a step wins (a resumed run appends).  Prints nothing
+# (and returns 1) when the step is absent.
+metric() {
+    "$PYTHON" - "$@" <<'PY'
+import json, os, sys
+path, step, field = sys.argv[1:4]
+fmt = sys.argv[4] if len(sys.argv) > 4 else None
+if os.path.isdir(path):
+    path = os.path.join(path, "metrics.jsonl")
+rows = {}
+for line in open(path):
+    if line.strip():
+        r = json.loads(line)
+        rows[int(r["step"])] = r
+if int(step) not in rows:
+    sys.exit(1)
+v = rows[int(step)][field]
+print(fmt % v if fmt else repr(v))
+PY
+}
+# metric_steps FILE: the logged steps of a run's metrics.jsonl, one per line, in order, repeats folded
+metric_steps() {
+    "$PYTHON" - "$1" <<'PY'
+import json, os, sys
+path = sys.argv[1]
+if os.path.isdir(path):
+    path = os.path.join(path, "metrics.jsonl")
+steps = sorted({int(json.loads(l)["step"]) for l in open(path) if l.strip()}) if os.path.exists(path) else []
+print("\n".join(map(str, steps)))
+PY
+}

@@ -54,7 +54,12 @@ expect_error bad_id 2 'bad_id\.h5: /tokens\[[0-9]+\] = 999 is outside the vocabu
 expect_error deck_missing 2 'nosuch\.deck: cannot open' -- "$NTRON" run "$WORK/nosuch.deck"
 mkdir -p adir.deck
 expect_error deck_directory 2 'adir\.deck: ' -- "$NTRON" check "$WORK/adir.deck"
-expect_error no_deck 2 'no deck given' -- "$NTRON" run
+expect_error no_deck 2 'run: no DECK given' -- "$NTRON" run
+expect_error two_decks 2 'check: more than one DECK given' -- "$NTRON" check "$DECK" "$DECK"
+expect_error unknown_flag 2 'run: unknown option --bogus \(see ntron run --help\)' -- "$NTRON" run "$DECK" --bogus
+expect_error set_no_arg 2 'check: --set needs an argument section\.key=value' -- "$NTRON" check "$DECK" --set
+expect_help run -- '^  --set section\.key=value +override a deck key \(repeatable\)$'
+expect_help check -- '^  --set section\.key=value '
 expect_error unknown_cmd 2 "unknown command 'frobnicate'" -- "$NTRON" frobnicate
 # a phase not built yet: run and check refuse it alike (one line, exit 2, nothing written)
 for ph in sft dpo rpo generate sdg; do

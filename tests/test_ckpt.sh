@@ -70,6 +70,15 @@ $CMP losses full1/metrics.jsonl res1/metrics.jsonl 4 6 0 && pass "1 rank: resume
     || fail "1 rank resume losses differ"
 $CMP same full1.ck/iter_0000006/ckpt.h5 res1.ck/iter_0000006/ckpt.h5 && pass "1 rank: final weights, master, Adam bitwise equal" \
     || fail "1 rank resume parameters differ"
+# the comparison is two-sided: a tensor only in B (or only in A) fails it, in the whole file or in a named group
+mkdir -p extra; cp res1.ck/iter_0000006/ckpt.h5 extra/; $CMP h5set extra/ckpt.h5 optimizer/adam_v/layers.9.extra add
+for args in "full1.ck/iter_0000006/ckpt.h5 extra/ckpt.h5:only in B" "extra/ckpt.h5 full1.ck/iter_0000006/ckpt.h5:only in A" \
+            "full1.ck/iter_0000006/ckpt.h5 extra/ckpt.h5 optimizer/adam_v:only in B"; do
+    # shellcheck disable=SC2086
+    out=$($CMP same ${args%%:*} 2>&1) && fail "ckpt_compare same ${args%%:*}: passed with an extra tensor" \
+        || { printf '%s\n' "$out" | grep -q "1 dataset(s) ${args#*:} .*/optimizer/adam_v/layers.9.extra" \
+             && pass "ckpt_compare same fails on an extra tensor: $out" || fail "ckpt_compare same ${args%%:*}: '$out'"; }
+done
 
 # ---- 2: TP2 x PP2 x DP2 ----
 run full8 8 "${L8[@]}" --set checkpoint.interval=3 || { fail "8-rank run"; tail -5 full8.out; }
@@ -154,6 +163,11 @@ bad no_such "no such file or directory" nowhere
     && $CMP same full8.ck/iter_0000006/ckpt.h5 wo/ckpt.h5 model > /dev/null \
     && pass "ckpt convert: weights only, /model identical" || { fail "ckpt convert"; cat convert.out; }
 expect_error "convert refuses to overwrite" 2 "exists; not overwriting" -- "$NTRON" ckpt convert full8.ck wo
+expect_error "convert needs IN and OUT" 2 "ckpt convert: too few arguments: want IN OUT" -- "$NTRON" ckpt convert full8.ck
+expect_error "ckpt: unknown command" 2 "ckpt: unknown command 'show' \(info or convert" -- "$NTRON" ckpt show full8.ck
+expect_help ckpt -- '^  info PATH ' '^  convert IN OUT '
+expect_help ckpt info
+expect_help ckpt convert
 bad weights_only "holds model weights only .*checkpoint.load_optimizer = false" wo
 mpi 2 "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/phase2 --set checkpoint.load=$WORK/wo \
     --set checkpoint.load_optimizer=false --set parallel.tensor=2 > phase2.out 2>&1 \

@@ -35,12 +35,13 @@ rank_pid() { # launcher pid, rank -> pid of that rank (searches descendants' env
         todo=$(echo $kids)
     done
 }
-wait_step() { for _ in $(seq 200); do grep -q "^step *$2/" "$1" && return 0; sleep 0.1; done; return 1; }
+# wait_step RUNDIR N: until the (fresh) run has logged N steps to its metrics.jsonl (20 s at most)
+wait_step() { for _ in $(seq 200); do [ -s "$1/metrics.jsonl" ] && [ "$(wc -l < "$1/metrics.jsonl")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
 
 signal_test() { # name ranks signal rank [--set ...]
     local name=$1 n=$2 sig=$3 r=$4; shift 4
     start "$name" "$n" "$@"
-    wait_step "$name.out" 3 || { fail "$name: no step 3"; kill "$PID"; return; }
+    wait_step "$name" 3 || { fail "$name: no step 3 in $name/metrics.jsonl"; kill "$PID"; return; }
     local rp; rp=$(rank_pid "$PID" "$r")
     [ -n "$rp" ] || { fail "$name: pid of rank $r not found"; kill "$PID"; return; }
     kill -"$sig" "$rp"; wait "$PID"; local rc=$?

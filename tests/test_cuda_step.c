@@ -14,7 +14,7 @@
  * issue (hidden 2304, 12 heads of 192 in 2 KV groups, FFN 9216, vocab
  * 256000, seq 4096, micro-batch 1; 24 layers unless given), 2 warm-up and
  * 5 timed steps of forward + backward + AdamW on random tokens; prints
- * tokens/s, model TFLOP/s (DESIGN.md formula) and MFU against 989.4 TFLOP/s.
+ * tokens/s, model TFLOP/s (DESIGN.md formula) and MFU against NT_PEAK_TFLOPS_H100_BF16 (989.4 TFLOP/s).
  */
 #include "backend.h"
 #include "check.h"
@@ -23,19 +23,12 @@
 #include "loss.h"
 #include "model.h"
 #include "rng.h"
+#include "sys.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void config(nt_config *cfg, int layers, int hidden, int heads, int kv, int ffn, int vocab, int seq)
 {
@@ -172,11 +165,11 @@ static int bench(const nt_ops *gpu, int layers)
     int warm = 2, steps = 5;
     for (int s = 0; s < warm + steps; s++) {
         gpu->sync();
-        double t0 = now();
+        double t0 = nt_now();
         step(&m, &a, inp, tgt, 1.0f / (float)N, &loss, 1, m1, m2, s + 1);
         gpu->sync();
-        if (s >= warm) times[s - warm] = now() - t0;
-        printf("bench step %d: loss %.4f, %.1f ms\n", s + 1, loss, (now() - t0) * 1e3);
+        if (s >= warm) times[s - warm] = nt_now() - t0;
+        printf("bench step %d: loss %.4f, %.1f ms\n", s + 1, loss, (nt_now() - t0) * 1e3);
     }
     for (int i = 0; i < steps; i++)
         for (int j = i + 1; j < steps; j++)
@@ -193,9 +186,10 @@ static int bench(const nt_ops *gpu, int layers)
     double med = times[steps / 2], fpt = nt_model_flops_per_token(&mc);
     double tflops = fpt * N / med / 1e12;
     printf("BENCH: layers %d hidden %d heads %d/%d ffn %d vocab %d seq %d batch %d params %.3fB: "
-           "%.1f ms/step (median of %d), %.0f tokens/s, %.1f TFLOP/s, MFU %.1f%% of 989.4\n",
+           "%.1f ms/step (median of %d), %.0f tokens/s, %.1f TFLOP/s, MFU %.1f%% of %.1f\n",
            layers, cfg.hidden, cfg.heads, cfg.kv_heads, cfg.ffn_hidden, cfg.vocab, T, B,
-           nt_model_param_count(&mc) / 1e9, med * 1e3, steps, N / med, tflops, 100.0 * tflops / 989.4);
+           nt_model_param_count(&mc) / 1e9, med * 1e3, steps, N / med, tflops,
+           100.0 * tflops / NT_PEAK_TFLOPS_H100_BF16, NT_PEAK_TFLOPS_H100_BF16);
     return isfinite(loss) ? 0 : 1;
 }
 

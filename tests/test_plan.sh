@@ -119,6 +119,10 @@ expect_error "unknown cluster key" 2 "bogus.cluster:3: cluster.bogus: unknown ke
 sed 's/^peak_tflops = .*/peak_tflops = fast/' "$H100" > badnum.cluster
 expect_error "bad number" 2 "cluster.peak_tflops: 'fast' is not a number" -- "$NTRON" plan "$TINY" --cluster badnum.cluster
 expect_error "gbs not divisible" 2 "global batch 16 is not divisible by parallel.micro_batch \(8\) x DP \(3\)" -- "$NTRON" plan "$TINY" --dp 3
-expect_error "bad --dp" 2 "--dp wants" -- "$NTRON" plan "$TINY" --dp x
+expect_error "bad --dp" 2 "plan: --dp wants N or N,N,\.\.\. \(positive integers\), got 'x'" -- "$NTRON" plan "$TINY" --dp x
+expect_error "unknown option" 2 "plan: unknown option --nodes \(see ntron plan --help\)" -- "$NTRON" plan "$TINY" --nodes 4
+expect_error "missing argument" 2 "plan: --cluster needs an argument FILE" -- "$NTRON" plan "$TINY" --cluster
+expect_error "no deck" 2 "plan: no DECK given" -- "$NTRON" plan --dp 2
+expect_help plan -- '^  --cluster FILE ' '^  --dp N\[,N\.\.\.\] ' '^  --set section\.key=value ' '^  --json FILE '
 expect_error "too few micro-batches" 2 "fewer than parallel.pipeline" -- "$NTRON" plan "$BIG" --dp 128
 finish

@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_postprocess.sh — the postprocess tools on real outputs of tiny runs:
 # loss/LR curves and throughput plots from metrics.jsonl (PNG + Markdown +
-# CSV), run-vs-run comparison (1 rank vs DP 2 of the same deck REPRODUCES
+# CSV), a resumed run's metrics.jsonl (repeated steps: the last row per
+# step counts) read as the uninterrupted run, run-vs-run comparison (1 rank vs DP 2 of the same deck REPRODUCES
 # within the default tolerances; a run with another learning rate is
 # DIFFERENT, exit 1), a scaling table from `ntron bench` JSON of 1 and 2
 # ranks; every tool answers --help.
@@ -24,10 +25,38 @@ png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]
 "$PYTHON" "$PP/plot_curves.py" r1 r2 -o curves.png --md curves.md --csv curves.csv > curves.out 2>&1 && png curves.png \
     && grep -q '^| r1 | 12 |' curves.md && [ "$(wc -l < curves.csv)" -eq 3 ] \
     && pass "plot_curves: PNG, Markdown, CSV" || { fail "plot_curves"; cat curves.out; }
-first=$(sed -n 's/^step *1\/.*loss *\([0-9.]*\).*/\1/p' r1.out)
+first=$(metric r1 1 loss %.4f)
 grep -q "| r1 | 12 | .* | $first |" curves.md && pass "plot_curves: first loss $first = the run's step-1 loss" || fail "plot_curves first loss (want $first): $(cat curves.md)"
 "$PYTHON" "$PP/plot_throughput.py" r1/metrics.jsonl -o tput.png --md tput.md --csv tput.csv --peak 0.1 > tput.out 2>&1 && png tput.png \
     && grep -q '^| r1 | 12 |' tput.md && pass "plot_throughput: PNG, Markdown, CSV" || { fail "plot_throughput"; cat tput.out; }
+
+# a resumed run: steps 1-8 logged, the job lost after its step-6 checkpoint, the requeued job logs 7-12
+# again.  The readers keep the last row per step (the lost attempt's 7-8 are made lower here, so a reader
+# that kept them, or every row, would change the min loss and zig-zag)
+mkdir -p resumed
+"$PYTHON" - r1/metrics.jsonl resumed/metrics.jsonl <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+lost = [dict(r, loss=r["loss"] - 5.0, grad_norm=-1.0) for r in rows if r["step"] in (7, 8)]
+with open(sys.argv[2], "w") as f:
+    for r in [r for r in rows if r["step"] <= 6] + lost + [r for r in rows if r["step"] >= 7]:
+        f.write(json.dumps(r) + "\n")
+PY
+"$PYTHON" - "$PP" r1 resumed <<'PY' && pass "ntpost.read_metrics: a resumed run's repeated steps read once, the last row wins, steps in order" || fail "ntpost.read_metrics on a resumed run"
+import sys
+sys.path.insert(0, sys.argv[1])
+import ntpost
+a, b = ntpost.read_metrics(sys.argv[2]), ntpost.read_metrics(sys.argv[3])
+assert [r["step"] for r in b] == list(range(1, 13)), [r["step"] for r in b]
+assert b == a, "rows differ from the uninterrupted run's"
+PY
+"$PYTHON" "$PP/plot_curves.py" r1 resumed -o curves_res.png --md curves_res.md > curves_res.out 2>&1 \
+    && [ "$(grep '^| r1 |' curves_res.md | cut -d'|' -f3-)" = "$(grep '^| resumed |' curves_res.md | cut -d'|' -f3-)" ] \
+    && pass "plot_curves: the resumed run's summary = the uninterrupted run's" || { fail "plot_curves on a resumed run"; cat curves_res.out curves_res.md; }
+"$PYTHON" "$PP/plot_throughput.py" resumed -o tput_res.png --md tput_res.md > tput_res.out 2>&1 && grep -q '^| resumed | 12 |' tput_res.md \
+    && pass "plot_throughput: the resumed run has 12 steps" || { fail "plot_throughput on a resumed run"; cat tput_res.out tput_res.md; }
+"$PYTHON" "$PP/compare_runs.py" r1 resumed > cmp_res.out 2>&1 && grep -q "verdict: REPRODUCED (12 common steps)" cmp_res.out \
+    && pass "compare_runs: the resumed run REPRODUCES the uninterrupted one" || { fail "compare_runs on a resumed run"; cat cmp_res.out; }
 
 "$PYTHON" "$PP/compare_runs.py" r1 r2 -o cmp.png --md cmp.md > cmp.out 2>&1; rc=$?
 [ $rc -eq 0 ] && grep -q "verdict: REPRODUCED (12 common steps)" cmp.out && png cmp.png && grep -q '^| loss | 12 |' cmp.md \

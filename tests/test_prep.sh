@@ -28,6 +28,13 @@ done
 case "$out" in *"BOS 1, EOS 2, chat tokens 3 4 5"*) pass "BOS/EOS/chat ids";; *) fail "ids: $out";; esac
 expect_error tok_bad_model 2 'nosuch\.model: cannot open tokenizer model' -- "$NTRON" tokenizer encode nosuch.model rt.txt
 
+expect_help tokenizer -- '^  train TEXT\.\.\. ' '^  encode MODEL \[FILE\] ' '^  decode MODEL \[FILE\] '
+expect_help tokenizer train -- '^  --vocab N ' '^  --deck DECK ' '^  --model-type unigram\|bpe ' '^  -o PREFIX '
+expect_help tokenizer encode
+expect_help tokenizer decode
+expect_help prep -- '^  --tokenizer byte\|MODEL ' '^  --format text\|jsonl\|chat\|preference\|reward$' \
+    '^  --doc-sep blank\|line ' '^  -o OUT\.h5 ' '^  --inspect FILE\.h5 '
+
 # ---- prep on 1, 2, 4 ranks ---------------------------------------------------------------
 prep_all() { # name format tokenizer input
     local np
@@ -82,7 +89,15 @@ ls utf8.h5* >/dev/null 2>&1 && fail "bad_utf8: output left behind" || true
 printf 'good text\n\nbad \xff text\n' > bad.txt
 expect_error bad_utf8_text 2 'bad\.txt:3: not UTF-8' -- "$NTRON" prep --tokenizer byte bad.txt -o badtxt.h5
 expect_error bad_chat_byte 2 'needs a SentencePiece model with the chat tokens' -- "$NTRON" prep --tokenizer byte --format chat "$D/chat.jsonl" -o x.h5
-expect_error bad_format 2 'format xml: expected' -- "$NTRON" prep --tokenizer byte --format xml rt.txt -o x.h5
+expect_error bad_format 2 "prep: --format wants one of text\|jsonl\|chat\|preference\|reward, got 'xml'" -- "$NTRON" prep --tokenizer byte --format xml rt.txt -o x.h5
+expect_error bad_doc_sep 2 "prep: --doc-sep wants one of blank\|line, got 'para'" -- "$NTRON" prep --tokenizer byte --doc-sep para rt.txt -o x.h5
+expect_error no_out_arg 2 'prep: -o needs an argument OUT\.h5' -- "$NTRON" prep --tokenizer byte rt.txt -o
+expect_error tok_train_vocab 2 "tokenizer train: --vocab wants a whole number in \[260, [0-9]+\], got '12'" -- "$NTRON" tokenizer train --vocab 12 -o x rt.txt
+expect_error tok_unknown_cmd 2 "tokenizer: unknown command 'split' \(train, encode or decode" -- "$NTRON" tokenizer split
+# a usage error under mpirun: exit 2, one line (rank 0 says it)
+out=$(mpi 2 "$NTRON" prep --bogus rt.txt -o x.h5 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [ "$(printf '%s\n' "$out" | grep -c 'prep: unknown option --bogus')" -eq 1 ] \
+    && pass "usage error on 2 ranks: exit 2, printed once" || fail "usage error on 2 ranks: exit $rc, '$out'"
 : > empty.txt
 expect_error bad_empty 2 'empty\.txt: no documents' -- "$NTRON" prep --tokenizer byte empty.txt -o x.h5
 ls x.h5* badtxt.h5* >/dev/null 2>&1 && fail "outputs left behind" || true

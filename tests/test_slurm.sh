@@ -7,12 +7,41 @@
 # failing phase cancelling the rest, a pre-empted job (scancel --signal=USR1
 # --batch) that saves, requeues itself and continues with the same losses
 # as an uninterrupted run, and submissions refused before anything is
-# queued.  Polls scontrol, never sbatch --wait.  Skips (77) without Slurm.
+# queued.  Polls scontrol, never sbatch --wait.  First, without the
+# daemons: a phase script refuses a deck of another run.phase (--set
+# overrides included) before anything runs, and slurm/submit refuses it
+# before anything is queued.  The rest skips (77) without Slurm.
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
-command -v slurmctld >/dev/null && command -v sbatch >/dev/null || { echo "SKIP: Slurm is not installed (Debian: slurm-wlm munge)"; exit 77; }
+
+# 0. phase scripts vs run.phase: one line naming the script, the deck and both phases, exit 2, nothing run
+export NTRON_HOME=$top_srcdir NTRON_BIN=$NTRON
+SD=$top_srcdir/tests/slurm
+wrong_phase() {  # name script regex deck [--set ...]: the script is run directly (bash), as sbatch would
+    local name=$1 script=$2 re=$3 deck=$4; shift 4
+    local out rc
+    out=$(SLURM_JOB_ID=0 bash "$top_srcdir/slurm/$script.sbatch" "$deck" "$@" 2>&1 >/dev/null); rc=$?
+    if [ $rc -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && printf '%s\n' "$out" | grep -Eq -- "$re" && [ ! -e runs ]; then
+        pass "$script.sbatch refuses $name before anything runs: $(printf '%s' "$out" | sed 's/^\[[^]]*\] //')"
+    else fail "$script.sbatch with $name: exit $rc, '$out'$([ -e runs ] && echo ', run directory created')"; fi
+}
+wrong_phase "a pretrain deck" dpo "slurm/dpo\.sbatch runs run\.phase = dpo, but deck .*/pretrain\.deck has run\.phase = pretrain$" "$SD/pretrain.deck"
+wrong_phase "--set run.phase=dpo" pretrain "slurm/pretrain\.sbatch runs run\.phase = pretrain, but deck .*/pretrain\.deck --set run\.phase=dpo has run\.phase = dpo$" \
+    "$SD/pretrain.deck" --set run.phase=dpo
+wrong_phase "a pretrain deck" sft-code "slurm/sft-code\.sbatch runs run\.phase = sft, but .* has run\.phase = pretrain$" "$SD/pretrain.deck"
+wrong_phase "a dpo deck" sdg "slurm/sdg\.sbatch runs run\.phase = generate or sdg, but .* has run\.phase = dpo$" "$SD/pretrain.deck" --set run.phase=dpo
+mkdir -p phase; cp "$SD/pretrain.deck" phase/dpo.deck
+expect_error "submit: dpo.deck with run.phase = pretrain" 2 "^submit: slurm/dpo\.sbatch runs run\.phase = dpo, but deck phase/dpo\.deck has run\.phase = pretrain$" \
+    -- "$top_srcdir/slurm/submit" --dry-run phase/dpo.deck
+out=$("$top_srcdir/slurm/submit" --dry-run "$SD/pretrain.deck" "$SD/cpt.deck" 2>&1) && [ "$(printf '%s\n' "$out" | grep -c '^sbatch ')" -eq 2 ] \
+    && pass "submit --dry-run: pretrain and cpt decks (run.phase = pretrain) go to pretrain.sbatch and cpt.sbatch" \
+    || fail "submit --dry-run of the chain: $out"
+if ! command -v slurmctld >/dev/null || ! command -v sbatch >/dev/null; then
+    [ "$NT_FAILS" -eq 0 ] || finish
+    echo "SKIP: Slurm is not installed (Debian: slurm-wlm munge)"; exit 77
+fi
 # own state directory and ports, so a developer's running local cluster is left alone
-export NTRON_SLURM_DIR=$WORK/slurm-state NTRON_SLURM_PORT=$((17000 + $$ % 500 * 2)) NTRON_HOME=$top_srcdir NTRON_BIN=$NTRON
+export NTRON_SLURM_DIR=$WORK/slurm-state NTRON_SLURM_PORT=$((17000 + $$ % 500 * 2))
 "$top_srcdir/slurm/local-cluster" start > cluster.out 2>&1 || { cat cluster.out; echo "SKIP: local Slurm did not start"; exit 77; }
 trap '"$top_srcdir/slurm/local-cluster" stop >/dev/null 2>&1' EXIT
 eval "$("$top_srcdir/slurm/local-cluster" env)"

@@ -16,8 +16,8 @@ COMMON="--set data.train=$DATA --set model.layers=2 --set model.seq_len=64 --set
 # 1. loss falls over 30 steps
 "$NTRON" run "$DECK" $COMMON --set run.dir=$WORK/run1 --set train.steps=30 --set run.log_interval=1 > run1.out 2>&1 \
     && pass "tiny run exits 0" || { fail "tiny run exits non-zero"; cat run1.out; }
-first=$(sed -n 's/^step *1\/.*loss *\([0-9.]*\).*/\1/p' run1.out)
-last=$(sed -n 's/^step *30\/.*loss *\([0-9.]*\).*/\1/p' run1.out)
+first=$(metric run1 1 loss)
+last=$(metric run1 30 loss)
 if awk -v a="$first" -v b="$last" 'BEGIN{exit !(a > 0 && b < 0.7*a)}'; then pass "loss falls: $first -> $last"
 else fail "loss did not fall by 30%: '$first' -> '$last'"; fi
 
@@ -45,7 +45,7 @@ gbs=$("$PYTHON" -c "import json;print(' '.join(str(int(json.loads(l)['global_bat
 OPENBLAS_NUM_THREADS=1 mpi 2 "$NTRON" run "$DECK" $COMMON --set run.dir=$WORK/run3 --set train.steps=6 \
     --set parallel.micro_batch=4 --set run.log_interval=1 --set "train.ramp=8@0 12@1024" > run3.out 2>&1; rc=$?
 if [ $rc -eq 2 ] && grep -q "global batch 12 is not divisible by micro_batch (4) x data-parallel size (2)" run3.out \
-   && grep -q "^step *2/" run3.out && ! grep -q "^step *3/" run3.out; then
+   && [ "$(metric_steps run3 | tr '\n' ' ')" = "1 2 " ]; then
     pass "ramp stage that does not divide by micro_batch x DP is rejected when it starts (exit 2, after step 2)"
 else fail "ramp stage divisibility: rc $rc"; cat run3.out; fi
 
