@@ -47,7 +47,7 @@ void nt_trainer_free(nt_trainer *tr);
  * was not finite.  Test hook: NTRON_FAULT_NAN=RANK:STEP puts a NaN in that
  * rank's gradient. */
 void nt_trainer_step(nt_trainer *tr, nt_batch *b, nt_stage_fn loss, void *state, int nacc, nt_step_stats *st);
-/* tokens the step counts as consumed: gbs * seq_len */
+/* micro-batches per DP rank for a global batch (exits naming layouts that work if it does not divide) */
 static inline int nt_trainer_micro_batches(const nt_trainer *tr, long gbs) { return nt_modelset_micro_batches(&tr->ms, gbs); }
 
 #endif
