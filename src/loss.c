@@ -22,7 +22,8 @@ double nt_loss_token_ce(nt_model *m, nt_acts *a, const int32_t *targets, float w
     return sum;
 }
 
-double nt_loss_reward_mse(nt_model *m, nt_acts *a, const int *ends, const float *labels, float weight)
+double nt_loss_reward_mse(nt_model *m, nt_acts *a, const int *ends, const float *labels, float weight,
+                          double *per_label, int nper)
 {
     int B = a->B, K = m->mc.reward_outputs;
     float *y = nt_malloc((size_t)B * K * sizeof(float), "reward scores");
@@ -36,6 +37,10 @@ double nt_loss_reward_mse(nt_model *m, nt_acts *a, const int *ends, const float 
             float d = y[(size_t)b * K + k] - l;
             sum += (double)weight * (double)d * (double)d;
             dy[(size_t)b * K + k] = 2.0f * weight * d;
+            if (per_label && k < nper) {
+                per_label[k] += (double)d * (double)d;
+                per_label[nper + k] += 1.0;
+            }
         }
     nt_model_head_scores_backward(m, a, ends, dy);
     free(y);

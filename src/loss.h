@@ -13,7 +13,11 @@
  * batch) makes every layout and micro-batch split give the same loss. */
 double nt_loss_token_ce(nt_model *m, nt_acts *a, const int32_t *targets, float weight);
 /* Reward regression: weight * sum over sequences b and attributes k of
- * (score[b,k] - labels[b,k])^2 at row ends[b]; a NaN label is not scored. */
-double nt_loss_reward_mse(nt_model *m, nt_acts *a, const int *ends, const float *labels, float weight);
+ * (score[b,k] - labels[b,k])^2 at row ends[b]; a NaN label is not scored.
+ * per_label (NULL: not wanted): adds the unweighted squared errors of
+ * attributes k < nper to per_label[k] and their label counts to
+ * per_label[nper + k]. */
+double nt_loss_reward_mse(nt_model *m, nt_acts *a, const int *ends, const float *labels, float weight,
+                          double *per_label, int nper);
 
 #endif

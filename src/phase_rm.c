@@ -21,6 +21,7 @@ typedef struct rm_state {
     nt_reward_dataset train, valid;
     int has_valid;
     double *mean;            /* [K] the training labels' mean per attribute */
+    char metric_names[7][32];
 } rm_state;
 
 static void rm_check(const nt_config *c, const nt_deck_info *in)
@@ -76,13 +77,33 @@ static void rm_fill(void *state, uint64_t k, nt_batch *b, int r)
     nt_reward_sample(&st->train, k, nt_batch_row(b, r), &b->ends[r], b->labels + (size_t)r * b->nlabels);
 }
 
-/* MSE per label: weight 1 / (gbs * K) */
+/* per-attribute metrics for the first RM_NPER attributes: squared errors, then counts */
+#define RM_NPER 7
+static const char *const helpsteer2[5] = {"helpfulness", "correctness", "coherence", "complexity", "verbosity"};
+static const char *const generic[RM_NPER] = {"label0", "label1", "label2", "label3", "label4", "label5", "label6"};
+
+/* MSE per label: weight 1 / (gbs * K); the TP ranks hold the same scores,
+ * so only TP rank 0 adds to the per-attribute accumulators */
 static double rm_loss(void *state, const nt_stage *s)
 {
     (void)state;
     const nt_batch *b = s->batch;
     float weight = (float)(1.0 / ((double)b->gbs * b->nlabels));
-    return nt_loss_reward_mse(s->model, s->acts, b->ends + s->row0, b->labels + (size_t)s->row0 * b->nlabels, weight);
+    int nper = b->nlabels < RM_NPER ? b->nlabels : RM_NPER;
+    return nt_loss_reward_mse(s->model, s->acts, b->ends + s->row0, b->labels + (size_t)s->row0 * b->nlabels, weight,
+                              s->model->mc.tp_rank == 0 ? s->acc : NULL, nper);
+}
+
+static int rm_metrics(void *state, const nt_step_stats *st, nt_phase_metric *out, int max)
+{
+    rm_state *rs = state;
+    int K = rs->train.nlabels, nper = K < RM_NPER ? K : RM_NPER, n = 0;
+    for (int k = 0; k < nper && n < max; k++, n++) {
+        snprintf(rs->metric_names[k], sizeof rs->metric_names[k], "mse_%s", K == 5 ? helpsteer2[k] : generic[k]);
+        out[n].name = rs->metric_names[k];
+        out[n].value = st->acc[nper + k] > 0 ? st->acc[k] / st->acc[nper + k] : NAN;
+    }
+    return n;
 }
 
 /* held-out evaluation on the last stage: acc = {sum sq. error, labels, baseline sum sq. error} (TP rank 0) */
@@ -175,5 +196,7 @@ const nt_phase nt_phase_rm = {
     .nlabels_from_cfg = 1,
     .fill = rm_fill,
     .loss = rm_loss,
+    .nacc = 2 * RM_NPER,
+    .metrics = rm_metrics,
     .summary = rm_summary,
 };

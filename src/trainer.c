@@ -55,8 +55,12 @@ void nt_trainer_step(nt_trainer *tr, nt_batch *b, nt_stage_fn lossfn, void *stat
     int local_bad = !isfinite(red[0]);
     /* loss and accumulators live on the last stage: sum over PP, then over DP */
     nt_watchdog_enter("loss all-reduce (MPI_Allreduce on the pp and dp communicators)");
-    nt_comm_allreduce_f64(&g->pp_comm, red, (size_t)(1 + nacc), NT_SUM);
-    nt_comm_allreduce_f64(&g->dp_comm, red, (size_t)(1 + nacc), NT_SUM);
+    nt_comm_allreduce_f64(&g->pp_comm, red, 1, NT_SUM);
+    nt_comm_allreduce_f64(&g->dp_comm, red, 1, NT_SUM);
+    if (nacc > 0) {   /* apart from the loss, so that the loss's reduction is the same for every phase */
+        nt_comm_allreduce_f64(&g->pp_comm, red + 1, (size_t)nacc, NT_SUM);
+        nt_comm_allreduce_f64(&g->dp_comm, red + 1, (size_t)nacc, NT_SUM);
+    }
     nt_watchdog_leave();
     double loss = red[0];
     /* ZeRO-1: reduce-scatter fp32 gradients over DP */

@@ -38,7 +38,7 @@ typedef struct {
 static double head_of(nt_model *m, nt_acts *a, const head_args *h, int mi, float w)
 {
     int B = a->B, K = m->mc.reward_outputs;
-    if (h->reward) return nt_loss_reward_mse(m, a, h->ends + (size_t)mi * B, h->labels + (size_t)mi * B * K, w);
+    if (h->reward) return nt_loss_reward_mse(m, a, h->ends + (size_t)mi * B, h->labels + (size_t)mi * B * K, w, NULL, 0);
     return nt_loss_token_ce(m, a, h->tgt + (size_t)mi * a->N, w);
 }
 

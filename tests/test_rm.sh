@@ -49,13 +49,19 @@ rm_run rm1 1 --set checkpoint.interval=4 || { fail "rm run"; tail -5 rm1.out; }
 grep -q "LM head not loaded; reward_head.weight \[5,64\] added" rm1.out && grep -q "model weights only, fresh optimizer" rm1.out \
     && pass "rm starts from the pretraining weights: LM head dropped, reward head [5,64] added, fresh optimizer" \
     || fail "rm load messages: $(grep '^load' rm1.out)"
-"$PYTHON" - rm1/metrics.jsonl <<'PY' && pass "rm loss falls (mean squared error per label)" || fail "rm loss does not fall"
+"$PYTHON" - rm1/metrics.jsonl <<'PY' && pass "rm loss falls (mean squared error per label); the phase's per-attribute metrics average to it" || fail "rm loss / metrics"
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
 first, last = r[0]["loss"], min(x["loss"] for x in r[-3:])
 print(f"rm loss {first:.4f} -> {last:.4f}")
 assert len(r) == 8 and last < 0.8 * first
+names = ["helpfulness", "correctness", "coherence", "complexity", "verbosity"]
+for x in r:   # every label present: the loss is the mean of the five per-attribute MSEs
+    per = [x["mse_" + n] for n in names]
+    assert abs(sum(per) / 5 - x["loss"]) <= 1e-6 * x["loss"], (per, x["loss"])
 PY
+grep -q "^step .*| mse_helpfulness [0-9.]* | mse_correctness" rm1.out && pass "the phase's metrics reach the step line" \
+    || fail "step line without the phase's metrics: $(grep -m1 '^step' rm1.out)"
 
 # ---- 2 ----
 "$PYTHON" - rm1.ck/iter_0000008/ckpt.h5 <<'PY' && pass "rm checkpoint: head = reward, reward_head.weight [5,64], no lm_head" || fail "rm checkpoint contents"
