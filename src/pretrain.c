@@ -17,7 +17,7 @@
 #include "check.h"
 #include "data.h"
 #include "data_blend.h"
-#include "data_reward.h"
+#include "data_padded.h"
 #include "device.h"
 #include "metrics.h"
 #include "model_config.h"
@@ -61,10 +61,10 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     nt_signals_install();
     int rm = !strcmp(cfg->phase, "rm");
     nt_blend data = {0}; /* data.train (+ data.switch_blend), tokenizer hash checked against data.tokenizer */
-    nt_reward_dataset rdata = {0};
+    nt_padded rdata = {0};
     if (rm) {
-        nt_reward_open(&rdata, cfg->blend[0].path, cfg->seq_len, cfg->reward_outputs, cfg->vocab, cfg->seed);
-        nt_reward_check_tokenizer(&rdata, cfg->tokenizer);
+        nt_padded_open(&rdata, cfg->blend[0].path, NT_PADDED_REWARD, cfg->seq_len, cfg->vocab, cfg->tokenizer,
+                       cfg->reward_outputs, cfg->seed);
     }
     else nt_blend_open(&data, cfg, info);
 
@@ -189,9 +189,12 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
                 uint64_t k = tr.consumed_samples +
                              ((uint64_t)mi * tr.grid.DP + (uint64_t)tr.grid.dp) * cfg->micro_batch + (uint64_t)b;
                 size_t row = (size_t)mi * cfg->micro_batch + b;
-                if (rm) nt_reward_sample(&rdata, k, batch + row * (size_t)(T + 1), rm_ends + row,
-                                         rm_labels + row * (size_t)cfg->reward_outputs);
-                else nt_blend_sample(&data, k, batch + row * (size_t)(T + 1));
+                if (rm) {
+                    nt_padded_row pr = {.tokens = batch + row * (size_t)(T + 1),
+                                        .labels = rm_labels + row * (size_t)cfg->reward_outputs};
+                    nt_padded_get(&rdata, k, 0, &pr);
+                    rm_ends[row] = pr.end;
+                } else nt_blend_sample(&data, k, batch + row * (size_t)(T + 1));
             }
         double t0 = now();
         nt_step_stats st;
@@ -290,7 +293,7 @@ int nt_pretrain_run(const nt_config *cfg, const nt_deck_info *info, const char *
     free(rm_labels);
     nt_watchdog_stop();
     nt_trainer_free(&tr);
-    if (rm) nt_reward_close(&rdata);
+    if (rm) nt_padded_close(&rdata);
     else nt_blend_close(&data);
     return status;
 }
