@@ -7,7 +7,7 @@
  * head on held-out samples (forward-only pass) against the baseline that
  * predicts the training labels' mean, into RUNDIR/heldout.json. */
 #include "check.h"
-#include "data_reward.h"
+#include "data_padded.h"
 #include "loss.h"
 #include "phase.h"
 #include "rundir.h"
@@ -18,7 +18,7 @@
 #include <string.h>
 
 typedef struct rm_state {
-    nt_reward_dataset train, valid;
+    nt_padded train, valid;
     int has_valid;
     double *mean;            /* [K] the training labels' mean per attribute */
     char metric_names[7][32];
@@ -36,11 +36,11 @@ static void *rm_open(const nt_config *cfg, const nt_deck_info *info)
 {
     (void)info;
     rm_state *st = nt_calloc(1, sizeof *st, "reward phase");
-    nt_reward_open(&st->train, cfg->blend[0].path, cfg->seq_len, cfg->reward_outputs, cfg->vocab, cfg->seed);
-    nt_reward_check_tokenizer(&st->train, cfg->tokenizer);
+    nt_padded_open(&st->train, cfg->blend[0].path, NT_PADDED_REWARD, cfg->seq_len, cfg->vocab, cfg->tokenizer,
+                   cfg->reward_outputs, cfg->seed);
     if (cfg->valid[0]) {
-        nt_reward_open(&st->valid, cfg->valid, cfg->seq_len, cfg->reward_outputs, cfg->vocab, cfg->seed);
-        nt_reward_check_tokenizer(&st->valid, cfg->tokenizer);
+        nt_padded_open(&st->valid, cfg->valid, NT_PADDED_REWARD, cfg->seq_len, cfg->vocab, cfg->tokenizer,
+                       cfg->reward_outputs, cfg->seed);
         st->has_valid = 1;
     }
     int K = st->train.nlabels;
@@ -54,7 +54,7 @@ static void *rm_open(const nt_config *cfg, const nt_deck_info *info)
 static void rm_describe(void *state, FILE *out)
 {
     const rm_state *st = state;
-    const nt_reward_dataset *d = &st->train;
+    const nt_padded *d = &st->train;
     fprintf(out, "data    %s: %llu reward samples, %d labels each, padded to %d+1 tokens\n", d->path,
             (unsigned long long)d->nsamples, d->nlabels, d->seq_len);
     if (st->has_valid)
@@ -65,8 +65,8 @@ static void rm_describe(void *state, FILE *out)
 static void rm_close(void *state)
 {
     rm_state *st = state;
-    nt_reward_close(&st->train);
-    if (st->has_valid) nt_reward_close(&st->valid);
+    nt_padded_close(&st->train);
+    if (st->has_valid) nt_padded_close(&st->valid);
     free(st->mean);
     free(st);
 }
@@ -74,7 +74,9 @@ static void rm_close(void *state)
 static void rm_fill(void *state, uint64_t k, nt_batch *b, int r)
 {
     rm_state *st = state;
-    nt_reward_sample(&st->train, k, nt_batch_row(b, r), &b->ends[r], b->labels + (size_t)r * b->nlabels);
+    nt_padded_row row = {.tokens = nt_batch_row(b, r), .labels = b->labels + (size_t)r * b->nlabels};
+    nt_padded_get(&st->train, k, 0, &row);
+    b->ends[r] = row.end;
 }
 
 /* per-attribute metrics for the first RM_NPER attributes: squared errors, then counts */
@@ -141,7 +143,9 @@ static void rm_heldout(rm_state *st, nt_trainer *tr, FILE *out)
         for (int j = 0; j < mbs; j++) {
             uint64_t i = ((uint64_t)mi * DP + (uint64_t)ms->grid.dp) * (uint64_t)mbs + (uint64_t)j;
             int r = mi * mbs + j;
-            nt_reward_sample(&st->valid, i < n ? i : 0, nt_batch_row(&b, r), &b.ends[r], b.labels + (size_t)r * K);
+            nt_padded_row row = {.tokens = nt_batch_row(&b, r), .labels = b.labels + (size_t)r * K};
+            nt_padded_get(&st->valid, i < n ? i : 0, 0, &row);
+            b.ends[r] = row.end;
             if (i >= n)
                 for (int k = 0; k < K; k++) b.labels[(size_t)r * K + k] = NAN;
         }

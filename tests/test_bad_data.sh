@@ -2,7 +2,10 @@
 # test_bad_data.sh — bad input gets one clear line naming the file, exit
 # status 2, and no run directory: missing, not-HDF5, truncated, missing
 # dataset, wrong shape, vocabulary larger than the model's, token id out of
-# range, too short for one sample; unreadable/missing decks; bad prep input.
+# range, too short for one sample; unreadable/missing decks; bad prep input;
+# padded SFT/reward/preference data: wrong kind, tokenizer hash (SFT too),
+# vocabulary, label count, shapes, offsets, ranges, token ids (and the
+# reader's rows of real prep files equal their source lines).
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 DECK=$top_srcdir/inputs/tiny/pretrain.deck
@@ -83,4 +86,61 @@ expect_error prep_nul 2 'nul\.txt:1: NUL byte' -- "$NTRON" prep --tokenizer byte
 expect_error prep_empty 2 'empty\.txt: no documents' -- "$NTRON" prep --tokenizer byte empty.txt -o empty.h5
 expect_error prep_tok 2 'unknown' -- "$NTRON" prep --tokenizer bpe empty.txt -o empty.h5
 ls *.tmp.* >/dev/null 2>&1 && fail "prep left temporary files" || pass "prep left no temporary files"
+# padded datasets (src/data_padded.c: SFT, reward, preference), opened by the
+# unit test's --open mode (no SFT/DPO phase reads them from a deck yet)
+PADDED=${NTRON_BUILDDIR:-$(cd "$(dirname "$NTRON")/.." && pwd)}/tests/test_data_padded
+D=$top_srcdir/inputs/data
+sed 's/^\(\s*vocab\s*=\).*/\1 400/' "$DECK" > v400.deck
+"$NTRON" tokenizer train --deck v400.deck -o spm "$D/tokenizer.txt" >/dev/null 2>&1 || fail "tokenizer train"
+for f in chat preference reward; do
+    "$NTRON" prep --tokenizer spm.model --format $f "$D/$f.jsonl" -o $f.h5 >/dev/null || fail "prep $f"
+done
+for k in "sft chat" "reward reward" "preference preference"; do
+    set -- $k
+    out=$("$PADDED" --prep "$1" "$2.h5" "$D/$2.jsonl" spm.model 2>&1) && pass "padded $1 (prep file): $out" \
+        || fail "padded $1 rows: $out"
+done
+"$PYTHON" - <<'PY' || fail "making bad padded files with h5py"
+import h5py, numpy as np, shutil
+def copy(src, dst):
+    shutil.copy(src, dst)
+    return h5py.File(dst, "r+")
+with copy("chat.h5", "relabelled.h5") as f: f.attrs["kind"] = np.bytes_("preference")
+with copy("chat.h5", "nohash.h5") as f: del f.attrs["tokenizer_hash"]
+with copy("chat.h5", "bad_tok.h5") as f: f["tokens"][5] = 999
+with copy("chat.h5", "bad_offs.h5") as f: f["doc_offsets"][2] = f["doc_offsets"][1]
+with copy("chat.h5", "short_mask.h5") as f:
+    m = f["loss_mask"][:-1]; del f["loss_mask"]; f["loss_mask"] = m
+with copy("preference.h5", "bad_ranges.h5") as f: f["ranges"][0, 1] = f["ranges"][0, 2]
+with copy("preference.h5", "bad_rewards.h5") as f:
+    r = f["rewards"][:, :1]; del f["rewards"]; f["rewards"] = r
+with copy("reward.h5", "bad_labels.h5") as f:
+    l = f["labels"][:-1]; del f["labels"]; f["labels"] = l
+PY
+open_bad() { # name regex kind file seq_len vocab tokenizer nlabels: exit 2, one line on stderr
+    local name=$1 re=$2 n; shift 2
+    expect_error "padded_$name" 2 "$re" -- "$PADDED" --open "$@"
+    n=$("$PADDED" --open "$@" 2>&1 >/dev/null | wc -l)
+    [ "$n" = 1 ] || fail "padded_$name: $n lines on stderr, want 1"
+}
+open_bad sft_as_reward 'chat\.h5: missing dataset /labels \(a sft dataset, not a reward one: prep it with --format reward\)' \
+    reward chat.h5 64 400 spm.model 5
+open_bad reward_as_sft 'reward\.h5: missing dataset /loss_mask \(a reward dataset, not an SFT one: prep it with --format chat\)' \
+    sft reward.h5 64 400 spm.model 0
+open_bad pretrain_as_pref 'good\.h5: missing dataset /ranges \(a pretrain dataset, not a preference one' preference good.h5 64 400 "" 0
+open_bad kind_attr 'relabelled\.h5: a preference dataset, not an SFT one \(prep it with --format chat\)' sft relabelled.h5 64 400 "" 0
+open_bad sft_tokenizer 'chat\.h5: tokenizer mismatch: the dataset was prepared with tokenizer [0-9a-f]{16}\.\.\., but data\.tokenizer = byte has [0-9a-f]{16}\.\.\.' \
+    sft chat.h5 64 400 byte 0
+open_bad pref_tokenizer 'preference\.h5: tokenizer mismatch: .*data\.tokenizer = byte' preference preference.h5 64 400 byte 0
+open_bad sft_no_hash 'nohash\.h5: no tokenizer_hash attribute, cannot check it against data\.tokenizer = spm\.model' \
+    sft nohash.h5 64 400 spm.model 0
+open_bad sft_vocab 'chat\.h5: tokenizer vocabulary 391 is larger than model\.vocab = 300' sft chat.h5 64 300 "" 0
+open_bad pref_vocab 'preference\.h5: tokenizer vocabulary 391 is larger than model\.vocab = 258' preference preference.h5 64 258 "" 0
+open_bad reward_labels 'reward\.h5: 5 labels per sample, but model\.reward_outputs = 3' reward reward.h5 64 400 spm.model 3
+open_bad reward_rows 'bad_labels\.h5: /labels has 59 rows, /doc_offsets 60 samples' reward bad_labels.h5 64 400 "" 5
+open_bad sft_token 'bad_tok\.h5: /tokens\[5\] = 999 is outside the vocabulary \(vocab_size = 391\)' sft bad_tok.h5 4096 400 "" 0
+open_bad sft_offsets 'bad_offs\.h5: /doc_offsets\[2\] out of order or empty sample' sft bad_offs.h5 64 400 "" 0
+open_bad sft_mask 'short_mask\.h5: /loss_mask has [0-9]+ entries, /tokens [0-9]+' sft short_mask.h5 64 400 "" 0
+open_bad pref_ranges 'bad_ranges\.h5: /ranges\[0\] = [0-9 ]+ is not prompt < chosen < rejected < end' preference bad_ranges.h5 64 400 "" 0
+open_bad pref_rewards 'bad_rewards\.h5: /rewards is \[60,1\], expected \[60,2\]' preference bad_rewards.h5 64 400 "" 0
 finish

@@ -12,7 +12,7 @@
 #include "config.h"
 #include "data.h"
 #include "data_blend.h"
-#include "data_sft.h"
+#include "data_padded.h"
 
 #include <hdf5.h>
 #include <math.h>
@@ -181,13 +181,15 @@ int main(int argc, char **argv)
     char sp[1100];
     snprintf(sp, sizeof sp, "%s/sft.h5", dir);
     write_file(sp, tok, 26, offs, 4, mask, "sft");
-    nt_sft_dataset sd;
-    nt_sft_open(&sd, sp, 8, 1234);
+    nt_padded sd;
+    nt_padded_open(&sd, sp, NT_PADDED_SFT, 8, 64, "", 0, 1234);
     int seen[3] = {0};
     for (uint64_t k = 0; k < 30; k++) {
         int32_t t[9];
         uint8_t m[9];
-        uint64_t len = nt_sft_sample(&sd, k, t, m);
+        nt_padded_row r = {.tokens = t, .mask = m};
+        nt_padded_get(&sd, k, 0, &r);
+        uint64_t len = r.length;
         int s = (t[0] - 1) / 20;
         EXPECT(s >= 0 && s < 3 && len == lens[s], "sample %llu: not a conversation start", (unsigned long long)k);
         if (s < 0 || s > 2) continue;
@@ -204,7 +206,7 @@ int main(int argc, char **argv)
     }
     EXPECT(seen[0] == 10 && seen[1] == 10 && seen[2] == 10, "30 samples are not 3 epochs of 3 conversations");
     EXPECT(sd.truncated == 10, "truncated %llu, want 10", (unsigned long long)sd.truncated);
-    nt_sft_close(&sd);
+    nt_padded_close(&sd);
 
     printf(fails ? "test_data_blend: %d failed\n" : "test_data_blend: all passed\n", fails);
     MPI_Finalize();
