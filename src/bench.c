@@ -246,7 +246,9 @@ int nt_bench_main(int argc, char **argv)
             c1.tensor = 1; c1.pipeline = 1; c1.virtual_stages = 1; c1.sequence_parallel = 0;
             ref = reference_loss(&c1, nt_backend_cpu(), MPI_COMM_SELF, gbs);
         }
-        NT_CHECK_MPI(MPI_Bcast(&ref, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD));
+        nt_comm world;
+        nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
+        nt_comm_bcast_f64(&world, &ref, 1, 0);
     } else {
         tol = 1e-6;
         ref = reference_loss(&cfg, ops, MPI_COMM_WORLD, gbs);

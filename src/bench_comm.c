@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 enum { OP_AR, OP_RS, OP_AG, OP_SR, OP_N };
@@ -110,15 +111,15 @@ long nt_bench_comm(const nt_grid *g, size_t max_bytes, int iters, const char *js
                         wrong = check(op, c, send, recv, n);
                     }
                 }
-                long w = wrong;
-                NT_CHECK_MPI(MPI_Allreduce(&wrong, &w, 1, MPI_LONG, MPI_SUM, g->world.mpi));
+                int64_t w = wrong;
+                nt_comm_allreduce(&g->world, &w, 1, NT_I64, NT_SUM);
                 total_wrong += w;
                 double t = tsum / iters, size = (double)n * sizeof(float);
                 double factor = op == OP_AR ? 2 * (P - 1) / P : op == OP_SR ? 1.0 : (P - 1) / P;
                 double algbw = size / t / 1e9, busbw = algbw * factor;
                 if (rank0) {
                     printf("%-4s %-15s %12.0f %12zu %6s %10.1f %10.3f %10.3f %7ld\n", c->label, op_name[op], size, n,
-                           "float", t * 1e6, algbw, busbw, w);
+                           "float", t * 1e6, algbw, busbw, (long)w);
                     cJSON *o = cJSON_CreateObject();
                     NT_CHECK(o != NULL, "cJSON allocation failed");
                     cJSON_AddStringToObject(o, "comm", c->label);

@@ -212,12 +212,12 @@ void nt_ckpt_prepare(const nt_trainer *tr, const char *dir, const char *name)
         snprintf(p, sizeof p, "%.2000s/%.200s.tmp", dir, name);
         if (mkdir(p, 0755) != 0) nt_die(NT_EXIT_FAIL, "%s: cannot create directory: %s", p, strerror(errno));
     }
-    NT_CHECK_MPI(MPI_Barrier(tr->grid.world.mpi));
+    nt_comm_barrier(&tr->grid.world);
 }
 
 void nt_ckpt_commit(const nt_trainer *tr, const char *dir, const char *name, int keep)
 {
-    NT_CHECK_MPI(MPI_Barrier(tr->grid.world.mpi));
+    nt_comm_barrier(&tr->grid.world);
     if (tr->grid.world.rank == 0) {
         nt_ckpt_reap_wait();
         char tmp[4096], fin[4096], p[4096];
@@ -261,5 +261,5 @@ void nt_ckpt_commit(const nt_trainer *tr, const char *dir, const char *name, int
         reap_start();
     }
 done:
-    NT_CHECK_MPI(MPI_Barrier(tr->grid.world.mpi));
+    nt_comm_barrier(&tr->grid.world);
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_comm_watchdog.sh — the collective watchdog inside the comm layer:
 #  1. TP 2 on 2 ranks, world rank 1 hangs inside a tensor-parallel collective
-#     of the model (fault hook NTRON_FAULT_HANG_COMM=1:tp:3): the watchdog
+#     of the model (fault hook NTRON_FAULT_HANG_COMM=1:tp:10): the watchdog
 #     aborts the job within run.collective_timeout, naming the operation and
 #     the tp communicator; non-zero exit, bounded time
 #  2. DP 2 on 2 ranks, rank 1 hangs in a dp collective that the trainer
@@ -32,6 +32,6 @@ hang_test() {
         pass "$name: rank 1 hangs in a $label collective; aborted after ${dt}s, exit $rc: '${said#ntron: }'"
     else fail "$name: rc $rc after ${dt}s"; tail -5 "$name.out"; fi
 }
-hang_test tp_hang 1:tp:3 tp 'all-reduce \(sum, f32, [0-9]+ elements\)' --set parallel.tensor=2
+hang_test tp_hang 1:tp:10 tp 'all-reduce \(sum, f32, [0-9]+ elements\)' --set parallel.tensor=2
 hang_test dp_nested 1:dp:2 dp '(all-reduce|reduce-scatter) \(sum, f(32|64), [0-9]+ elements\)'
 finish
