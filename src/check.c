@@ -49,6 +49,8 @@ void nt_die(int status, const char *fmt, ...)
     int size;
     /* a second failure while leaving (an atexit handler, MPI_Finalize) exits at once */
     if (dying++) _exit(status);
+    /* MPI_Abort and MPI_Finalize unchecked on purpose: a failure here has
+     * nowhere to be reported but this exit, which follows anyway */
     if (mpi_running(&size)) {
         if (size > 1) MPI_Abort(MPI_COMM_WORLD, status);   /* does not return */
         MPI_Finalize();
@@ -65,7 +67,7 @@ void nt_exit_agreed(int status, int print, const char *fmt, ...)
         va_end(ap);
     }
     int size;
-    if (mpi_running(&size)) MPI_Finalize();
+    if (mpi_running(&size)) MPI_Finalize();   /* unchecked: see nt_die */
     exit(status);
 }
 
@@ -98,7 +100,7 @@ static herr_t h5_walk(unsigned n, const H5E_error2_t *e, void *data)
 void nt_check_h5_fail(const char *call, const char *file, int line)
 {
     char desc[512] = "unknown HDF5 error";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, h5_walk, desc);
+    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, h5_walk, desc);   /* on failure: the default text */
     nt_die(NT_EXIT_FAIL, "%s:%d: %s: %s", file, line, call, desc);
 }
 

@@ -19,7 +19,7 @@ static hid_t open_ds(const char *path, hid_t f, const char *name, int want_ndims
     if (H5Sget_simple_extent_ndims(s) != want_ndims)
         nt_input_error("%s: %s is not %d-dimensional", path, name, want_ndims);
     NT_CHECK_H5(H5Sget_simple_extent_dims(s, dims, NULL));
-    H5Sclose(s);
+    NT_CHECK_H5(H5Sclose(s));
     return d;
 }
 
@@ -30,7 +30,7 @@ static long long root_int(const char *path, hid_t f, const char *name)
     hid_t a = H5Aopen(f, name, H5P_DEFAULT);
     NT_CHECK_H5(a);
     NT_CHECK_H5(H5Aread(a, H5T_NATIVE_LLONG, &v));
-    H5Aclose(a);
+    NT_CHECK_H5(H5Aclose(a));
     return v;
 }
 
@@ -60,8 +60,8 @@ void nt_reward_open(nt_reward_dataset *d, const char *path, int seq_len, int out
         nt_input_error("%s: cannot read /doc_offsets", path);
     if (H5Dread(l, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, d->labels) < 0)
         nt_input_error("%s: cannot read /labels", path);
-    H5Dclose(o);
-    H5Dclose(l);
+    NT_CHECK_H5(H5Dclose(o));
+    NT_CHECK_H5(H5Dclose(l));
     for (uint64_t i = 0; i < d->nsamples; i++)
         if (d->offs[i + 1] <= d->offs[i] || d->offs[i + 1] > d->ntokens)
             nt_input_error("%s: /doc_offsets[%llu] out of order or empty sample", path, (unsigned long long)i + 1);
@@ -86,8 +86,8 @@ void nt_reward_check_tokenizer(const nt_reward_dataset *d, const char *tokenizer
 
 void nt_reward_close(nt_reward_dataset *d)
 {
-    if (d->tokens > 0) H5Dclose(d->tokens);
-    if (d->file > 0) H5Fclose(d->file);
+    if (d->tokens > 0) NT_CHECK_H5(H5Dclose(d->tokens));
+    if (d->file > 0) NT_CHECK_H5(H5Fclose(d->file));
     free(d->offs);
     free(d->labels);
     memset(d, 0, sizeof *d);
@@ -109,8 +109,8 @@ void nt_reward_sample(nt_reward_dataset *d, uint64_t k, int32_t *tokens, int *en
     NT_CHECK_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s, NULL, &c, NULL));
     if (H5Dread(d->tokens, H5T_NATIVE_UINT32, ms, fs, H5P_DEFAULT, buf) < 0)
         nt_input_error("%s: read failed (truncated file?)", d->path);
-    H5Sclose(ms);
-    H5Sclose(fs);
+    NT_CHECK_H5(H5Sclose(ms));
+    NT_CHECK_H5(H5Sclose(fs));
     for (uint64_t i = 0; i < n; i++) tokens[i] = (int32_t)buf[i];
     for (uint64_t i = n; i <= T; i++) tokens[i] = d->eod;
     free(buf);

@@ -16,7 +16,7 @@ static hid_t open_ds(const char *path, hid_t f, const char *name, uint64_t *n)
     if (H5Sget_simple_extent_ndims(s) != 1) nt_input_error("%s: %s is not one-dimensional", path, name);
     hsize_t len = 0;
     NT_CHECK_H5(H5Sget_simple_extent_dims(s, &len, NULL));
-    H5Sclose(s);
+    NT_CHECK_H5(H5Sclose(s));
     *n = len;
     return d;
 }
@@ -36,7 +36,7 @@ void nt_sft_open(nt_sft_dataset *d, const char *path, int seq_len, uint64_t seed
     if (noff < 2) nt_input_error("%s: no samples", path);
     d->offs = nt_malloc(noff * sizeof(uint64_t), "sft offsets");
     if (H5Dread(o, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, d->offs) < 0) nt_input_error("%s: cannot read /doc_offsets", path);
-    H5Dclose(o);
+    NT_CHECK_H5(H5Dclose(o));
     d->nsamples = noff - 1;
     for (uint64_t i = 0; i < d->nsamples; i++)
         if (d->offs[i + 1] < d->offs[i] || d->offs[i + 1] > d->ntokens) nt_input_error("%s: /doc_offsets[%llu] out of order", path, (unsigned long long)i + 1);
@@ -45,7 +45,7 @@ void nt_sft_open(nt_sft_dataset *d, const char *path, int seq_len, uint64_t seed
         hid_t a = H5Aopen(d->file, "eod_id", H5P_DEFAULT);
         NT_CHECK_H5(a);
         NT_CHECK_H5(H5Aread(a, H5T_NATIVE_LLONG, &eod));
-        H5Aclose(a);
+        NT_CHECK_H5(H5Aclose(a));
     }
     if (eod < 0) nt_input_error("%s: missing root attribute eod_id", path);
     d->eod = (int)eod;
@@ -53,9 +53,9 @@ void nt_sft_open(nt_sft_dataset *d, const char *path, int seq_len, uint64_t seed
 
 void nt_sft_close(nt_sft_dataset *d)
 {
-    if (d->tokens > 0) H5Dclose(d->tokens);
-    if (d->mask > 0) H5Dclose(d->mask);
-    if (d->file > 0) H5Fclose(d->file);
+    if (d->tokens > 0) NT_CHECK_H5(H5Dclose(d->tokens));
+    if (d->mask > 0) NT_CHECK_H5(H5Dclose(d->mask));
+    if (d->file > 0) NT_CHECK_H5(H5Fclose(d->file));
     free(d->offs);
     memset(d, 0, sizeof *d);
 }
@@ -69,8 +69,8 @@ static void read_range(nt_sft_dataset *d, hid_t ds, hid_t mtype, uint64_t start,
     NT_CHECK_H5(ms);
     NT_CHECK_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s, NULL, &c, NULL));
     if (H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, buf) < 0) nt_input_error("%s: read failed (truncated file?)", d->path);
-    H5Sclose(ms);
-    H5Sclose(fs);
+    NT_CHECK_H5(H5Sclose(ms));
+    NT_CHECK_H5(H5Sclose(fs));
 }
 
 uint64_t nt_sft_sample(nt_sft_dataset *d, uint64_t k, int32_t *tokens, uint8_t *mask)

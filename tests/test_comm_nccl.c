@@ -134,7 +134,7 @@ int main(void)
             if (skip == 1) printf("SKIP: no GPU\n");
             else printf("SKIP: %d ranks share %d GPU(s); NCCL needs one GPU per rank\n", c.size, ngpu);
         }
-        MPI_Finalize();
+        NT_CHECK_MPI(MPI_Finalize());
         return 77;
     }
     MPI_Comm node;
@@ -155,8 +155,8 @@ int main(void)
     if (c.rank == 0)
         printf("%s: NCCL collectives on device buffers (%s), %d rank(s) on %d GPU(s): %d failures\n", bad ? "FAIL" : "PASS",
                ver, c.size, ngpu, bad);
-    MPI_Comm_free(&node);
+    NT_CHECK_MPI(MPI_Comm_free(&node));
     nt_comm_free(&c);
-    MPI_Finalize();
+    NT_CHECK_MPI(MPI_Finalize());
     return bad ? 1 : 0;
 }

@@ -106,6 +106,6 @@ int main(void)
     int bad = fails;
     NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD));
     if (c.rank == 0) printf("%s: comm API on host and staged device buffers, %d ranks (%d failures)\n", bad ? "FAIL" : "PASS", c.size, bad);
-    MPI_Finalize();
+    NT_CHECK_MPI(MPI_Finalize());
     return bad ? 1 : 0;
 }
