@@ -46,7 +46,7 @@ static void *c_alloc(size_t bytes, const char *what)
     cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
     if (e != cudaSuccess) {
         size_t fr = 0, tot = 0;
-        cudaMemGetInfo(&fr, &tot);
+        (void)cudaMemGetInfo(&fr, &tot);   /* for the message only: 0 of 0 when it fails too */
         nt_die(NT_EXIT_FAIL, "cudaMalloc of %.3f GiB for %s failed: %s (%.2f of %.2f GiB free; ntron holds %.2f GiB)",
                (double)bytes / (1 << 30), what, cudaGetErrorString(e), (double)fr / (1 << 30), (double)tot / (1 << 30),
                (double)mem_cur / (1 << 30));
@@ -167,8 +167,10 @@ static const gemm_plan *plan_for(cudaDataType_t ctype, int M, int N, int K, int 
     }
     gemm_plan *p = &plans[nplans < 256 ? nplans++ : 255];
     if (nplans == 256) { /* recycle the last slot */
-        cublasLtMatrixLayoutDestroy(p->la); cublasLtMatrixLayoutDestroy(p->lb);
-        cublasLtMatrixLayoutDestroy(p->lc); cublasLtMatmulDescDestroy(p->desc);
+        NT_CHECK_CUBLAS(cublasLtMatrixLayoutDestroy(p->la));
+        NT_CHECK_CUBLAS(cublasLtMatrixLayoutDestroy(p->lb));
+        NT_CHECK_CUBLAS(cublasLtMatrixLayoutDestroy(p->lc));
+        NT_CHECK_CUBLAS(cublasLtMatmulDescDestroy(p->desc));
     }
     p->M = M; p->N = N; p->K = K; p->ta = ta; p->tb = tb; p->ctype = ctype;
     cublasOperation_t opa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opb = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -185,7 +187,7 @@ static const gemm_plan *plan_for(cudaDataType_t ctype, int M, int N, int K, int 
     cublasLtMatmulHeuristicResult_t res;
     int found = 0;
     NT_CHECK_CUBLAS(cublasLtMatmulAlgoGetHeuristic(lt, p->desc, p->la, p->lb, p->lc, p->lc, pref, 1, &res, &found));
-    cublasLtMatmulPreferenceDestroy(pref);
+    NT_CHECK_CUBLAS(cublasLtMatmulPreferenceDestroy(pref));
     if (found == 0)
         nt_die(NT_EXIT_FAIL, "cuBLASLt: no algorithm for a %dx%dx%d GEMM (transA %d, transB %d)", M, N, K, ta, tb);
     p->algo = res.algo;

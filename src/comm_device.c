@@ -9,6 +9,7 @@
 #include "check.h"
 #include "comm_dev.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,7 +60,8 @@ static int gpus_shared(const nt_comm *world, int device, char *why, size_t n)
     gpu_id me = {.rank = world->rank};
     memcpy(me.uuid, &prop.uuid, sizeof me.uuid);
     gpu_id *all = nt_malloc((size_t)world->size * sizeof *all, "GPU ids");
-    NT_CHECK_MPI(MPI_Allgather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, world->mpi));
+    _Static_assert(sizeof(gpu_id) % sizeof(int32_t) == 0, "gpu_id travels as 32-bit words");
+    nt_comm_allgather(world, &me, all, sizeof me / sizeof(int32_t), NT_I32);   /* host memory: the MPI path */
     qsort(all, (size_t)world->size, sizeof *all, by_uuid);
     int shared = 0;
     for (int i = 1; i < world->size && !shared; i++)

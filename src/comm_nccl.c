@@ -3,7 +3,7 @@
  * the CUDA backend's stream (the default stream).  Each communicator of
  * the grid (tp, dp, pp, mp, emb, world) gets its own NCCL communicator when
  * it first carries a device buffer: the group's rank 0 creates the
- * ncclUniqueId, MPI_Bcast sends it over the group's MPI communicator, and
+ * ncclUniqueId, a broadcast over MPI (host memory) sends it to the group, and
  * every member calls ncclCommInitRank.  That first call is a collective of
  * the group, so every member reaches it at the same point; groups that only
  * ever see host scalars (loss, gradient norm) never build one.
@@ -41,7 +41,7 @@ static ncclComm_t comm_of(const nt_comm *c)
     if (!s->ready) {
         ncclUniqueId id;
         if (c->rank == 0) NT_CHECK_NCCL(ncclGetUniqueId(&id));
-        NT_CHECK_MPI(MPI_Bcast(&id, (int)sizeof id, MPI_BYTE, 0, c->mpi));
+        nt_comm_bcast(c, &id, sizeof id, 0);   /* host memory: the MPI path */
         NT_CHECK_NCCL(ncclCommInitRank(&s->comm, c->size, id, c->rank));
         s->ready = 1;
     }
