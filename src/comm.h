@@ -89,5 +89,10 @@ void nt_comm_barrier(const nt_comm *c);
  * together (nt_exit_agreed: no MPI_Abort).  The way out of errors that are
  * found on some ranks only but must end the job cleanly (bad input: 2). */
 void nt_comm_agree(const nt_comm *c, int status, const char *err);
+/* The agreement without the exit, for a caller with collective clean-up to
+ * do first (e.g. closing an MPI-IO file): collective over c; the lowest rank
+ * of c whose err is non-empty, or -1 when none.  Then every rank calls
+ * nt_exit_agreed(status, c->rank == who, "%s", err). */
+int nt_comm_first_error(const nt_comm *c, const char *err);
 
 #endif

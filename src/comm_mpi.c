@@ -379,16 +379,21 @@ void nt_comm_barrier(const nt_comm *c)
     nt_watchdog_leave();
 }
 
+int nt_comm_first_error(const nt_comm *c, const char *err)
+{
+    int who = err && err[0] ? c->rank : c->size;
+    nt_comm_allreduce_i32(c, &who, 1, NT_MIN);
+    return who == c->size ? -1 : who;
+}
+
 void nt_comm_agree(const nt_comm *c, int status, const char *err)
 {
     int wsize = 1;
     NT_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &wsize));
     NT_CHECK(c->size == wsize, "internal: nt_comm_agree over the %s communicator (%d of %d ranks): it must span the job",
              c->label, c->size, wsize);
-    int who = err && err[0] ? c->rank : c->size;
-    nt_comm_allreduce_i32(c, &who, 1, NT_MIN);
-    if (who == c->size) return;
-    nt_exit_agreed(status, c->rank == who, "%s", err ? err : "");
+    int who = nt_comm_first_error(c, err);
+    if (who >= 0) nt_exit_agreed(status, c->rank == who, "%s", err ? err : "");
 }
 
 /* ---- point-to-point (MPI with tags; device buffers staged through host) ---- */

@@ -108,6 +108,8 @@ static void run(nt_comm *c, int on_dev)
     EXPECT(ex[0] == (int64_t)r * (r + 1) / 2 && ex[1] == r, "%s exscan in place %lld", where, (long long)ex[0]);
     nt_comm_agree(c, NT_EXIT_INPUT, NULL);
     nt_comm_agree(c, NT_EXIT_INPUT, "");
+    int who = nt_comm_first_error(c, r >= P / 2 ? "late ranks" : "");
+    EXPECT(who == P / 2, "%s first error on rank %d, want %d", where, who, P / 2);
     if (!on_dev) { free(q); free(u); free(g); }
     /* ring: isend + recv + waitall, then blocking send/recv the other way */
     if (P > 1) {
