@@ -16,8 +16,10 @@ C=(--set data.train=$WORK/corpus.h5 --set model.layers=2 --set model.hidden=64 -
    --set model.seq_len=32 --set parallel.micro_batch=2 --set train.global_batch=8 --set train.steps=6
    --set train.warmup=2 --set run.log_interval=1 --set run.seed=5 --set run.collective_timeout=2)
 
-# hang_test NAME FAULT LABEL OPREGEX [--set ...]: rank 1 hangs per FAULT; the
-# watchdog of rank 0 (waiting for it) must name OPREGEX on the LABEL communicator
+# hang_test NAME FAULT LABEL OPREGEX [--set ...]: rank 1 hangs per FAULT; a
+# watchdog must name OPREGEX on the LABEL communicator: rank 0's (waiting for
+# rank 1 in the same collective) or rank 1's own (it hangs inside the
+# region), whichever fires first; the launcher then ends the job
 hang_test() {
     local name=$1 fault=$2 label=$3 op=$4; shift 4
     local t0 rc dt
@@ -25,7 +27,7 @@ hang_test() {
     NTRON_FAULT_HANG_COMM=$fault NT_MPI_TIMEOUT=60 mpi 2 "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/$name "$@" \
         < /dev/null > "$name.out" 2>&1; rc=$?
     dt=$(( $(date +%s) - t0 ))
-    local said re="ntron: rank 0: stuck for more than 2 s in $op on the $label communicator \(run.collective_timeout = 2 s\); aborting"
+    local said re="ntron: rank [01]: stuck for more than 2 s in $op on the $label communicator \(run.collective_timeout = 2 s\); aborting"
     said=$(grep -E -m1 "$re" "$name.out")
     if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $dt -lt 30 ] && [ -n "$said" ] \
        && grep -q "ntron: fault injection: world rank 1 hangs in .* on the $label communicator" "$name.out"; then
