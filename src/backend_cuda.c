@@ -11,16 +11,13 @@
 #include "check.h"
 
 #ifdef NT_HAVE_CUDA
+#include "cuda_check.h"
 #include "kernels_cuda.h"
 
 #include <cublasLt.h>
 #include <cuda_runtime_api.h>
 #include <string.h>
 
-#define CK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) \
-    nt_die(NT_EXIT_FAIL, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); } while (0)
-#define CKB(call) do { cublasStatus_t s_ = (call); if (s_ != CUBLAS_STATUS_SUCCESS) \
-    nt_die(NT_EXIT_FAIL, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cublasLtGetStatusString(s_)); } while (0)
 
 static cublasLtHandle_t lt;
 static void *workspace;
@@ -49,7 +46,7 @@ static void *c_alloc(size_t bytes, const char *what)
     cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
     if (e != cudaSuccess) {
         size_t fr = 0, tot = 0;
-        cudaMemGetInfo(&fr, &tot);
+        (void)cudaMemGetInfo(&fr, &tot);   /* for the message only: 0 of 0 when it fails too */
         nt_die(NT_EXIT_FAIL, "cudaMalloc of %.3f GiB for %s failed: %s (%.2f of %.2f GiB free; ntron holds %.2f GiB)",
                (double)bytes / (1 << 30), what, cudaGetErrorString(e), (double)fr / (1 << 30), (double)tot / (1 << 30),
                (double)mem_cur / (1 << 30));
@@ -74,7 +71,7 @@ static void c_free(void *p)
             mem_live[i] = mem_live[--mem_nlive];
             break;
         }
-    CK(cudaFree(p));
+    NT_CHECK_CUDA(cudaFree(p));
 }
 static void c_mem_stats(double *held_peak_mb, double *device_peak_mb)
 {
@@ -82,8 +79,8 @@ static void c_mem_stats(double *held_peak_mb, double *device_peak_mb)
     *held_peak_mb = (double)mem_peak / 1048576.0;
     *device_peak_mb = (double)dev_used_peak / 1048576.0;
 }
-static void c_zero(void *p, size_t bytes) { CK(cudaMemsetAsync(p, 0, bytes, 0)); }
-static void c_copy(void *d, const void *s, size_t bytes) { CK(cudaMemcpyAsync(d, s, bytes, cudaMemcpyDeviceToDevice, 0)); }
+static void c_zero(void *p, size_t bytes) { NT_CHECK_CUDA(cudaMemsetAsync(p, 0, bytes, 0)); }
+static void c_copy(void *d, const void *s, size_t bytes) { NT_CHECK_CUDA(cudaMemcpyAsync(d, s, bytes, cudaMemcpyDeviceToDevice, 0)); }
 /* host fp32 <-> device bf16 goes through a device fp32 staging buffer of at
  * most STAGE_MAX elements (chunked), so loading a model does not hold a
  * second fp32 copy of it on the GPU */
@@ -103,7 +100,7 @@ static void c_to_act(void *d, const float *h, size_t n)
     for (size_t a = 0; a < n; a += STAGE_MAX) {
         size_t k = n - a < STAGE_MAX ? n - a : STAGE_MAX;
         float *s = stage(k);
-        CK(cudaMemcpy(s, h + a, k * sizeof(float), cudaMemcpyHostToDevice));
+        NT_CHECK_CUDA(cudaMemcpy(s, h + a, k * sizeof(float), cudaMemcpyHostToDevice));
         cuda_f32_to_bf16((nt_bf16 *)d + a, s, k, 0);
     }
 }
@@ -113,12 +110,12 @@ static void c_from_act(float *h, const void *s, size_t n)
         size_t k = n - a < STAGE_MAX ? n - a : STAGE_MAX;
         float *t = stage(k);
         cuda_bf16_to_f32(t, (const nt_bf16 *)s + a, k, 0);
-        CK(cudaMemcpy(h + a, t, k * sizeof(float), cudaMemcpyDeviceToHost));
+        NT_CHECK_CUDA(cudaMemcpy(h + a, t, k * sizeof(float), cudaMemcpyDeviceToHost));
     }
 }
-static void c_to_f32(float *d, const float *h, size_t n) { CK(cudaMemcpy(d, h, n * sizeof(float), cudaMemcpyHostToDevice)); }
-static void c_from_f32(float *h, const float *s, size_t n) { CK(cudaMemcpy(h, s, n * sizeof(float), cudaMemcpyDeviceToHost)); }
-static void c_sync(void) { CK(cudaDeviceSynchronize()); }
+static void c_to_f32(float *d, const float *h, size_t n) { NT_CHECK_CUDA(cudaMemcpy(d, h, n * sizeof(float), cudaMemcpyHostToDevice)); }
+static void c_from_f32(float *h, const float *s, size_t n) { NT_CHECK_CUDA(cudaMemcpy(h, s, n * sizeof(float), cudaMemcpyDeviceToHost)); }
+static void c_sync(void) { NT_CHECK_CUDA(cudaDeviceSynchronize()); }
 
 /* ---- op-class profiling (nt_cuda_profile): GEMM, attention, the rest ---- */
 static int prof_on;
@@ -126,22 +123,22 @@ static double prof_ms[3];
 static cudaEvent_t prof_e0, prof_e1;
 static void prof_begin(void)
 {
-    if (prof_on) CK(cudaEventRecord(prof_e0, 0));
+    if (prof_on) NT_CHECK_CUDA(cudaEventRecord(prof_e0, 0));
 }
 static void prof_end(int cls)
 {
     if (!prof_on) return;
     float ms = 0;
-    CK(cudaEventRecord(prof_e1, 0));
-    CK(cudaEventSynchronize(prof_e1));
-    CK(cudaEventElapsedTime(&ms, prof_e0, prof_e1));
+    NT_CHECK_CUDA(cudaEventRecord(prof_e1, 0));
+    NT_CHECK_CUDA(cudaEventSynchronize(prof_e1));
+    NT_CHECK_CUDA(cudaEventElapsedTime(&ms, prof_e0, prof_e1));
     prof_ms[cls] += ms;
 }
 #define P(cls, call) do { prof_begin(); call; prof_end(cls); } while (0)
 
 void nt_cuda_profile(int on, double ms[3])
 {
-    if (!prof_e0) { CK(cudaEventCreate(&prof_e0)); CK(cudaEventCreate(&prof_e1)); }
+    if (!prof_e0) { NT_CHECK_CUDA(cudaEventCreate(&prof_e0)); NT_CHECK_CUDA(cudaEventCreate(&prof_e1)); }
     if (ms) for (int i = 0; i < 3; i++) ms[i] = prof_ms[i];
     if (on && !prof_on) for (int i = 0; i < 3; i++) prof_ms[i] = 0;
     prof_on = on;
@@ -170,25 +167,27 @@ static const gemm_plan *plan_for(cudaDataType_t ctype, int M, int N, int K, int 
     }
     gemm_plan *p = &plans[nplans < 256 ? nplans++ : 255];
     if (nplans == 256) { /* recycle the last slot */
-        cublasLtMatrixLayoutDestroy(p->la); cublasLtMatrixLayoutDestroy(p->lb);
-        cublasLtMatrixLayoutDestroy(p->lc); cublasLtMatmulDescDestroy(p->desc);
+        NT_CHECK_CUBLAS(cublasLtMatrixLayoutDestroy(p->la));
+        NT_CHECK_CUBLAS(cublasLtMatrixLayoutDestroy(p->lb));
+        NT_CHECK_CUBLAS(cublasLtMatrixLayoutDestroy(p->lc));
+        NT_CHECK_CUBLAS(cublasLtMatmulDescDestroy(p->desc));
     }
     p->M = M; p->N = N; p->K = K; p->ta = ta; p->tb = tb; p->ctype = ctype;
     cublasOperation_t opa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opb = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
-    CKB(cublasLtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-    CKB(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa));
-    CKB(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb));
-    CKB(cublasLtMatrixLayoutCreate(&p->la, CUDA_R_16BF, tb ? K : N, tb ? N : K, tb ? K : N));
-    CKB(cublasLtMatrixLayoutCreate(&p->lb, CUDA_R_16BF, ta ? M : K, ta ? K : M, ta ? M : K));
-    CKB(cublasLtMatrixLayoutCreate(&p->lc, ctype, N, M, N));
+    NT_CHECK_CUBLAS(cublasLtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    NT_CHECK_CUBLAS(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa));
+    NT_CHECK_CUBLAS(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb));
+    NT_CHECK_CUBLAS(cublasLtMatrixLayoutCreate(&p->la, CUDA_R_16BF, tb ? K : N, tb ? N : K, tb ? K : N));
+    NT_CHECK_CUBLAS(cublasLtMatrixLayoutCreate(&p->lb, CUDA_R_16BF, ta ? M : K, ta ? K : M, ta ? M : K));
+    NT_CHECK_CUBLAS(cublasLtMatrixLayoutCreate(&p->lc, ctype, N, M, N));
     cublasLtMatmulPreference_t pref;
-    CKB(cublasLtMatmulPreferenceCreate(&pref));
-    CKB(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes,
+    NT_CHECK_CUBLAS(cublasLtMatmulPreferenceCreate(&pref));
+    NT_CHECK_CUBLAS(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes,
                                              sizeof workspace_bytes));
     cublasLtMatmulHeuristicResult_t res;
     int found = 0;
-    CKB(cublasLtMatmulAlgoGetHeuristic(lt, p->desc, p->la, p->lb, p->lc, p->lc, pref, 1, &res, &found));
-    cublasLtMatmulPreferenceDestroy(pref);
+    NT_CHECK_CUBLAS(cublasLtMatmulAlgoGetHeuristic(lt, p->desc, p->la, p->lb, p->lc, p->lc, pref, 1, &res, &found));
+    NT_CHECK_CUBLAS(cublasLtMatmulPreferenceDestroy(pref));
     if (found == 0)
         nt_die(NT_EXIT_FAIL, "cuBLASLt: no algorithm for a %dx%dx%d GEMM (transA %d, transB %d)", M, N, K, ta, tb);
     p->algo = res.algo;
@@ -200,7 +199,7 @@ static void lt_matmul(void *C, cudaDataType_t ctype, const void *A, const void *
 {
     const gemm_plan *p = plan_for(ctype, M, N, K, ta, tb);
     prof_begin();
-    CKB(cublasLtMatmul(lt, p->desc, &alpha, B, p->la, A, p->lb, &beta, C, p->lc, C, p->lc, &p->algo, workspace,
+    NT_CHECK_CUBLAS(cublasLtMatmul(lt, p->desc, &alpha, B, p->la, A, p->lb, &beta, C, p->lc, C, p->lc, &p->algo, workspace,
                        workspace_bytes, 0));
     prof_end(0);
 }
@@ -283,7 +282,7 @@ static double c_sumsq_f32(const float *x, size_t n)
     if (!d) d = c_alloc(sizeof(double), "sumsq result");
     cuda_sumsq(d, x, n, 0, 0);
     double h = 0.0;
-    CK(cudaMemcpy(&h, d, sizeof h, cudaMemcpyDeviceToHost));
+    NT_CHECK_CUDA(cudaMemcpy(&h, d, sizeof h, cudaMemcpyDeviceToHost));
     return h;
 }
 static void c_adamw(float *master, void *param, float *m, float *v, const float *g, size_t n, float lr, float b1,
@@ -293,7 +292,7 @@ static void c_adamw(float *master, void *param, float *m, float *v, const float 
 }
 static int32_t *c_tokens_upload(int32_t *dev, const int32_t *host, size_t n)
 {
-    CK(cudaMemcpy(dev, host, n * sizeof(int32_t), cudaMemcpyHostToDevice));
+    NT_CHECK_CUDA(cudaMemcpy(dev, host, n * sizeof(int32_t), cudaMemcpyHostToDevice));
     return dev;
 }
 
@@ -321,8 +320,8 @@ const nt_ops *nt_backend_cuda(int device)
     static int ready = -1;
     if (ready == device) return &cuda_ops;
     NT_CHECK(ready < 0, "internal: the CUDA backend is on GPU %d already, asked for GPU %d", ready, device);
-    CK(cudaSetDevice(device));
-    CKB(cublasLtCreate(&lt));
+    NT_CHECK_CUDA(cudaSetDevice(device));
+    NT_CHECK_CUBLAS(cublasLtCreate(&lt));
     workspace = c_alloc(workspace_bytes, "cuBLASLt workspace");
     ready = device;
     return &cuda_ops;

@@ -6,11 +6,11 @@
  * sharing a GPU communicate is comm_device.c's choice. */
 #include "backend.h"
 #include "check.h"
+#include "comm.h"
 #include "deck.h"
 #include "device.h"
 #include "placement.h"
 
-#include <mpi.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,20 +24,21 @@ static const nt_ops *cuda_on_local_gpu(int ngpu)
 const nt_ops *nt_backend_select(const nt_config *cfg, const nt_deck_info *info)
 {
     char msg[1024], w[1200];
-    int rank = 0;
-    NT_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
     if (!strcmp(cfg->backend, "cpu")) return nt_backend_cpu();
+    nt_comm world;
+    nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
     int ngpu = nt_device_count(msg, sizeof msg);
     /* every rank must take the same backend: the CPU unless all see a GPU */
     int least = ngpu;
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &least, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
+    nt_comm_allreduce_i32(&world, &least, 1, NT_MIN);
     if (!strcmp(cfg->backend, "cuda")) {
-        if (ngpu == 0) nt_input_error("%s: run.backend = cuda: %s", nt_deck_where(info, "run.backend", w, sizeof w), msg);
+        /* every rank knows (the all-reduce) that the job cannot run: one message, exit 2 together */
         if (least == 0)
-            nt_input_error("%s: run.backend = cuda: some ranks see no GPU", nt_deck_where(info, "run.backend", w, sizeof w));
+            nt_exit_agreed(NT_EXIT_INPUT, world.rank == 0, "%s: run.backend = cuda: %s",
+                           nt_deck_where(info, "run.backend", w, sizeof w), ngpu == 0 ? msg : "some ranks see no GPU");
         return cuda_on_local_gpu(ngpu);
     }
     if (least > 0) return cuda_on_local_gpu(ngpu);
-    if (rank == 0) printf("backend auto: cpu (%s)\n", ngpu > 0 ? "some ranks see no GPU" : msg);
+    if (world.rank == 0) printf("backend auto: cpu (%s)\n", ngpu > 0 ? "some ranks see no GPU" : msg);
     return nt_backend_cpu();
 }

@@ -25,6 +25,7 @@
 #include "cli_flags.h"
 #include "deck.h"
 #include "device.h"
+#include "json.h"
 #include "metrics.h"
 #include "model_config.h"
 #include "ramp.h"
@@ -32,7 +33,6 @@
 #include "phase.h"
 #include "trainer.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -234,7 +234,9 @@ int nt_bench_main(int argc, char **argv)
             c1.tensor = 1; c1.pipeline = 1; c1.virtual_stages = 1; c1.sequence_parallel = 0;
             ref = reference_loss(&c1, nt_backend_cpu(), MPI_COMM_SELF, gbs);
         }
-        NT_CHECK_MPI(MPI_Bcast(&ref, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD));
+        nt_comm world;
+        nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
+        nt_comm_bcast_f64(&world, &ref, 1, 0);
     } else {
         tol = 1e-6;
         ref = reference_loss(&cfg, ops, MPI_COMM_WORLD, gbs);
@@ -276,65 +278,56 @@ int nt_bench_main(int argc, char **argv)
                    "device (context, cuBLASLt, NCCL included)\n", mem[2], mem[3]);
         if (peak <= 0) printf("MFU    n/a: give --peak TFLOPS (the CPU backend has no agreed peak)\n");
         printf("================================================================================\n");
-        cJSON *o = cJSON_CreateObject();
-        NT_CHECK(o != NULL, "cJSON allocation failed");
-        cJSON_AddStringToObject(o, "mode", "train");
-        cJSON_AddStringToObject(o, "deck", deck);
-        cJSON_AddStringToObject(o, "backend", ops->name);
-        cJSON_AddStringToObject(o, "layout", layout);
-        cJSON_AddNumberToObject(o, "world", world);
-        cJSON_AddNumberToObject(o, "tp", cfg.tensor);
-        cJSON_AddNumberToObject(o, "pp", cfg.pipeline);
-        cJSON_AddNumberToObject(o, "virtual_stages", cfg.virtual_stages);
-        cJSON_AddNumberToObject(o, "dp", DP);
-        cJSON_AddNumberToObject(o, "micro_batch", cfg.micro_batch);
-        cJSON_AddNumberToObject(o, "global_batch", (double)gbs);
-        cJSON_AddNumberToObject(o, "seq_len", T);
-        cJSON_AddNumberToObject(o, "params", params);
-        cJSON_AddNumberToObject(o, "flops_per_token", fpt);
-        cJSON_AddNumberToObject(o, "warmup", (double)warmup);
-        cJSON_AddNumberToObject(o, "steps", (double)steps);
-        cJSON_AddNumberToObject(o, "ms_min", ms[0]);
-        cJSON_AddNumberToObject(o, "ms_median", med);
-        cJSON_AddNumberToObject(o, "ms_max", ms[steps - 1]);
-        cJSON_AddNumberToObject(o, "tokens_per_s", tps);
-        cJSON_AddNumberToObject(o, "tflops_per_rank", tflops);
+        cJSON *o = nt_json_object();
+        nt_json_str(o, "mode", "train");
+        nt_json_str(o, "deck", deck);
+        nt_json_str(o, "backend", ops->name);
+        nt_json_str(o, "layout", layout);
+        nt_json_num(o, "world", world);
+        nt_json_num(o, "tp", cfg.tensor);
+        nt_json_num(o, "pp", cfg.pipeline);
+        nt_json_num(o, "virtual_stages", cfg.virtual_stages);
+        nt_json_num(o, "dp", DP);
+        nt_json_num(o, "micro_batch", cfg.micro_batch);
+        nt_json_num(o, "global_batch", (double)gbs);
+        nt_json_num(o, "seq_len", T);
+        nt_json_num(o, "params", params);
+        nt_json_num(o, "flops_per_token", fpt);
+        nt_json_num(o, "warmup", (double)warmup);
+        nt_json_num(o, "steps", (double)steps);
+        nt_json_num(o, "ms_min", ms[0]);
+        nt_json_num(o, "ms_median", med);
+        nt_json_num(o, "ms_max", ms[steps - 1]);
+        nt_json_num(o, "tokens_per_s", tps);
+        nt_json_num(o, "tflops_per_rank", tflops);
         if (peak > 0) {
-            cJSON_AddNumberToObject(o, "peak_tflops", peak);
-            cJSON_AddNumberToObject(o, "mfu", tflops / peak);
+            nt_json_num(o, "peak_tflops", peak);
+            nt_json_num(o, "mfu", tflops / peak);
         } else {
-            cJSON_AddNullToObject(o, "mfu");
+            nt_json_null(o, "mfu");
         }
-        cJSON_AddNumberToObject(o, "first_loss", first_loss);
-        cJSON_AddNumberToObject(o, "last_loss", last_loss);
-        cJSON_AddStringToObject(o, "reference", refmode);
-        cJSON_AddNumberToObject(o, "reference_loss", ref);
-        cJSON_AddNumberToObject(o, "rel_error", rel);
-        cJSON_AddNumberToObject(o, "tolerance", tol);
-        cJSON_AddStringToObject(o, "verdict", passed ? "PASSED" : "FAILED");
-        cJSON_AddNumberToObject(o, "peak_rss_mb", mem[0]);
-        cJSON_AddNumberToObject(o, "rss_above_base_mb", mem[1]);
+        nt_json_num(o, "first_loss", first_loss);
+        nt_json_num(o, "last_loss", last_loss);
+        nt_json_str(o, "reference", refmode);
+        nt_json_num(o, "reference_loss", ref);
+        nt_json_num(o, "rel_error", rel);
+        nt_json_num(o, "tolerance", tol);
+        nt_json_str(o, "verdict", passed ? "PASSED" : "FAILED");
+        nt_json_num(o, "peak_rss_mb", mem[0]);
+        nt_json_num(o, "rss_above_base_mb", mem[1]);
         if (on_gpu) {
-            cJSON_AddNumberToObject(o, "gemm_ms", cls[0]);
-            cJSON_AddNumberToObject(o, "attention_ms", cls[1]);
-            cJSON_AddNumberToObject(o, "other_ms", cls[2]);
+            nt_json_num(o, "gemm_ms", cls[0]);
+            nt_json_num(o, "attention_ms", cls[1]);
+            nt_json_num(o, "other_ms", cls[2]);
         }
         if (ops->mem_stats) {
-            cJSON_AddNumberToObject(o, "gpu_held_peak_mb", mem[2]);
-            cJSON_AddNumberToObject(o, "gpu_used_peak_mb", mem[3]);
+            nt_json_num(o, "gpu_held_peak_mb", mem[2]);
+            nt_json_num(o, "gpu_used_peak_mb", mem[3]);
         }
         double phv[5];
         for (int i = 0; i < 5; i++) phv[i] = ph[i];
-        cJSON *pa = cJSON_CreateDoubleArray(phv, 5);
-        NT_CHECK(pa != NULL, "cJSON allocation failed");
-        cJSON_AddItemToObject(o, "ms_fwd_bwd_p2p_coll_opt_rank0", pa);
-        char *txt = cJSON_Print(o);
-        NT_CHECK(txt != NULL, "cJSON_Print failed");
-        FILE *f = fopen(json, "w");
-        if (!f) nt_die(NT_EXIT_FAIL, "%s: cannot open for writing: %s", json, strerror(errno));
-        if (fputs(txt, f) < 0 || fputc('\n', f) == EOF || fclose(f) != 0)
-            nt_die(NT_EXIT_FAIL, "%s: write failed: %s", json, strerror(errno));
-        cJSON_free(txt);
+        nt_json_add(o, "ms_fwd_bwd_p2p_coll_opt_rank0", nt_json_doubles(phv, 5));
+        nt_json_save(json, o);
         cJSON_Delete(o);
     }
     free(ms);

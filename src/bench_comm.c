@@ -7,9 +7,10 @@
  * differ from the exactly representable expected values. */
 #include "bench.h"
 #include "check.h"
+#include "json.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 enum { OP_AR, OP_RS, OP_AG, OP_SR, OP_N };
@@ -70,8 +71,7 @@ long nt_bench_comm(const nt_grid *g, size_t max_bytes, int iters, const char *js
     const nt_comm *comms[3] = {&g->tp_comm, &g->dp_comm, &g->pp_comm};
     int rank0 = g->world.rank == 0;
     long total_wrong = 0;
-    cJSON *rows = cJSON_CreateArray();
-    NT_CHECK(rows != NULL, "cJSON allocation failed");
+    cJSON *rows = nt_json_array();
     size_t maxn = max_bytes / sizeof(float) + 64;
     float *send = nt_malloc(maxn * sizeof(float), "comm benchmark send buffer");
     float *recv = nt_malloc(maxn * sizeof(float), "comm benchmark receive buffer");
@@ -110,28 +110,27 @@ long nt_bench_comm(const nt_grid *g, size_t max_bytes, int iters, const char *js
                         wrong = check(op, c, send, recv, n);
                     }
                 }
-                long w = wrong;
-                NT_CHECK_MPI(MPI_Allreduce(&wrong, &w, 1, MPI_LONG, MPI_SUM, g->world.mpi));
+                int64_t w = wrong;
+                nt_comm_allreduce(&g->world, &w, 1, NT_I64, NT_SUM);
                 total_wrong += w;
                 double t = tsum / iters, size = (double)n * sizeof(float);
                 double factor = op == OP_AR ? 2 * (P - 1) / P : op == OP_SR ? 1.0 : (P - 1) / P;
                 double algbw = size / t / 1e9, busbw = algbw * factor;
                 if (rank0) {
                     printf("%-4s %-15s %12.0f %12zu %6s %10.1f %10.3f %10.3f %7ld\n", c->label, op_name[op], size, n,
-                           "float", t * 1e6, algbw, busbw, w);
-                    cJSON *o = cJSON_CreateObject();
-                    NT_CHECK(o != NULL, "cJSON allocation failed");
-                    cJSON_AddStringToObject(o, "comm", c->label);
-                    cJSON_AddNumberToObject(o, "ranks", P);
-                    cJSON_AddStringToObject(o, "op", op_name[op]);
-                    cJSON_AddNumberToObject(o, "size_bytes", size);
-                    cJSON_AddNumberToObject(o, "count", (double)n);
-                    cJSON_AddNumberToObject(o, "time_us", t * 1e6);
-                    cJSON_AddNumberToObject(o, "algbw_gbs", algbw);
-                    cJSON_AddNumberToObject(o, "busbw_gbs", busbw);
-                    cJSON_AddNumberToObject(o, "busbw_factor", factor);
-                    cJSON_AddNumberToObject(o, "wrong", (double)w);
-                    cJSON_AddItemToArray(rows, o);
+                           "float", t * 1e6, algbw, busbw, (long)w);
+                    cJSON *o = nt_json_object();
+                    nt_json_str(o, "comm", c->label);
+                    nt_json_num(o, "ranks", P);
+                    nt_json_str(o, "op", op_name[op]);
+                    nt_json_num(o, "size_bytes", size);
+                    nt_json_num(o, "count", (double)n);
+                    nt_json_num(o, "time_us", t * 1e6);
+                    nt_json_num(o, "algbw_gbs", algbw);
+                    nt_json_num(o, "busbw_gbs", busbw);
+                    nt_json_num(o, "busbw_factor", factor);
+                    nt_json_num(o, "wrong", (double)w);
+                    nt_json_push(rows, o);
                 }
             }
         }
@@ -141,22 +140,16 @@ long nt_bench_comm(const nt_grid *g, size_t max_bytes, int iters, const char *js
         printf("data check: %ld wrong elements: %s\n", total_wrong, total_wrong ? "FAILED" : "PASSED");
         printf("================================================================================\n");
         if (json) {
-            cJSON *root = cJSON_CreateObject();
-            NT_CHECK(root != NULL, "cJSON allocation failed");
-            cJSON_AddStringToObject(root, "mode", "comm");
-            cJSON_AddNumberToObject(root, "world", g->world.size);
-            cJSON_AddNumberToObject(root, "tp", g->TP);
-            cJSON_AddNumberToObject(root, "dp", g->DP);
-            cJSON_AddNumberToObject(root, "pp", g->PP);
-            cJSON_AddItemToObject(root, "rows", rows);
-            cJSON_AddNumberToObject(root, "wrong", (double)total_wrong);
-            cJSON_AddStringToObject(root, "verdict", total_wrong ? "FAILED" : "PASSED");
-            char *txt = cJSON_Print(root);
-            NT_CHECK(txt != NULL, "cJSON_Print failed");
-            FILE *f = fopen(json, "w");
-            if (!f) nt_die(NT_EXIT_FAIL, "%s: cannot open for writing: %s", json, strerror(errno));
-            if (fputs(txt, f) < 0 || fclose(f) != 0) nt_die(NT_EXIT_FAIL, "%s: write failed: %s", json, strerror(errno));
-            cJSON_free(txt);
+            cJSON *root = nt_json_object();
+            nt_json_str(root, "mode", "comm");
+            nt_json_num(root, "world", g->world.size);
+            nt_json_num(root, "tp", g->TP);
+            nt_json_num(root, "dp", g->DP);
+            nt_json_num(root, "pp", g->PP);
+            nt_json_add(root, "rows", rows);
+            nt_json_num(root, "wrong", (double)total_wrong);
+            nt_json_str(root, "verdict", total_wrong ? "FAILED" : "PASSED");
+            nt_json_save(json, root);
             cJSON_Delete(root);
             rows = NULL;
         }

@@ -15,7 +15,7 @@
 static hid_t open_ckpt(const char *path, char *file, size_t n)
 {
     char why[1024];
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    NT_CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
     if (nt_ckpt_resolve(path, file, n, why, sizeof why) != 0) nt_input_error("checkpoint %s: %s", path, why);
     if (H5Fis_hdf5(file) <= 0) nt_input_error("checkpoint %s: not an HDF5 file (not a ntron checkpoint)", file);
     hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -24,9 +24,10 @@ static hid_t open_ckpt(const char *path, char *file, size_t n)
     hid_t a = H5Aexists(f, "format") > 0 ? H5Aopen(f, "format", H5P_DEFAULT) : -1;
     if (a >= 0) {
         hid_t t = H5Aget_type(a);
-        if (H5Tget_class(t) == H5T_STRING && H5Tget_size(t) < sizeof fmt) H5Aread(a, t, fmt);
-        H5Tclose(t);
-        H5Aclose(a);
+        NT_CHECK_H5(t);
+        if (H5Tget_class(t) == H5T_STRING && H5Tget_size(t) < sizeof fmt) NT_CHECK_H5(H5Aread(a, t, fmt));
+        NT_CHECK_H5(H5Tclose(t));
+        NT_CHECK_H5(H5Aclose(a));
     }
     if (strcmp(fmt, NT_CKPT_FORMAT) != 0)
         nt_input_error("checkpoint %s: not a ntron checkpoint (root attribute format is not '%s')", file, NT_CKPT_FORMAT);
@@ -68,8 +69,8 @@ static herr_t print_attr(hid_t loc, const char *name, const H5A_info_t *ainfo, v
         NT_CHECK_H5(H5Aread(a, H5T_NATIVE_DOUBLE, &v));
         printf("%-18s %.17g\n", name, v);
     }
-    H5Tclose(t);
-    H5Aclose(a);
+    NT_CHECK_H5(H5Tclose(t));
+    NT_CHECK_H5(H5Aclose(a));
     return 0;
 }
 
@@ -83,16 +84,18 @@ static herr_t visit_dataset(hid_t g, const char *name, const H5L_info_t *info, v
     hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
     if (d < 0) return 0;   /* a group */
     hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
+    NT_CHECK_H5(t);
+    NT_CHECK_H5(sp);
     hsize_t dims[2] = {0, 1};
     int nd = H5Sget_simple_extent_ndims(sp);
-    H5Sget_simple_extent_dims(sp, dims, NULL);
+    NT_CHECK_H5(H5Sget_simple_extent_dims(sp, dims, NULL));
     size_t n = (size_t)dims[0] * (nd == 2 ? (size_t)dims[1] : 1), esz = H5Tget_size(t);
     int is_bf16 = H5Tequal(t, w->bf16) > 0, is_f32 = H5Tequal(t, H5T_IEEE_F32LE) > 0;
     char status[96] = "ok";
     uint64_t want = 0;
     hid_t a = H5Aexists(d, "xxh3_sum") > 0 ? H5Aopen(d, "xxh3_sum", H5P_DEFAULT) : -1;
     if (a < 0 || H5Aread(a, H5T_NATIVE_UINT64, &want) < 0) snprintf(status, sizeof status, "NO CHECKSUM");
-    if (a >= 0) H5Aclose(a);
+    if (a >= 0) NT_CHECK_H5(H5Aclose(a));
     if (!is_bf16 && !is_f32) snprintf(status, sizeof status, "WRONG DTYPE");
     else if (a >= 0) {
         void *buf = nt_malloc((n ? n : 1) * esz, "tensor");
@@ -111,9 +114,9 @@ static herr_t visit_dataset(hid_t g, const char *name, const H5L_info_t *info, v
         printf("  %-40s %-16s %-5s %016llx %s\n", name, shape, is_bf16 ? "bf16" : is_f32 ? "fp32" : "?",
                (unsigned long long)want, status);
     }
-    H5Tclose(t);
-    H5Sclose(sp);
-    H5Dclose(d);
+    NT_CHECK_H5(H5Tclose(t));
+    NT_CHECK_H5(H5Sclose(sp));
+    NT_CHECK_H5(H5Dclose(d));
     return 0;
 }
 
@@ -131,7 +134,7 @@ static void walk_group(walk *w, const char *group, int print)
     if (print) printf("%s:\n  %-40s %-16s %-5s %-16s %s\n", group, "tensor", "shape", "dtype", "xxh3_sum", "check");
     NT_CHECK_H5(H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, visit_dataset, w));
     printf("%s: %ld tensors, %.6g bytes\n", group, w->n - n0, w->bytes - b0);
-    H5Gclose(g);
+    NT_CHECK_H5(H5Gclose(g));
 }
 
 static int cmd_info(const char *path)
@@ -144,8 +147,8 @@ static int cmd_info(const char *path)
     walk_group(&w, "/model", 1);
     const char *opt[] = {"/optimizer/master", "/optimizer/adam_m", "/optimizer/adam_v"};
     for (int i = 0; i < 3; i++) walk_group(&w, opt[i], 0);
-    H5Tclose(w.bf16);
-    H5Fclose(f);
+    NT_CHECK_H5(H5Tclose(w.bf16));
+    NT_CHECK_H5(H5Fclose(f));
     if (w.bad) nt_input_error("checkpoint %s: %d tensors failed their checks (see the list above)", file, w.bad);
     printf("all %ld tensors verified\n", w.n);
     return 0;
@@ -158,6 +161,8 @@ static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *ainfo, vo
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     NT_CHECK_H5(a);
     hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    NT_CHECK_H5(t);
+    NT_CHECK_H5(sp);
     size_t sz = H5Tget_size(t) * (size_t)H5Sget_simple_extent_npoints(sp);
     void *buf = nt_calloc(sz + 1, 1, "attribute");
     NT_CHECK_H5(H5Aread(a, t, buf));
@@ -165,11 +170,11 @@ static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *ainfo, vo
     hid_t b = H5Acreate2(out, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
     NT_CHECK_H5(b);
     NT_CHECK_H5(H5Awrite(b, t, buf));
-    H5Aclose(b);
+    NT_CHECK_H5(H5Aclose(b));
     free(buf);
-    H5Sclose(sp);
-    H5Tclose(t);
-    H5Aclose(a);
+    NT_CHECK_H5(H5Sclose(sp));
+    NT_CHECK_H5(H5Tclose(t));
+    NT_CHECK_H5(H5Aclose(a));
     return 0;
 }
 
@@ -190,8 +195,8 @@ static int cmd_convert(const char *in, const char *out)
     NT_CHECK_H5(H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_attr, &o));
     NT_CHECK_H5(H5Ocopy(f, "/model", o, "/model", H5P_DEFAULT, H5P_DEFAULT));
     NT_CHECK_H5(H5Fclose(o));
-    H5Tclose(w.bf16);
-    H5Fclose(f);
+    NT_CHECK_H5(H5Tclose(w.bf16));
+    NT_CHECK_H5(H5Fclose(f));
     nt_ckpt_fsync_path(tmpfile);
     nt_ckpt_fsync_path(tmpdir);
     if (rename(tmpdir, out) != 0) nt_die(NT_EXIT_FAIL, "rename %s -> %s: %s", tmpdir, out, strerror(errno));

@@ -200,12 +200,12 @@ void nt_ckpt_prepare(const nt_grid *g, const char *dir, const char *name)
         snprintf(p, sizeof p, "%.2000s/%.200s.tmp", dir, name);
         if (mkdir(p, 0755) != 0) nt_die(NT_EXIT_FAIL, "%s: cannot create directory: %s", p, strerror(errno));
     }
-    NT_CHECK_MPI(MPI_Barrier(g->world.mpi));
+    nt_comm_barrier(&g->world);
 }
 
 void nt_ckpt_commit(const nt_grid *g, long step, const char *dir, const char *name, int keep)
 {
-    NT_CHECK_MPI(MPI_Barrier(g->world.mpi));
+    nt_comm_barrier(&g->world);
     if (g->world.rank == 0) {
         nt_ckpt_reap_wait();
         char tmp[4096], fin[4096], p[4096];
@@ -249,5 +249,5 @@ void nt_ckpt_commit(const nt_grid *g, long step, const char *dir, const char *na
         reap_start();
     }
 done:
-    NT_CHECK_MPI(MPI_Barrier(g->world.mpi));
+    nt_comm_barrier(&g->world);
 }

@@ -147,8 +147,8 @@ static int attr_read(hid_t loc, const char *name, hid_t mtype, void *v)
     if (a < 0) return -1;
     hid_t ft = H5Aget_type(a);
     int ok = ft >= 0 && H5Tget_class(ft) == H5Tget_class(mtype) && H5Aread(a, mtype, v) >= 0;
-    if (ft >= 0) H5Tclose(ft);
-    H5Aclose(a);
+    if (ft >= 0) NT_CHECK_H5(H5Tclose(ft));
+    NT_CHECK_H5(H5Aclose(a));
     return ok ? 0 : -1;
 }
 static int attr_read_str(hid_t loc, const char *name, char *buf, size_t n)
@@ -164,8 +164,8 @@ static int attr_read_str(hid_t loc, const char *name, char *buf, size_t n)
         if (H5Aread(a, ft, tmp) >= 0) { snprintf(buf, n, "%s", tmp); ok = 1; }
         free(tmp);
     }
-    if (ft >= 0) H5Tclose(ft);
-    H5Aclose(a);
+    if (ft >= 0) NT_CHECK_H5(H5Tclose(ft));
+    NT_CHECK_H5(H5Aclose(a));
     return ok ? 0 : -1;
 }
 
@@ -316,7 +316,7 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     nt_writeback_close(&wb);
     free(h);
     free(hb);
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, nt * NKIND, MPI_UINT64_T, MPI_SUM, g->world.mpi));
+    nt_comm_allreduce(&g->world, sums, (size_t)nt * NKIND, NT_U64, NT_SUM);
     for (int i = 0; i < nt * NKIND; i++) {
         attr_u64(dsets[i], "xxh3_sum", sums[i]);
         NT_CHECK_H5(H5Dclose(dsets[i]));
@@ -371,19 +371,10 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
  * lowest rank with a message prints it; everyone leaves with status 2. */
 static void agree(const nt_modelset *ms, const char *err, hid_t f)
 {
-    int bad = err[0] != 0;
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, ms->grid.world.mpi));
-    if (!bad) return;
-    int who = err[0] ? ms->grid.world.rank : ms->grid.world.size;
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &who, 1, MPI_INT, MPI_MIN, ms->grid.world.mpi));
-    if (ms->grid.world.rank == who) {
-        fprintf(stderr, "ntron: %s\n", err);
-        fflush(stderr);
-    }
-    if (f >= 0) H5Fclose(f);
-    MPI_Barrier(ms->grid.world.mpi);
-    MPI_Finalize();
-    exit(NT_EXIT_INPUT);
+    int who = nt_comm_first_error(&ms->grid.world, err);
+    if (who < 0) return;
+    if (f >= 0) NT_CHECK_H5(H5Fclose(f));
+    nt_exit_agreed(NT_EXIT_INPUT, ms->grid.world.rank == who, "%s", err);
 }
 
 #define BAD(...) do { if (!err[0]) snprintf(err, sizeof err, __VA_ARGS__); } while (0)
@@ -407,7 +398,7 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
     /* a frozen set on a bf16 backend keeps no fp32 master: stage through one */
     float *master = ms->master ? ms->master : o->alloc(ms->npadded * sizeof(float), "fp32 load staging");
     char err[8192] = "", file[2048], why[1024];
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    NT_CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));   /* bad input is reported by name below */
     if (nt_ckpt_resolve(path, file, sizeof file, why, sizeof why) != 0) BAD("checkpoint %s: %s", path, why);
     agree(ms, err, -1);
     htri_t is = H5Fis_hdf5(file);
@@ -479,9 +470,11 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
             hid_t d = H5Dopen2(f, dpath, H5P_DEFAULT);
             if (d < 0) { BAD("checkpoint %s: tensor %s cannot be opened", file, dpath); break; }
             hid_t ty = H5Dget_type(d), sp = H5Dget_space(d);
+            NT_CHECK_H5(ty);
+            NT_CHECK_H5(sp);
             hsize_t dims[2] = {0, 0};
             int nd = H5Sget_simple_extent_ndims(sp);
-            if (nd >= 1 && nd <= 2) H5Sget_simple_extent_dims(sp, dims, NULL);
+            if (nd >= 1 && nd <= 2) NT_CHECK_H5(H5Sget_simple_extent_dims(sp, dims, NULL));
             int type_ok = k == K_MODEL ? H5Tequal(ty, bf16) > 0 : H5Tequal(ty, H5T_IEEE_F32LE) > 0;
             if (!type_ok)
                 BAD("checkpoint %s: tensor %s has the wrong dtype (expected %s)", file, dpath,
@@ -492,9 +485,9 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
                     (unsigned long long)dims[0], nd == 2 ? "," : "", nd == 2 ? (unsigned long long)dims[1] : 0ULL,
                     ft->full_rows, ndims == 2 ? "," : "", ndims == 2 ? ft->full_cols : 0);
             frows[i] = dims[0];
-            H5Tclose(ty);
-            H5Sclose(sp);
-            H5Dclose(d);
+            NT_CHECK_H5(H5Tclose(ty));
+            NT_CHECK_H5(H5Sclose(sp));
+            NT_CHECK_H5(H5Dclose(d));
         }
     }
     agree(ms, err, f);
@@ -576,8 +569,8 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
                     BAD("checkpoint %s: tensor %s: read failed (truncated or damaged file?)", file, dpath);
                 if (ne) sums[(size_t)i * NKIND + k] += nt_ckpt_checksum(eb, esz, seg, 1);
                 free(eb);
-                H5Sclose(es);
-                H5Sclose(em);
+                NT_CHECK_H5(H5Sclose(es));
+                NT_CHECK_H5(H5Sclose(em));
             }
             NT_CHECK_H5(H5Dclose(d));
         }
@@ -588,7 +581,7 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
         NT_CHECK_H5(H5Sclose(fs));
     }
     agree(ms, err, f);
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, nt * NKIND, MPI_UINT64_T, MPI_SUM, g->world.mpi));
+    nt_comm_allreduce(&g->world, sums, (size_t)nt * NKIND, NT_U64, NT_SUM);
     for (int i = 0; i < nt && !err[0]; i++)
         for (int k = k0; k < k1; k++)
             if (!fresh_head(&full.tensors[i], add_reward_head) && sums[(size_t)i * NKIND + k] != want[(size_t)i * NKIND + k]) {
@@ -657,6 +650,6 @@ double nt_ckpt_save(nt_trainer *tr, const char *dir, int keep, const nt_ckpt_met
     nt_ckpt_fault("closed", tr->step);
     nt_ckpt_commit(&tr->ms.grid, tr->step, dir, name, keep);
     double dt = nt_now() - t0;
-    NT_CHECK_MPI(MPI_Bcast(&dt, 1, MPI_DOUBLE, 0, tr->ms.grid.world.mpi));
+    nt_comm_bcast_f64(&tr->ms.grid.world, &dt, 1, 0);
     return dt;
 }

@@ -5,17 +5,27 @@
  * (comm_nccl.c) or stages it through host memory around the MPI call.
  * Buffers may be host or device memory in every call; the two buffers of
  * one call must be of the same kind.  A communicator of size 1 makes every
- * collective a no-op (or a copy). */
+ * collective a no-op (or a copy).
+ *
+ * Every blocking call on a communicator of more than one rank (the
+ * collectives, send, receive, wait) is a watchdog region (signals.h) named
+ * after the operation and the communicator, e.g. "all-reduce (sum, f32,
+ * 4096 elements) on the tp communicator"; regions nest, so a call inside a
+ * caller's own region is covered by both.  Fault injection for the tests:
+ * NTRON_FAULT_HANG_COMM=RANK:LABEL:N makes world rank RANK sleep forever
+ * inside its Nth collective (counted from 1, communicators of one rank not
+ * counted) on the communicator labelled LABEL. */
 #ifndef NTRON_COMM_H
 #define NTRON_COMM_H
 
 #include <mpi.h>
 #include <stddef.h>
 
-typedef enum { NT_SUM = 0, NT_MAX = 1 } nt_redop;
+typedef enum { NT_SUM = 0, NT_MAX = 1, NT_MIN = 2 } nt_redop;
 /* element types of the typed calls; NT_BF16 is the CUDA backend's activation
- * dtype (sums of bf16 on the host path are formed in fp32, rounded once) */
-typedef enum { NT_F32 = 0, NT_BF16 = 1, NT_F64 = 2, NT_I32 = 3 } nt_dtype;
+ * dtype (sums of bf16 on the host path are formed in fp32, rounded once);
+ * NT_U64 sums wrap modulo 2^64 (checksums) */
+typedef enum { NT_F32 = 0, NT_BF16 = 1, NT_F64 = 2, NT_I32 = 3, NT_I64 = 4, NT_U64 = 5 } nt_dtype;
 
 struct nt_comm_dev;
 
@@ -34,6 +44,8 @@ void nt_comm_free(nt_comm *c);
 void nt_comm_detach(nt_comm *c);
 
 size_t nt_dtype_size(nt_dtype t);
+/* "f32", "bf16", ... (for messages) */
+const char *nt_dtype_name(nt_dtype t);
 /* the activation dtype of a backend with act_bytes bytes per element */
 static inline nt_dtype nt_dtype_of_act(size_t act_bytes) { return act_bytes == 2 ? NT_BF16 : NT_F32; }
 
@@ -49,7 +61,17 @@ void nt_comm_allreduce_f64(const nt_comm *c, double *buf, size_t n, nt_redop op)
 void nt_comm_allreduce_i32(const nt_comm *c, int *buf, size_t n, nt_redop op);
 void nt_comm_reduce_scatter_f32(const nt_comm *c, const float *send, float *recv, size_t n);
 void nt_comm_allgather_f32(const nt_comm *c, const float *send, float *recv, size_t n);
+/* recv[n*size] on root = concat over ranks of send[n]; recv is ignored on the
+ * other ranks (may be NULL); on root send may be recv + root*n (in place) */
+void nt_comm_gather(const nt_comm *c, const void *send, void *recv, size_t n, nt_dtype t, int root);
+/* exclusive prefix sum over ranks: recv[i] = sum of send[i] over the ranks
+ * below this one (zero on rank 0); host buffers, send may equal recv */
+void nt_comm_exscan(const nt_comm *c, const void *send, void *recv, size_t n, nt_dtype t);
+/* broadcast from root: `bytes` raw bytes, or n typed elements */
 void nt_comm_bcast(const nt_comm *c, void *buf, size_t bytes, int root);
+void nt_comm_bcast_typed(const nt_comm *c, void *buf, size_t n, nt_dtype t, int root);
+void nt_comm_bcast_f64(const nt_comm *c, double *buf, size_t n, int root);
+void nt_comm_bcast_i32(const nt_comm *c, int *buf, size_t n, int root);
 /* point-to-point always travels over MPI with its tag; a device buffer is
  * staged through host memory */
 void nt_comm_send_f32(const nt_comm *c, const float *buf, size_t n, int peer, int tag);
@@ -59,5 +81,18 @@ void nt_comm_recv_f32(const nt_comm *c, float *buf, size_t n, int peer, int tag)
 void nt_comm_isend_f32(const nt_comm *c, const float *buf, size_t n, int peer, int tag, MPI_Request *req);
 void nt_comm_waitall(int n, MPI_Request *reqs);
 void nt_comm_barrier(const nt_comm *c);
+
+/* The agreed error exit.  Collective over c, which must span every rank of
+ * the job (the world): each rank passes its own message, or NULL / "" when
+ * it found nothing wrong.  Returns when no rank has a message; otherwise the
+ * lowest rank with one prints it and every rank exits with `status`
+ * together (nt_exit_agreed: no MPI_Abort).  The way out of errors that are
+ * found on some ranks only but must end the job cleanly (bad input: 2). */
+void nt_comm_agree(const nt_comm *c, int status, const char *err);
+/* The agreement without the exit, for a caller with collective clean-up to
+ * do first (e.g. closing an MPI-IO file): collective over c; the lowest rank
+ * of c whose err is non-empty, or -1 when none.  Then every rank calls
+ * nt_exit_agreed(status, c->rank == who, "%s", err). */
+int nt_comm_first_error(const nt_comm *c, const char *err);
 
 #endif

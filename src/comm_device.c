@@ -9,14 +9,12 @@
 #include "check.h"
 #include "comm_dev.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #ifdef NT_HAVE_CUDA
-#include <cuda_runtime_api.h>
-
-#define CK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) \
-    nt_die(NT_EXIT_FAIL, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); } while (0)
+#include "cuda_check.h"
 
 int nt_cuda_mem_is_device(const void *p)
 {
@@ -30,13 +28,13 @@ int nt_cuda_mem_is_device(const void *p)
 
 /* cudaMemcpy on the default stream: ordered after the kernels that wrote
  * the source; the device-to-host copy is complete on return */
-void nt_cuda_mem_d2h(void *h, const void *d, size_t bytes) { CK(cudaMemcpy(h, d, bytes, cudaMemcpyDeviceToHost)); }
-void nt_cuda_mem_h2d(void *d, const void *h, size_t bytes) { CK(cudaMemcpy(d, h, bytes, cudaMemcpyHostToDevice)); }
+void nt_cuda_mem_d2h(void *h, const void *d, size_t bytes) { NT_CHECK_CUDA(cudaMemcpy(h, d, bytes, cudaMemcpyDeviceToHost)); }
+void nt_cuda_mem_h2d(void *d, const void *h, size_t bytes) { NT_CHECK_CUDA(cudaMemcpy(d, h, bytes, cudaMemcpyHostToDevice)); }
 void nt_cuda_mem_d2d(void *dst, const void *src, size_t bytes)
 {
     const char *a = dst, *b = src;
     NT_CHECK(a + bytes <= b || b + bytes <= a, "internal: overlapping device copy of %zu bytes", bytes);
-    CK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, 0));
+    NT_CHECK_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, 0));
 }
 
 const nt_comm_dev nt_comm_dev_staged = {
@@ -58,11 +56,12 @@ static int by_uuid(const void *a, const void *b)
 static int gpus_shared(const nt_comm *world, int device, char *why, size_t n)
 {
     struct cudaDeviceProp prop;
-    CK(cudaGetDeviceProperties(&prop, device));
+    NT_CHECK_CUDA(cudaGetDeviceProperties(&prop, device));
     gpu_id me = {.rank = world->rank};
     memcpy(me.uuid, &prop.uuid, sizeof me.uuid);
     gpu_id *all = nt_malloc((size_t)world->size * sizeof *all, "GPU ids");
-    NT_CHECK_MPI(MPI_Allgather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, world->mpi));
+    _Static_assert(sizeof(gpu_id) % sizeof(int32_t) == 0, "gpu_id travels as 32-bit words");
+    nt_comm_allgather(world, &me, all, sizeof me / sizeof(int32_t), NT_I32);   /* host memory: the MPI path */
     qsort(all, (size_t)world->size, sizeof *all, by_uuid);
     int shared = 0;
     for (int i = 1; i < world->size && !shared; i++)
@@ -77,8 +76,8 @@ static int gpus_shared(const nt_comm *world, int device, char *why, size_t n)
 void nt_comm_device_setup(nt_grid *g, const char *mode)
 {
     int device = 0, ngpu = 0;
-    CK(cudaGetDevice(&device));
-    CK(cudaGetDeviceCount(&ngpu));
+    NT_CHECK_CUDA(cudaGetDevice(&device));
+    NT_CHECK_CUDA(cudaGetDeviceCount(&ngpu));
     char why[256] = "", lib[64] = "built without NCCL";
     int shared = gpus_shared(&g->world, device, why, sizeof why);
 #ifdef NT_HAVE_NCCL

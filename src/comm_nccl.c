@@ -3,7 +3,7 @@
  * the CUDA backend's stream (the default stream).  Each communicator of
  * the grid (tp, dp, pp, mp, emb, world) gets its own NCCL communicator when
  * it first carries a device buffer: the group's rank 0 creates the
- * ncclUniqueId, MPI_Bcast sends it over the group's MPI communicator, and
+ * ncclUniqueId, a broadcast over MPI (host memory) sends it to the group, and
  * every member calls ncclCommInitRank.  That first call is a collective of
  * the group, so every member reaches it at the same point; groups that only
  * ever see host scalars (loss, gradient norm) never build one.
@@ -15,6 +15,7 @@
 #include "comm.h"
 #include "comm_dev.h"
 #include "check.h"
+#include "cuda_check.h"
 
 #include <nccl.h>
 #include <stdio.h>
@@ -40,7 +41,7 @@ static ncclComm_t comm_of(const nt_comm *c)
     if (!s->ready) {
         ncclUniqueId id;
         if (c->rank == 0) NT_CHECK_NCCL(ncclGetUniqueId(&id));
-        NT_CHECK_MPI(MPI_Bcast(&id, (int)sizeof id, MPI_BYTE, 0, c->mpi));
+        nt_comm_bcast(c, &id, sizeof id, 0);   /* host memory: the MPI path */
         NT_CHECK_NCCL(ncclCommInitRank(&s->comm, c->size, id, c->rank));
         s->ready = 1;
     }
@@ -53,6 +54,8 @@ static ncclDataType_t nccl_type(nt_dtype t)
     case NT_BF16: return ncclBfloat16;
     case NT_F64: return ncclFloat64;
     case NT_I32: return ncclInt32;
+    case NT_I64: return ncclInt64;
+    case NT_U64: return ncclUint64;
     default: return ncclFloat32;
     }
 }
@@ -66,7 +69,8 @@ static int overlap(const void *a, size_t na, const void *b, size_t nb)
 
 static void n_allreduce(const nt_comm *c, void *buf, size_t n, nt_dtype t, nt_redop op)
 {
-    NT_CHECK_NCCL(ncclAllReduce(buf, buf, n, nccl_type(t), op == NT_MAX ? ncclMax : ncclSum, comm_of(c), 0));
+    ncclRedOp_t nop = op == NT_MAX ? ncclMax : op == NT_MIN ? ncclMin : ncclSum;
+    NT_CHECK_NCCL(ncclAllReduce(buf, buf, n, nccl_type(t), nop, comm_of(c), 0));
 }
 
 static void n_reduce_scatter(const nt_comm *c, const void *send, void *recv, size_t n, nt_dtype t)

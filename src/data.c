@@ -40,15 +40,17 @@ static hid_t open_1d_uint(const char *path, hid_t file, const char *name, uint64
     hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
     if (ds < 0) nt_input_error("%s: cannot open dataset %s", path, name);
     hid_t sp = H5Dget_space(ds), ty = H5Dget_type(ds);
+    NT_CHECK_H5(sp);
+    NT_CHECK_H5(ty);
     int rank = H5Sget_simple_extent_ndims(sp);
     if (rank != 1) nt_input_error("%s: %s has %d dimensions, expected 1", path, name, rank);
     if (H5Tget_class(ty) != H5T_INTEGER)
         nt_input_error("%s: %s is not an integer dataset", path, name);
     hsize_t n = 0;
-    H5Sget_simple_extent_dims(sp, &n, NULL);
+    NT_CHECK_H5(H5Sget_simple_extent_dims(sp, &n, NULL));
     *len = n;
-    H5Sclose(sp);
-    H5Tclose(ty);
+    NT_CHECK_H5(H5Sclose(sp));
+    NT_CHECK_H5(H5Tclose(ty));
     return ds;
 }
 
@@ -57,12 +59,14 @@ static uint64_t read_u64_at(const char *path, hid_t ds, const char *name, uint64
     uint64_t v = 0;
     hsize_t start = idx, count = 1;
     hid_t fs = H5Dget_space(ds);
+    NT_CHECK_H5(fs);
     hid_t ms = H5Screate_simple(1, &count, NULL);
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL);
+    NT_CHECK_H5(ms);
+    NT_CHECK_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL));
     if (H5Dread(ds, H5T_NATIVE_UINT64, ms, fs, H5P_DEFAULT, &v) < 0)
         nt_input_error("%s: cannot read %s[%llu] (truncated or corrupt file?)", path, name, (unsigned long long)idx);
-    H5Sclose(ms);
-    H5Sclose(fs);
+    NT_CHECK_H5(H5Sclose(ms));
+    NT_CHECK_H5(H5Sclose(fs));
     return v;
 }
 
@@ -70,8 +74,8 @@ hid_t nt_h5_open_data(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) nt_input_error("%s: cannot open data file: %s", path, strerror(errno));
-    fclose(f);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    NT_CHECK_SYS(fclose(f) == 0 ? 0 : -1);
+    NT_CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));   /* errors are reported by us, not printed by HDF5 */
     if (H5Fis_hdf5(path) <= 0) nt_input_error("%s: not an HDF5 file", path);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) nt_input_error("%s: cannot open as HDF5 (truncated or corrupt?)", path);
@@ -98,13 +102,13 @@ void nt_dataset_open(nt_dataset *d, const char *path, int seq_len, int model_voc
         nt_input_error("%s: /doc_offsets runs from %llu to %llu, expected 0 to %llu (the /tokens length)",
                        path, (unsigned long long)first, (unsigned long long)last, (unsigned long long)d->ntokens);
     d->ndocs = nofs - 1;
-    H5Dclose(offs);
+    NT_CHECK_H5(H5Dclose(offs));
 
     if (H5Aexists(d->file, "vocab_size") <= 0) nt_input_error("%s: missing root attribute vocab_size", path);
     hid_t a = H5Aopen(d->file, "vocab_size", H5P_DEFAULT);
     long long vs = 0;
     if (a < 0 || H5Aread(a, H5T_NATIVE_LLONG, &vs) < 0) nt_input_error("%s: cannot read attribute vocab_size", path);
-    H5Aclose(a);
+    NT_CHECK_H5(H5Aclose(a));
     if (vs <= 0) nt_input_error("%s: vocab_size = %lld is not positive", path, vs);
     if (vs > model_vocab)
         nt_input_error("%s: vocab_size = %lld exceeds the model's vocabulary (model.vocab = %d)", path, vs, model_vocab);
@@ -119,8 +123,8 @@ void nt_dataset_open(nt_dataset *d, const char *path, int seq_len, int model_voc
 
 void nt_dataset_close(nt_dataset *d)
 {
-    if (d->tokens > 0) H5Dclose(d->tokens);
-    if (d->file > 0) H5Fclose(d->file);
+    if (d->tokens > 0) NT_CHECK_H5(H5Dclose(d->tokens));
+    if (d->file > 0) NT_CHECK_H5(H5Fclose(d->file));
     free(d->buf);
     memset(d, 0, sizeof *d);
 }
@@ -131,13 +135,15 @@ void nt_dataset_sample(nt_dataset *d, uint64_t k, int32_t *out)
     uint64_t idx = nt_perm_index(d->key + epoch * 0xD1B54A32D192ED03ull, d->nsamples, j);
     hsize_t start = idx * (uint64_t)d->seq_len, count = (hsize_t)d->seq_len + 1;
     hid_t fs = H5Dget_space(d->tokens);
+    NT_CHECK_H5(fs);
     hid_t ms = H5Screate_simple(1, &count, NULL);
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL);
+    NT_CHECK_H5(ms);
+    NT_CHECK_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL));
     if (H5Dread(d->tokens, H5T_NATIVE_UINT32, ms, fs, H5P_DEFAULT, d->buf) < 0)
         nt_input_error("%s: cannot read /tokens[%llu:%llu] (truncated or corrupt file?)", d->path,
                        (unsigned long long)start, (unsigned long long)(start + count));
-    H5Sclose(ms);
-    H5Sclose(fs);
+    NT_CHECK_H5(H5Sclose(ms));
+    NT_CHECK_H5(H5Sclose(fs));
     for (hsize_t i = 0; i < count; i++) {
         if (d->buf[i] >= (uint32_t)d->vocab)
             nt_input_error("%s: /tokens[%llu] = %u is outside the vocabulary (vocab_size = %d)", d->path,
@@ -149,7 +155,9 @@ void nt_dataset_sample(nt_dataset *d, uint64_t k, int32_t *out)
 void nt_h5_attr_str(hid_t file, const char *name, char *buf, size_t n)
 {
     buf[0] = '\0';
-    if (H5Aexists(file, name) <= 0) return;
+    htri_t has = H5Aexists(file, name);
+    NT_CHECK_H5(has);
+    if (!has) return;
     hid_t a = H5Aopen(file, name, H5P_DEFAULT);
     NT_CHECK_H5(a);
     hid_t t = H5Aget_type(a);
@@ -159,8 +167,8 @@ void nt_h5_attr_str(hid_t file, const char *name, char *buf, size_t n)
         NT_CHECK_H5(mt);
         NT_CHECK_H5(H5Tset_size(mt, n));
         NT_CHECK_H5(H5Aread(a, mt, buf));
-        H5Tclose(mt);
+        NT_CHECK_H5(H5Tclose(mt));
     }
-    H5Tclose(t);
-    H5Aclose(a);
+    NT_CHECK_H5(H5Tclose(t));
+    NT_CHECK_H5(H5Aclose(a));
 }

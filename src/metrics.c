@@ -1,8 +1,8 @@
 /* metrics.c — step line and metrics.jsonl. */
 #include "metrics.h"
 #include "check.h"
+#include "json.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -31,34 +31,29 @@ void nt_metrics_log(nt_metrics *mt, const nt_metrics_row *r)
     printf("\n");
     fflush(stdout);
     if (!mt->jsonl) return;
-    cJSON *o = cJSON_CreateObject();
-    NT_CHECK(o != NULL, "cJSON_CreateObject failed");
-    cJSON_AddNumberToObject(o, "step", (double)r->step);
-    cJSON_AddNumberToObject(o, "consumed_tokens", r->consumed_tokens);
-    cJSON_AddNumberToObject(o, "loss", r->loss);
-    cJSON_AddNumberToObject(o, "grad_norm", r->grad_norm);
-    cJSON_AddNumberToObject(o, "lr", r->lr);
-    cJSON_AddNumberToObject(o, "global_batch", (double)r->gbs);
-    cJSON_AddNumberToObject(o, "ms", r->ms);
-    cJSON_AddNumberToObject(o, "tokens_per_s", r->tokens_per_s);
-    cJSON_AddNumberToObject(o, "tflops_per_rank", r->tflops_per_rank);
-    cJSON_AddNumberToObject(o, "ms_forward", r->ms_fwd);
-    cJSON_AddNumberToObject(o, "ms_backward", r->ms_bwd);
-    cJSON_AddNumberToObject(o, "ms_optimizer", r->ms_opt);
-    cJSON_AddNumberToObject(o, "ms_p2p_wait", r->ms_p2p);
-    cJSON_AddNumberToObject(o, "ms_collectives", r->ms_coll);
-    cJSON_AddNumberToObject(o, "peak_rss_mb", r->peak_rss_mb);
-    for (int i = 0; i < r->nextra; i++) cJSON_AddNumberToObject(o, r->extra_name[i], r->extra_value[i]);
-    char *s = cJSON_PrintUnformatted(o);
-    NT_CHECK(s != NULL, "cJSON_PrintUnformatted failed");
-    fprintf(mt->jsonl, "%s\n", s);
-    fflush(mt->jsonl);
-    cJSON_free(s);
+    cJSON *o = nt_json_object();
+    nt_json_num(o, "step", (double)r->step);
+    nt_json_num(o, "consumed_tokens", r->consumed_tokens);
+    nt_json_num(o, "loss", r->loss);
+    nt_json_num(o, "grad_norm", r->grad_norm);
+    nt_json_num(o, "lr", r->lr);
+    nt_json_num(o, "global_batch", (double)r->gbs);
+    nt_json_num(o, "ms", r->ms);
+    nt_json_num(o, "tokens_per_s", r->tokens_per_s);
+    nt_json_num(o, "tflops_per_rank", r->tflops_per_rank);
+    nt_json_num(o, "ms_forward", r->ms_fwd);
+    nt_json_num(o, "ms_backward", r->ms_bwd);
+    nt_json_num(o, "ms_optimizer", r->ms_opt);
+    nt_json_num(o, "ms_p2p_wait", r->ms_p2p);
+    nt_json_num(o, "ms_collectives", r->ms_coll);
+    nt_json_num(o, "peak_rss_mb", r->peak_rss_mb);
+    for (int i = 0; i < r->nextra; i++) nt_json_num(o, r->extra_name[i], r->extra_value[i]);
+    nt_json_write(mt->jsonl, o, 0, "metrics.jsonl");
     cJSON_Delete(o);
 }
 
 void nt_metrics_close(nt_metrics *mt)
 {
-    if (mt->jsonl) fclose(mt->jsonl);
+    if (mt->jsonl && fclose(mt->jsonl) != 0) nt_die(NT_EXIT_FAIL, "metrics.jsonl: write failed: %s", strerror(errno));
     mt->jsonl = NULL;
 }

@@ -164,18 +164,14 @@ static void send_copy(nt_modelset *ms, pending *pd, const void *src, size_t n, i
 static void recv_into(nt_modelset *ms, void *dst, size_t n, int peer, int tag)
 {
     float *b = nt_malloc(n * sizeof(float), "pipeline receive buffer");
-    nt_watchdog_enter("pipeline receive (MPI_Recv on the pp communicator)");
     nt_comm_recv_f32(&ms->grid.pp_comm, b, n, peer, tag);
-    nt_watchdog_leave();
     ms->ops->to_act(dst, b, n);
     free(b);
 }
 
 static void pending_wait(pending *pd)
 {
-    nt_watchdog_enter("pipeline sends (MPI_Waitall on the pp communicator)");
     nt_comm_waitall(pd->n, pd->req);
-    nt_watchdog_leave();
     for (int i = 0; i < pd->n; i++) free(pd->buf[i]);
     pd->n = 0;
 }

@@ -32,9 +32,7 @@ void nt_optimizer_free(nt_optimizer *opt)
 void nt_optimizer_reduce_grads(nt_optimizer *opt)
 {
     nt_modelset *ms = opt->ms;
-    nt_watchdog_enter("gradient reduce-scatter (MPI_Reduce_scatter on the dp communicator)");
     if (ms->grid.DP > 1) nt_comm_reduce_scatter_f32(&ms->grid.dp_comm, ms->grads, opt->grad_shard, ms->npadded);
-    nt_watchdog_leave();
 }
 
 double nt_optimizer_shard_sumsq(const nt_optimizer *opt)
@@ -83,13 +81,11 @@ void nt_optimizer_apply(nt_optimizer *opt, double lr, double scale, double *t_op
     o->sync();
     *t_opt = nt_now() - t0;
     t0 = nt_now();
-    nt_watchdog_enter("parameter all-gather (MPI_Allgather on the dp communicator)");
     if (g->DP > 1) nt_comm_allgather_f32(&g->dp_comm, ms->master + ms->shard_lo, ms->master, ms->shard_n);
     /* separate working weights (bf16): AdamW rounded only this shard's */
     if (g->DP > 1 && !o->params_are_master)
         nt_comm_allgather(&g->dp_comm, (char *)ms->params + ms->shard_lo * o->act_bytes, ms->params, ms->shard_n,
                           nt_dtype_of_act(o->act_bytes));
-    nt_watchdog_leave();
     *t_coll += nt_now() - t0;
 }
 

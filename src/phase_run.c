@@ -57,13 +57,8 @@ static void fill_batch(const nt_phase *ph, void *ps, nt_trainer *tr, nt_batch *b
             else for (int t = 1; t <= T; t++) tokens += mask[t] != 0;
         }
     /* without a mask every target counts: gbs * T, no collective needed */
-    if (ph->with_mask) {
-        nt_watchdog_enter("loss-token all-reduce (the dp communicator)");
-        nt_comm_allreduce_f64(&ms->grid.dp_comm, &tokens, 1, NT_SUM);
-        nt_watchdog_leave();
-    } else {
-        tokens = (double)gbs * T;
-    }
+    if (ph->with_mask) nt_comm_allreduce_f64(&ms->grid.dp_comm, &tokens, 1, NT_SUM);
+    else tokens = (double)gbs * T;
     b->loss_tokens = tokens;
 }
 
@@ -79,12 +74,21 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
     double t_job = nt_now();
     const nt_phase *ph = nt_phase_find(cfg->phase);
     nt_signals_install();
-    void *ps = ph->open(cfg, info);
+    nt_comm world;
+    nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
+    nt_watchdog_start(cfg->collective_timeout, world.rank);
+    /* every rank opens the data source; bad data is reported once, all exit together */
+    void *ps = NULL;
+    nt_catch c;
+    if (NT_TRY(&c)) {
+        ps = ph->open(cfg, info);
+        nt_catch_end(&c);
+    }
+    nt_comm_agree(&world, c.status ? c.status : NT_EXIT_INPUT, c.msg);
 
     nt_trainer tr;
     nt_trainer_init(&tr, cfg, nt_backend_select(cfg, info), MPI_COMM_WORLD);
     nt_modelset *ms = &tr.ms;
-    nt_watchdog_start(cfg->collective_timeout, ms->grid.world.rank);
     /* resume from checkpoint.dir's latest, else start from checkpoint.load;
      * before anything is written, so a bad checkpoint changes nothing */
     char latest[256] = "", loaded[2400] = "";
@@ -197,9 +201,9 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
                                   : " (train.nan_policy = skip)");
             if (abort_run) {
                 if (cfg->ckpt_dir[0]) save(&tr, &meta);
-                nt_comm_barrier(&ms->grid.world);
-                nt_die(NT_EXIT_FAIL, "step %ld: non-finite loss or gradient norm (first seen on rank %d)", tr.step,
-                       tr.nonfinite_rank);
+                /* every rank knows from the NaN guard's all-reduce: leave together */
+                nt_exit_agreed(NT_EXIT_FAIL, rank0, "step %ld: non-finite loss or gradient norm (first seen on rank %d)",
+                               tr.step, tr.nonfinite_rank);
             }
         }
         if (done > 0 || tr.total_steps == 1) { tok_total += (double)gbs * T; sec_total += dt; }
@@ -239,7 +243,7 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
     int gpu = ms->ops->mem_stats != NULL;
     if (gpu) ms->ops->mem_stats(&mine[6], &mine[7]);
     double *all = rank0 ? nt_malloc((size_t)ms->grid.world.size * 8 * sizeof(double), "summary") : NULL;
-    NT_CHECK_MPI(MPI_Gather(mine, 8, MPI_DOUBLE, all, 8, MPI_DOUBLE, 0, ms->grid.world.mpi));
+    nt_comm_gather(&ms->grid.world, mine, all, 8, NT_F64, 0);
     if (rank0) {
         double tps = sec_total > 0 ? tok_total / sec_total : 0.0, rss_max = 0;
         for (int r = 0; r < ms->grid.world.size; r++) rss_max = all[8 * r] > rss_max ? all[8 * r] : rss_max;

@@ -3,6 +3,7 @@
 #include "build_config.h"
 #include "check.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,30 +39,32 @@ static int from_pmix(nt_placement *p, char *why, size_t n)
 }
 #endif
 
-void nt_placement_get(nt_placement *p, MPI_Comm world)
+void nt_placement_get(nt_placement *p, MPI_Comm world_mpi)
 {
     char why[160] = "";
     memset(p, 0, sizeof *p);
-    int wr = 0;
-    NT_CHECK_MPI(MPI_Comm_rank(world, &wr));
+    nt_comm world;
+    nt_comm_from_mpi(&world, world_mpi, "world");
     p->from_pmix = from_pmix(p, why, sizeof why);
     int ok = p->from_pmix;
     /* every rank must agree on the source, or node ids would not compare */
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, world));
+    nt_comm_allreduce_i32(&world, &ok, 1, NT_MIN);
     if (ok) {
         snprintf(p->how, sizeof p->how, "PMIx: node %ld, local rank %d of %d", p->node_id, p->local_rank,
                  p->local_size);
         return;
     }
     p->from_pmix = 0;
-    MPI_Comm local;
-    NT_CHECK_MPI(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, wr, MPI_INFO_NULL, &local));
-    NT_CHECK_MPI(MPI_Comm_rank(local, &p->local_rank));
-    NT_CHECK_MPI(MPI_Comm_size(local, &p->local_size));
-    int first = wr;  /* node id: the lowest world rank on the node */
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, local));
+    MPI_Comm local_mpi;
+    NT_CHECK_MPI(MPI_Comm_split_type(world_mpi, MPI_COMM_TYPE_SHARED, world.rank, MPI_INFO_NULL, &local_mpi));
+    nt_comm local;
+    nt_comm_from_mpi(&local, local_mpi, "node");
+    p->local_rank = local.rank;
+    p->local_size = local.size;
+    int first = world.rank;  /* node id: the lowest world rank on the node */
+    nt_comm_allreduce_i32(&local, &first, 1, NT_MIN);
     p->node_id = first;
-    NT_CHECK_MPI(MPI_Comm_free(&local));
+    nt_comm_free(&local);
     snprintf(p->how, sizeof p->how, "MPI shared-memory split (no PMIx: %s): node %ld, local rank %d of %d",
              why[0] ? why : "some ranks had none", p->node_id, p->local_rank, p->local_size);
 }
@@ -69,13 +72,15 @@ void nt_placement_get(nt_placement *p, MPI_Comm world)
 void nt_placement_check_tp(const nt_placement *p, const nt_comm *tp, const nt_comm *world)
 {
     if (tp->size <= 1) return;
-    long lo = p->node_id, hi = p->node_id;
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_LONG, MPI_MIN, tp->mpi));
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_LONG, MPI_MAX, tp->mpi));
+    int64_t lo = p->node_id, hi = p->node_id;
+    nt_comm_allreduce(tp, &lo, 1, NT_I64, NT_MIN);
+    nt_comm_allreduce(tp, &hi, 1, NT_I64, NT_MAX);
     int bad = lo != hi;
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, world->mpi));
+    nt_comm_allreduce_i32(world, &bad, 1, NT_MAX);
+    /* every rank knows from the all-reduce: one message, all leave with status 2 */
     if (bad)
-        nt_input_error("a tensor-parallel group spans nodes (TP %d, %d ranks per node on this node): "
+        nt_exit_agreed(NT_EXIT_INPUT, world->rank == 0,
+                       "a tensor-parallel group spans nodes (TP %d, %d ranks per node on rank 0's node): "
                        "parallel.tensor must divide the ranks per node, and ranks must be placed by node (block)",
                        tp->size, p->local_size);
 }

@@ -3,23 +3,16 @@
 #include "check.h"
 #include "cli_flags.h"
 #include "deck.h"
+#include "json.h"
 #include "plan.h"
 #include "ramp.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define GB 1e9
-
-static cJSON *jnum(cJSON *o, const char *k, double x)
-{
-    cJSON *n = cJSON_AddNumberToObject(o, k, x);
-    NT_CHECK(n != NULL, "cJSON_AddNumberToObject(%s) failed", k);
-    return n;
-}
 
 static void print_stage(const nt_plan *P, const nt_cluster *cl, int stage, double tok_lo, double tok_hi, double steps)
 {
@@ -106,9 +99,8 @@ int nt_plan_main(int argc, char **argv)
            cl.inter_lat_us, cl.base_lat_us, cl.gemm_eff, cl.attn_eff, cl.cpu_fp32 ? "fp32 CPU backend" : "bf16 + fp32 master");
     printf("formulas    postprocess/PLAN_FORMULAS.md\n");
 
-    cJSON *root = cJSON_CreateObject(), *jst = cJSON_CreateArray();
-    NT_CHECK(root && jst, "cJSON allocation failed");
-    cJSON_AddItemToObject(root, "stages", jst);
+    cJSON *root = nt_json_object(), *jst = nt_json_array();
+    nt_json_add(root, "stages", jst);
     nt_plan P;
     double total_days = 0, total_gpuh = 0;
     for (int k = 0; k < nst; k++) {
@@ -121,13 +113,11 @@ int nt_plan_main(int argc, char **argv)
             printf("            per pipeline rank:");
             for (int r = 0; r < P.pp; r++) printf(" %.4g", P.params_stage[r]);
             printf("\n");
-            jnum(root, "params_total", P.params_total);
-            jnum(root, "params_embedding", P.params_embedding);
-            jnum(root, "params_layer", P.params_layer);
-            cJSON *ps = cJSON_CreateDoubleArray(P.params_stage, P.pp);
-            NT_CHECK(ps != NULL, "cJSON allocation failed");
-            cJSON_AddItemToObject(root, "params_stage", ps);
-            jnum(root, "flops_per_token", P.flops_per_token);
+            nt_json_num(root, "params_total", P.params_total);
+            nt_json_num(root, "params_embedding", P.params_embedding);
+            nt_json_num(root, "params_layer", P.params_layer);
+            nt_json_add(root, "params_stage", nt_json_doubles(P.params_stage, P.pp));
+            nt_json_num(root, "flops_per_token", P.flops_per_token);
         }
         double lo = cfg.n_ramp > 0 ? cfg.ramp_stages[k].tokens : 0;
         double hi = k + 1 < nst ? cfg.ramp_stages[k + 1].tokens : budget;
@@ -137,24 +127,23 @@ int nt_plan_main(int argc, char **argv)
         print_stage(&P, &cl, k, lo, hi, steps);
         total_days += steps * P.t_iter / 86400;
         total_gpuh += steps * P.t_iter * P.world / 3600;
-        cJSON *o = cJSON_CreateObject();
-        NT_CHECK(o != NULL, "cJSON allocation failed");
-        cJSON_AddItemToArray(jst, o);
-        jnum(o, "global_batch", (double)gbs); jnum(o, "tp", P.tp); jnum(o, "pp", P.pp); jnum(o, "virtual_stages", P.v);
-        jnum(o, "dp", P.dp); jnum(o, "gpus", P.world); jnum(o, "nodes", P.nodes); jnum(o, "micro_batch", P.mb);
-        jnum(o, "micro_batches", P.m); jnum(o, "sequence_parallel", P.sp); jnum(o, "recompute", P.recompute);
-        jnum(o, "mem_rank", P.mem_rank); jnum(o, "params_gpu", P.params_gpu_max);
-        jnum(o, "bytes_per_param", P.bytes_per_param); jnum(o, "mem_weights", P.mem_weights);
-        jnum(o, "mem_grads", P.mem_grads); jnum(o, "mem_optimizer", P.mem_optim); jnum(o, "mem_activations", P.mem_acts);
-        jnum(o, "mem_workspace", P.mem_workspace); jnum(o, "mem_total", P.mem_total); jnum(o, "fits", P.fits);
-        jnum(o, "act_layer_bytes", P.act_layer_bytes); jnum(o, "inflight_layers", P.inflight_layers);
-        jnum(o, "flops_iter", P.flops_iter); jnum(o, "flops_recompute_iter", P.flops_recompute_iter);
-        jnum(o, "bubble", P.bubble); jnum(o, "t_compute_mb", P.t_compute_mb); jnum(o, "t_tp_mb", P.t_tp_mb);
-        jnum(o, "t_pipeline", P.t_pipeline); jnum(o, "t_p2p", P.t_p2p); jnum(o, "t_dp", P.t_dp); jnum(o, "t_opt", P.t_opt);
-        jnum(o, "t_iter", P.t_iter); jnum(o, "vol_tp", P.vol_tp); jnum(o, "vol_pp", P.vol_pp); jnum(o, "vol_dp", P.vol_dp);
-        jnum(o, "tokens_per_s_gpu", P.tokens_per_s_gpu); jnum(o, "tflops_gpu", P.tflops_gpu); jnum(o, "mfu", P.mfu);
-        jnum(o, "tokens_from", lo); jnum(o, "tokens_to", hi); jnum(o, "steps", steps);
-        jnum(o, "days", steps * P.t_iter / 86400);
+        cJSON *o = nt_json_object();
+        nt_json_push(jst, o);
+        nt_json_num(o, "global_batch", (double)gbs); nt_json_num(o, "tp", P.tp); nt_json_num(o, "pp", P.pp); nt_json_num(o, "virtual_stages", P.v);
+        nt_json_num(o, "dp", P.dp); nt_json_num(o, "gpus", P.world); nt_json_num(o, "nodes", P.nodes); nt_json_num(o, "micro_batch", P.mb);
+        nt_json_num(o, "micro_batches", P.m); nt_json_num(o, "sequence_parallel", P.sp); nt_json_num(o, "recompute", P.recompute);
+        nt_json_num(o, "mem_rank", P.mem_rank); nt_json_num(o, "params_gpu", P.params_gpu_max);
+        nt_json_num(o, "bytes_per_param", P.bytes_per_param); nt_json_num(o, "mem_weights", P.mem_weights);
+        nt_json_num(o, "mem_grads", P.mem_grads); nt_json_num(o, "mem_optimizer", P.mem_optim); nt_json_num(o, "mem_activations", P.mem_acts);
+        nt_json_num(o, "mem_workspace", P.mem_workspace); nt_json_num(o, "mem_total", P.mem_total); nt_json_num(o, "fits", P.fits);
+        nt_json_num(o, "act_layer_bytes", P.act_layer_bytes); nt_json_num(o, "inflight_layers", P.inflight_layers);
+        nt_json_num(o, "flops_iter", P.flops_iter); nt_json_num(o, "flops_recompute_iter", P.flops_recompute_iter);
+        nt_json_num(o, "bubble", P.bubble); nt_json_num(o, "t_compute_mb", P.t_compute_mb); nt_json_num(o, "t_tp_mb", P.t_tp_mb);
+        nt_json_num(o, "t_pipeline", P.t_pipeline); nt_json_num(o, "t_p2p", P.t_p2p); nt_json_num(o, "t_dp", P.t_dp); nt_json_num(o, "t_opt", P.t_opt);
+        nt_json_num(o, "t_iter", P.t_iter); nt_json_num(o, "vol_tp", P.vol_tp); nt_json_num(o, "vol_pp", P.vol_pp); nt_json_num(o, "vol_dp", P.vol_dp);
+        nt_json_num(o, "tokens_per_s_gpu", P.tokens_per_s_gpu); nt_json_num(o, "tflops_gpu", P.tflops_gpu); nt_json_num(o, "mfu", P.mfu);
+        nt_json_num(o, "tokens_from", lo); nt_json_num(o, "tokens_to", hi); nt_json_num(o, "steps", steps);
+        nt_json_num(o, "days", steps * P.t_iter / 86400);
     }
     printf("================================================================================\n");
     printf("| stage | global batch | TP x PP (v) x DP | GPUs | memory/GPU GB | iteration s | tokens/s/GPU | TFLOP/s/GPU | MFU | days |\n");
@@ -162,7 +151,7 @@ int nt_plan_main(int argc, char **argv)
     cJSON *it;
     int k = 0;
     cJSON_ArrayForEach(it, jst) {
-#define G(name) cJSON_GetObjectItem(it, name)->valuedouble
+#define G(name) nt_json_number(it, name)
         printf("| %d | %.0f | %.0f x %.0f (%.0f) x %.0f | %.0f | %.1f%s | %.2f | %.0f | %.0f | %.1f%% | %.1f |\n", k++,
                G("global_batch"), G("tp"), G("pp"), G("virtual_stages"), G("dp"), G("gpus"), G("mem_total") / GB,
                G("fits") > 0 ? "" : " (no fit)", G("t_iter"), G("tokens_per_s_gpu"), G("tflops_gpu"), 100 * G("mfu"),
@@ -170,17 +159,9 @@ int nt_plan_main(int argc, char **argv)
 #undef G
     }
     printf("total       %.4g tokens in %.2f days, %.4g GPU-hours\n", budget, total_days, total_gpuh);
-    jnum(root, "total_days", total_days);
-    jnum(root, "total_gpu_hours", total_gpuh);
-    if (json) {
-        char *txt = cJSON_Print(root);
-        NT_CHECK(txt != NULL, "cJSON_Print failed");
-        FILE *f = fopen(json, "w");
-        if (!f) nt_die(NT_EXIT_FAIL, "%s: cannot open for writing: %s", json, strerror(errno));
-        if (fputs(txt, f) < 0 || fputc('\n', f) == EOF || fclose(f) != 0)
-            nt_die(NT_EXIT_FAIL, "%s: write failed: %s", json, strerror(errno));
-        cJSON_free(txt);
-    }
+    nt_json_num(root, "total_days", total_days);
+    nt_json_num(root, "total_gpu_hours", total_gpuh);
+    if (json) nt_json_save(json, root);
     cJSON_Delete(root);
     free(sets.v);
     return 0;

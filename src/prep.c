@@ -6,9 +6,9 @@
  * for blank-line separated text, starts of documents), so the ranges tile
  * the file the same way whatever the rank count.  Line numbers come from an
  * exclusive prefix sum of each range's newline count.  A bad record stops
- * its rank; the ranks agree (MPI_Allreduce MIN) on the first bad line of the
- * file, its owner prints `file:line: reason`, and all exit 2 before any
- * file is created.  Output rows are placed at offsets from exclusive prefix
+ * its rank; the ranks agree (nt_comm_agree: the lowest rank with an error
+ * holds the first bad line of the file), its owner prints `file:line:
+ * reason`, and all exit 2 together before any file is created.  Output rows are placed at offsets from exclusive prefix
  * sums (tokens, samples), every rank writes its hyperslab of every dataset
  * with a collective H5Dwrite (an empty selection when it has none), into
  * OUT.tmp.PID, renamed to OUT on success.  The datasets are therefore
@@ -24,6 +24,7 @@
 #include "prep.h"
 #include "check.h"
 #include "cli_flags.h"
+#include "comm.h"
 #include "prep_format.h"
 #include "sys.h"
 #include "tokenizer.h"
@@ -33,6 +34,7 @@
 #include <hdf5.h>
 #include <limits.h>
 #include <mpi.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -222,9 +224,9 @@ int nt_prep_main(int argc, char **argv)
     int was_init = 0;
     NT_CHECK_MPI(MPI_Initialized(&was_init));
     if (!was_init) NT_CHECK_MPI(MPI_Init(NULL, NULL));
-    int rank, nranks;
-    NT_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
-    NT_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &nranks));
+    nt_comm world;
+    nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
+    int rank = world.rank, nranks = world.size;
     double t0 = nt_now();
 
     int by_doc = fmt == NT_FMT_TEXT && !by_line;
@@ -232,39 +234,26 @@ int nt_prep_main(int argc, char **argv)
     size_t b1 = boundary(m, size, (size_t)((double)size * (rank + 1) / nranks), by_doc);
     if (rank == nranks - 1) b1 = size;
     if (rank == 0) b0 = 0;
-    long nl = 0;
+    int64_t nl = 0, nl_before = 0;
     for (const char *p = m + b0; p < m + b1 && (p = memchr(p, '\n', (size_t)(m + b1 - p))); p++) nl++;
-    long nl_before = 0;
-    NT_CHECK_MPI(MPI_Exscan(&nl, &nl_before, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD));
-    if (rank == 0) nl_before = 0;
+    nt_comm_exscan(&world, &nl, &nl_before, 1, NT_I64);
 
     nt_prep_out o;
     memset(&o, 0, sizeof o);
     prep_error e = {LONG_MAX, ""};
     tokenize_range(m, b0, b1, 1 + nl_before, fmt, by_line, &tok, &o, &e);
-    long first_bad = LONG_MAX;
-    NT_CHECK_MPI(MPI_Allreduce(&e.line, &first_bad, 1, MPI_LONG, MPI_MIN, MPI_COMM_WORLD));
-    if (first_bad != LONG_MAX) {
-        if (e.line == first_bad) {
-            fprintf(stderr, "ntron: %s:%ld: %s\n", in, e.line, e.msg);
-            fflush(stderr);
-        }
-        NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
-        NT_CHECK_MPI(MPI_Finalize());
-        exit(NT_EXIT_INPUT);
-    }
+    /* the first bad line of the file: ranks hold increasing line ranges, so
+     * it is the lowest rank's with an error; printed once, all exit 2 */
+    char bad[1200] = "";
+    if (e.line != LONG_MAX) snprintf(bad, sizeof bad, "%s:%ld: %s", in, e.line, e.msg);
+    nt_comm_agree(&world, NT_EXIT_INPUT, bad);
     double t1 = nt_now();
 
-    uint64_t loc[2] = {o.tok.n, o.ends.n / sizeof(uint64_t)}, tot[2], pre[2] = {0, 0};
-    NT_CHECK_MPI(MPI_Allreduce(loc, tot, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD));
-    NT_CHECK_MPI(MPI_Exscan(loc, pre, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD));
-    if (rank == 0) pre[0] = pre[1] = 0;
-    if (tot[1] == 0) {
-        if (rank == 0) fprintf(stderr, "ntron: %s: no documents (no non-blank record)\n", in);
-        NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
-        NT_CHECK_MPI(MPI_Finalize());
-        exit(NT_EXIT_INPUT);
-    }
+    uint64_t loc[2] = {o.tok.n, o.ends.n / sizeof(uint64_t)}, tot[2] = {loc[0], loc[1]}, pre[2] = {0, 0};
+    nt_comm_allreduce(&world, tot, 2, NT_U64, NT_SUM);
+    nt_comm_exscan(&world, loc, pre, 2, NT_U64);
+    /* every rank has the same totals: rank 0 says it, all exit 2 */
+    if (tot[1] == 0) nt_exit_agreed(NT_EXIT_INPUT, rank == 0, "%s: no documents (no non-blank record)", in);
     uint64_t nsamp = loc[1];
     /* offsets: rank 0 writes the leading 0 */
     uint64_t *ends = nt_malloc((nsamp + 1) * sizeof(uint64_t), "doc offsets");
@@ -276,11 +265,11 @@ int nt_prep_main(int argc, char **argv)
 
     char tmp[4200];
     int pid = (int)getpid();
-    NT_CHECK_MPI(MPI_Bcast(&pid, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    nt_comm_bcast_i32(&world, &pid, 1, 0);
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", out, pid);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     NT_CHECK_H5(fapl);
-    NT_CHECK_H5(H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL));
+    NT_CHECK_H5(H5Pset_fapl_mpio(fapl, world.mpi, MPI_INFO_NULL));
     hid_t h = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     if (h < 0) nt_die(NT_EXIT_FAIL, "%s: cannot create HDF5 file (is the directory writable?)", tmp);
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
@@ -311,7 +300,7 @@ int nt_prep_main(int argc, char **argv)
     NT_CHECK_H5(H5Pclose(dxpl));
     NT_CHECK_H5(H5Pclose(fapl));
     NT_CHECK_H5(H5Fclose(h));
-    NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
+    nt_comm_barrier(&world);
     if (rank == 0 && rename(tmp, out) != 0) {
         int err = errno;
         unlink(tmp);

@@ -13,8 +13,8 @@
  * a user turn (the response is rendered after `<extra_id_1>Assistant\n`). */
 #include "prep_format.h"
 #include "check.h"
+#include "json.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
@@ -107,18 +107,6 @@ static int put_text(render *r, const char *pre, const char *s, const char *post,
     return 0;
 }
 
-static const char *get_string(const cJSON *o, const char *key, int required, char *err, size_t errlen, int *bad)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    *bad = 0;
-    if (!v) {
-        if (required) { *bad = 1; fail(err, errlen, "missing field \"%s\"", key); }
-        return NULL;
-    }
-    if (!cJSON_IsString(v) || !v->valuestring) { *bad = 1; fail(err, errlen, "field \"%s\" is not a string", key); return NULL; }
-    return v->valuestring;
-}
-
 /* Renders a conversation (messages array, or a plain string = one user turn).
  * want_last: 'a' (SFT: must end with assistant, then EOS) or 'u' (a prompt:
  * must end with user, then `<extra_id_1>Assistant\n`). */
@@ -146,12 +134,11 @@ static int render_conversation(render *r, const cJSON *msgs, const char *field, 
     for (int i = 0; i < n; i++) {
         const cJSON *m = cJSON_GetArrayItem(msgs, i);
         if (!cJSON_IsObject(m)) return fail(r->err, r->errlen, "%s[%d] is not an object", field, i);
-        int bad;
         char why[256];
-        const char *role = get_string(m, "role", 1, why, sizeof why, &bad);
-        if (bad) return fail(r->err, r->errlen, "%s[%d]: %s", field, i, why);
-        const char *content = get_string(m, "content", 1, why, sizeof why, &bad);
-        if (bad) return fail(r->err, r->errlen, "%s[%d]: %s", field, i, why);
+        const char *role, *content;
+        if (nt_json_get_string(m, "role", &role, why, sizeof why) <= 0) return fail(r->err, r->errlen, "%s[%d]: %s", field, i, why);
+        if (nt_json_get_string(m, "content", &content, why, sizeof why) <= 0)
+            return fail(r->err, r->errlen, "%s[%d]: %s", field, i, why);
         if (!strcmp(role, "system")) {
             if (i != 0) return fail(r->err, r->errlen, "role order: %s[%d] is a system message; only the first message may be", field, i);
             system = content;
@@ -165,8 +152,10 @@ static int render_conversation(render *r, const cJSON *msgs, const char *field, 
     if (put_text(r, "\n", system, "\n", 0)) return -1;
     for (int i = i0; i < n; i++) {
         const cJSON *m = cJSON_GetArrayItem(msgs, i);
-        const char *role = cJSON_GetObjectItemCaseSensitive(m, "role")->valuestring;
-        const char *content = cJSON_GetObjectItemCaseSensitive(m, "content")->valuestring;
+        const char *role = "", *content = "";   /* both checked by the loop above */
+        if (nt_json_get_string(m, "role", &role, r->err, r->errlen) <= 0 ||
+            nt_json_get_string(m, "content", &content, r->err, r->errlen) <= 0)
+            return -1;
         char want = prev == 'u' ? 'a' : 'u';
         if (role[0] != want)
             return fail(r->err, r->errlen, "role order: %s[%d] is %s, expected %s (turns alternate user, assistant, starting with user)",
@@ -198,43 +187,32 @@ static void end_sample(nt_prep_out *out)
     nt_bytes_push(&out->ends, &e, sizeof e);
 }
 
-static int get_number(const cJSON *o, const char *key, double *v, char *err, size_t errlen)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!x) return 0;
-    if (!cJSON_IsNumber(x)) return fail(err, errlen, "field \"%s\" is not a number", key);
-    *v = x->valuedouble;
-    return 1;
-}
-
 static int record_json(nt_prep_format fmt, const nt_tokenizer *t, const cJSON *o, nt_prep_out *out, char *err,
                        size_t errlen)
 {
     render r = {t, out, fmt == NT_FMT_CHAT, err, errlen};
-    int bad;
     if (fmt == NT_FMT_JSONL) {
-        const char *text = get_string(o, "text", 1, err, errlen, &bad);
-        if (bad) return -1;
+        const char *text;
+        if (nt_json_get_string(o, "text", &text, err, errlen) <= 0) return -1;
         if (!*text) return fail(err, errlen, "field \"text\" is empty");
         if (put_text(&r, "", text, "", 0)) return -1;
         put_id(&r, (uint32_t)t->eod, 0);
     } else if (fmt == NT_FMT_CHAT) {
-        const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(o, "messages");
-        if (!msgs) return fail(err, errlen, "missing field \"messages\"");
+        const cJSON *msgs = nt_json_field(o, "messages", err, errlen);
+        if (!msgs) return -1;
         if (render_conversation(&r, msgs, "messages", 'a')) return -1;
     } else if (fmt == NT_FMT_PREF) {
-        const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-        if (!prompt) return fail(err, errlen, "missing field \"prompt\"");
-        const char *ch = get_string(o, "chosen", 1, err, errlen, &bad);
-        if (bad) return -1;
-        const char *rj = get_string(o, "rejected", 1, err, errlen, &bad);
-        if (bad) return -1;
+        const cJSON *prompt = nt_json_field(o, "prompt", err, errlen);
+        if (!prompt) return -1;
+        const char *ch, *rj;
+        if (nt_json_get_string(o, "chosen", &ch, err, errlen) <= 0) return -1;
+        if (nt_json_get_string(o, "rejected", &rj, err, errlen) <= 0) return -1;
         float rw[2] = {NAN, NAN};
         double v = 0;
         int k;
-        if ((k = get_number(o, "chosen_reward", &v, err, errlen)) < 0) return -1;
+        if ((k = nt_json_get_number(o, "chosen_reward", &v, err, errlen)) < 0) return -1;   /* optional */
         if (k) rw[0] = (float)v;
-        if ((k = get_number(o, "rejected_reward", &v, err, errlen)) < 0) return -1;
+        if ((k = nt_json_get_number(o, "rejected_reward", &v, err, errlen)) < 0) return -1;
         if (k) rw[1] = (float)v;
         uint64_t rg[4];
         rg[0] = out->tok.n;
@@ -249,20 +227,19 @@ static int record_json(nt_prep_format fmt, const nt_tokenizer *t, const cJSON *o
         nt_bytes_push(&out->ranges, rg, sizeof rg);
         nt_bytes_push(&out->rewards, rw, sizeof rw);
     } else if (fmt == NT_FMT_RM) {
-        const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-        if (!prompt) return fail(err, errlen, "missing field \"prompt\"");
-        const char *resp = get_string(o, "response", 1, err, errlen, &bad);
-        if (bad) return -1;
+        const cJSON *prompt = nt_json_field(o, "prompt", err, errlen);
+        if (!prompt) return -1;
+        const char *resp;
+        if (nt_json_get_string(o, "response", &resp, err, errlen) <= 0) return -1;
         int8_t lab[5];
         for (int a = 0; a < 5; a++) {
-            const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, nt_rm_attributes[a]);
-            if (!x) return fail(err, errlen, "missing field \"%s\"", nt_rm_attributes[a]);
-            if (!cJSON_IsNumber(x) || x->valuedouble != floor(x->valuedouble))
-                return fail(err, errlen, "field \"%s\" is not an integer", nt_rm_attributes[a]);
-            if (x->valuedouble < 0 || x->valuedouble > 4)
-                return fail(err, errlen, "%s = %g is out of range (labels are integers 0-4)", nt_rm_attributes[a],
-                            x->valuedouble);
-            lab[a] = (int8_t)x->valuedouble;
+            double x = 0;
+            int k = nt_json_get_number(o, nt_rm_attributes[a], &x, err, errlen);
+            if (k == 0) return -1;
+            if (k < 0 || x != floor(x)) return fail(err, errlen, "field \"%s\" is not an integer", nt_rm_attributes[a]);
+            if (x < 0 || x > 4)
+                return fail(err, errlen, "%s = %g is out of range (labels are integers 0-4)", nt_rm_attributes[a], x);
+            lab[a] = (int8_t)x;
         }
         if (render_conversation(&r, prompt, "prompt", 'u')) return -1;
         if (put_text(&r, "", resp, "\n", 0)) return -1;
@@ -282,17 +259,10 @@ int nt_prep_record(nt_prep_format fmt, const nt_tokenizer *t, const char *text, 
         end_sample(out);
         return 0;
     }
-    const char *end = NULL;
-    cJSON *o = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!o) {
-        const char *at = cJSON_GetErrorPtr();
-        size_t col = at && at >= text && at <= text + len ? (size_t)(at - text) + 1 : 1;
-        return fail(err, errlen, "malformed JSON near column %zu", col);
-    }
-    while (end && end < text + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')) end++;
+    cJSON *o = nt_json_parse(text, len, err, errlen);
+    if (!o) return -1;
     int rc;
-    if (end && end < text + len) rc = fail(err, errlen, "malformed JSON: text after the object at column %zu", (size_t)(end - text) + 1);
-    else if (!cJSON_IsObject(o)) rc = fail(err, errlen, "expected a JSON object");
+    if (!cJSON_IsObject(o)) rc = fail(err, errlen, "expected a JSON object");
     else rc = record_json(fmt, t, o, out, err, errlen);
     cJSON_Delete(o);
     return rc;

@@ -24,9 +24,9 @@ static int read_attr_str(hid_t f, const char *name, char *buf, size_t len)
     NT_CHECK_H5(mt);
     NT_CHECK_H5(H5Tset_size(mt, sz + 1));
     NT_CHECK_H5(H5Aread(a, mt, buf));
-    H5Tclose(mt);
-    H5Tclose(t);
-    H5Aclose(a);
+    NT_CHECK_H5(H5Tclose(mt));
+    NT_CHECK_H5(H5Tclose(t));
+    NT_CHECK_H5(H5Aclose(a));
     return 1;
 }
 
@@ -37,7 +37,7 @@ static long long read_attr_i64(hid_t f, const char *name)
     hid_t a = H5Aopen(f, name, H5P_DEFAULT);
     NT_CHECK_H5(a);
     NT_CHECK_H5(H5Aread(a, H5T_NATIVE_LLONG, &v));
-    H5Aclose(a);
+    NT_CHECK_H5(H5Aclose(a));
     return v;
 }
 
@@ -54,8 +54,8 @@ static void *read_all(const char *path, hid_t f, const char *name, hid_t mtype, 
     NT_CHECK_H5(cnt);
     void *buf = nt_malloc((size_t)cnt * esize, name);
     if (H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) nt_input_error("%s: cannot read %s", path, name);
-    H5Sclose(s);
-    H5Dclose(d);
+    NT_CHECK_H5(H5Sclose(s));
+    NT_CHECK_H5(H5Dclose(d));
     *n = (uint64_t)cnt;
     return buf;
 }
@@ -153,6 +153,6 @@ int nt_prep_inspect(const char *path, const char *tokspec)
         printf("\n");
     }
     free(tok); free(off); free(mask); free(rg); free(rw); free(lab);
-    H5Fclose(f);
+    NT_CHECK_H5(H5Fclose(f));
     return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,13 +80,49 @@ void nt_watchdog_stop(void)
     NT_CHECK(rc == 0, "pthread_join (watchdog) failed: %s", strerror(rc));
 }
 
-void nt_watchdog_enter(const char *op)
+/* the open regions, innermost last (main thread only); formatted names live
+ * in two buffers per level, used in turn, so the watchdog thread reading
+ * the previous name of a level is not overwritten by the next one */
+#define WD_DEPTH 8
+static const char *wd_stack[WD_DEPTH];
+static char wd_text[WD_DEPTH][2][256];
+static int wd_flip[WD_DEPTH];
+static int wd_depth;
+
+/* since before op: the watchdog thread reads op, then since (seq_cst), so
+ * the time it sees is never older than the region it sees */
+static void wd_show(const char *op)
 {
     atomic_store(&wd_since_ms, now_ms());
     atomic_store(&wd_op, op);
 }
 
-void nt_watchdog_leave(void) { atomic_store(&wd_op, (const char *)NULL); }
+void nt_watchdog_enter(const char *op)
+{
+    if (wd_depth < WD_DEPTH) wd_stack[wd_depth] = op;
+    wd_depth++;
+    wd_show(op);
+}
+
+void nt_watchdog_enterf(const char *fmt, ...)
+{
+    if (wd_depth >= WD_DEPTH) { nt_watchdog_enter("a blocking operation (nested too deep to be named)"); return; }
+    int k = wd_flip[wd_depth] ^= 1;
+    char *buf = wd_text[wd_depth][k];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof wd_text[0][0], fmt, ap);
+    va_end(ap);
+    nt_watchdog_enter(buf);
+}
+
+void nt_watchdog_leave(void)
+{
+    if (wd_depth == 0) return;
+    wd_depth--;
+    /* the outer region (if any) made progress: its clock restarts */
+    wd_show(wd_depth == 0 ? NULL : wd_stack[wd_depth <= WD_DEPTH ? wd_depth - 1 : WD_DEPTH - 1]);
+}
 
 void nt_fault_hang(int rank, long step)
 {

@@ -14,8 +14,15 @@ int nt_signal_pending(void);
 /* Start the watchdog thread (timeout_s <= 0: none). */
 void nt_watchdog_start(double timeout_s, int rank);
 void nt_watchdog_stop(void);
-/* Mark entry into / exit from a blocking operation (op: a static string). */
+/* Mark entry into / exit from a blocking operation (op: a static string;
+ * enterf formats its name, e.g. "all-reduce (sum, f32, 4096 elements) on the
+ * tp communicator").  Regions nest (up to 8 levels named, deeper ones
+ * counted): the watchdog names the innermost open region, and when an inner
+ * region is left the outer one's clock restarts (it made progress), so a
+ * caller's region may wrap several comm calls that each have their own.
+ * Main thread only. */
 void nt_watchdog_enter(const char *op);
+void nt_watchdog_enterf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void nt_watchdog_leave(void);
 
 /* Fault injection for the tests: NTRON_FAULT_HANG=RANK:STEP makes that rank

@@ -54,25 +54,21 @@ void nt_trainer_step(nt_trainer *tr, nt_batch *b, nt_stage_fn lossfn, void *stat
     }
     int local_bad = !isfinite(red[0]);
     /* loss and accumulators live on the last stage: sum over PP, then over DP */
-    nt_watchdog_enter("loss all-reduce (MPI_Allreduce on the pp and dp communicators)");
     nt_comm_allreduce_f64(&g->pp_comm, red, 1, NT_SUM);
     nt_comm_allreduce_f64(&g->dp_comm, red, 1, NT_SUM);
     if (nacc > 0) {   /* apart from the loss, so that the loss's reduction is the same for every phase */
         nt_comm_allreduce_f64(&g->pp_comm, red + 1, (size_t)nacc, NT_SUM);
         nt_comm_allreduce_f64(&g->dp_comm, red + 1, (size_t)nacc, NT_SUM);
     }
-    nt_watchdog_leave();
     double loss = red[0];
     /* ZeRO-1: reduce-scatter fp32 gradients over DP */
     nt_optimizer_reduce_grads(&tr->opt);
     double ss = nt_optimizer_shard_sumsq(&tr->opt);
     local_bad |= !isfinite(ss);
-    nt_watchdog_enter("gradient-norm all-reduce (MPI_Allreduce on the world)");
     nt_comm_allreduce_f64(&g->world, &ss, 1, NT_SUM);
     /* NaN guard: agree which rank saw a non-finite value first (lowest rank) */
     int who = local_bad ? g->world.rank : g->world.size;
-    NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &who, 1, MPI_INT, MPI_MIN, g->world.mpi));
-    nt_watchdog_leave();
+    nt_comm_allreduce_i32(&g->world, &who, 1, NT_MIN);
     double norm = sqrt(ss);
     tcoll += nt_now() - t0;
     int skip = !isfinite(loss) || !isfinite(norm);

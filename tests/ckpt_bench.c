@@ -101,16 +101,16 @@ int main(int argc, char **argv)
         /* as in training: each save is a new iteration, and the deck's
          * checkpoint.keep (default 2) removes the oldest inside the save */
         tr.step = 100 * (r + 1);
-        MPI_Barrier(MPI_COMM_WORLD);
+        NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
         ws[r] = nt_ckpt_save(&tr, argv[2], cfg.ckpt_keep, &meta);
         nt_ckpt_reap_wait();   /* the pruned one's removal (background in training) stays out of the reads */
-        MPI_Barrier(MPI_COMM_WORLD);
+        NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
         double t0 = nt_now();
         nt_ckpt_load(&tr.ms, &tr.opt, argv[2], NULL);
-        MPI_Barrier(MPI_COMM_WORLD);
+        NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
         rs[r] = nt_now() - t0;
         if (rank0) plain_io(argv[2], tr.step, &bytes, &pws[r], &prs[r]);
-        MPI_Barrier(MPI_COMM_WORLD);
+        NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
     }
     if (rank0)
         printf("ranks %d layout TP%d_PP%d_DP%d bytes %zu write_s %.3f read_s %.3f plain_write_s %.3f plain_read_s %.3f "

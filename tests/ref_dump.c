@@ -20,32 +20,38 @@
 static void attr_i(hid_t f, const char *n, long long v)
 {
     hid_t sp = H5Screate(H5S_SCALAR), a = H5Acreate2(f, n, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    NT_CHECK_H5(sp); NT_CHECK_H5(a);
     NT_CHECK_H5(H5Awrite(a, H5T_NATIVE_LLONG, &v));
-    H5Aclose(a); H5Sclose(sp);
+    NT_CHECK_H5(H5Aclose(a)); NT_CHECK_H5(H5Sclose(sp));
 }
 static void attr_d(hid_t f, const char *n, double v)
 {
     hid_t sp = H5Screate(H5S_SCALAR), a = H5Acreate2(f, n, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    NT_CHECK_H5(sp); NT_CHECK_H5(a);
     NT_CHECK_H5(H5Awrite(a, H5T_NATIVE_DOUBLE, &v));
-    H5Aclose(a); H5Sclose(sp);
+    NT_CHECK_H5(H5Aclose(a)); NT_CHECK_H5(H5Sclose(sp));
 }
 static void attr_s(hid_t f, const char *n, const char *v)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(v) + 1);
+    NT_CHECK_H5(t);
+    NT_CHECK_H5(H5Tset_size(t, strlen(v) + 1));
     hid_t sp = H5Screate(H5S_SCALAR), a = H5Acreate2(f, n, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    NT_CHECK_H5(sp); NT_CHECK_H5(a);
     NT_CHECK_H5(H5Awrite(a, t, v));
-    H5Aclose(a); H5Sclose(sp); H5Tclose(t);
+    NT_CHECK_H5(H5Aclose(a)); NT_CHECK_H5(H5Sclose(sp)); NT_CHECK_H5(H5Tclose(t));
 }
 static void write(hid_t loc, const char *name, hid_t ft, hid_t mt, int rank, const hsize_t *dims, const void *data)
 {
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(lcpl, 1);
+    NT_CHECK_H5(lcpl);
+    NT_CHECK_H5(H5Pset_create_intermediate_group(lcpl, 1));
     hid_t sp = H5Screate_simple(rank, dims, NULL);
+    NT_CHECK_H5(sp);
     hid_t d = H5Dcreate2(loc, name, ft, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
     NT_CHECK_H5(d);
     NT_CHECK_H5(H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, data));
-    H5Dclose(d); H5Sclose(sp); H5Pclose(lcpl);
+    NT_CHECK_H5(H5Dclose(d)); NT_CHECK_H5(H5Sclose(sp)); NT_CHECK_H5(H5Pclose(lcpl));
 }
 
 /* every parameter, gathered to full shape and written by rank 0 at the
@@ -189,6 +195,6 @@ int main(int argc, char **argv)
     free(tokens); free(losses); free(norms); free(lrs); nt_batch_free(&batch); free(sets);
     nt_model_destroy(&full);
     nt_trainer_free(&tr);
-    MPI_Finalize();
+    NT_CHECK_MPI(MPI_Finalize());
     return 0;
 }

@@ -64,6 +64,15 @@ expect_error set_no_arg 2 'check: --set needs an argument section\.key=value' --
 expect_help run -- '^  --set section\.key=value +override a deck key \(repeatable\)$'
 expect_help check -- '^  --set section\.key=value '
 expect_error unknown_cmd 2 "unknown command 'frobnicate'" -- "$NTRON" frobnicate
+# under MPI a bad deck or data file is reported once (every rank checks it, they agree), exit 2
+for spec in "deck --set train.warmup=99 --set train.steps=3" "data --set data.train=$WORK/nosuch.h5"; do
+    set -- $spec; what=$1; shift
+    out=$(mpi 3 "$NTRON" run "$DECK" "$@" --set run.dir=$WORK/run_once 2>&1 >/dev/null); rc=$?
+    n=$(printf '%s\n' "$out" | grep -c '^ntron:')
+    [ "$rc" -eq 2 ] && [ "$n" -eq 1 ] && pass "bad $what on 3 ranks: one line, exit 2: $(printf '%s\n' "$out" | grep -m1 '^ntron:')" \
+        || fail "bad $what on 3 ranks: exit $rc, $n 'ntron:' lines: $out"
+done
+[ -e "$WORK/run_once" ] && fail "bad deck/data on 3 ranks: run directory created" || true
 # a phase not built yet: run and check refuse it alike (one line, exit 2, nothing written)
 for ph in sft dpo rpo generate sdg; do
     for cmd in run check; do

@@ -13,13 +13,11 @@
 #include "comm.h"
 #include "comm_dev.h"
 
-#include <cuda_runtime_api.h>
+#include "cuda_check.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#define CK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { \
-    fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); exit(1); } } while (0)
 
 static int fails;
 #define EXPECT(cond, ...) do { if (!(cond)) { if (fails++ < 20) { printf("FAIL: " __VA_ARGS__); printf("\n"); } } } while (0)
@@ -30,14 +28,14 @@ static float unbf(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(
 static void *dev_from(const void *host, size_t bytes)
 {
     void *d;
-    CK(cudaMalloc(&d, bytes));
-    CK(cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice));
+    NT_CHECK_CUDA(cudaMalloc(&d, bytes));
+    NT_CHECK_CUDA(cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice));
     return d;
 }
 static void down(void *host, const void *dev, size_t bytes)
 {
-    CK(cudaDeviceSynchronize());
-    CK(cudaMemcpy(host, dev, bytes, cudaMemcpyDeviceToHost));
+    NT_CHECK_CUDA(cudaDeviceSynchronize());
+    NT_CHECK_CUDA(cudaMemcpy(host, dev, bytes, cudaMemcpyDeviceToHost));
 }
 
 /* one round of every collective; api = 1 goes through the public comm API */
@@ -58,7 +56,7 @@ static void run(const nt_comm *c, int api)
     down(hb, db, n * sizeof(uint16_t));
     for (size_t i = 0; i < n; i++) EXPECT(unbf(hb[i]) == rsum * (float)(i % 7 + 1), "%s bf16 sum [%zu] %g", how, i, unbf(hb[i]));
     for (size_t i = 0; i < n; i++) hb[i] = bf((float)(r + (int)(i % 5)));
-    CK(cudaMemcpy(db, hb, n * sizeof(uint16_t), cudaMemcpyHostToDevice));
+    NT_CHECK_CUDA(cudaMemcpy(db, hb, n * sizeof(uint16_t), cudaMemcpyHostToDevice));
     if (api) nt_comm_allreduce(c, db, n, NT_BF16, NT_MAX); else D->allreduce(c, db, n, NT_BF16, NT_MAX);
     down(hb, db, n * sizeof(uint16_t));
     for (size_t i = 0; i < n; i++) EXPECT(unbf(hb[i]) == (float)(P - 1 + (int)(i % 5)), "%s bf16 max [%zu] %g", how, i, unbf(hb[i]));
@@ -84,13 +82,13 @@ static void run(const nt_comm *c, int api)
 
     /* fp32 reduce-scatter into a separate buffer, then bf16 in place (recv = send + r*blk) */
     for (size_t i = 0; i < n; i++) hf[i] = (float)(r + 1) + (float)(i % 11);
-    CK(cudaMemcpy(df, hf, n * sizeof(float), cudaMemcpyHostToDevice));
+    NT_CHECK_CUDA(cudaMemcpy(df, hf, n * sizeof(float), cudaMemcpyHostToDevice));
     if (api) nt_comm_reduce_scatter_f32(c, df, df + n, n); else D->reduce_scatter(c, df, df + n, n, NT_F32);
     down(hf, df + n, blk * sizeof(float));
     for (size_t i = 0; i < blk; i++)
         EXPECT(hf[i] == rsum + (float)P * (float)(((size_t)r * blk + i) % 11), "%s f32 reduce-scatter [%zu] %g", how, i, hf[i]);
     for (size_t i = 0; i < n; i++) hb[i] = bf((float)(r + 1));
-    CK(cudaMemcpy(db, hb, n * sizeof(uint16_t), cudaMemcpyHostToDevice));
+    NT_CHECK_CUDA(cudaMemcpy(db, hb, n * sizeof(uint16_t), cudaMemcpyHostToDevice));
     uint16_t *mine = db + (size_t)r * blk;
     if (api) nt_comm_reduce_scatter(c, db, mine, n, NT_BF16); else D->reduce_scatter(c, db, mine, n, NT_BF16);
     down(hb, mine, blk * sizeof(uint16_t));
@@ -98,14 +96,14 @@ static void run(const nt_comm *c, int api)
 
     /* bf16 all-gather in place (send = recv + r*blk), fp32 into a separate buffer */
     for (size_t i = 0; i < blk; i++) hb[i] = bf((float)(10 * r + (int)(i % 9)));
-    CK(cudaMemcpy(mine, hb, blk * sizeof(uint16_t), cudaMemcpyHostToDevice));
+    NT_CHECK_CUDA(cudaMemcpy(mine, hb, blk * sizeof(uint16_t), cudaMemcpyHostToDevice));
     if (api) nt_comm_allgather(c, mine, db, blk, NT_BF16); else D->allgather(c, mine, db, blk, NT_BF16);
     down(hb, db, n * sizeof(uint16_t));
     for (int q = 0; q < P; q++)
         for (size_t i = 0; i < blk; i++)
             EXPECT(unbf(hb[(size_t)q * blk + i]) == (float)(10 * q + (int)(i % 9)), "%s bf16 all-gather [%d,%zu]", how, q, i);
     for (size_t i = 0; i < blk; i++) hf[i] = (float)(100 * r) + (float)i;
-    CK(cudaMemcpy(df, hf, blk * sizeof(float), cudaMemcpyHostToDevice));
+    NT_CHECK_CUDA(cudaMemcpy(df, hf, blk * sizeof(float), cudaMemcpyHostToDevice));
     if (api) nt_comm_allgather_f32(c, df, df + n, blk); else D->allgather(c, df, df + n, blk, NT_F32);
     down(hf, df + n, n * sizeof(float));
     for (int q = 0; q < P; q++)
@@ -114,12 +112,12 @@ static void run(const nt_comm *c, int api)
 
     /* broadcast from the last rank */
     hi[0] = r == P - 1 ? 4242 : -1;
-    CK(cudaMemcpy(di, hi, sizeof(int), cudaMemcpyHostToDevice));
+    NT_CHECK_CUDA(cudaMemcpy(di, hi, sizeof(int), cudaMemcpyHostToDevice));
     if (api) nt_comm_bcast(c, di, sizeof(int), P - 1); else D->bcast(c, di, sizeof(int), P - 1);
     down(hi, di, sizeof(int));
     EXPECT(hi[0] == 4242, "%s bcast %d", how, hi[0]);
 
-    CK(cudaFree(db)); CK(cudaFree(df)); CK(cudaFree(dd)); CK(cudaFree(di));
+    NT_CHECK_CUDA(cudaFree(db)); NT_CHECK_CUDA(cudaFree(df)); NT_CHECK_CUDA(cudaFree(dd)); NT_CHECK_CUDA(cudaFree(di));
     free(hb); free(hf);
 }
 
@@ -136,14 +134,14 @@ int main(void)
             if (skip == 1) printf("SKIP: no GPU\n");
             else printf("SKIP: %d ranks share %d GPU(s); NCCL needs one GPU per rank\n", c.size, ngpu);
         }
-        MPI_Finalize();
+        NT_CHECK_MPI(MPI_Finalize());
         return 77;
     }
     MPI_Comm node;
     int lr;
     NT_CHECK_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
     NT_CHECK_MPI(MPI_Comm_rank(node, &lr));
-    CK(cudaSetDevice(lr % ngpu));
+    NT_CHECK_CUDA(cudaSetDevice(lr % ngpu));
     char ver[64];
     nt_comm_nccl_version(ver, sizeof ver);
     c.dev = &nt_comm_dev_nccl;
@@ -157,8 +155,8 @@ int main(void)
     if (c.rank == 0)
         printf("%s: NCCL collectives on device buffers (%s), %d rank(s) on %d GPU(s): %d failures\n", bad ? "FAIL" : "PASS",
                ver, c.size, ngpu, bad);
-    MPI_Comm_free(&node);
+    NT_CHECK_MPI(MPI_Comm_free(&node));
     nt_comm_free(&c);
-    MPI_Finalize();
+    NT_CHECK_MPI(MPI_Finalize());
     return bad ? 1 : 0;
 }

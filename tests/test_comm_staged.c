@@ -3,7 +3,8 @@
  * with memcpy, so comm_mpi.c's staging (device -> host, MPI, host -> device),
  * the bf16 collectives and the isend copies freed by waitall run without a
  * GPU.  Checks every typed collective and p2p on host and "device" buffers
- * against exact expected values.  Run under mpirun with 1-4 ranks. */
+ * against exact expected values (min/max/sum over i32, i64, u64, f64, bf16;
+ * gather, exclusive scan, typed broadcast).  Run under mpirun with 1-4 ranks. */
 #include "check.h"
 #include "comm.h"
 #include "comm_dev.h"
@@ -72,6 +73,44 @@ static void run(nt_comm *c, int on_dev)
     k[0] = r == P - 1 ? 4242 : 0;
     nt_comm_bcast(c, k, sizeof(int), P - 1);
     EXPECT(k[0] == 4242, "%s bcast %d", where, k[0]);
+    /* min (i32, i64, bf16), u64 sums modulo 2^64, gather to the last rank,
+     * typed broadcast, exclusive scan (host), the agreement with no error */
+    k[0] = 10 - r; k[1] = r;
+    nt_comm_allreduce_i32(c, k, 2, NT_MIN);
+    EXPECT(k[0] == 10 - (P - 1) && k[1] == 0, "%s i32 min %d %d", where, k[0], k[1]);
+    int64_t *q = on_dev ? dalloc(16) : nt_malloc(16, "q");
+    q[0] = -(int64_t)r * 3000000000LL; q[1] = (int64_t)r << 40;
+    nt_comm_allreduce(c, q, 2, NT_I64, NT_MIN);
+    EXPECT(q[0] == -(int64_t)(P - 1) * 3000000000LL && q[1] == 0, "%s i64 min %lld %lld", where, (long long)q[0], (long long)q[1]);
+    uint64_t *u = on_dev ? dalloc(8) : nt_malloc(8, "u");
+    u[0] = UINT64_MAX;
+    nt_comm_allreduce(c, u, 1, NT_U64, NT_SUM);
+    EXPECT(u[0] == (uint64_t)0 - (uint64_t)P, "%s u64 sum wraps: %llu", where, (unsigned long long)u[0]);
+    for (size_t i = 0; i < n; i++) b[i] = bf((float)(r + (int)i % 4));
+    nt_comm_allreduce(c, b, n, NT_BF16, NT_MIN);
+    for (size_t i = 0; i < n; i++) EXPECT(unbf(b[i]) == (float)((int)i % 4), "%s bf16 min [%zu] %g", where, i, unbf(b[i]));
+    double *g = on_dev ? dalloc((size_t)P * 16 + 16) : nt_malloc((size_t)P * 16 + 16, "g"), *gs = g + 2 * P;
+    gs[0] = r; gs[1] = 2.0 * r;
+    nt_comm_gather(c, gs, g, 2, NT_F64, P - 1);
+    if (r == P - 1)
+        for (int w = 0; w < P; w++) EXPECT(g[2 * w] == w && g[2 * w + 1] == 2.0 * w, "%s gather [%d] %g %g", where, w, g[2 * w], g[2 * w + 1]);
+    g[2 * r] = 7.0 * r;   /* in place on the root */
+    nt_comm_gather(c, g + 2 * r, g, 2, NT_F64, 0);
+    if (r == 0)
+        for (int w = 0; w < P; w++) EXPECT(g[2 * w] == 7.0 * w, "%s gather in place [%d] %g", where, w, g[2 * w]);
+    d[0] = r == 0 ? 3.25 : 0.0;
+    nt_comm_bcast_f64(c, d, 1, 0);
+    EXPECT(d[0] == 3.25, "%s bcast f64 %g", where, d[0]);
+    int64_t ex[2] = {r + 1, 1}, pre[2] = {-1, -1};
+    nt_comm_exscan(c, ex, pre, 2, NT_I64);
+    EXPECT(pre[0] == (int64_t)r * (r + 1) / 2 && pre[1] == r, "%s exscan %lld %lld", where, (long long)pre[0], (long long)pre[1]);
+    nt_comm_exscan(c, ex, ex, 2, NT_I64);   /* in place */
+    EXPECT(ex[0] == (int64_t)r * (r + 1) / 2 && ex[1] == r, "%s exscan in place %lld", where, (long long)ex[0]);
+    nt_comm_agree(c, NT_EXIT_INPUT, NULL);
+    nt_comm_agree(c, NT_EXIT_INPUT, "");
+    int who = nt_comm_first_error(c, r >= P / 2 ? "late ranks" : "");
+    EXPECT(who == P / 2, "%s first error on rank %d, want %d", where, who, P / 2);
+    if (!on_dev) { free(q); free(u); free(g); }
     /* ring: isend + recv + waitall, then blocking send/recv the other way */
     if (P > 1) {
         for (size_t i = 0; i < 8; i++) f[i] = (float)(r * 8 + (int)i);
@@ -106,6 +145,6 @@ int main(void)
     int bad = fails;
     NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD));
     if (c.rank == 0) printf("%s: comm API on host and staged device buffers, %d ranks (%d failures)\n", bad ? "FAIL" : "PASS", c.size, bad);
-    MPI_Finalize();
+    NT_CHECK_MPI(MPI_Finalize());
     return bad ? 1 : 0;
 }

@@ -133,23 +133,23 @@ template <class T> struct Dev {
     size_t n = 0;
     explicit Dev(size_t n_) : n(n_)
     {
-        NT_CUDA_CHECK(cudaMalloc((void **)&p, (n ? n : 1) * sizeof(T)));
+        NT_CHECK_CUDA(cudaMalloc((void **)&p, (n ? n : 1) * sizeof(T)));
         poison();
     }
     Dev(const std::vector<T> &h) : Dev(h.size()) { up(h); }
     Dev(const Dev &) = delete;
     Dev &operator=(const Dev &) = delete;
     ~Dev() { cudaFree(p); }
-    void up(const std::vector<T> &h) { NT_CUDA_CHECK(cudaMemcpy(p, h.data(), n * sizeof(T), cudaMemcpyHostToDevice)); }
+    void up(const std::vector<T> &h) { NT_CHECK_CUDA(cudaMemcpy(p, h.data(), n * sizeof(T), cudaMemcpyHostToDevice)); }
     std::vector<T> down() const
     {
-        NT_CUDA_CHECK(cudaDeviceSynchronize());
+        NT_CHECK_CUDA(cudaDeviceSynchronize());
         std::vector<T> h(n);
-        NT_CUDA_CHECK(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
+        NT_CHECK_CUDA(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
         return h;
     }
     /* all-ones bytes: NaN as bf16 and fp32, so unwritten outputs fail */
-    void poison() { NT_CUDA_CHECK(cudaMemset(p, 0xFF, (n ? n : 1) * sizeof(T))); }
+    void poison() { NT_CHECK_CUDA(cudaMemset(p, 0xFF, (n ? n : 1) * sizeof(T))); }
 };
 
 /* ---- comparison --------------------------------------------------------------- */
@@ -605,7 +605,7 @@ static void time_attention(Rng &r)
         const size_t wsb = cuda_attention_bwd_workspace_bytes(B, T, G, qpg, hd);
         const size_t need = (2 * nqkv + 2 * nout) * 2 + nlse * 4 + wsb;
         size_t fr = 0, tot = 0;
-        NT_CUDA_CHECK(cudaMemGetInfo(&fr, &tot));
+        NT_CHECK_CUDA(cudaMemGetInfo(&fr, &tot));
         if (need > fr / 2) {
             printf("TIMING: B=%d skipped (needs %.1f GB)\n", B, need / 1e9);
             continue;
@@ -615,8 +615,8 @@ static void time_attention(Rng &r)
         Dev<float> dl(nlse);
         Dev<unsigned char> ws(wsb);
         cudaEvent_t e0, e1;
-        NT_CUDA_CHECK(cudaEventCreate(&e0));
-        NT_CUDA_CHECK(cudaEventCreate(&e1));
+        NT_CHECK_CUDA(cudaEventCreate(&e0));
+        NT_CHECK_CUDA(cudaEventCreate(&e1));
         const double ffwd = 4.0 * B * H * (double)T * T * hd / 2.0;
         for (int impl = 0; impl < 2; impl++) {
             cuda_attention_set_impl(impl);
@@ -629,25 +629,25 @@ static void time_attention(Rng &r)
             /* warm-up */
             cuda_attention_fwd(dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL);
             cuda_attention_bwd(ddq.p, ddo.p, dout_.p, dl.p, dq.p, B, T, G, qpg, hd, ws.p, NULL);
-            NT_CUDA_CHECK(cudaDeviceSynchronize());
-            NT_CUDA_CHECK(cudaEventRecord(e0, NULL));
+            NT_CHECK_CUDA(cudaDeviceSynchronize());
+            NT_CHECK_CUDA(cudaEventRecord(e0, NULL));
             for (int i = 0; i < nf; i++)
                 cuda_attention_fwd(dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL);
-            NT_CUDA_CHECK(cudaEventRecord(e1, NULL));
-            NT_CUDA_CHECK(cudaEventSynchronize(e1));
+            NT_CHECK_CUDA(cudaEventRecord(e1, NULL));
+            NT_CHECK_CUDA(cudaEventSynchronize(e1));
             float ms = 0.0f;
-            NT_CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+            NT_CHECK_CUDA(cudaEventElapsedTime(&ms, e0, e1));
             const double tf = ms / nf;
             printf("TIME: attention_fwd[%s] B=%d T=%d heads=%d G=%d hd=%d: %.3f ms, %.1f TFLOP/s\n", tag, B, T,
                    H, G, hd, tf, ffwd / (tf * 1e-3) / 1e12);
-            NT_CUDA_CHECK(cudaEventRecord(e0, NULL));
+            NT_CHECK_CUDA(cudaEventRecord(e0, NULL));
             for (int i = 0; i < nb; i++) {
                 cuda_attention_fwd(dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL);
                 cuda_attention_bwd(ddq.p, ddo.p, dout_.p, dl.p, dq.p, B, T, G, qpg, hd, ws.p, NULL);
             }
-            NT_CUDA_CHECK(cudaEventRecord(e1, NULL));
-            NT_CUDA_CHECK(cudaEventSynchronize(e1));
-            NT_CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+            NT_CHECK_CUDA(cudaEventRecord(e1, NULL));
+            NT_CHECK_CUDA(cudaEventSynchronize(e1));
+            NT_CHECK_CUDA(cudaEventElapsedTime(&ms, e0, e1));
             const double tfb = ms / nb;
             printf("TIME: attention_fwd+bwd[%s] B=%d T=%d heads=%d G=%d hd=%d: %.3f ms, %.1f TFLOP/s "
                    "(2.5x fwd FLOPs) [%.1f TFLOP/s at 3.5x]\n",
@@ -656,8 +656,8 @@ static void time_attention(Rng &r)
             fflush(stdout);
         }
         cuda_attention_set_impl(0);
-        NT_CUDA_CHECK(cudaEventDestroy(e0));
-        NT_CUDA_CHECK(cudaEventDestroy(e1));
+        NT_CHECK_CUDA(cudaEventDestroy(e0));
+        NT_CHECK_CUDA(cudaEventDestroy(e1));
     }
 }
 
@@ -672,7 +672,7 @@ int main(void)
         return 77;
     }
     cudaDeviceProp prop;
-    NT_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+    NT_CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
     printf("device: %s (sm_%d%d, %d SMs)%s\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount,
            EMU ? " [host emulation: reduced shapes, no timing]" : "");
     printf("err = max|gpu-cpu| / max|cpu|; tolerances: bf16 outputs %.0e, fp32 outputs/statistics %.0e, "

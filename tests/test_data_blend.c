@@ -30,36 +30,46 @@ static void write_file(const char *path, const uint32_t *tok, uint64_t n, const 
     NT_CHECK_H5(f);
     hsize_t d = n;
     hid_t s = H5Screate_simple(1, &d, NULL);
+    NT_CHECK_H5(s);
     hid_t ds = H5Dcreate2(f, "tokens", H5T_STD_U32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    NT_CHECK_H5(ds);
     NT_CHECK_H5(H5Dwrite(ds, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, tok));
-    H5Dclose(ds);
+    NT_CHECK_H5(H5Dclose(ds));
     if (mask) {
         ds = H5Dcreate2(f, "loss_mask", H5T_STD_U8LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        NT_CHECK_H5(ds);
         NT_CHECK_H5(H5Dwrite(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, mask));
-        H5Dclose(ds);
+        NT_CHECK_H5(H5Dclose(ds));
     }
-    H5Sclose(s);
+    NT_CHECK_H5(H5Sclose(s));
     d = noff;
     s = H5Screate_simple(1, &d, NULL);
+    NT_CHECK_H5(s);
     ds = H5Dcreate2(f, "doc_offsets", H5T_STD_U64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    NT_CHECK_H5(ds);
     NT_CHECK_H5(H5Dwrite(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, offs));
-    H5Dclose(ds);
-    H5Sclose(s);
+    NT_CHECK_H5(H5Dclose(ds));
+    NT_CHECK_H5(H5Sclose(s));
     long long v[2] = {64, 63};
     const char *an[2] = {"vocab_size", "eod_id"};
     for (int i = 0; i < 2; i++) {
         s = H5Screate(H5S_SCALAR);
+        NT_CHECK_H5(s);
         hid_t a = H5Acreate2(f, an[i], H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+        NT_CHECK_H5(a);
         NT_CHECK_H5(H5Awrite(a, H5T_NATIVE_LLONG, &v[i]));
-        H5Aclose(a);
-        H5Sclose(s);
+        NT_CHECK_H5(H5Aclose(a));
+        NT_CHECK_H5(H5Sclose(s));
     }
     hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(kind) + 1);
+    NT_CHECK_H5(t);
+    NT_CHECK_H5(H5Tset_size(t, strlen(kind) + 1));
     s = H5Screate(H5S_SCALAR);
+    NT_CHECK_H5(s);
     hid_t a = H5Acreate2(f, "kind", t, s, H5P_DEFAULT, H5P_DEFAULT);
+    NT_CHECK_H5(a);
     NT_CHECK_H5(H5Awrite(a, t, kind));
-    H5Aclose(a); H5Sclose(s); H5Tclose(t);
+    NT_CHECK_H5(H5Aclose(a)); NT_CHECK_H5(H5Sclose(s)); NT_CHECK_H5(H5Tclose(t));
     NT_CHECK_H5(H5Fclose(f));
 }
 
@@ -209,6 +219,6 @@ int main(int argc, char **argv)
     nt_padded_close(&sd);
 
     printf(fails ? "test_data_blend: %d failed\n" : "test_data_blend: all passed\n", fails);
-    MPI_Finalize();
+    NT_CHECK_MPI(MPI_Finalize());
     return fails ? 1 : 0;
 }

@@ -144,8 +144,8 @@ static int check_head(const char *head)
 
 int main(void)
 {
-    MPI_Init(NULL, NULL);
+    NT_CHECK_MPI(MPI_Init(NULL, NULL));
     int fails = check_head("lm") + check_head("reward");
-    MPI_Finalize();
+    NT_CHECK_MPI(MPI_Finalize());
     return fails ? 1 : 0;
 }

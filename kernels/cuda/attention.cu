@@ -983,7 +983,7 @@ extern "C" void cuda_attention_bwd(nt_bf16 *dqkv, const nt_bf16 *dout, const nt_
     const size_t rows = (size_t)B * d.H * T;
     void *ws = workspace;
     if (!ws)
-        NT_CUDA_CHECK(cudaMallocAsync(&ws, cuda_attention_bwd_workspace_bytes(B, T, G, qpg, hd),
+        NT_CHECK_CUDA(cudaMallocAsync(&ws, cuda_attention_bwd_workspace_bytes(B, T, G, qpg, hd),
                                       (cudaStream_t)stream));
     float *Dbuf = (float *)ws;
     float *wdk = (float *)((char *)ws + al256(rows * sizeof(float)));
@@ -1018,5 +1018,5 @@ extern "C" void cuda_attention_bwd(nt_bf16 *dqkv, const nt_bf16 *dout, const nt_
     NT_LAUNCH(k_attn_reduce_dkdv, nt_grid_for(total, 256), 256, 0, stream, dqkv,
               (const float *)wdk, (const float *)wdv, d);
     if (!workspace)
-        NT_CUDA_CHECK(cudaFreeAsync(ws, (cudaStream_t)stream));
+        NT_CHECK_CUDA(cudaFreeAsync(ws, (cudaStream_t)stream));
 }

@@ -6,6 +6,8 @@
 # with static cudart and (when libopenblas.a exists) static OpenBLAS, so the
 # binary runs on a GPU machine that has only libc/libstdc++.
 # Exit status of the test: 0 pass, 1 fail, 77 skip (no GPU).
+# Built without src/check.c: -DNT_CHECK_STANDALONE gives cuda_check.h's
+# macros their local reporter (print file:line and the CUDA text, exit 1).
 #   NT_EMU=1 kernels/cuda/build_test.sh OUTDIR  builds the host-emulation
 #   variant OUTDIR/test_cuda_kernels_emu instead (g++, no GPU needed; slow).
 set -eu
@@ -21,14 +23,14 @@ for a in /usr/lib/x86_64-linux-gnu/libopenblas.a /usr/lib64/libopenblas.a /usr/l
     if [ -f "$a" ]; then BLAS="$a -lpthread"; break; fi
 done
 if [ "${NT_EMU:-0}" = 1 ]; then
-    g++ -std=c++17 -O1 -g -DNT_CUDA_EMU -x c++ -Ikernels/cpu -Ikernels/cuda \
+    g++ -std=c++17 -O1 -g -DNT_CUDA_EMU -DNT_CHECK_STANDALONE -x c++ -Ikernels/cpu -Ikernels/cuda \
         kernels/cuda/[a-z]*.cu tests/test_cuda_kernels.cu -x none "$OUT"/cpu_*.o \
         $BLAS -lm -o "$OUT/test_cuda_kernels_emu"
     echo "built $OUT/test_cuda_kernels_emu"
     exit 0
 fi
 for f in kernels/cuda/*.cu tests/test_cuda_kernels.cu; do
-    "$NVCC" -std=c++17 -O3 $ARCH -Ikernels/cpu -Ikernels/cuda -c "$f" \
+    "$NVCC" -std=c++17 -O3 $ARCH -DNT_CHECK_STANDALONE -Ikernels/cpu -Ikernels/cuda -c "$f" \
         -o "$OUT/cu_$(basename "$f" .cu).o"
 done
 "$NVCC" $ARCH -o "$OUT/test_cuda_kernels" "$OUT"/cu_*.o "$OUT"/cpu_*.o $BLAS -lm

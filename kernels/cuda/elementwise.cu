@@ -121,12 +121,12 @@ extern "C" void cuda_sumsq(double *out, const float *x, size_t n, int accumulate
     int nparts = (int)(nb < SUMSQ_BLOCKS ? nb : SUMSQ_BLOCKS);
     double *part = NULL;
     if (nparts > 0) {
-        NT_CUDA_CHECK(cudaMallocAsync((void **)&part, (size_t)nparts * sizeof(double),
+        NT_CHECK_CUDA(cudaMallocAsync((void **)&part, (size_t)nparts * sizeof(double),
                                       (cudaStream_t)stream));
         NT_LAUNCH(k_sumsq_partial, nparts, SUMSQ_THREADS, 0, stream, part, x, n);
     }
     NT_LAUNCH(k_sumsq_final, 1, SUMSQ_THREADS, 0, stream, out, (const double *)part, nparts,
               accumulate);
     if (part)
-        NT_CUDA_CHECK(cudaFreeAsync(part, (cudaStream_t)stream));
+        NT_CHECK_CUDA(cudaFreeAsync(part, (cudaStream_t)stream));
 }

@@ -130,12 +130,12 @@ extern "C" void cuda_layernorm1p_bwd(nt_bf16 *din, float *dgamma, float *dbeta,
     const int nchunks = (n + LN_ROWS_PER_CHUNK - 1) / LN_ROWS_PER_CHUNK;
     NT_REQUIRE(nchunks <= 65535, "cuda_layernorm1p_bwd: too many rows (n > 65535*64)");
     float *part = NULL;
-    NT_CUDA_CHECK(cudaMallocAsync((void **)&part, (size_t)2 * nchunks * C * sizeof(float),
+    NT_CHECK_CUDA(cudaMallocAsync((void **)&part, (size_t)2 * nchunks * C * sizeof(float),
                                   (cudaStream_t)stream));
     const int cb = (C + LN_COL_THREADS - 1) / LN_COL_THREADS;
     NT_LAUNCH(k_ln_bwd_cols, dim3(cb, nchunks), LN_COL_THREADS, 0, stream, part, dout, in, mean,
               rstd, n, C);
     NT_LAUNCH(k_ln_bwd_final, cb, LN_COL_THREADS, 0, stream, dgamma, dbeta, (const float *)part,
               nchunks, C);
-    NT_CUDA_CHECK(cudaFreeAsync(part, (cudaStream_t)stream));
+    NT_CHECK_CUDA(cudaFreeAsync(part, (cudaStream_t)stream));
 }

@@ -33,14 +33,14 @@
     do {                                                                               \
         emu::launch((const void *)(k), #k, dim3(grid), dim3(block), (size_t)(smem),   \
                     [=]() { k(__VA_ARGS__); });                                        \
-        NT_CUDA_CHECK_LAUNCH();                                                        \
+        NT_CHECK_CUDA_LAUNCH();                                                        \
     } while (0)
 #define NT_DYN_SMEM(name) unsigned char *name = emu::dyn_smem()
 #else
 #define NT_LAUNCH(k, grid, block, smem, stream, ...)                                   \
     do {                                                                               \
         k<<<(grid), (block), (smem), (cudaStream_t)(stream)>>>(__VA_ARGS__);           \
-        NT_CUDA_CHECK_LAUNCH();                                                        \
+        NT_CHECK_CUDA_LAUNCH();                                                        \
     } while (0)
 #define NT_DYN_SMEM(name) extern __shared__ __align__(16) unsigned char name[]
 #endif
@@ -49,7 +49,7 @@
 #define NT_SET_SMEM(k, bytes)                                                          \
     do {                                                                               \
         if ((size_t)(bytes) > 48 * 1024)                                               \
-            NT_CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, \
+            NT_CHECK_CUDA(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, \
                                                (int)(bytes)));                         \
     } while (0)
 
