@@ -2,11 +2,6 @@
 #include "grid.h"
 #include "check.h"
 
-int nt_grid_rank_of(const nt_grid *g, int tp, int dp, int pp)
-{
-    return tp + g->TP * (dp + g->DP * pp);
-}
-
 static void split(nt_comm *c, MPI_Comm world, int color, int key, const char *label)
 {
     MPI_Comm m;

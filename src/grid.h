@@ -20,6 +20,5 @@ typedef struct nt_grid {
  * world size is not TP x PP x DP. */
 void nt_grid_init(nt_grid *g, MPI_Comm world, int TP, int PP);
 void nt_grid_free(nt_grid *g);
-int nt_grid_rank_of(const nt_grid *g, int tp, int dp, int pp);
 
 #endif

@@ -8,9 +8,12 @@
  * flat fp32 buffer with the same offsets.  This flat layout is what the
  * optimizer shards, the clipping norm sums, and checkpoints address.
  *
- * Later phases reuse it: a frozen reference copy is a second model with
- * want_grads = 0; a regression head and a KV-cache path attach to the final
- * hidden states (nt_model_forward stops there; heads are separate calls).
+ * nt_model_forward stops at the chunk output; the heads are separate calls,
+ * each split into a forward half (per-token NLL of the LM head, scores of
+ * the reward head) and a backward half from the loss's coefficients, so a
+ * phase's loss (loss.c) sets its own gradient.  A frozen model (want_grads
+ * = 0: a reference policy or generator, see modelset.h) has no gradient
+ * buffers and its activations no backward scratch.
  */
 #ifndef NTRON_MODEL_H
 #define NTRON_MODEL_H

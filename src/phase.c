@@ -1,7 +1,7 @@
 /* phase.c — the phase registry: one table of every run.phase name, the
  * built ones pointing at their entry (phase_pretrain.c, phase_rm.c), the
- * others named with the issue that builds them; the common deck check of
- * the training phases; `ntron help phases`. */
+ * others named with what they will be and refused as not built yet; the
+ * common deck check of the training phases; `ntron help phases`. */
 #include "phase.h"
 #include "check.h"
 
