@@ -162,7 +162,11 @@ static int cmd_version(void)
     nt_device_count(dev, sizeof dev);
     printf("ntron %s\n", PACKAGE_VERSION);
     printf("build: %s\n", NT_BUILD_SUMMARY);
+#ifdef NT_HAVE_CUDA
+    printf("backends: cpu-fp32 (reference), cuda-bf16 (%s)\n", NT_CUDA_ARCHS);
+#else
     printf("backends: cpu-fp32 (reference)\n");
+#endif
     printf("devices: %s\n", dev);
     return 0;
 }

@@ -20,9 +20,6 @@ void cpu_adamw(float *param, float *m, float *v, const float *grad, size_t n, fl
     const float decay = (float)(1.0 - (double)lr * (double)wd);
     const float b1 = beta1, c1 = (float)(1.0 - (double)beta1);
     const float b2 = beta2, c2 = (float)(1.0 - (double)beta2);
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n > 65536)
-#endif
     for (size_t i = 0; i < n; i++) {
         float g = grad[i] * grad_scale;
         float mi = b1 * m[i] + c1 * g;

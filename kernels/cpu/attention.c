@@ -11,8 +11,8 @@
  * the backward recomputes P = exp(S - lse) block by block and forms
  *   dP = dO V^T, dS = P (dP - D), D_t = dO_t . O_t,
  *   dQ = scale dS K, dK += scale dS^T Q, dV += P^T dO
- * with sgemm, accumulating dK/dV over the group's query heads.
- * OpenMP (when the build enables it) splits the (batch, group) pairs. */
+ * with sgemm, accumulating dK/dV over the group's query heads; the
+ * (batch, group) pairs run in order, their buffers allocated once per call. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,16 +53,10 @@ void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,
     const float scale = (float)(1.0 / sqrt((double)hd));
     const int qb = T < QB ? T : QB;
 
-#ifdef _OPENMP
-#pragma omp parallel
-#endif
     {
         float *K = xmalloc((size_t)T * hd), *V = xmalloc((size_t)T * hd);
         float *Q = xmalloc((size_t)T * hd), *O = xmalloc((size_t)qb * hd);
         float *S = xmalloc((size_t)qb * T);
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
         for (int bg = 0; bg < B * G; bg++) {
             int b = bg / G, g = bg % G;
             const float *base = qkv + (size_t)b * T * W + (size_t)g * (qpg + 2) * hd;
@@ -122,17 +116,11 @@ void cpu_attention_bwd(float *dqkv, const float *dout, const float *out,
     const int qb = T < QB ? T : QB;
     const size_t Th = (size_t)T * hd;
 
-#ifdef _OPENMP
-#pragma omp parallel
-#endif
     {
         float *buf = xmalloc(7 * Th + 2 * (size_t)qb * T + (size_t)T);
         float *K = buf, *V = K + Th, *Q = V + Th, *dO = Q + Th, *dQ = dO + Th;
         float *dK = dQ + Th, *dV = dK + Th, *P = dV + Th, *dS = P + (size_t)qb * T;
         float *D = dS + (size_t)qb * T;
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
         for (int bg = 0; bg < B * G; bg++) {
             int b = bg / G, g = bg % G;
             size_t goff = (size_t)g * (qpg + 2) * hd;

@@ -11,9 +11,6 @@
 
 void cpu_ce_rowmax(float *rowmax, const float *logits, int n, int V)
 {
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static)
-#endif
     for (int i = 0; i < n; i++) {
         const float *l = logits + (size_t)i * V;
         float m = -INFINITY;
@@ -26,9 +23,6 @@ void cpu_ce_rowmax(float *rowmax, const float *logits, int n, int V)
 void cpu_ce_sumexp(float *sumexp, float *tgt, const float *logits, const float *rowmax,
                    const int32_t *targets, int vocab_lo, int n, int V)
 {
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static)
-#endif
     for (int i = 0; i < n; i++) {
         const float *l = logits + (size_t)i * V;
         float m = rowmax[i];
@@ -51,9 +45,6 @@ void cpu_ce_bwd(float *dlogits, const float *logits, const float *rowmax, const 
                 const int32_t *targets, const float *dloss, int vocab_lo, int n, int V)
 {
     /* dlogits may alias logits: each element is read before it is written. */
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static)
-#endif
     for (int i = 0; i < n; i++) {
         const float *l = logits + (size_t)i * V;
         float *d = dlogits + (size_t)i * V;

@@ -5,26 +5,20 @@
 
 void cpu_add(float *y, const float *x, size_t n)
 {
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n > 65536)
-#endif
     for (size_t i = 0; i < n; i++)
         y[i] += x[i];
 }
 
 void cpu_scale(float *x, float s, size_t n)
 {
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n > 65536)
-#endif
     for (size_t i = 0; i < n; i++)
         x[i] *= s;
 }
 
 double cpu_sumsq(const float *x, size_t n)
 {
-    /* Four independent double partial sums (the same order on every run and
-     * with or without OpenMP), combined at the end. */
+    /* Four independent double partial sums (the same order on every run),
+     * combined at the end. */
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {

@@ -9,9 +9,6 @@
 void cpu_embedding_fwd(float *out, const int32_t *tok, const float *table, int n,
                        int vocab_lo, int rows, int C)
 {
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static)
-#endif
     for (int i = 0; i < n; i++) {
         float *o = out + (size_t)i * C;
         long r = (long)tok[i] - vocab_lo;

@@ -55,7 +55,7 @@ void cpu_rope_bwd(float *dqkv, int B, int T, int G, int qpg, int hd, int rot,
 /* Causal GQA attention, scale 1/sqrt(hd).  qkv [B,T,G*(qpg+2)*hd] (after RoPE),
  * out [B,T,G*qpg*hd], lse [B, G*qpg, T] (log-sum-exp of scaled scores,
  * saved for backward).  Never stores a TxT matrix: at most a block of 64
- * query rows x T scores per thread. */
+ * query rows x T scores at a time. */
 void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,
                        int G, int qpg, int hd);
 /* dqkv overwritten (all of q, k, v parts). */

@@ -10,16 +10,9 @@
 
 #include "kernels_cpu.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 void cpu_layernorm1p_fwd(float *out, float *mean, float *rstd, const float *in,
                          const float *gamma, const float *beta, int n, int C, float eps)
 {
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static)
-#endif
     for (int i = 0; i < n; i++) {
         const float *x = in + (size_t)i * C;
         float *y = out + (size_t)i * C;
@@ -76,40 +69,15 @@ void cpu_layernorm1p_bwd(float *din, float *dgamma, float *dbeta, const float *d
 {
     if (n <= 0 || C <= 0)
         return;
-    int nt = 1;
-#ifdef _OPENMP
-    nt = omp_get_max_threads();
-    if (nt > n)
-        nt = n;
-    if (nt < 1)
-        nt = 1;
-#endif
-    /* Per-thread column partial sums, combined in thread order afterwards so
-     * the result only depends on the thread count, not on timing. */
-    double *acc = calloc((size_t)nt * 2 * (size_t)C, sizeof(double));
+    /* column sums dgamma/dbeta in double, rows in order; added once at the end */
+    double *acc = calloc(2 * (size_t)C, sizeof(double));
     if (!acc)
         abort();
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
-#endif
-    {
-        int tid = 0, nth = 1;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-        nth = omp_get_num_threads();
-#endif
-        int i0 = (int)((long)n * tid / nth), i1 = (int)((long)n * (tid + 1) / nth);
-        double *dg = acc + (size_t)tid * 2 * C, *db = dg + C;
-        ln_bwd_rows(din, dg, db, dout, in, mean, rstd, gamma, i0, i1, C);
-    }
+    double *dg = acc, *db = acc + C;
+    ln_bwd_rows(din, dg, db, dout, in, mean, rstd, gamma, 0, n, C);
     for (int j = 0; j < C; j++) {
-        double g = 0.0, b = 0.0;
-        for (int t = 0; t < nt; t++) {
-            g += acc[(size_t)t * 2 * C + j];
-            b += acc[(size_t)t * 2 * C + C + j];
-        }
-        dgamma[j] += (float)g;
-        dbeta[j] += (float)b;
+        dgamma[j] += (float)dg[j];
+        dbeta[j] += (float)db[j];
     }
     free(acc);
 }

@@ -51,9 +51,6 @@ static void rope_apply(float *qkv, int B, int T, int G, int qpg, int hd, int rot
         return;
     float *tab = rope_tables(T, rot, base, pos0);
     size_t W = (size_t)G * (qpg + 2) * hd;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static)
-#endif
     for (long bt = 0; bt < (long)B * T; bt++) {
         int t = (int)(bt % T);
         const float *c = tab + (size_t)t * half * 2, *s = c + half;

@@ -4,9 +4,6 @@
 
 void cpu_sqrelu_fwd(float *out, const float *in, size_t n)
 {
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n > 65536)
-#endif
     for (size_t i = 0; i < n; i++) {
         float x = in[i] > 0.0f ? in[i] : 0.0f;
         out[i] = x * x;
@@ -15,9 +12,6 @@ void cpu_sqrelu_fwd(float *out, const float *in, size_t n)
 
 void cpu_sqrelu_bwd(float *din, const float *dout, const float *in, size_t n)
 {
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n > 65536)
-#endif
     for (size_t i = 0; i < n; i++) {
         float x = in[i] > 0.0f ? in[i] : 0.0f;
         din[i] = dout[i] * (2.0f * x);
