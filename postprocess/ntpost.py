@@ -1,5 +1,5 @@
 """ntpost.py — shared helpers of the postprocess tools: read metrics.jsonl
-(one JSON object per logged step, written by src/metrics.c; the last row of
+(one JSON object per logged step, written by src/util/metrics.c; the last row of
 a step wins, so a resumed run reads as one run), checkpoint root
 attributes (HDF5, when checkpoints exist), bench JSON files, and write
 Markdown / CSV tables.  Not a command."""

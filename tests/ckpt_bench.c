@@ -14,11 +14,11 @@
  * Prints one line: ranks layout bytes write_s read_s plain_write_s
  * plain_read_s first_write_s.
  * Usage: ckpt_bench DECK DIR [--reps N] [--set section.key=value ...] */
-#include "backend.h"
-#include "check.h"
-#include "ckpt.h"
-#include "deck.h"
-#include "sys.h"
+#include "backend/backend.h"
+#include "util/check.h"
+#include "ckpt/ckpt.h"
+#include "deck/deck.h"
+#include "util/sys.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* error_exits.c — the two error exits of src/check.h under MPI, one per
+/* error_exits.c — the two error exits of src/util/check.h under MPI, one per
  * run (tests/test_error_exits.sh):
  *   die      rank 1 fails alone (nt_die, status 1) while rank 0 waits in a barrier
  *   input    rank 1 finds bad input alone (nt_input_error, status 2), rank 0 waits
@@ -7,8 +7,8 @@
  *   agreed   rank 1 has an error, rank 0 none: nt_comm_agree, status 2
  * Without the abort the waiting rank would hang: the script bounds the run. */
 #include "build_config.h"
-#include "check.h"
-#include "comm.h"
+#include "util/check.h"
+#include "parallel/comm.h"
 
 #include <string.h>
 

@@ -31,7 +31,7 @@ expect_error() {
 }
 
 # expect_help CMD... : `ntron CMD... --help` exits 0 with nothing on stderr and
-# prints the one help format (tests/lib.sh, src/cli_flags.c): "usage: ntron
+# prints the one help format (tests/lib.sh, src/cli/cli_flags.c): "usage: ntron
 # CMD...", an "options:" list ending in "-h, --help" (or, for a command with
 # sub-commands, a "commands:" list); extra arguments after -- are regexes
 # the text must match (e.g. each flag).

@@ -7,12 +7,12 @@
  * tests/compare_layouts.py checks layouts against each other.  The CPU
  * backend unless the deck says run.backend = cuda (tests/test_cuda_layouts.sh).
  * Usage: ref_dump DECK OUT.h5 [--set section.key=value ...] */
-#include "backend.h"
-#include "check.h"
-#include "deck.h"
-#include "rng.h"
-#include "phase.h"
-#include "trainer.h"
+#include "backend/backend.h"
+#include "util/check.h"
+#include "deck/deck.h"
+#include "util/rng.h"
+#include "phases/phase.h"
+#include "train/trainer.h"
 
 #include <hdf5.h>
 #include <string.h>

@@ -95,7 +95,7 @@ expect_error prep_nul 2 'nul\.txt:1: NUL byte' -- "$NTRON" prep --tokenizer byte
 expect_error prep_empty 2 'empty\.txt: no documents' -- "$NTRON" prep --tokenizer byte empty.txt -o empty.h5
 expect_error prep_tok 2 'unknown' -- "$NTRON" prep --tokenizer bpe empty.txt -o empty.h5
 ls *.tmp.* >/dev/null 2>&1 && fail "prep left temporary files" || pass "prep left no temporary files"
-# padded datasets (src/data_padded.c: SFT, reward, preference), opened by the
+# padded datasets (src/data/data_padded.c: SFT, reward, preference), opened by the
 # unit test's --open mode (no SFT/DPO phase reads them from a deck yet)
 PADDED=${NTRON_BUILDDIR:-$(cd "$(dirname "$NTRON")/.." && pwd)}/tests/test_data_padded
 D=$top_srcdir/inputs/data

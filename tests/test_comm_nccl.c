@@ -1,4 +1,4 @@
-/* test_comm_nccl.c — the NCCL device path (src/comm_nccl.c) on real GPU
+/* test_comm_nccl.c — the NCCL device path (src/parallel/comm_nccl.c) on real GPU
  * buffers: communicator set-up (unique id over MPI, ncclCommInitRank), and
  * every collective it implements — all-reduce (bf16 sum and max, fp32,
  * fp64, int32), reduce-scatter (in place and into a separate buffer),
@@ -9,9 +9,9 @@
  * ranks the public comm API is checked too.  NCCL refuses ranks that share a
  * GPU, so with more ranks than GPUs the test skips.
  * Without a GPU: "SKIP: no GPU", exit 77. */
-#include "check.h"
-#include "comm.h"
-#include "comm_dev.h"
+#include "util/check.h"
+#include "parallel/comm.h"
+#include "parallel/comm_dev.h"
 
 #include "cuda_check.h"
 

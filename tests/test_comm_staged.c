@@ -5,9 +5,9 @@
  * GPU.  Checks every typed collective and p2p on host and "device" buffers
  * against exact expected values (min/max/sum over i32, i64, u64, f64, bf16;
  * gather, exclusive scan, typed broadcast).  Run under mpirun with 1-4 ranks. */
-#include "check.h"
-#include "comm.h"
-#include "comm_dev.h"
+#include "util/check.h"
+#include "parallel/comm.h"
+#include "parallel/comm_dev.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -87,7 +87,7 @@ check_header() {
 check_header kernels/cuda/nt_device.cuh
 check_header kernels/cuda/kernels_cuda.h
 # a header no CUDA source includes: no nvcc object rebuilds (C objects may)
-got=$(compiled $(whatif src/rng.h) | grep -E '^(kernels/cuda/|tests/test_cuda_kernels)' || true)
-if [ -z "$got" ]; then pass "src/rng.h changed: no CUDA object rebuilds"
-else fail "src/rng.h changed: CUDA objects would rebuild: $(echo $got)"; fi
+got=$(compiled $(whatif src/util/rng.h) | grep -E '^(kernels/cuda/|tests/test_cuda_kernels)' || true)
+if [ -z "$got" ]; then pass "src/util/rng.h changed: no CUDA object rebuilds"
+else fail "src/util/rng.h changed: CUDA objects would rebuild: $(echo $got)"; fi
 finish

@@ -16,14 +16,14 @@
  * 5 timed steps of forward + backward + AdamW on random tokens; prints
  * tokens/s, model TFLOP/s (DESIGN.md formula) and MFU against NT_PEAK_TFLOPS_H100_BF16 (989.4 TFLOP/s).
  */
-#include "backend.h"
-#include "check.h"
-#include "deck.h"
-#include "device.h"
-#include "loss.h"
-#include "model.h"
-#include "rng.h"
-#include "sys.h"
+#include "backend/backend.h"
+#include "util/check.h"
+#include "deck/deck.h"
+#include "backend/device.h"
+#include "phases/loss.h"
+#include "model/model.h"
+#include "util/rng.h"
+#include "util/sys.h"
 
 #include <math.h>
 #include <stdio.h>

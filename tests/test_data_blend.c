@@ -8,11 +8,11 @@
  *   - one dataset without a switch samples exactly as nt_dataset_sample;
  *   - SFT: one conversation per padded row, mask kept, padding EOD/mask 0,
  *     long conversations truncated. */
-#include "check.h"
-#include "config.h"
-#include "data.h"
-#include "data_blend.h"
-#include "data_padded.h"
+#include "util/check.h"
+#include "deck/config.h"
+#include "data/data.h"
+#include "data/data_blend.h"
+#include "data/data_padded.h"
 
 #include <hdf5.h>
 #include <math.h>

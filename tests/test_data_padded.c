@@ -1,4 +1,4 @@
-/* test_data_padded.c — the padded-sample reader (src/data_padded.h) on
+/* test_data_padded.c — the padded-sample reader (src/data/data_padded.h) on
  * small HDF5 files written here from JSON lines with byte tokens (token =
  * byte, BOS 256, EOD 257, vocab 258, the byte tokenizer's hash), laid out
  * as `ntron prep` lays them out:
@@ -23,12 +23,12 @@
  *   --open KIND FILE SEQ VOCAB TOKENIZER NLABELS   open and read every sample once
  *   --prep KIND FILE JSONL TOKENIZER               rows of an `ntron prep` file equal
  *                                                  nt_prep_record of the source lines */
-#include "check.h"
-#include "data.h"
-#include "data_padded.h"
-#include "prep_format.h"
-#include "rng.h"
-#include "tokenizer.h"
+#include "util/check.h"
+#include "data/data.h"
+#include "data/data_padded.h"
+#include "prep/prep_format.h"
+#include "util/rng.h"
+#include "tokenizer/tokenizer.h"
 
 #include <cjson/cJSON.h>
 #include <hdf5.h>

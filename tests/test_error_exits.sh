@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_error_exits.sh — src/check.h's two ways out under MPI (tests/error_exits.c):
+# test_error_exits.sh — src/util/check.h's two ways out under MPI (tests/error_exits.c):
 #  1. one rank fails alone (nt_die, nt_input_error, a failing CUDA call)
 #     while the others wait in a collective: the job is aborted with the
 #     status (1, 2, 1), the message is printed, nobody is left hanging.

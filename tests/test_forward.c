@@ -11,13 +11,13 @@
  *     its own account and by the RSS it adds, against a trainable set.
  * Prints "logp_sum <value>" (sum over the global batch) for the shell test
  * to compare across layouts (fp32 sums in another order: 1e-5 relative). */
-#include "backend.h"
-#include "check.h"
-#include "ckpt.h"
-#include "deck.h"
-#include "phase.h"
-#include "rng.h"
-#include "trainer.h"
+#include "backend/backend.h"
+#include "util/check.h"
+#include "ckpt/ckpt.h"
+#include "deck/deck.h"
+#include "phases/phase.h"
+#include "util/rng.h"
+#include "train/trainer.h"
 
 #include <math.h>
 #include <string.h>

@@ -18,12 +18,12 @@
  * Run twice: with the LM head (cross-entropy) and with the reward head
  * (model.head = reward: 3 scores of each sequence's end token, squared
  * error against labels, one label NaN = unscored), same tolerance. */
-#include "backend.h"
-#include "check.h"
-#include "deck.h"
-#include "loss.h"
-#include "model.h"
-#include "rng.h"
+#include "backend/backend.h"
+#include "util/check.h"
+#include "deck/deck.h"
+#include "phases/loss.h"
+#include "model/model.h"
+#include "util/rng.h"
 
 #include <math.h>
 #include <string.h>

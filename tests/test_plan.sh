@@ -1,6 +1,6 @@
 #!/bin/bash
 # test_plan.sh — `ntron plan`: parameters, memory and FLOPs against values
-# computed by hand (written out below, independently of src/plan.c) for two
+# computed by hand (written out below, independently of src/plan/plan.c) for two
 # configurations: the tiny deck on the fp32 CPU backend and the 340B deck at
 # TP 8 x PP 12 (v 8) x DP 16, GBS 768 on DGX H100; then the predicted memory
 # against the peak RSS the CPU backend really reaches in `ntron bench`

@@ -5,7 +5,7 @@
  * all-rank simulation completes (no deadlock).  Also checks that the
  * simulation does catch a deadlock (m < P with interleaving is refused or
  * completes — whichever, it must not hang). */
-#include "schedule.h"
+#include "parallel/schedule.h"
 
 #include <stdio.h>
 #include <stdlib.h>

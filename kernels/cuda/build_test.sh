@@ -7,7 +7,7 @@
 # binary runs on a GPU machine that has only libc/libstdc++.
 # Exit status of the test: 0 pass, 1 fail, 77 skip (no GPU).
 #   CUDA_ARCH=80,90a kernels/cuda/build_test.sh   other GPU targets (default 90)
-# Built without src/check.c: -DNT_CHECK_STANDALONE gives cuda_check.h's
+# Built without src/util/check.c: -DNT_CHECK_STANDALONE gives cuda_check.h's
 # macros their local reporter (print file:line and the CUDA text, exit 1).
 #   NT_EMU=1 kernels/cuda/build_test.sh OUTDIR  builds the host-emulation
 #   variant OUTDIR/test_cuda_kernels_emu instead (g++, no GPU needed; slow).

@@ -1,6 +1,6 @@
 /* cuda_check.h — the one check-macro family of the GPU libraries, shared by
  * the kernels (kernels/cuda), the CUDA backend, the comm layer and the tests
- * (src/check.h has the MPI, HDF5 and system-call macros):
+ * (src/util/check.h has the MPI, HDF5 and system-call macros):
  *
  *   NT_CHECK_CUDA(cudaMalloc(&p, n));   a cudaError_t call: cudaGetErrorString
  *   NT_CHECK_CUDA_LAUNCH();             after a kernel launch: cudaGetLastError()
@@ -11,9 +11,9 @@
  *
  * Each prints one line "ntron: file:line: call: LIB: <the library's text>"
  * and ends the job through nt_check_lib_fail: in ntron that is nt_die
- * (src/check.c), which aborts every rank (MPI_Abort) when MPI runs with more
+ * (src/util/check.c), which aborts every rank (MPI_Abort) when MPI runs with more
  * than one, so a GPU failure on one rank never leaves the others waiting in
- * a collective; with one rank it exits 1.  A binary built without src/check.c
+ * a collective; with one rank it exits 1.  A binary built without src/util/check.c
  * (kernels/cuda/build_test.sh: the kernel test, one process, no MPI) defines
  * NT_CHECK_STANDALONE and gets a local reporter printing the same line and
  * exiting 1.  Usable from C and C++ (nvcc).  With NT_CUDA_EMU defined (the

@@ -1,0 +1,44 @@
+/* backend_select.c — run.backend resolved to an ops table, shared by every
+ * command that trains (run, bench): cuda needs a CUDA build and a visible
+ * GPU; auto takes cuda when both hold, else the CPU, and rank 0 says why.
+ * Each rank takes GPU (node-local rank mod GPUs visible), the node-local
+ * rank from PMIx or the MPI shared-memory split (placement.c); how ranks
+ * sharing a GPU communicate is comm_device.c's choice. */
+#include "backend/backend.h"
+#include "util/check.h"
+#include "parallel/comm.h"
+#include "deck/deck.h"
+#include "backend/device.h"
+#include "parallel/placement.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const nt_ops *cuda_on_local_gpu(int ngpu)
+{
+    nt_placement p;
+    nt_placement_get(&p, MPI_COMM_WORLD);
+    return nt_backend_cuda(p.local_rank % ngpu);
+}
+
+const nt_ops *nt_backend_select(const nt_config *cfg, const nt_deck_info *info)
+{
+    char msg[1024], w[1200];
+    if (!strcmp(cfg->backend, "cpu")) return nt_backend_cpu();
+    nt_comm world;
+    nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
+    int ngpu = nt_device_count(msg, sizeof msg);
+    /* every rank must take the same backend: the CPU unless all see a GPU */
+    int least = ngpu;
+    nt_comm_allreduce_i32(&world, &least, 1, NT_MIN);
+    if (!strcmp(cfg->backend, "cuda")) {
+        /* every rank knows (the all-reduce) that the job cannot run: one message, exit 2 together */
+        if (least == 0)
+            nt_exit_agreed(NT_EXIT_INPUT, world.rank == 0, "%s: run.backend = cuda: %s",
+                           nt_deck_where(info, "run.backend", w, sizeof w), ngpu == 0 ? msg : "some ranks see no GPU");
+        return cuda_on_local_gpu(ngpu);
+    }
+    if (least > 0) return cuda_on_local_gpu(ngpu);
+    if (world.rank == 0) printf("backend auto: cpu (%s)\n", ngpu > 0 ? "some ranks see no GPU" : msg);
+    return nt_backend_cpu();
+}

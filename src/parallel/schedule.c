@@ -1,0 +1,176 @@
+/* schedule.c — 1F1B and interleaved 1F1B action lists, and the all-rank
+ * simulation that proves a schedule completes before it is used. */
+#include "parallel/schedule.h"
+#include "util/check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* forward order: micro-batches in groups of G = min(P, m); within a group,
+ * all chunks in turn (chunk 0 for the group, then chunk 1, ...).  Backward
+ * order: the same groups with chunks reversed.  v = 1 reduces to plain order. */
+static void order(nt_action *o, int P, int v, int m, char kind)
+{
+    int G = P < m ? P : m, k = 0;
+    for (int g0 = 0; g0 < m; g0 += G) {
+        int gs = m - g0 < G ? m - g0 : G;
+        for (int ci = 0; ci < v; ci++) {
+            int c = kind == 'F' ? ci : v - 1 - ci;
+            for (int j = 0; j < gs; j++) o[k++] = (nt_action){kind, c, g0 + j};
+        }
+    }
+}
+
+int nt_schedule_warmup(int P, int p, int v, int m)
+{
+    int total = m * v, w;
+    if (v == 1) w = P - p - 1;
+    else w = 2 * (P - p - 1) + (v - 1) * (P < m ? P : m);
+    if (w > total) w = total;
+    if (w < 0) w = 0;
+    return w;
+}
+
+/* All ranks' lists are produced together by simulating the pipeline in
+ * time steps: in each step every rank runs at most one action whose input
+ * was produced in an earlier step.  A rank runs forwards (in forward order)
+ * during its warm-up, then alternates, preferring a backward after a
+ * forward and a forward after a backward, and takes the other kind when the
+ * preferred one is not ready yet.  With m a multiple of P this is exactly
+ * Megatron's warm-up / 1F1B / cool-down; otherwise the fallback keeps the
+ * pipeline moving where a rigid alternation would wait forever. */
+static int build_all(nt_action **out, int P, int v, int m)
+{
+    int total = m * v, S = P * v;
+    nt_action *F = nt_malloc((size_t)total * sizeof *F, "schedule"), *B = nt_malloc((size_t)total * sizeof *B, "schedule");
+    order(F, P, v, m, 'F');
+    order(B, P, v, m, 'B');
+    int *nf = nt_calloc((size_t)P, sizeof(int), "sim"), *nb = nt_calloc((size_t)P, sizeof(int), "sim");
+    int *len = nt_calloc((size_t)P, sizeof(int), "sim");
+    char *last = nt_calloc((size_t)P, 1, "sim");
+    /* step at which (stage, mb) finished forward / backward; 0 = not yet */
+    int *fdone = nt_calloc((size_t)S * (size_t)m, sizeof(int), "sim"), *bdone = nt_calloc((size_t)S * (size_t)m, sizeof(int), "sim");
+    int remaining = 2 * P * total, step = 0, ok = 1;
+    /* pass 0: Megatron's rigid order (warm-up forwards, then strictly F,B,F,B,
+     * then cool-down backwards), each rank waiting for its next action's input;
+     * pass 1, only when no rank can move in pass 0: a rank that waits for a
+     * backward may run its next ready forward instead (or the reverse). */
+    while (remaining > 0 && ok) {
+        step++;
+        int progressed = 0;
+        for (int pass = 0; pass < 2 && !progressed; pass++)
+            for (int p = 0; p < P; p++) {
+                int fready = 0, bready = 0;
+                if (nf[p] < total) {
+                    nt_action a = F[nf[p]];
+                    int s = a.chunk * P + p;
+                    int d = s == 0 ? -1 : fdone[(size_t)(s - 1) * m + a.mb];
+                    fready = s == 0 || (d && d < step);
+                }
+                if (nb[p] < nf[p]) {
+                    nt_action a = B[nb[p]];
+                    int s = a.chunk * P + p;
+                    int fd = fdone[(size_t)s * m + a.mb];
+                    int bd = s == S - 1 ? -1 : bdone[(size_t)(s + 1) * m + a.mb];
+                    bready = fd && fd < step && (s == S - 1 || (bd && bd < step));
+                }
+                int want_f, w = nt_schedule_warmup(P, p, v, m);  /* the rigid choice */
+                if (nf[p] < w) want_f = 1;
+                else if (nf[p] >= total) want_f = 0;
+                else want_f = nf[p] - w <= nb[p];
+                int do_f = -1;
+                if (want_f && fready) do_f = 1;
+                else if (!want_f && bready) do_f = 0;
+                else if (pass == 1) do_f = fready ? 1 : (bready ? 0 : -1);
+                if (do_f < 0) continue;
+                nt_action a = do_f ? F[nf[p]++] : B[nb[p]++];
+                int s = a.chunk * P + p;
+                (do_f ? fdone : bdone)[(size_t)s * m + a.mb] = step;
+                out[p][len[p]++] = a;
+                last[p] = a.kind;
+                remaining--;
+                progressed = 1;
+            }
+        if (!progressed) ok = 0;   /* nothing produced this step: nothing can ever run */
+    }
+    free(F); free(B); free(nf); free(nb); free(len); free(last); free(fdone); free(bdone);
+    return ok;
+}
+
+int nt_schedule_build(nt_action *out, int P, int p, int v, int m)
+{
+    int total = 2 * m * v;
+    nt_action **all = nt_malloc((size_t)P * sizeof *all, "schedule lists");
+    for (int r = 0; r < P; r++) all[r] = nt_malloc((size_t)total * sizeof(nt_action), "schedule");
+    int ok = build_all(all, P, v, m);
+    if (ok) memcpy(out, all[p], (size_t)total * sizeof(nt_action));
+    for (int r = 0; r < P; r++) free(all[r]);
+    free(all);
+    return ok ? total : 0;
+}
+
+/* ---- simulation --------------------------------------------------------- */
+
+int nt_schedule_verify(int P, int v, int m, char *err, size_t n)
+{
+    int total = 2 * m * v;
+    nt_action **list = nt_malloc((size_t)P * sizeof *list, "schedule lists");
+    for (int p = 0; p < P; p++) {
+        list[p] = nt_malloc((size_t)total * sizeof(nt_action), "schedule");
+        if (nt_schedule_build(list[p], P, p, v, m) != total) {
+            snprintf(err, n, "pipeline schedule (P=%d, v=%d, m=%d): rank %d: no schedule could be built", P, v, m, p);
+            for (int q = 0; q <= p; q++) free(list[q]);
+            free(list);
+            return 1;
+        }
+    }
+    int rc = nt_schedule_verify_lists(P, v, m, (const nt_action *const *)list, err, n);
+    for (int p = 0; p < P; p++) free(list[p]);
+    free(list);
+    return rc;
+}
+
+int nt_schedule_verify_lists(int P, int v, int m, const nt_action *const *list, char *err, size_t n)
+{
+    int total = 2 * m * v, S = P * v;
+    int *pos = nt_calloc((size_t)P, sizeof(int), "schedule positions");
+    /* done[kind][virtual stage][mb] */
+    char *fdone = nt_calloc((size_t)S * (size_t)m, 1, "sim"), *bdone = nt_calloc((size_t)S * (size_t)m, 1, "sim");
+    int remaining = P * total, rc = 0;
+    while (remaining > 0) {
+        int progressed = 0;
+        for (int p = 0; p < P; p++) {
+            while (pos[p] < total) {
+                nt_action a = list[p][pos[p]];
+                int s = a.chunk * P + p;
+                int ready;
+                if (a.kind == 'F') ready = s == 0 || fdone[(size_t)(s - 1) * m + a.mb];
+                else ready = fdone[(size_t)s * m + a.mb] && (s == S - 1 || bdone[(size_t)(s + 1) * m + a.mb]);
+                if (!ready) break;
+                (a.kind == 'F' ? fdone : bdone)[(size_t)s * m + a.mb] = 1;
+                pos[p]++;
+                remaining--;
+                progressed = 1;
+            }
+        }
+        if (!progressed) {
+            size_t len = (size_t)snprintf(err, n, "pipeline schedule (P=%d, v=%d, m=%d) would deadlock:", P, v, m);
+            for (int p = 0; p < P && len < n; p++)
+                if (pos[p] < total)
+                    len += (size_t)snprintf(err + len, n - len, " rank %d waits at %c(chunk %d, mb %d);", p,
+                                            list[p][pos[p]].kind, list[p][pos[p]].chunk, list[p][pos[p]].mb);
+            rc = 1;
+            break;
+        }
+    }
+    free(pos);
+    free(fdone);
+    free(bdone);
+    return rc;
+}
+
+double nt_schedule_bubble_formula(int P, int v, int m)
+{
+    return (double)(P - 1) / ((double)v * (double)m);
+}

@@ -1,0 +1,77 @@
+/* phase.c — the phase registry: one table of every run.phase name, the
+ * built ones pointing at their entry (phase_pretrain.c, phase_rm.c), the
+ * others named with what they will be and refused as not built yet; the
+ * common deck check of the training phases; `ntron help phases`. */
+#include "phases/phase.h"
+#include "util/check.h"
+
+#include <string.h>
+
+typedef struct registry_row {
+    const char *name;
+    const nt_phase *entry;   /* NULL: not built yet */
+    const char *what;        /* for unbuilt ones: what it will be */
+} registry_row;
+
+static const registry_row registry[] = {
+    {"pretrain", &nt_phase_pretrain, NULL},
+    {"rm", &nt_phase_rm, NULL},
+    {"sft", NULL, "supervised fine-tuning on chat data (assistant-only loss)"},
+    {"dpo", NULL, "direct preference optimisation with an SFT term"},
+    {"rpo", NULL, "reward-aware preference optimisation"},
+    {"generate", NULL, "generation over a checkpoint (ntron generate)"},
+    {"sdg", NULL, "the synthetic-data pipeline (ntron sdg)"},
+};
+#define NREG (sizeof registry / sizeof registry[0])
+
+static void built_list(char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < NREG && len + 32 < n; i++)
+        if (registry[i].entry) len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", registry[i].name);
+}
+
+static const registry_row *lookup(const char *name)
+{
+    for (size_t i = 0; i < NREG; i++)
+        if (!strcmp(registry[i].name, name)) return &registry[i];
+    return NULL;
+}
+
+const nt_phase *nt_phase_find(const char *name)
+{
+    const registry_row *r = lookup(name);
+    char built[256];
+    built_list(built, sizeof built);
+    if (!r) nt_input_error("run.phase = %s: no such phase (built: %s)", name, built);
+    if (!r->entry) nt_input_error("run.phase = %s is not built yet in this version (built: %s)", name, built);
+    return r->entry;
+}
+
+void nt_phase_deck_check(const nt_config *c, const nt_deck_info *in)
+{
+    const registry_row *r = lookup(c->phase);
+    char built[256];
+    built_list(built, sizeof built);
+    if (!r) nt_deck_bad(in, "run.phase", "%s: no such phase (built: %s)", c->phase, built);
+    if (!r->entry) nt_deck_bad(in, "run.phase", "%s is not built yet in this version (built: %s)", c->phase, built);
+    const nt_phase *p = r->entry;
+    /* every built phase trains */
+    if (c->steps == 0 && c->tokens == 0)
+        nt_deck_bad(in, "train.steps", "phase %s needs train.steps > 0 or train.tokens > 0 (both are 0)", c->phase);
+    if (strcmp(c->head, p->head) != 0)
+        nt_deck_bad(in, "model.head", "phase %s trains %s head: set model.head = %s", c->phase,
+                    !strcmp(p->head, "lm") ? "an LM" : "a reward", p->head);
+    if (p->check) p->check(c, in);
+}
+
+void nt_phase_print_help(FILE *f)
+{
+    fprintf(f, "run.phase   head     what\n");
+    for (size_t i = 0; i < NREG; i++) {
+        const nt_phase *p = registry[i].entry;
+        fprintf(f, "%-11s %-8s %s%s\n", registry[i].name, p ? p->head : "-", p ? p->what : registry[i].what,
+                p ? "" : " [not built yet]");
+    }
+}

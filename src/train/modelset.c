@@ -1,0 +1,399 @@
+/* modelset.c — the model set and its pipeline passes (see modelset.h). */
+#include "train/modelset.h"
+#include "util/check.h"
+#include "util/sys.h"
+#include "parallel/comm_device.h"
+#include "util/signals.h"
+
+#include <math.h>
+#include <string.h>
+
+void nt_modelset_init(nt_modelset *ms, const nt_config *cfg, const nt_ops *ops, MPI_Comm world, int trainable)
+{
+    memset(ms, 0, sizeof *ms);
+    ms->cfg = *cfg;
+    ms->ops = ops;
+    ms->trainable = trainable;
+    nt_grid_init(&ms->grid, world, cfg->tensor, cfg->pipeline);
+    nt_grid *g = &ms->grid;
+    nt_placement_get(&ms->place, world);
+    nt_placement_check_tp(&ms->place, &g->tp_comm, &g->world);
+    /* the CUDA backend's buffers are device memory: NCCL or host staging (parallel.comm) */
+    if (nt_backend_is_cuda(ops)) nt_comm_device_setup(g, cfg->comm);
+    int P = g->PP, v = cfg->virtual_stages, S = P * v;
+    if (v > NT_MAX_CHUNKS) nt_input_error("parallel.virtual_stages = %d exceeds the maximum %d", v, NT_MAX_CHUNKS);
+    if (cfg->layers % S != 0)
+        nt_input_error("model.layers = %d is not divisible by pipeline (%d) x virtual_stages (%d) = %d",
+                       cfg->layers, P, v, S);
+    ms->v = v;
+    int Lc = cfg->layers / S;
+
+    nt_model_config mc;
+    nt_model_config_init(&mc, cfg, g->TP, g->tp);
+    /* a frozen set keeps one layer's intermediates: its forward is the same
+     * sequence of ops, so the same numbers */
+    if (!trainable) mc.recompute = NT_RECOMPUTE_FULL;
+    size_t off = 0;
+    for (int c = 0; c < v; c++) {
+        int s = c * P + g->pp;
+        nt_model_layout(&ms->chunk[c], ops, &mc, &g->tp_comm, s * Lc, Lc, s == 0, s == S - 1);
+        off += ms->chunk[c].nparams;
+    }
+    ms->nparams = off;
+    ms->npadded = (off + (size_t)g->DP - 1) / (size_t)g->DP * (size_t)g->DP;
+    ms->params = ops->alloc(ms->npadded * ops->act_bytes, "model parameters");
+    if (ops->params_are_master) ms->master = (float *)ms->params;
+    else if (trainable) ms->master = ops->alloc(ms->npadded * sizeof(float), "fp32 master weights");
+    if (trainable) ms->grads = ops->alloc(ms->npadded * sizeof(float), "fp32 gradients");
+    ops->zero(ms->params, ms->npadded * ops->act_bytes);
+    off = 0;
+    for (int c = 0; c < v; c++) {
+        nt_model *m = &ms->chunk[c];
+        nt_model_bind(m, (char *)ms->params + off * ops->act_bytes, ms->master ? ms->master + off : NULL,
+                      trainable ? ms->grads + off : NULL, trainable);
+        nt_model_init_params(m, cfg->seed);
+        off += m->nparams;
+    }
+    ms->shard_n = ms->npadded / (size_t)g->DP;
+    ms->shard_lo = (size_t)g->dp * ms->shard_n;
+    ms->micro_batch = cfg->micro_batch;
+    ms->seq_len = cfg->seq_len;
+}
+
+void nt_modelset_free(nt_modelset *ms)
+{
+    const nt_ops *o = ms->ops;
+    for (int c = 0; c < ms->v; c++) {
+        for (int i = 0; i < ms->pool[c].n; i++) nt_acts_destroy(&ms->pool[c].acts[i], &ms->chunk[c]);
+        free(ms->pool[c].acts);
+        free(ms->pool[c].mb);
+        nt_model_destroy(&ms->chunk[c]);
+    }
+    if (ms->master && !o->params_are_master) o->free(ms->master);
+    o->free(ms->params);
+    if (ms->grads) o->free(ms->grads);
+    free(ms->sched);
+    nt_grid_free(&ms->grid);
+    memset(ms, 0, sizeof *ms);
+}
+
+int nt_modelset_micro_batches(const nt_modelset *ms, long gbs)
+{
+    int DP = ms->grid.DP;
+    long per = (long)ms->micro_batch * DP;
+    if (gbs % per != 0) {
+        char mbs[256] = "", dps[256] = "";
+        size_t a = 0, b = 0;
+        for (int mb = 1; mb <= 64 && a < sizeof mbs - 16; mb++)
+            if (gbs % ((long)mb * DP) == 0) a += (size_t)snprintf(mbs + a, sizeof mbs - a, " %d", mb);
+        for (int dp = 1; dp <= 4096 && b < sizeof dps - 16; dp++)
+            if (gbs % ((long)ms->micro_batch * dp) == 0) b += (size_t)snprintf(dps + b, sizeof dps - b, " %d", dp);
+        nt_input_error("global batch %ld is not divisible by micro_batch (%d) x data-parallel size (%d); "
+                       "layouts that would work: micro_batch in {%s } at DP %d, or DP in {%s } at micro_batch %d",
+                       gbs, ms->micro_batch, DP, a ? mbs : " none", DP, b ? dps : " none", ms->micro_batch);
+    }
+    int m = (int)(gbs / per);
+    if (m < ms->grid.PP)
+        nt_input_error("global batch %ld gives %d micro-batches per data-parallel rank, fewer than the %d pipeline "
+                       "stages (need global_batch >= micro_batch x DP x pipeline = %ld)",
+                       gbs, m, ms->grid.PP, (long)ms->micro_batch * DP * ms->grid.PP);
+    return m;
+}
+
+/* ---- activation pool: one nt_acts per in-flight micro-batch and chunk ---- */
+
+static nt_acts *pool_get(nt_modelset *ms, int c, int mb)
+{
+    nt_acts_pool *p = &ms->pool[c];
+    for (int i = 0; i < p->n; i++)
+        if (p->mb[i] < 0) { p->mb[i] = mb; return &p->acts[i]; }
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 4;
+        p->acts = realloc(p->acts, (size_t)p->cap * sizeof *p->acts);
+        p->mb = realloc(p->mb, (size_t)p->cap * sizeof *p->mb);
+        NT_CHECK(p->acts && p->mb, "out of memory for the activation pool");
+    }
+    nt_acts_create(&p->acts[p->n], &ms->chunk[c], ms->micro_batch, ms->seq_len);
+    p->mb[p->n] = mb;
+    return &p->acts[p->n++];
+}
+
+static nt_acts *pool_find(nt_modelset *ms, int c, int mb)
+{
+    nt_acts_pool *p = &ms->pool[c];
+    for (int i = 0; i < p->n; i++)
+        if (p->mb[i] == mb) return &p->acts[i];
+    nt_die(NT_EXIT_FAIL, "internal: no activations for chunk %d micro-batch %d", c, mb);
+}
+
+static void pool_release(nt_modelset *ms, int c, int mb)
+{
+    nt_acts_pool *p = &ms->pool[c];
+    for (int i = 0; i < p->n; i++)
+        if (p->mb[i] == mb) { p->mb[i] = -1; return; }
+}
+
+void nt_modelset_bytes(const nt_modelset *ms, double *params, double *grads, double *acts)
+{
+    const nt_ops *o = ms->ops;
+    *params = (double)ms->npadded * (double)o->act_bytes +
+              (ms->master && !o->params_are_master ? (double)ms->npadded * sizeof(float) : 0.0);
+    *grads = ms->grads ? (double)ms->npadded * sizeof(float) : 0.0;
+    *acts = 0;
+    for (int c = 0; c < ms->v; c++) *acts += ms->pool[c].n;   /* pooled activation sets */
+}
+
+/* ---- point-to-point ------------------------------------------------------ */
+
+typedef struct pending { MPI_Request *req; float **buf; int n, cap; } pending;
+
+static void send_copy(nt_modelset *ms, pending *pd, const void *src, size_t n, int peer, int tag)
+{
+    if (pd->n == pd->cap) {
+        pd->cap = pd->cap ? 2 * pd->cap : 16;
+        pd->req = realloc(pd->req, (size_t)pd->cap * sizeof *pd->req);
+        pd->buf = realloc(pd->buf, (size_t)pd->cap * sizeof *pd->buf);
+        NT_CHECK(pd->req && pd->buf, "out of memory for pending sends");
+    }
+    float *b = nt_malloc(n * sizeof(float), "pipeline send buffer");
+    ms->ops->from_act(b, src, n);
+    nt_comm_isend_f32(&ms->grid.pp_comm, b, n, peer, tag, &pd->req[pd->n]);
+    pd->buf[pd->n++] = b;
+}
+
+static void recv_into(nt_modelset *ms, void *dst, size_t n, int peer, int tag)
+{
+    float *b = nt_malloc(n * sizeof(float), "pipeline receive buffer");
+    nt_comm_recv_f32(&ms->grid.pp_comm, b, n, peer, tag);
+    ms->ops->to_act(dst, b, n);
+    free(b);
+}
+
+static void pending_wait(pending *pd)
+{
+    nt_comm_waitall(pd->n, pd->req);
+    for (int i = 0; i < pd->n; i++) free(pd->buf[i]);
+    pd->n = 0;
+}
+
+static void pending_free(pending *pd)
+{
+    free(pd->req);
+    free(pd->buf);
+    memset(pd, 0, sizeof *pd);
+}
+
+/* distinct tags per (direction, sending stage, micro-batch), within MPI's guaranteed 32767 */
+static int p2p_tag(int dir, int stage, int S, int mb, int m)
+{
+    return (int)((((long)dir * S + stage) * m + mb) % 32767);
+}
+
+/* inputs [:-1] and targets [1:] of micro-batch mb (targets -1 where the loss mask is 0) */
+static void micro_io(const nt_batch *b, int mb, int B, int32_t *inp, int32_t *tgt)
+{
+    int T = b->seq_len;
+    for (int r = 0; r < B; r++) {
+        const int32_t *row = nt_batch_row(b, mb * B + r);
+        const uint8_t *mask = nt_batch_mask(b, mb * B + r);
+        memcpy(inp + (size_t)r * T, row, (size_t)T * sizeof(int32_t));
+        memcpy(tgt + (size_t)r * T, row + 1, (size_t)T * sizeof(int32_t));
+        if (mask)
+            for (int j = 0; j < T; j++)
+                if (!mask[j + 1]) tgt[(size_t)r * T + j] = -1;
+    }
+}
+
+/* ---- the passes ---------------------------------------------------------- */
+
+static void build_schedule(nt_modelset *ms, int m)
+{
+    if (ms->sched_m == m) return;
+    int P = ms->grid.PP, v = ms->v;
+    char err[2048];
+    if (nt_schedule_verify(P, v, m, err, sizeof err)) nt_die(NT_EXIT_FAIL, "%s", err);
+    free(ms->sched);
+    ms->sched = nt_malloc((size_t)2 * m * v * sizeof(nt_action), "schedule");
+    ms->sched_len = nt_schedule_build(ms->sched, P, ms->grid.pp, v, m);
+    ms->sched_m = m;
+}
+
+double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void *state, double *acc)
+{
+    const nt_ops *o = ms->ops;
+    nt_grid *g = &ms->grid;
+    NT_CHECK(ms->trainable, "internal: training pass on a frozen model set");
+    int m = nt_modelset_micro_batches(ms, b->gbs);
+    int B = ms->micro_batch, T = ms->seq_len, N = B * T, P = g->PP, v = ms->v, S = P * v;
+    int H = ms->cfg.hidden;
+    NT_CHECK(b->rows == m * B && b->seq_len == T, "internal: batch of %d rows x %d tokens, the step needs %d x %d",
+             b->rows, b->seq_len, m * B, T);
+    int32_t *inp = nt_malloc((size_t)N * sizeof(int32_t), "inputs");
+    int32_t *tgt = nt_malloc((size_t)N * sizeof(int32_t), "targets");
+    double loss = 0.0, t0, tf = 0, tb = 0, tp2p = 0;
+    pending pd = {0};
+
+    build_schedule(ms, m);
+    o->zero(ms->grads, ms->npadded * sizeof(float));
+    for (int k = 0; k < ms->sched_len; k++) {
+        nt_action a = ms->sched[k];
+        int c = a.chunk, s = c * P + g->pp;
+        nt_model *mdl = &ms->chunk[c];
+        micro_io(b, a.mb, B, inp, tgt);
+        if (a.kind == 'F') {
+            nt_acts *ac = pool_get(ms, c, a.mb);
+            size_t nx = (size_t)ac->Nl * H;
+            if (s > 0) {
+                t0 = nt_now();
+                recv_into(ms, ac->x, nx, (s - 1) % P, p2p_tag(0, s - 1, S, a.mb, m));
+                tp2p += nt_now() - t0;
+            }
+            t0 = nt_now();
+            nt_model_forward(mdl, ac, inp);
+            if (s == S - 1) {
+                nt_stage st = {.model = mdl, .acts = ac, .batch = b, .mb = a.mb, .row0 = a.mb * B, .rows = B,
+                               .targets = tgt, .acc = acc};
+                loss += fn(state, &st);
+            }
+            o->sync();
+            tf += nt_now() - t0;
+            if (s < S - 1) {
+                t0 = nt_now();
+                send_copy(ms, &pd, (char *)ac->x + (size_t)mdl->nlayers * nx * o->act_bytes, nx, (s + 1) % P,
+                          p2p_tag(0, s, S, a.mb, m));
+                tp2p += nt_now() - t0;
+            }
+        } else {
+            nt_acts *ac = pool_find(ms, c, a.mb);
+            size_t nx = (size_t)ac->Nl * H;
+            if (s < S - 1) {
+                t0 = nt_now();
+                recv_into(ms, ac->dx, nx, (s + 1) % P, p2p_tag(1, s + 1, S, a.mb, m));
+                tp2p += nt_now() - t0;
+            }
+            t0 = nt_now();
+            nt_model_backward(mdl, ac);
+            o->sync();
+            tb += nt_now() - t0;
+            if (s > 0) {
+                t0 = nt_now();
+                send_copy(ms, &pd, ac->dx, nx, (s - 1) % P, p2p_tag(1, s, S, a.mb, m));
+                tp2p += nt_now() - t0;
+            }
+            pool_release(ms, c, a.mb);
+        }
+    }
+    t0 = nt_now();
+    pending_wait(&pd);
+    pending_free(&pd);
+    tp2p += nt_now() - t0;
+    free(inp);
+    free(tgt);
+    ms->t_fwd = tf;
+    ms->t_bwd = tb;
+    ms->t_p2p = tp2p;
+    return loss;
+}
+
+/* Forward only: micro-batch by micro-batch, chunk by chunk.  Every receive
+ * waits on an item earlier in the same (micro-batch, chunk) order of the
+ * sending rank, and sends do not block, so the order cannot deadlock. */
+double nt_modelset_forward_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void *state, double *acc)
+{
+    const nt_ops *o = ms->ops;
+    nt_grid *g = &ms->grid;
+    int B = ms->micro_batch, T = ms->seq_len, N = B * T, P = g->PP, v = ms->v, S = P * v;
+    int H = ms->cfg.hidden;
+    NT_CHECK(b->seq_len == T && b->rows % B == 0, "internal: batch of %d rows x %d tokens for micro-batches of %d x %d",
+             b->rows, b->seq_len, B, T);
+    int m = b->rows / B;
+    int32_t *inp = nt_malloc((size_t)N * sizeof(int32_t), "inputs");
+    int32_t *tgt = nt_malloc((size_t)N * sizeof(int32_t), "targets");
+    double loss = 0.0, t0, tf = 0, tp2p = 0;
+    pending pd = {0};
+    for (int mb = 0; mb < m; mb++) {
+        micro_io(b, mb, B, inp, tgt);
+        for (int c = 0; c < v; c++) {
+            int s = c * P + g->pp;
+            nt_model *mdl = &ms->chunk[c];
+            nt_acts *ac = pool_get(ms, c, 0);
+            size_t nx = (size_t)ac->Nl * H;
+            if (s > 0) {
+                t0 = nt_now();
+                recv_into(ms, ac->x, nx, (s - 1) % P, p2p_tag(0, s - 1, S, mb, m));
+                tp2p += nt_now() - t0;
+            }
+            t0 = nt_now();
+            nt_model_forward(mdl, ac, inp);
+            if (s == S - 1) {
+                nt_stage st = {.model = mdl, .acts = ac, .batch = b, .mb = mb, .row0 = mb * B, .rows = B,
+                               .targets = tgt, .acc = acc};
+                loss += fn(state, &st);
+            }
+            o->sync();
+            tf += nt_now() - t0;
+            if (s < S - 1) {
+                t0 = nt_now();
+                send_copy(ms, &pd, (char *)ac->x + (size_t)mdl->nlayers * nx * o->act_bytes, nx, (s + 1) % P,
+                          p2p_tag(0, s, S, mb, m));
+                tp2p += nt_now() - t0;
+            }
+            pool_release(ms, c, 0);
+        }
+        t0 = nt_now();
+        pending_wait(&pd);
+        tp2p += nt_now() - t0;
+    }
+    pending_free(&pd);
+    free(inp);
+    free(tgt);
+    ms->t_fwd = tf;
+    ms->t_bwd = 0;
+    ms->t_p2p = tp2p;
+    return loss;
+}
+
+double nt_stage_logprobs(void *state, const nt_stage *s)
+{
+    float *logp = state;
+    int T = s->acts->T;
+    const float *nll = nt_model_head_nll(s->model, s->acts, s->targets);
+    for (int r = 0; r < s->rows; r++) {
+        double sum = 0.0;
+        for (int j = 0; j < T; j++) {
+            size_t i = (size_t)r * T + j;
+            int valid = s->targets[i] >= 0;
+            if (logp) logp[((size_t)s->row0 + r) * T + j] = valid ? -nll[i] : NAN;
+            if (valid) sum -= (double)nll[i];
+        }
+        s->batch->seq_logp[s->row0 + r] = sum;
+    }
+    return 0.0;
+}
+
+float *nt_modelset_gather_param(nt_modelset *ms, const char *name, int *rows, int *cols)
+{
+    nt_grid *g = &ms->grid;
+    const nt_tensor_info *t = NULL;
+    const nt_model *owner = NULL;
+    for (int c = 0; c < ms->v && !t; c++)
+        if ((t = nt_model_find(&ms->chunk[c], name))) owner = &ms->chunk[c];
+    int dims[2] = {t ? t->full_rows : 0, t ? t->full_cols : 0};
+    nt_comm_allreduce_i32(&g->world, dims, 2, NT_MAX);
+    if (dims[0] == 0) return NULL;
+    *rows = dims[0];
+    *cols = dims[1];
+    size_t n = (size_t)dims[0] * (size_t)dims[1];
+    float *out = nt_calloc(n, sizeof(float), "gathered parameter");
+    if (t && g->dp == 0 && (t->split != NT_SPLIT_NONE || g->tp == 0)) {
+        float *h = nt_malloc(t->numel * sizeof(float), "gather");
+        if (owner->master) ms->ops->from_f32(h, owner->master + t->offset, t->numel);
+        else ms->ops->from_act(h, (const char *)owner->params + t->offset * ms->ops->act_bytes, t->numel);
+        for (int r = 0; r < t->rows; r++)
+            for (int c = 0; c < t->cols; c++)
+                out[(size_t)(t->row0 + r) * (size_t)t->full_cols + (size_t)(t->col0 + c)] = h[(size_t)r * t->cols + c];
+        free(h);
+    }
+    nt_comm_allreduce_f32(&g->world, out, n, NT_SUM);
+    return out;
+}

@@ -1,0 +1,97 @@
+/* optim.c — ZeRO-1 AdamW over a model set and the clipping coefficient
+ * (see optim.h). */
+#include "train/optim.h"
+#include "util/check.h"
+#include "util/sys.h"
+#include "util/signals.h"
+
+
+void nt_optimizer_init(nt_optimizer *opt, nt_modelset *ms)
+{
+    const nt_ops *o = ms->ops;
+    NT_CHECK(ms->trainable, "internal: an optimizer needs a trainable model set");
+    opt->ms = ms;
+    opt->step = 0;
+    opt->adam_m = o->alloc(ms->shard_n * sizeof(float), "Adam first moment (shard)");
+    opt->adam_v = o->alloc(ms->shard_n * sizeof(float), "Adam second moment (shard)");
+    /* one DP rank: the shard is the whole gradient buffer (no copy) */
+    opt->grad_shard = ms->grid.DP == 1 ? ms->grads : o->alloc(ms->shard_n * sizeof(float), "gradient shard");
+    o->zero(opt->adam_m, ms->shard_n * sizeof(float));
+    o->zero(opt->adam_v, ms->shard_n * sizeof(float));
+}
+
+void nt_optimizer_free(nt_optimizer *opt)
+{
+    const nt_ops *o = opt->ms->ops;
+    o->free(opt->adam_m);
+    o->free(opt->adam_v);
+    if (opt->grad_shard != opt->ms->grads) o->free(opt->grad_shard);
+    opt->adam_m = opt->adam_v = opt->grad_shard = NULL;
+}
+
+void nt_optimizer_reduce_grads(nt_optimizer *opt)
+{
+    nt_modelset *ms = opt->ms;
+    if (ms->grid.DP > 1) nt_comm_reduce_scatter_f32(&ms->grid.dp_comm, ms->grads, opt->grad_shard, ms->npadded);
+}
+
+double nt_optimizer_shard_sumsq(const nt_optimizer *opt)
+{
+    const nt_modelset *ms = opt->ms;
+    double ss = 0.0;
+    size_t lo = ms->shard_lo, hi = ms->shard_lo + ms->shard_n, base = 0;
+    for (int c = 0; c < ms->v; c++) {
+        const nt_model *m = &ms->chunk[c];
+        for (int i = 0; i < m->ntensors; i++) {
+            const nt_tensor_info *t = &m->tensors[i];
+            size_t a = base + t->offset, b = a + t->numel;
+            if (b <= lo || a >= hi) continue;
+            if (t->split == NT_SPLIT_NONE && ms->grid.tp != 0) continue;
+            size_t x = a > lo ? a : lo, y = b < hi ? b : hi;
+            ss += ms->ops->sumsq_f32(opt->grad_shard + (x - lo), y - x);
+        }
+        base += m->nparams;
+    }
+    return ss;
+}
+
+void nt_optimizer_apply(nt_optimizer *opt, double lr, double scale, double *t_opt, double *t_coll)
+{
+    nt_modelset *ms = opt->ms;
+    const nt_config *cfg = &ms->cfg;
+    const nt_ops *o = ms->ops;
+    nt_grid *g = &ms->grid;
+    size_t lo = ms->shard_lo, hi = ms->shard_lo + ms->shard_n, base = 0, eb = o->act_bytes;
+    double t0 = nt_now();
+    opt->step++;
+    for (int c = 0; c < ms->v; c++) {
+        nt_model *m = &ms->chunk[c];
+        for (int i = 0; i < m->ntensors; i++) {
+            const nt_tensor_info *t = &m->tensors[i];
+            size_t a = base + t->offset, b = a + t->numel;
+            if (b <= lo || a >= hi) continue;
+            size_t x = a > lo ? a : lo, y = b < hi ? b : hi;
+            float wd = t->decay ? (float)cfg->weight_decay : 0.0f;
+            o->adamw(ms->master + x, (char *)ms->params + x * eb, opt->adam_m + (x - lo), opt->adam_v + (x - lo),
+                     opt->grad_shard + (x - lo), y - x, (float)lr, (float)cfg->beta1, (float)cfg->beta2,
+                     (float)cfg->eps, wd, (float)scale, (int)opt->step);
+        }
+        base += m->nparams;
+    }
+    o->sync();
+    *t_opt = nt_now() - t0;
+    t0 = nt_now();
+    if (g->DP > 1) nt_comm_allgather_f32(&g->dp_comm, ms->master + ms->shard_lo, ms->master, ms->shard_n);
+    /* separate working weights (bf16): AdamW rounded only this shard's */
+    if (g->DP > 1 && !o->params_are_master)
+        nt_comm_allgather(&g->dp_comm, (char *)ms->params + ms->shard_lo * o->act_bytes, ms->params, ms->shard_n,
+                          nt_dtype_of_act(o->act_bytes));
+    *t_coll += nt_now() - t0;
+}
+
+double nt_optim_clip_coef(double norm, double clip)
+{
+    if (clip <= 0.0) return 1.0;
+    double c = clip / (norm + 1e-6);
+    return c < 1.0 ? c : 1.0;
+}
