@@ -218,81 +218,103 @@ static void build_schedule(nt_modelset *ms, int m)
     ms->sched_m = m;
 }
 
+/* what one forward of (chunk c, micro-batch mb) needs besides the model set */
+typedef struct fwd_ctx {
+    nt_batch *b;
+    nt_stage_fn fn;
+    void *state;
+    double *acc;
+    const int32_t *inp, *tgt;
+    int m;                      /* micro-batches of the pass (p2p tags) */
+    pending *pd;
+    double loss, tf, tp2p;
+} fwd_ctx;
+
+/* Forward of chunk c for micro-batch mb into ac: its input from the previous
+ * stage (or the embedding), the stage function on the last stage, the output
+ * sent on to the next stage. */
+static void forward_item(nt_modelset *ms, fwd_ctx *x, int c, int mb, nt_acts *ac)
+{
+    const nt_ops *o = ms->ops;
+    int P = ms->grid.PP, S = P * ms->v, s = c * P + ms->grid.pp, B = ms->micro_batch;
+    nt_model *mdl = &ms->chunk[c];
+    size_t nx = (size_t)ac->Nl * ms->cfg.hidden;
+    double t0;
+    if (s > 0) {
+        t0 = nt_now();
+        recv_into(ms, ac->x, nx, (s - 1) % P, p2p_tag(0, s - 1, S, mb, x->m));
+        x->tp2p += nt_now() - t0;
+    }
+    t0 = nt_now();
+    nt_model_forward(mdl, ac, x->inp);
+    if (s == S - 1) {
+        nt_stage st = {.model = mdl, .acts = ac, .batch = x->b, .mb = mb, .row0 = mb * B, .rows = B,
+                       .targets = x->tgt, .acc = x->acc};
+        x->loss += x->fn(x->state, &st);
+    }
+    o->sync();
+    x->tf += nt_now() - t0;
+    if (s < S - 1) {
+        t0 = nt_now();
+        send_copy(ms, x->pd, (char *)ac->x + (size_t)mdl->nlayers * nx * o->act_bytes, nx, (s + 1) % P,
+                  p2p_tag(0, s, S, mb, x->m));
+        x->tp2p += nt_now() - t0;
+    }
+}
+
 double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void *state, double *acc)
 {
     const nt_ops *o = ms->ops;
     nt_grid *g = &ms->grid;
     NT_CHECK(ms->trainable, "internal: training pass on a frozen model set");
     int m = nt_modelset_micro_batches(ms, b->gbs);
-    int B = ms->micro_batch, T = ms->seq_len, N = B * T, P = g->PP, v = ms->v, S = P * v;
-    int H = ms->cfg.hidden;
+    int B = ms->micro_batch, T = ms->seq_len, N = B * T, P = g->PP, S = P * ms->v;
     NT_CHECK(b->rows == m * B && b->seq_len == T, "internal: batch of %d rows x %d tokens, the step needs %d x %d",
              b->rows, b->seq_len, m * B, T);
     int32_t *inp = nt_malloc((size_t)N * sizeof(int32_t), "inputs");
     int32_t *tgt = nt_malloc((size_t)N * sizeof(int32_t), "targets");
-    double loss = 0.0, t0, tf = 0, tb = 0, tp2p = 0;
     pending pd = {0};
+    fwd_ctx fx = {.b = b, .fn = fn, .state = state, .acc = acc, .inp = inp, .tgt = tgt, .m = m, .pd = &pd};
+    double t0, tb = 0;
 
     build_schedule(ms, m);
     o->zero(ms->grads, ms->npadded * sizeof(float));
     for (int k = 0; k < ms->sched_len; k++) {
         nt_action a = ms->sched[k];
         int c = a.chunk, s = c * P + g->pp;
-        nt_model *mdl = &ms->chunk[c];
         micro_io(b, a.mb, B, inp, tgt);
         if (a.kind == 'F') {
-            nt_acts *ac = pool_get(ms, c, a.mb);
-            size_t nx = (size_t)ac->Nl * H;
-            if (s > 0) {
-                t0 = nt_now();
-                recv_into(ms, ac->x, nx, (s - 1) % P, p2p_tag(0, s - 1, S, a.mb, m));
-                tp2p += nt_now() - t0;
-            }
-            t0 = nt_now();
-            nt_model_forward(mdl, ac, inp);
-            if (s == S - 1) {
-                nt_stage st = {.model = mdl, .acts = ac, .batch = b, .mb = a.mb, .row0 = a.mb * B, .rows = B,
-                               .targets = tgt, .acc = acc};
-                loss += fn(state, &st);
-            }
-            o->sync();
-            tf += nt_now() - t0;
-            if (s < S - 1) {
-                t0 = nt_now();
-                send_copy(ms, &pd, (char *)ac->x + (size_t)mdl->nlayers * nx * o->act_bytes, nx, (s + 1) % P,
-                          p2p_tag(0, s, S, a.mb, m));
-                tp2p += nt_now() - t0;
-            }
-        } else {
-            nt_acts *ac = pool_find(ms, c, a.mb);
-            size_t nx = (size_t)ac->Nl * H;
-            if (s < S - 1) {
-                t0 = nt_now();
-                recv_into(ms, ac->dx, nx, (s + 1) % P, p2p_tag(1, s + 1, S, a.mb, m));
-                tp2p += nt_now() - t0;
-            }
-            t0 = nt_now();
-            nt_model_backward(mdl, ac);
-            o->sync();
-            tb += nt_now() - t0;
-            if (s > 0) {
-                t0 = nt_now();
-                send_copy(ms, &pd, ac->dx, nx, (s - 1) % P, p2p_tag(1, s, S, a.mb, m));
-                tp2p += nt_now() - t0;
-            }
-            pool_release(ms, c, a.mb);
+            forward_item(ms, &fx, c, a.mb, pool_get(ms, c, a.mb));
+            continue;
         }
+        nt_acts *ac = pool_find(ms, c, a.mb);
+        size_t nx = (size_t)ac->Nl * ms->cfg.hidden;
+        if (s < S - 1) {
+            t0 = nt_now();
+            recv_into(ms, ac->dx, nx, (s + 1) % P, p2p_tag(1, s + 1, S, a.mb, m));
+            fx.tp2p += nt_now() - t0;
+        }
+        t0 = nt_now();
+        nt_model_backward(&ms->chunk[c], ac);
+        o->sync();
+        tb += nt_now() - t0;
+        if (s > 0) {
+            t0 = nt_now();
+            send_copy(ms, &pd, ac->dx, nx, (s - 1) % P, p2p_tag(1, s, S, a.mb, m));
+            fx.tp2p += nt_now() - t0;
+        }
+        pool_release(ms, c, a.mb);
     }
     t0 = nt_now();
     pending_wait(&pd);
     pending_free(&pd);
-    tp2p += nt_now() - t0;
+    fx.tp2p += nt_now() - t0;
     free(inp);
     free(tgt);
-    ms->t_fwd = tf;
+    ms->t_fwd = fx.tf;
     ms->t_bwd = tb;
-    ms->t_p2p = tp2p;
-    return loss;
+    ms->t_p2p = fx.tp2p;
+    return fx.loss;
 }
 
 /* Forward only: micro-batch by micro-batch, chunk by chunk.  Every receive
@@ -300,57 +322,31 @@ double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void
  * sending rank, and sends do not block, so the order cannot deadlock. */
 double nt_modelset_forward_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void *state, double *acc)
 {
-    const nt_ops *o = ms->ops;
-    nt_grid *g = &ms->grid;
-    int B = ms->micro_batch, T = ms->seq_len, N = B * T, P = g->PP, v = ms->v, S = P * v;
-    int H = ms->cfg.hidden;
+    int B = ms->micro_batch, T = ms->seq_len, N = B * T;
     NT_CHECK(b->seq_len == T && b->rows % B == 0, "internal: batch of %d rows x %d tokens for micro-batches of %d x %d",
              b->rows, b->seq_len, B, T);
     int m = b->rows / B;
     int32_t *inp = nt_malloc((size_t)N * sizeof(int32_t), "inputs");
     int32_t *tgt = nt_malloc((size_t)N * sizeof(int32_t), "targets");
-    double loss = 0.0, t0, tf = 0, tp2p = 0;
     pending pd = {0};
+    fwd_ctx fx = {.b = b, .fn = fn, .state = state, .acc = acc, .inp = inp, .tgt = tgt, .m = m, .pd = &pd};
     for (int mb = 0; mb < m; mb++) {
         micro_io(b, mb, B, inp, tgt);
-        for (int c = 0; c < v; c++) {
-            int s = c * P + g->pp;
-            nt_model *mdl = &ms->chunk[c];
-            nt_acts *ac = pool_get(ms, c, 0);
-            size_t nx = (size_t)ac->Nl * H;
-            if (s > 0) {
-                t0 = nt_now();
-                recv_into(ms, ac->x, nx, (s - 1) % P, p2p_tag(0, s - 1, S, mb, m));
-                tp2p += nt_now() - t0;
-            }
-            t0 = nt_now();
-            nt_model_forward(mdl, ac, inp);
-            if (s == S - 1) {
-                nt_stage st = {.model = mdl, .acts = ac, .batch = b, .mb = mb, .row0 = mb * B, .rows = B,
-                               .targets = tgt, .acc = acc};
-                loss += fn(state, &st);
-            }
-            o->sync();
-            tf += nt_now() - t0;
-            if (s < S - 1) {
-                t0 = nt_now();
-                send_copy(ms, &pd, (char *)ac->x + (size_t)mdl->nlayers * nx * o->act_bytes, nx, (s + 1) % P,
-                          p2p_tag(0, s, S, mb, m));
-                tp2p += nt_now() - t0;
-            }
+        for (int c = 0; c < ms->v; c++) {
+            forward_item(ms, &fx, c, mb, pool_get(ms, c, 0));
             pool_release(ms, c, 0);
         }
-        t0 = nt_now();
+        double t0 = nt_now();
         pending_wait(&pd);
-        tp2p += nt_now() - t0;
+        fx.tp2p += nt_now() - t0;
     }
     pending_free(&pd);
     free(inp);
     free(tgt);
-    ms->t_fwd = tf;
+    ms->t_fwd = fx.tf;
     ms->t_bwd = 0;
-    ms->t_p2p = tp2p;
-    return loss;
+    ms->t_p2p = fx.tp2p;
+    return fx.loss;
 }
 
 double nt_stage_logprobs(void *state, const nt_stage *s)
