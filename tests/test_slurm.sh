@@ -26,10 +26,12 @@ wrong_phase() {  # name script regex deck [--set ...]: the script is run directl
     else fail "$script.sbatch with $name: exit $rc, '$out'$([ -e runs ] && echo ', run directory created')"; fi
 }
 wrong_phase "a pretrain deck" dpo "slurm/dpo\.sbatch runs run\.phase = dpo, but deck .*/pretrain\.deck has run\.phase = pretrain$" "$SD/pretrain.deck"
-wrong_phase "--set run.phase=dpo" pretrain "slurm/pretrain\.sbatch runs run\.phase = pretrain, but deck .*/pretrain\.deck --set run\.phase=dpo has run\.phase = dpo$" \
-    "$SD/pretrain.deck" --set run.phase=dpo
+wrong_phase "--set run.phase=rm" pretrain "slurm/pretrain\.sbatch runs run\.phase = pretrain, but deck .*/pretrain\.deck --set run\.phase=rm --set model\.head=reward has run\.phase = rm$" \
+    "$SD/pretrain.deck" --set run.phase=rm --set model.head=reward
 wrong_phase "a pretrain deck" sft-code "slurm/sft-code\.sbatch runs run\.phase = sft, but .* has run\.phase = pretrain$" "$SD/pretrain.deck"
-wrong_phase "a dpo deck" sdg "slurm/sdg\.sbatch runs run\.phase = generate or sdg, but .* has run\.phase = dpo$" "$SD/pretrain.deck" --set run.phase=dpo
+wrong_phase "an rm deck" sdg "slurm/sdg\.sbatch runs run\.phase = generate or sdg, but .* has run\.phase = rm$" "$SD/pretrain.deck" --set run.phase=rm --set model.head=reward
+# a phase not built yet is refused by the deck check itself, before the script compares phases
+wrong_phase "a deck of a phase not built yet" dpo "run\.phase: dpo is not built yet in this version" "$SD/pretrain.deck" --set run.phase=dpo
 mkdir -p phase; cp "$SD/pretrain.deck" phase/dpo.deck
 expect_error "submit: dpo.deck with run.phase = pretrain" 2 "^submit: slurm/dpo\.sbatch runs run\.phase = dpo, but deck phase/dpo\.deck has run\.phase = pretrain$" \
     -- "$top_srcdir/slurm/submit" --dry-run phase/dpo.deck
