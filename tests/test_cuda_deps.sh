@@ -9,7 +9,7 @@
 # header (found by scanning the #include lines, not from the .d files):
 #   kernels/cuda/nt_device.cuh  the nine kernel objects, nothing else;
 #   kernels/cuda/kernels_cuda.h those, tests/test_cuda_kernels.o and the C
-#                               objects that include it (src/backend_cuda.o).
+#                               objects that include it (src/backend/backend_cuda.o).
 # Also: with no header changed nothing is compiled (the build is current),
 # and a header no CUDA object includes does not rebuild any of them.
 # Without CUDA in the build: "SKIP: ...", exit 77.
@@ -41,13 +41,13 @@ includers() {
     local want=" $(basename "$1") " grew=1 f
     while [ $grew = 1 ]; do
         grew=0
-        for f in "$S"/src/*.h "$S"/kernels/*/*.h "$S"/kernels/*/*.cuh "$S"/kernels/cuda/emu/*.h; do
+        for f in "$S"/src/*.h "$S"/src/*/*.h "$S"/kernels/*/*.h "$S"/kernels/*/*.cuh "$S"/kernels/cuda/emu/*.h; do
             [ -f "$f" ] || continue
             case "$want" in *" $(basename "$f") "*) continue ;; esac
             if includes_any "$f" "$want"; then want="$want$(basename "$f") "; grew=1; fi
         done
     done
-    for f in "$S"/src/*.c "$S"/src/*.cc "$S"/kernels/*/*.c "$S"/kernels/*/*.cu "$S"/tests/*.c "$S"/tests/*.cu; do
+    for f in "$S"/src/*.c "$S"/src/*/*.c "$S"/src/*/*.cc "$S"/kernels/*/*.c "$S"/kernels/*/*.cu "$S"/tests/*.c "$S"/tests/*.cu; do
         [ -f "$f" ] || continue
         includes_any "$f" "$want" || continue
         o=${f#"$S"/}; o=${o%.*}.o
