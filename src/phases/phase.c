@@ -63,8 +63,8 @@ void nt_phase_deck_check(const nt_config *c, const nt_deck_info *in)
         if (!p->total_steps)
             nt_deck_bad(in, "train.epochs", "phase %s does not count epochs: set train.steps or train.tokens", c->phase);
         if (c->steps > 0 || c->tokens > 0)
-            nt_deck_bad(in, "train.epochs", "= %g and train.%s both set the run's length: keep one", c->epochs,
-                        c->steps > 0 ? "steps" : "tokens");
+            nt_deck_bad(in, "train.epochs", "%g epochs and train.%s > 0 both set the run's length: set train.%s = 0",
+                        c->epochs, c->steps > 0 ? "steps" : "tokens", c->steps > 0 ? "steps" : "tokens");
         if (c->n_ramp > 0)
             nt_deck_bad(in, "train.epochs", "counts steps of a constant global batch: no train.ramp with epochs");
     } else if (c->steps == 0 && c->tokens == 0)

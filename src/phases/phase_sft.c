@@ -255,7 +255,7 @@ static void sft_summary(void *state, nt_trainer *tr, FILE *out)
         }
         uint64_t tr_n = nt_padded_blend_truncated(&st->train);
         if (tr_n)
-            fprintf(out, "truncated %llu conversations longer than seq_len+1 tokens (rank 0's count)\n",
+            fprintf(out, "truncated %llu rows read (conversations longer than seq_len+1 tokens, cut; rank 0's count)\n",
                     (unsigned long long)tr_n);
     }
     if (st->has_valid) sft_heldout(st, tr, out);
