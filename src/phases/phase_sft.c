@@ -4,7 +4,8 @@
  * conversation per row padded with EOD (not packed), token cross-entropy
  * over the assistant tokens only (the dataset's loss mask), normalised by
  * the global batch's loss tokens.  train.epochs sets the run's length from
- * the data: ceil(epochs * samples / global_batch) steps.  Per step it logs
+ * the data: ceil(epochs * samples / global_batch) steps (a blend's epoch:
+ * min_i n_i / w_i samples).  Per step it logs
  * the loss tokens and the padding efficiency; with data.valid the summary
  * evaluates the mean NLL of the held-out assistant tokens and of the other
  * (user, system, template) tokens with a forward-only pass, into
@@ -80,18 +81,24 @@ static void *sft_open(const nt_config *cfg, const nt_deck_info *info)
     return st;
 }
 
-static uint64_t train_samples(const sft_state *st)
+/* samples in one epoch of the blend: min over datasets of n_i / w_i, the length at which the
+ * dataset with the most weight for its size has been read once (one dataset, or weights in
+ * proportion to the sizes: every sample once) */
+static uint64_t epoch_samples(const sft_state *st)
 {
-    uint64_t n = 0;
-    for (int i = 0; i < st->train.n; i++) n += st->train.ds[i].nsamples;
-    return n;
+    double e = INFINITY;
+    for (int i = 0; i < st->train.n; i++) {
+        double x = (double)st->train.ds[i].nsamples / st->train.w[i];
+        if (x < e) e = x;
+    }
+    return (uint64_t)llround(e);
 }
 
-/* train.epochs: one epoch is as many samples as the blend's datasets hold together */
+/* train.epochs: ceil(epochs * epoch samples / global batch) steps */
 static long sft_total_steps(void *state, const nt_config *cfg)
 {
     const sft_state *st = state;
-    double s = ceil(cfg->epochs * (double)train_samples(st) / (double)cfg->global_batch - 1e-9);
+    double s = ceil(cfg->epochs * (double)epoch_samples(st) / (double)cfg->global_batch - 1e-9);
     return s < 1 ? 1 : (long)s;
 }
 
@@ -105,7 +112,7 @@ static void sft_describe(void *state, FILE *out)
     }
     if (st->epochs > 0)
         fprintf(out, "epochs  run %g epochs of %llu samples = %ld steps of global batch %ld\n", st->epochs,
-                (unsigned long long)train_samples(st),
+                (unsigned long long)epoch_samples(st),
                 sft_total_steps(st, &(nt_config){.epochs = st->epochs, .global_batch = st->gbs}), st->gbs);
     if (st->has_valid)
         fprintf(out, "valid   %s: %llu held-out conversations, evaluated at the end\n", st->valid.path,
@@ -245,7 +252,7 @@ static void sft_summary(void *state, nt_trainer *tr, FILE *out)
     if (tr->ms.grid.world.rank == 0) {
         uint64_t seen = tr->consumed_samples;
         fprintf(out, "samples   %llu seen = %.4g epochs of %llu samples\n", (unsigned long long)seen,
-                (double)seen / (double)train_samples(st), (unsigned long long)train_samples(st));
+                (double)seen / (double)epoch_samples(st), (unsigned long long)epoch_samples(st));
         if (st->train.n > 1) {
             nt_padded_blend_pick(&st->train, seen, NULL);   /* the counts c_i(seen) */
             for (int i = 0; i < st->train.n; i++)
