@@ -3,6 +3,7 @@
 #  1. a tiny pretraining run saves a checkpoint; sft loads its weights only
 #     (fresh optimizer) and trains on `ntron prep --format chat` data; the
 #     step logs loss_tokens and pad_efficiency; train.epochs sets the steps
+#     (a blend's epoch: min_i n_i / w_i samples)
 #  2. the loss is over the assistant tokens only, checked against the
 #     forward-only pass: on a set of exactly one global batch with lr 0, the
 #     step-1 loss equals the held-out mean NLL of the assistant tokens of the
@@ -90,6 +91,14 @@ assert abs(a["loss"] - h["assistant_nll"]) <= 1e-5 * a["loss"]
 assert abs(o["loss"] - allnll) <= 1e-5 * o["loss"]
 assert abs(a["loss"] - o["loss"]) > 1e-3   # the mask matters
 PY
+
+# a blend's epoch: min_i n_i / w_i = min(60 / 0.75, 8 / 0.25) = 32 samples; 1 epoch at batch 8 = 4 steps
+sft_run blend 1 --set data.train="$WORK/chat.h5:3 $WORK/batch8.h5:1" --set train.steps=0 --set train.epochs=1 \
+    --set train.lr=0 --set train.min_lr=0 || { fail "blend epochs run"; tail -3 blend.out; }
+grep -q "^epochs  run 1 epochs of 32 samples = 4 steps of global batch 8" blend.out \
+    && grep -q "batch8.h5: 8 samples = 1 epochs" blend.out && grep -q "chat.h5: 24 samples = 0.4 epochs" blend.out \
+    && pass "blend chat 3 : batch8 1: one epoch = 32 samples (batch8 read once), 4 steps" \
+    || fail "blend epochs: $(grep -E '^(epochs|samples|  )' blend.out)"
 
 # ---- 3 ----
 for spec in "tp2 2 --set parallel.tensor=2 --set parallel.sequence_parallel=true" \

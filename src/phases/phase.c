@@ -68,8 +68,8 @@ void nt_phase_deck_check(const nt_config *c, const nt_deck_info *in)
         if (c->n_ramp > 0)
             nt_deck_bad(in, "train.epochs", "counts steps of a constant global batch: no train.ramp with epochs");
     } else if (c->steps == 0 && c->tokens == 0)
-        nt_deck_bad(in, "train.steps", "phase %s needs train.steps > 0, train.tokens > 0%s (all are 0)", c->phase,
-                    p->total_steps ? " or train.epochs > 0" : "");
+        nt_deck_bad(in, "train.steps", "phase %s needs train.steps > 0 or train.tokens > 0%s", c->phase,
+                    p->total_steps ? " or train.epochs > 0 (all are 0)" : " (both are 0)");
     if (strcmp(c->head, p->head) != 0)
         nt_deck_bad(in, "model.head", "phase %s trains %s head: set model.head = %s", c->phase,
                     !strcmp(p->head, "lm") ? "an LM" : "a reward", p->head);
