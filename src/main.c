@@ -98,9 +98,13 @@ static int cmd_check(int argc, char **argv)
         for (int i = 0; i < cfg.n_ramp; i++)
             printf("ramp    stage %d: global batch %ld from %.4g tokens\n", i, cfg.ramp_stages[i].gbs,
                    cfg.ramp_stages[i].tokens);
-    printf("plan    %ld steps (%s), training %.4g FLOP in total\n", steps,
-           cfg.steps > 0 ? "train.steps" : "from train.tokens",
-           fpt * (cfg.tokens > 0 ? cfg.tokens : (double)steps * cfg.global_batch * cfg.seq_len));
+    if (cfg.epochs > 0)
+        printf("plan    %g epochs: ceil(epochs x samples / global batch %ld) steps, counted when the data opens\n",
+               cfg.epochs, cfg.global_batch);
+    else
+        printf("plan    %ld steps (%s), training %.4g FLOP in total\n", steps,
+               cfg.steps > 0 ? "train.steps" : "from train.tokens",
+               fpt * (cfg.tokens > 0 ? cfg.tokens : (double)steps * cfg.global_batch * cfg.seq_len));
     /* memory per GPU from the planner's model (bf16 CUDA backend, DGX H100 cluster):
      * the largest pipeline rank, for the DP sizes the first global batch allows */
     {

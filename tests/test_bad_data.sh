@@ -74,9 +74,9 @@ for spec in "deck --set train.warmup=99 --set train.steps=3" "data --set data.tr
 done
 [ -e "$WORK/run_once" ] && fail "bad deck/data on 3 ranks: run directory created" || true
 # a phase not built yet: run and check refuse it alike (one line, exit 2, nothing written)
-for ph in sft dpo rpo generate sdg; do
+for ph in dpo rpo generate sdg; do
     for cmd in run check; do
-        expect_error "phase_${ph}_$cmd" 2 "^ntron: --set run\.phase: $ph is not built yet in this version \(built: pretrain, rm\)\$" -- \
+        expect_error "phase_${ph}_$cmd" 2 "^ntron: --set run\.phase: $ph is not built yet in this version \(built: pretrain, rm, sft\)\$" -- \
             "$NTRON" $cmd "$DECK" --set run.phase=$ph --set data.train=$WORK/good.h5 --set run.dir=$WORK/run_phase
     done
 done
@@ -84,7 +84,8 @@ sed 's/^phase = pretrain/phase = dpo/' "$DECK" > dpo.deck
 expect_error phase_deck_line 2 "dpo\.deck:[0-9]+: run\.phase: dpo is not built yet" -- "$NTRON" check dpo.deck
 expect_error phase_unknown 2 "run\.phase" -- "$NTRON" check "$DECK" --set run.phase=bench
 [ -e "$WORK/run_phase" ] && fail "phase: run directory created" || true
-"$NTRON" help phases | grep -Eq '^sft +- .*\[not built yet\]' && "$NTRON" help phases | grep -Eq '^rm +reward ' \
+"$NTRON" help phases | grep -Eq '^dpo +- .*\[not built yet\]' && "$NTRON" help phases | grep -Eq '^rm +reward ' \
+    && "$NTRON" help phases | grep -Eq '^sft +lm ' \
     && pass "help phases lists built and unbuilt phases" || fail "help phases: $("$NTRON" help phases)"
 
 # prep input

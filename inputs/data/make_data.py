@@ -6,6 +6,7 @@ a tiny hand-written grammar, fixed seed) for every `ntron prep` format:
   preference.jsonl  preference pairs (prompt conversation, chosen, rejected, rewards)
   reward.jsonl      HelpSteer2-style reward samples (prompt, response, 5 labels 0-4)
   tokenizer.txt     text for `ntron tokenizer train` (plain lines, some non-ASCII)
+  chat_code.jsonl   code-SFT conversations (4N: small Python functions), for the tiny SFT decks
 Usage: python3 make_data.py [OUTDIR] [N]   (N records per file, default 60)"""
 import json, os, random, sys
 
@@ -60,3 +61,24 @@ write("reward.jsonl", [dict(prompt=question(), response=para(1 + i % 3),
 with open(os.path.join(out, "tokenizer.txt"), "w", encoding="utf-8") as f:
     for i in range(2000):
         f.write((para(2) if i % 10 else f"{rng.choice(NAMES)} — naïve café: {question()} {para(1)}") + "\n")
+# chat_code.jsonl: code-SFT conversations (a user asks for a small Python
+# function, the assistant answers with it); its own generator, so the files
+# above do not change
+crng = random.Random(20261201)
+OPS = [("sum", "+"), ("difference", "-"), ("product", "*"), ("maximum", None), ("minimum", None)]
+ARGS = [("a", "b"), ("x", "y"), ("left", "right"), ("n", "m")]
+def code_answer(name, op, a, b):
+    if op: body = f"    return {a} {op} {b}"
+    else: body = f"    return {a} if {a} {'>' if name == 'maximum' else '<'} {b} else {b}"
+    return f"```python\ndef {name}_of({a}, {b}):\n{body}\n```"
+codes = []
+for i in range(4 * N):
+    name, op = crng.choice(OPS)
+    a, b = crng.choice(ARGS)
+    msgs = [{"role": "user", "content": f"Write a Python function {name}_of({a}, {b}) that returns the {name} of {a} and {b}."},
+            {"role": "assistant", "content": code_answer(name, op, a, b)}]
+    if i % 4 == 3:
+        msgs += [{"role": "user", "content": "Now call it with 2 and 3."},
+                 {"role": "assistant", "content": f"```python\nprint({name}_of(2, 3))\n```"}]
+    codes.append({"messages": msgs})
+write("chat_code.jsonl", codes)

@@ -47,6 +47,7 @@ typedef struct nt_config {
     /* [train] */
     long steps;                /* 0: derived from tokens */
     double tokens;             /* 0: use steps */
+    double epochs;             /* > 0: steps = ceil(epochs * samples / global_batch), counted by the phase (sft) */
     double stop_tokens;        /* stop this job at this many consumed tokens (0: run to the end); the schedule is unchanged */
     long global_batch;         /* used when ramp is empty */
     char ramp[512];            /* "768@0 1536@200B ..." ("" = constant global_batch) */

@@ -102,6 +102,9 @@ const nt_option nt_deck_options[] = {
      "optimizer steps (0: derived from train.tokens)"},
     {"train", "tokens", NT_OPT_TOKENS, FIELD(tokens), "0", GE(0), 0, NULL,
      "tokens to train on, e.g. 8T or 200B (0: use train.steps)"},
+    {"train", "epochs", NT_OPT_DOUBLE, FIELD(epochs), "0", GE(0), 0, NULL,
+     "passes over the training data (phase sft): steps = ceil(epochs * samples / global_batch), "
+     "counted once the data is opened; no train.ramp (0: use train.steps or train.tokens)"},
     {"train", "stop_tokens", NT_OPT_TOKENS, FIELD(stop_tokens), "0", GE(0), 0, NULL,
      "end this job once this many tokens are consumed, leaving the LR schedule as for the "
      "whole run (one ramp-up stage per job: slurm/submit --ramp); 0: run to the end"},
@@ -146,7 +149,8 @@ const nt_option nt_deck_options[] = {
      "dataset drawn by a seeded draw on k; needed by phase pretrain"},
     {"data", "valid", NT_OPT_STRING, FIELD(valid), "", ANY, 0, NULL,
      "held-out dataset evaluated at the end of the run (phase rm: mean squared error per label "
-     "against the training labels' mean, into RUNDIR/heldout.json); empty: none"},
+     "against the training labels' mean; phase sft: mean NLL of the assistant and of the other tokens), "
+     "into RUNDIR/heldout.json; empty: none"},
     {"data", "switch_at", NT_OPT_TOKENS, FIELD(switch_at), "0", GE(0), 0, NULL,
      "consumed tokens from which data.switch_blend replaces data.train (0: never)"},
     {"data", "switch_blend", NT_OPT_STRING, FIELD(switch_blend), "", ANY, 0, NULL,

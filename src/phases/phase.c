@@ -1,5 +1,6 @@
 /* phase.c — the phase registry: one table of every run.phase name, the
- * built ones pointing at their entry (phase_pretrain.c, phase_rm.c), the
+ * built ones pointing at their entry (phase_pretrain.c, phase_rm.c,
+ * phase_sft.c), the
  * others named with what they will be and refused as not built yet; the
  * common deck check of the training phases; `ntron help phases`. */
 #include "phases/phase.h"
@@ -16,7 +17,7 @@ typedef struct registry_row {
 static const registry_row registry[] = {
     {"pretrain", &nt_phase_pretrain, NULL},
     {"rm", &nt_phase_rm, NULL},
-    {"sft", NULL, "supervised fine-tuning on chat data (assistant-only loss)"},
+    {"sft", &nt_phase_sft, NULL},
     {"dpo", NULL, "direct preference optimisation with an SFT term"},
     {"rpo", NULL, "reward-aware preference optimisation"},
     {"generate", NULL, "generation over a checkpoint (ntron generate)"},
@@ -58,8 +59,17 @@ void nt_phase_deck_check(const nt_config *c, const nt_deck_info *in)
     if (!r->entry) nt_deck_bad(in, "run.phase", "%s is not built yet in this version (built: %s)", c->phase, built);
     const nt_phase *p = r->entry;
     /* every built phase trains */
-    if (c->steps == 0 && c->tokens == 0)
-        nt_deck_bad(in, "train.steps", "phase %s needs train.steps > 0 or train.tokens > 0 (both are 0)", c->phase);
+    if (c->epochs > 0) {
+        if (!p->total_steps)
+            nt_deck_bad(in, "train.epochs", "phase %s does not count epochs: set train.steps or train.tokens", c->phase);
+        if (c->steps > 0 || c->tokens > 0)
+            nt_deck_bad(in, "train.epochs", "%g epochs and train.%s > 0 both set the run's length: set train.%s = 0",
+                        c->epochs, c->steps > 0 ? "steps" : "tokens", c->steps > 0 ? "steps" : "tokens");
+        if (c->n_ramp > 0)
+            nt_deck_bad(in, "train.epochs", "counts steps of a constant global batch: no train.ramp with epochs");
+    } else if (c->steps == 0 && c->tokens == 0)
+        nt_deck_bad(in, "train.steps", "phase %s needs train.steps > 0 or train.tokens > 0%s", c->phase,
+                    p->total_steps ? " or train.epochs > 0 (all are 0)" : " (both are 0)");
     if (strcmp(c->head, p->head) != 0)
         nt_deck_bad(in, "model.head", "phase %s trains %s head: set model.head = %s", c->phase,
                     !strcmp(p->head, "lm") ? "an LM" : "a reward", p->head);

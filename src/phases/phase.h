@@ -3,7 +3,7 @@
  * everything phases share — resume or load, run directory, deck echo,
  * ramp, stop and NaN policy, checkpoint cadence, metrics, summary — and
  * calls the entry for what is the phase's own: its deck check, its data
- * source, how sample k fills a batch row, an optional hook before each
+ * source (and, with train.epochs, the step count it implies), how sample k fills a batch row, an optional hook before each
  * step, its loss on the last pipeline stage (which sets its own gradient),
  * its metrics and its summary lines.  How to add one: README, "How to add
  * a phase". */
@@ -51,6 +51,9 @@ typedef struct nt_phase {
     int (*metrics)(void *state, const struct nt_step_stats *st, nt_phase_metric *out, int max);
     /* extra summary lines at the end of the run (rank 0 prints; collective) */
     void (*summary)(void *state, struct nt_trainer *tr, FILE *out);
+    /* optional: the run's steps once the data is open (train.epochs); NULL:
+     * the phase does not count epochs and the deck check refuses them */
+    long (*total_steps)(void *state, const nt_config *cfg);
 } nt_phase;
 
 /* The registry entry named cfg->phase; bad input (exit 2, one line) if it
@@ -65,9 +68,10 @@ void nt_phase_print_help(FILE *f);
 /* The generic training loop (phase_run.c): runs cfg->phase; returns the exit status. */
 int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha);
 
-/* the built phases (phase_pretrain.c, phase_rm.c) */
+/* the built phases (phase_pretrain.c, phase_rm.c, phase_sft.c) */
 extern const nt_phase nt_phase_pretrain;
 extern const nt_phase nt_phase_rm;
+extern const nt_phase nt_phase_sft;
 /* shared by phases: token cross-entropy normalised by the global batch's loss tokens */
 double nt_phase_token_ce_loss(void *state, const nt_stage *s);
 

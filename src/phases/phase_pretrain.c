@@ -12,7 +12,7 @@ static void pretrain_check(const nt_config *c, const nt_deck_info *in)
     if (c->n_blend == 0)
         nt_deck_bad(in, "data.train", "phase pretrain needs training data (data.train = path:weight ...)");
     if (c->valid[0])
-        nt_deck_bad(in, "data.valid", "phase pretrain does not evaluate held-out data in this version (phase rm does)");
+        nt_deck_bad(in, "data.valid", "phase pretrain does not evaluate held-out data in this version (phases rm and sft do)");
 }
 
 static void *pretrain_open(const nt_config *cfg, const nt_deck_info *info)

@@ -89,6 +89,8 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
     nt_trainer tr;
     nt_trainer_init(&tr, cfg, nt_backend_select(cfg, info), MPI_COMM_WORLD);
     nt_modelset *ms = &tr.ms;
+    /* train.epochs: the phase counts the steps now that its data is open */
+    if (cfg->epochs > 0 && ph->total_steps) tr.total_steps = ph->total_steps(ps, cfg);
     /* resume from checkpoint.dir's latest, else start from checkpoint.load;
      * before anything is written, so a bad checkpoint changes nothing */
     char latest[256] = "", loaded[2400] = "";

@@ -159,6 +159,9 @@ int nt_plan_main(int argc, char **argv)
 #undef G
     }
     printf("total       %.4g tokens in %.2f days, %.4g GPU-hours\n", budget, total_days, total_gpuh);
+    if (cfg.epochs > 0)
+        printf("epochs      train.epochs = %g: the steps are counted from the data when the run starts (ntron run "
+               "states them), so no duration here; plan one with --set train.epochs=0 --set train.steps=N\n", cfg.epochs);
     nt_json_num(root, "total_days", total_days);
     nt_json_num(root, "total_gpu_hours", total_gpuh);
     if (json) nt_json_save(json, root);
