@@ -8,6 +8,7 @@
  * injection point NTRON_FAULT_HANG_COMM (comm.h). */
 #include "parallel/comm.h"
 #include "parallel/comm_dev.h"
+#include "util/bf16.h"
 #include "util/check.h"
 #include "util/signals.h"
 
@@ -139,25 +140,8 @@ static void *scratch_get(scratch *s, size_t bytes, const char *what)
     return s->p;
 }
 
-static float bf16_to_f32(uint16_t h)
-{
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static uint16_t f32_to_bf16(float f)   /* round to nearest even; NaN stays NaN */
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
-
-static void widen(float *dst, const uint16_t *src, size_t n) { for (size_t i = 0; i < n; i++) dst[i] = bf16_to_f32(src[i]); }
-static void narrow(uint16_t *dst, const float *src, size_t n) { for (size_t i = 0; i < n; i++) dst[i] = f32_to_bf16(src[i]); }
+static void widen(float *dst, const uint16_t *src, size_t n) { for (size_t i = 0; i < n; i++) dst[i] = nt_bf16_to_f32(src[i]); }
+static void narrow(uint16_t *dst, const float *src, size_t n) { for (size_t i = 0; i < n; i++) dst[i] = nt_f32_to_bf16(src[i]); }
 
 /* ---- host collectives ------------------------------------------------------ */
 

@@ -1,6 +1,7 @@
 /* signals.c — pre-emption flag and collective watchdog (see signals.h). */
 #include "util/signals.h"
 #include "util/check.h"
+#include "util/sys.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -37,12 +38,7 @@ static double wd_timeout = 0;
 static int wd_rank = 0;
 static pthread_t wd_thread;
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static long long now_ms(void) { return (long long)(nt_now() * 1e3); }
 
 static void *watchdog(void *arg)
 {
