@@ -154,15 +154,16 @@ int main(int argc, char **argv)
     fails += compare(&fz2, fwd, trn, ntok, "2. checkpoint into a frozen set = into a trainable set (training forward)");
 
     /* 3. memory */
-    double pb, gb, ab, tpb, tgb, tab;
+    double pb, gb, tpb, tgb;
+    int ab, tab;
     nt_modelset_bytes(&fz, &pb, &gb, &ab);
     nt_modelset_bytes(&tr.ms, &tpb, &tgb, &tab);
     double opt_mb = 3.0 * (double)tr.ms.shard_n * sizeof(float) / 1048576.0 * (tr.ms.grid.DP > 1 ? 1.0 : 2.0 / 3.0);
     if (rank0) {
-        printf("3. frozen set: params %.2f MB, gradients %.2f MB, no optimizer; RSS +%.2f MB for set + forward\n",
-               pb / 1048576.0, gb / 1048576.0, r1 - r0);
-        printf("   trainable set: params %.2f MB, gradients %.2f MB, optimizer %.2f MB; RSS +%.2f MB for set + step\n",
-               tpb / 1048576.0, tgb / 1048576.0, opt_mb, r2 - r1);
+        printf("3. frozen set: params %.2f MB, gradients %.2f MB, no optimizer, %d activation set(s); RSS +%.2f MB for set + forward\n",
+               pb / 1048576.0, gb / 1048576.0, ab, r1 - r0);
+        printf("   trainable set: params %.2f MB, gradients %.2f MB, optimizer %.2f MB, %d activation set(s); RSS +%.2f MB for set + step\n",
+               tpb / 1048576.0, tgb / 1048576.0, opt_mb, tab, r2 - r1);
     }
     if (gb != 0 || fz.grads != NULL) { fails++; if (rank0) printf("3. FAIL: the frozen set holds gradients\n"); }
     if (world == 1) {

@@ -133,14 +133,14 @@ static void pool_release(nt_modelset *ms, int c, int mb)
         if (p->mb[i] == mb) { p->mb[i] = -1; return; }
 }
 
-void nt_modelset_bytes(const nt_modelset *ms, double *params, double *grads, double *acts)
+void nt_modelset_bytes(const nt_modelset *ms, double *params, double *grads, int *act_sets)
 {
     const nt_ops *o = ms->ops;
     *params = (double)ms->npadded * (double)o->act_bytes +
               (ms->master && !o->params_are_master ? (double)ms->npadded * sizeof(float) : 0.0);
     *grads = ms->grads ? (double)ms->npadded * sizeof(float) : 0.0;
-    *acts = 0;
-    for (int c = 0; c < ms->v; c++) *acts += ms->pool[c].n;   /* pooled activation sets */
+    *act_sets = 0;
+    for (int c = 0; c < ms->v; c++) *act_sets += ms->pool[c].n;
 }
 
 /* ---- point-to-point ------------------------------------------------------ */

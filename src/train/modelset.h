@@ -66,9 +66,10 @@ void nt_modelset_free(nt_modelset *ms);
 /* micro-batches per DP rank for a global batch; exits with a clear error
  * (naming layouts that would work) if gbs does not divide. */
 int nt_modelset_micro_batches(const nt_modelset *ms, long gbs);
-/* Bytes this rank holds for the set: parameters (act dtype + fp32
- * master), gradients, activations currently pooled. */
-void nt_modelset_bytes(const nt_modelset *ms, double *params, double *grads, double *acts);
+/* What this rank holds for the set: bytes of parameters (act dtype + a
+ * separate fp32 master), bytes of gradients, and the number of activation
+ * sets in the pools (one per in-flight micro-batch and chunk). */
+void nt_modelset_bytes(const nt_modelset *ms, double *params, double *grads, int *act_sets);
 
 /* Training pass over this DP rank's rows of b (micro_batches(b->gbs) x
  * micro_batch rows): forward, loss (fn on the last stage, which sets the
