@@ -2,7 +2,9 @@
 # test_bad_data.sh — bad input gets one clear line naming the file, exit
 # status 2, and no run directory: missing, not-HDF5, truncated, missing
 # dataset, wrong shape, vocabulary larger than the model's, token id out of
-# range, too short for one sample; unreadable/missing decks; bad prep input;
+# range, too short for one sample, not a regular file (FIFO, directory,
+# device: refused at once); `prep --inspect` of damaged files (one line,
+# exit 2); unreadable/missing decks; bad prep input;
 # padded SFT/reward/preference data: wrong kind, tokenizer hash (SFT too),
 # vocabulary, label count, shapes, offsets, ranges, token ids (and the
 # reader's rows of real prep files equal their source lines).
@@ -50,6 +52,36 @@ run_bad big_vocab     'big_vocab\.h5: vocab_size = 300000 exceeds the model.s vo
 run_bad no_vocab      'no_vocab\.h5: missing root attribute vocab_size'     no_vocab.h5
 run_bad bad_offsets   'bad_offsets\.h5: /doc_offsets runs from 0 to 5'      bad_offsets.h5
 run_bad short         'short\.h5: 10 tokens, fewer than one sample'         short.h5
+# not a regular file: refused at once (stat first), never waited on
+mkfifo fifo.h5; mkdir -p dir.h5
+run_bad fifo          'fifo\.h5: not a regular file \(a FIFO\)'             fifo.h5
+run_bad directory     'dir\.h5: not a regular file \(a directory\)'         dir.h5
+expect_error device 2 '^ntron: /dev/null: not a regular file \(a device\)' -- "$NTRON" run "$DECK" --set data.train=/dev/null \
+    --set "run.dir=$WORK/run_device" --set train.steps=2 --set train.warmup=0
+expect_error inspect_fifo 2 'fifo\.h5: not a regular file \(a FIFO\)' -- timeout -k 2 20 "$NTRON" prep --inspect fifo.h5
+# --inspect runs the readers' validation: one line, exit 2, no statistics
+"$PYTHON" - <<'PY' || fail "making bad files for --inspect with h5py"
+import h5py, numpy as np
+good = h5py.File("good.h5", "r")
+tok, offs = good["tokens"][:], good["doc_offsets"][:]
+def make(name, tokens=tok, offsets=offs):
+    with h5py.File(name, "w") as f:
+        f["tokens"] = tokens; f["doc_offsets"] = offsets; f.attrs["vocab_size"] = np.int64(258)
+o = offs.copy(); o[0] = 3; make("offs_start.h5", offsets=o)
+o = offs.copy(); o[2] = o[1] - 1; make("offs_down.h5", offsets=o)
+PY
+inspect_bad() { # name regex file
+    local out
+    expect_error "inspect_$1" 2 "$2" -- "$NTRON" prep --inspect "$3"
+    out=$("$NTRON" prep --inspect "$3" 2>&1)
+    [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "inspect_$1: more than one line: $out"
+}
+inspect_bad offs_start  'offs_start\.h5: /doc_offsets runs from 3 to [0-9]+, expected 0'    offs_start.h5
+inspect_bad offs_down   'offs_down\.h5: /doc_offsets\[2\] = [0-9]+ is less than /doc_offsets\[1\]' offs_down.h5
+inspect_bad offs_short  'bad_offsets\.h5: /doc_offsets runs from 0 to 5'                 bad_offsets.h5
+inspect_bad float       'float_tokens\.h5: /tokens is not an integer dataset'            float_tokens.h5
+inspect_bad two_d       'two_d\.h5: /tokens has 2 dimensions'                            two_d.h5
+"$NTRON" prep --inspect good.h5 | grep -Eq '^samples +[0-9]+' && pass "inspect of a good file prints statistics" || fail "inspect good.h5"
 expect_error bad_id 2 'bad_id\.h5: /tokens\[[0-9]+\] = 999 is outside the vocabulary' -- \
     "$NTRON" run "$DECK" --set "data.train=$WORK/bad_id.h5" --set "run.dir=$WORK/run_bad_id" --set train.steps=2 --set train.warmup=0
 
@@ -149,6 +181,9 @@ open_bad pref_vocab 'preference\.h5: tokenizer vocabulary 391 is larger than mod
 open_bad reward_labels 'reward\.h5: 5 labels per sample, but model\.reward_outputs = 3' reward reward.h5 64 400 spm.model 3
 open_bad reward_rows 'bad_labels\.h5: /labels has 59 rows, /doc_offsets 60 samples' reward bad_labels.h5 64 400 "" 5
 open_bad sft_token 'bad_tok\.h5: /tokens\[5\] = 999 is outside the vocabulary \(vocab_size = 391\)' sft bad_tok.h5 4096 400 "" 0
+expect_error inspect_sft_offsets 2 'bad_offs\.h5: /doc_offsets\[2\] out of order or empty sample' -- "$NTRON" prep --inspect bad_offs.h5
+expect_error inspect_pref_ranges 2 'bad_ranges\.h5: /ranges\[0\] = ' -- "$NTRON" prep --inspect bad_ranges.h5
+expect_error inspect_reward_rows 2 'bad_labels\.h5: /labels has 59 rows' -- "$NTRON" prep --inspect bad_labels.h5
 open_bad sft_offsets 'bad_offs\.h5: /doc_offsets\[2\] out of order or empty sample' sft bad_offs.h5 64 400 "" 0
 open_bad sft_mask 'short_mask\.h5: /loss_mask has [0-9]+ entries, /tokens [0-9]+' sft short_mask.h5 64 400 "" 0
 open_bad pref_ranges 'bad_ranges\.h5: /ranges\[0\] = [0-9 ]+ is not prompt < chosen < rejected < end' preference bad_ranges.h5 64 400 "" 0

@@ -7,7 +7,10 @@
 #   against the sources by tests/prep_check.py (byte tokens, loss mask on
 #   assistant turns + end tokens, preference ranges/rewards, reward labels);
 #   --inspect; every class of bad input reported as file:line: reason with
-#   exit 2 and no output (also on 2 ranks); the tokenizer hash checked at
+#   exit 2 and no output (also on 2 ranks), an escaped NUL too; -o refused
+#   (once, exit 2, nothing written) when it is the input by any path, a
+#   checkpoint, a directory or in a missing directory; a FIFO input refused
+#   at once; the tokenizer hash checked at
 #   training start; a 2-dataset blend with a switch trains.
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
@@ -101,6 +104,56 @@ out=$(mpi 2 "$NTRON" prep --bogus rt.txt -o x.h5 2>&1 >/dev/null); rc=$?
 : > empty.txt
 expect_error bad_empty 2 'empty\.txt: no documents' -- "$NTRON" prep --tokenizer byte empty.txt -o x.h5
 ls x.h5* badtxt.h5* >/dev/null 2>&1 && fail "outputs left behind" || true
+
+# ---- -o: never the input, never a checkpoint, a writable file path (issue #20) -------------
+printf 'first doc\n\nsecond doc\n' > src.txt; cp src.txt src.keep
+ln -sf src.txt src_link.txt; ln -f src.txt src_hard.txt
+out_bad() { # name status regex -o [np]: one line, the status, nothing written, the input intact
+    local name=$1 st=$2 re=$3 o=$4 np=${5:-1} run=() n
+    [ "$np" = 1 ] || run=(mpi "$np")
+    expect_error "out_$name (np $np)" "$st" "$re" -- "${run[@]}" "$NTRON" prep --tokenizer byte src.txt -o "$o"
+    n=$("${run[@]}" "$NTRON" prep --tokenizer byte src.txt -o "$o" 2>&1 >/dev/null | grep -c '^ntron:')
+    [ "$n" = 1 ] || fail "out_$name (np $np): $n 'ntron:' lines, want 1"
+    cmp -s src.txt src.keep || fail "out_$name: the input changed"
+    ls ./*.tmp.* "$(dirname "$o")"/*.tmp.* >/dev/null 2>&1 && fail "out_$name: temporary file left" || true
+}
+out_bad input 2 'prep: -o src\.txt is the input src\.txt' src.txt
+out_bad input2 2 'prep: -o src\.txt is the input src\.txt' src.txt 2
+out_bad symlink 2 'prep: -o src_link\.txt is the input src\.txt' src_link.txt
+out_bad hardlink 2 'prep: -o src_hard\.txt is the input src\.txt' src_hard.txt
+out_bad path 2 "prep: -o \.\./$NT_NAME/src\.txt is the input" "../$NT_NAME/src.txt"
+"$PYTHON" -c 'import h5py, numpy as np, sys
+with h5py.File("ckpt.h5", "w") as f: f.attrs["format"] = np.bytes_("ntron-checkpoint"); f["x"] = np.arange(3)' \
+    || fail "making a checkpoint-like file"
+cp ckpt.h5 ckpt.keep
+out_bad checkpoint 2 'prep: -o ckpt\.h5 is a ntron checkpoint: refusing to replace it' ckpt.h5
+out_bad checkpoint2 2 'prep: -o ckpt\.h5 is a ntron checkpoint' ckpt.h5 2
+cmp -s ckpt.h5 ckpt.keep && pass "the checkpoint is intact" || fail "the checkpoint changed"
+mkdir -p outdir
+out_bad directory 2 'prep: -o outdir: Is a directory' outdir
+out_bad missing_dir 2 'prep: -o nodir/x\.h5: directory nodir: No such file or directory' nodir/x.h5
+out_bad missing_dir2 2 'prep: -o nodir/x\.h5: directory nodir: No such file' nodir/x.h5 2
+[ -e nodir ] && fail "out_missing_dir: created the directory" || true
+if [ "$(id -u)" != 0 ]; then   # root writes anywhere: only testable as a user
+    mkdir -p rodir; chmod 555 rodir
+    out_bad readonly_dir 1 'prep: -o rodir/x\.h5: cannot write in directory rodir: Permission denied' rodir/x.h5
+    chmod 755 rodir
+fi
+"$NTRON" prep --tokenizer byte src.txt -o text_again.h5 >/dev/null && "$NTRON" prep --tokenizer byte src.txt -o text_again.h5 >/dev/null \
+    && pass "-o an existing dataset is replaced" || fail "re-prep over a dataset"
+# an escaped NUL in a JSON string is refused like a raw NUL byte (not cut off)
+bad nul_escape chat 1 'nul_escape\.jsonl:2: NUL character \(escaped \\u0000\) at column [0-9]+' \
+    "$C1" '{"messages":[{"role":"user","content":"hi\u0000there"},{"role":"assistant","content":"x"}]}'
+bad nul_escape2 chat 2 'nul_escape2\.jsonl:3: NUL character' "$C1" "$C1" '{"messages":[{"role":"user","content":"\u0000"}]}'
+printf '%s\n' '{"text":"a backslash then u0000: \\u0000"}' > bs.jsonl
+"$NTRON" prep --tokenizer byte --format jsonl bs.jsonl -o bs.h5 >/dev/null && pass "an escaped backslash before u0000 is text" \
+    || fail "an escaped backslash before u0000 refused"
+# a FIFO as input is refused at once, not waited on
+mkfifo fifo.txt
+expect_error in_fifo 2 'fifo\.txt: not a regular file \(a FIFO\)' -- timeout -k 2 20 "$NTRON" prep --tokenizer byte fifo.txt -o fifo.h5
+expect_error in_fifo2 2 'fifo\.txt: not a regular file \(a FIFO\)' -- timeout -k 2 30 "$MPIRUN" --oversubscribe -np 2 "$NTRON" prep --tokenizer byte fifo.txt -o fifo.h5
+expect_error in_dir 2 'outdir: not a regular file \(a directory\)' -- "$NTRON" prep --tokenizer byte outdir -o dir.h5
+ls fifo.h5* dir.h5* >/dev/null 2>&1 && fail "in_fifo: output left behind" || true
 
 # ---- training start: tokenizer hash, blends ------------------------------------------------
 DECK=$top_srcdir/inputs/tiny/pretrain.deck

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- seeded permutation: 4-round Feistel over 2^(2h) >= n, cycle-walking ---- */
 
@@ -72,6 +73,15 @@ static uint64_t read_u64_at(const char *path, hid_t ds, const char *name, uint64
 
 hid_t nt_h5_open_data(const char *path)
 {
+    /* stat first: opening a FIFO would block until a writer comes, a
+     * directory or device is never a data file */
+    struct stat st;
+    if (stat(path, &st) != 0) nt_input_error("%s: cannot open data file: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        nt_input_error("%s: not a regular file (%s): a data file must be an HDF5 file", path,
+                       S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : S_ISSOCK(st.st_mode) ? "a socket"
+                       : "not a file");
     FILE *f = fopen(path, "rb");
     if (!f) nt_input_error("%s: cannot open data file: %s", path, strerror(errno));
     NT_CHECK_SYS(fclose(f) == 0 ? 0 : -1);

@@ -40,6 +40,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* ckpt/ckpt.h NT_CKPT_FORMAT: the root attribute format of a checkpoint */
+#define NT_PREP_CKPT_FORMAT "ntron-checkpoint"
+
 static int is_blank(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -162,6 +165,97 @@ static void attr_i64(hid_t loc, const char *name, long long v)
     NT_CHECK_H5(H5Sclose(sp));
 }
 
+/* ---- input and output paths, checked before anything is written -------------- */
+
+static const char *file_kind(mode_t m)
+{
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) || S_ISBLK(m) ? "a device"
+         : S_ISSOCK(m) ? "a socket" : "not a file";
+}
+
+/* The input, mapped: stat first, so a FIFO or device is refused instead of
+ * blocking in open(); *st = the input's (for the output check). */
+static const char *map_input(const char *in, size_t *size, struct stat *st)
+{
+    if (stat(in, st) != 0) nt_input_error("%s: cannot open: %s", in, strerror(errno));
+    if (!S_ISREG(st->st_mode)) nt_input_error("%s: not a regular file (%s)", in, file_kind(st->st_mode));
+    int fd = open(in, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) nt_input_error("%s: cannot open: %s", in, strerror(errno));
+    NT_CHECK_SYS(fstat(fd, st));
+    if (!S_ISREG(st->st_mode)) nt_input_error("%s: not a regular file (%s)", in, file_kind(st->st_mode));
+    *size = (size_t)st->st_size;
+    if (*size == 0) nt_input_error("%s: no documents (empty input)", in);
+    const char *m = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) nt_die(NT_EXIT_FAIL, "%s: mmap: %s", in, strerror(errno));
+    close(fd);
+    return m;
+}
+
+/* 1 if path is an HDF5 file whose root attribute format is the checkpoint's */
+static int is_checkpoint(const char *path)
+{
+    H5E_auto2_t fn;
+    void *fd;
+    H5Eget_auto2(H5E_DEFAULT, &fn, &fd);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    int yes = 0;
+    if (H5Fis_hdf5(path) > 0) {
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t a = f >= 0 && H5Aexists(f, "format") > 0 ? H5Aopen(f, "format", H5P_DEFAULT) : -1;
+        hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+        if (t >= 0 && H5Tget_class(t) == H5T_STRING) {   /* fixed or variable length: any writer's */
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_cset(mt, H5Tget_cset(t));   /* h5py writes UTF-8 */
+            if (H5Tis_variable_str(t) > 0) {
+                char *v = NULL;
+                H5Tset_size(mt, H5T_VARIABLE);
+                if (H5Aread(a, mt, &v) >= 0 && v) yes = !strcmp(v, NT_PREP_CKPT_FORMAT);
+                if (v) H5free_memory(v);
+            } else if (H5Tget_size(t) < 64) {
+                char v[65] = "";
+                H5Tset_size(mt, 64);
+                if (H5Aread(a, mt, v) >= 0) yes = !strcmp(v, NT_PREP_CKPT_FORMAT);
+            }
+            H5Tclose(mt);
+        }
+        if (t >= 0) H5Tclose(t);
+        if (a >= 0) H5Aclose(a);
+        if (f >= 0) H5Fclose(f);
+    }
+    H5Eset_auto2(H5E_DEFAULT, fn, fd);
+    return yes;
+}
+
+/* -o OUT: not the input (same inode, by any path), not a checkpoint, not a
+ * directory, in an existing writable directory.  Bad paths exit 2; a
+ * directory we may not write in (permissions, read-only file system) is
+ * the environment's failure: exit 1. */
+static void check_output(const char *out, const char *in, const struct stat *ist)
+{
+    struct stat st;
+    if (stat(out, &st) == 0) {
+        if (st.st_dev == ist->st_dev && st.st_ino == ist->st_ino)
+            nt_input_error("prep: -o %s is the input %s (the same file): refusing to overwrite it", out, in);
+        if (S_ISDIR(st.st_mode)) nt_input_error("prep: -o %s: %s (-o names the file to write)", out, strerror(EISDIR));
+        if (!S_ISREG(st.st_mode)) nt_input_error("prep: -o %s: not a regular file (%s)", out, file_kind(st.st_mode));
+        if (is_checkpoint(out))
+            nt_input_error("prep: -o %s is a ntron checkpoint: refusing to replace it with a dataset", out);
+    } else if (errno != ENOENT) {
+        nt_input_error("prep: -o %s: %s", out, strerror(errno));
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", out);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == dir) dir[1] = 0;
+    else *slash = 0;
+    struct stat ds;
+    if (stat(dir, &ds) != 0) nt_input_error("prep: -o %s: directory %s: %s", out, dir, strerror(errno));
+    if (!S_ISDIR(ds.st_mode)) nt_input_error("prep: -o %s: %s is not a directory", out, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        nt_die(NT_EXIT_FAIL, "prep: -o %s: cannot write in directory %s: %s", out, dir, strerror(errno));
+}
+
 int nt_prep_main(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *tokspec = NULL, *sep = "blank", *format = "text", *inspect = NULL;
@@ -203,29 +297,31 @@ int nt_prep_main(int argc, char **argv)
     int by_line = !strcmp(sep, "line");
     if (fmt != NT_FMT_TEXT) by_line = 1;
 
-    /* everything that can fail on input, before MPI starts: every rank exits 2 alike */
+    /* everything that can fail on input or the output path, before MPI
+     * starts and before anything is written; every rank checks alike, the
+     * ranks agree once MPI is up: printed once, all exit together */
     nt_tokenizer tok;
-    nt_tokenizer_open(&tok, tokspec);
-    if (fmt >= NT_FMT_CHAT && (tok.sys_id < 0 || tok.user_id < 0 || tok.asst_id < 0))
-        nt_input_error("prep: --format %s needs a SentencePiece model with the chat tokens %s %s %s "
-                       "(`ntron tokenizer train` adds them); %s has none", format, NT_CHAT_SYSTEM, NT_CHAT_USER,
-                       NT_CHAT_ASSISTANT, tokspec);
-    int fd = open(in, O_RDONLY);
-    if (fd < 0) nt_input_error("%s: cannot open: %s", in, strerror(errno));
-    struct stat st;
-    NT_CHECK_SYS(fstat(fd, &st));
-    if (!S_ISREG(st.st_mode)) nt_input_error("%s: not a regular file", in);
-    size_t size = (size_t)st.st_size;
-    if (size == 0) nt_input_error("%s: no documents (empty input)", in);
-    const char *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (m == MAP_FAILED) nt_die(NT_EXIT_FAIL, "%s: mmap: %s", in, strerror(errno));
-    close(fd);
+    size_t size = 0;
+    const char *m = NULL;
+    nt_catch c;
+    if (NT_TRY(&c)) {
+        nt_tokenizer_open(&tok, tokspec);
+        if (fmt >= NT_FMT_CHAT && (tok.sys_id < 0 || tok.user_id < 0 || tok.asst_id < 0))
+            nt_input_error("prep: --format %s needs a SentencePiece model with the chat tokens %s %s %s "
+                           "(`ntron tokenizer train` adds them); %s has none", format, NT_CHAT_SYSTEM, NT_CHAT_USER,
+                           NT_CHAT_ASSISTANT, tokspec);
+        struct stat ist;
+        m = map_input(in, &size, &ist);
+        check_output(out, in, &ist);
+        nt_catch_end(&c);
+    }
 
     int was_init = 0;
     NT_CHECK_MPI(MPI_Initialized(&was_init));
     if (!was_init) NT_CHECK_MPI(MPI_Init(NULL, NULL));
     nt_comm world;
     nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
+    nt_comm_agree(&world, c.status ? c.status : NT_EXIT_INPUT, c.msg);
     int rank = world.rank, nranks = world.size;
     double t0 = nt_now();
 
@@ -270,8 +366,19 @@ int nt_prep_main(int argc, char **argv)
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     NT_CHECK_H5(fapl);
     NT_CHECK_H5(H5Pset_fapl_mpio(fapl, world.mpi, MPI_INFO_NULL));
+    /* the paths were checked; should the create fail after all, one line, no HDF5 stack */
+    H5E_auto2_t efn;
+    void *edata;
+    NT_CHECK_H5(H5Eget_auto2(H5E_DEFAULT, &efn, &edata));
+    NT_CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+    errno = 0;
     hid_t h = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    if (h < 0) nt_die(NT_EXIT_FAIL, "%s: cannot create HDF5 file (is the directory writable?)", tmp);
+    int cerr = errno;
+    NT_CHECK_H5(H5Eset_auto2(H5E_DEFAULT, efn, edata));
+    char cmsg[4400] = "";
+    if (h < 0) snprintf(cmsg, sizeof cmsg, "prep: -o %s: cannot create %s: %s", out, tmp,
+                        cerr ? strerror(cerr) : "HDF5 could not create the file");
+    nt_comm_agree(&world, NT_EXIT_FAIL, cmsg);
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
     NT_CHECK_H5(dxpl);
     NT_CHECK_H5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));

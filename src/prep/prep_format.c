@@ -261,6 +261,16 @@ int nt_prep_record(nt_prep_format fmt, const nt_tokenizer *t, const char *text, 
     }
     cJSON *o = nt_json_parse(text, len, err, errlen);
     if (!o) return -1;
+    /* an escaped NUL (\u0000) would end the C string cJSON gives us,
+     * silently cutting the text: refused like a raw NUL byte */
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (text[i] != '\\') continue;
+        if (text[i + 1] == 'u' && i + 5 < len && !memcmp(text + i + 2, "0000", 4)) {
+            cJSON_Delete(o);
+            return fail(err, errlen, "NUL character (escaped \\u0000) at column %zu", i + 1);
+        }
+        i++;   /* the escaped character: \\ is a backslash, not the start of an escape */
+    }
     int rc;
     if (!cJSON_IsObject(o)) rc = fail(err, errlen, "expected a JSON object");
     else rc = record_json(fmt, t, o, out, err, errlen);

@@ -2,11 +2,13 @@
  * token statistics, tokenizer hash and one decoded sample (serial). */
 #include "prep/prep.h"
 #include "data/data.h"
+#include "data/data_padded.h"
 #include "util/check.h"
 #include "prep/prep_format.h"
 #include "tokenizer/tokenizer.h"
 
 #include <hdf5.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -65,6 +67,32 @@ int nt_prep_inspect(const char *path, const char *tokspec)
     hid_t f = nt_h5_open_data(path);
     char kind[64], tokname[1024], hash[128], source[1024], format[64];
     if (!read_attr_str(f, "kind", kind, sizeof kind)) snprintf(kind, sizeof kind, "pretrain (no kind attribute)");
+    /* the readers' own validation first (exit 2, one line, on a damaged or
+     * foreign file): a padded kind through nt_padded_open, anything else as
+     * a pretraining file through nt_dataset_open; no model to check
+     * against, so any vocabulary, no tokenizer hash, the file's label count */
+    int padded = -1;
+    for (int k = NT_PADDED_SFT; k <= NT_PADDED_PREFERENCE; k++)
+        if (!strcmp(kind, nt_padded_kind_name((nt_padded_kind)k))) padded = k;
+    if (padded >= 0) {
+        int nlabels = 0;
+        if (padded == NT_PADDED_REWARD && H5Lexists(f, "/labels", H5P_DEFAULT) > 0) {
+            hid_t d = H5Dopen2(f, "/labels", H5P_DEFAULT);
+            hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+            hsize_t dims[2] = {0, 0};
+            if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2) H5Sget_simple_extent_dims(sp, dims, NULL);
+            nlabels = (int)dims[1];
+            if (sp >= 0) H5Sclose(sp);
+            if (d >= 0) H5Dclose(d);
+        }
+        nt_padded p;
+        nt_padded_open(&p, path, (nt_padded_kind)padded, 1, INT_MAX, "", nlabels, 0);
+        nt_padded_close(&p);
+    } else {
+        nt_dataset d;
+        nt_dataset_open(&d, path, 1, INT_MAX, 0);
+        nt_dataset_close(&d);
+    }
     read_attr_str(f, "tokenizer", tokname, sizeof tokname);
     read_attr_str(f, "tokenizer_hash", hash, sizeof hash);
     read_attr_str(f, "source", source, sizeof source);
@@ -79,6 +107,13 @@ int nt_prep_inspect(const char *path, const char *tokspec)
     float *rw = read_all(path, f, "/rewards", H5T_NATIVE_FLOAT, 4, &nrw);
     int8_t *lab = read_all(path, f, "/labels", H5T_NATIVE_INT8, 1, &nlab);
     uint64_t ns = noff - 1, mn = UINT64_MAX, mx = 0;
+    /* the pretraining reader checks only the ends of /doc_offsets (it reads
+     * windows of /tokens); the per-sample lengths below need them in order */
+    for (uint64_t i = 0; i < ns; i++)
+        if (off[i + 1] < off[i])
+            nt_input_error("%s: /doc_offsets[%llu] = %llu is less than /doc_offsets[%llu] = %llu (offsets must not "
+                           "decrease)", path, (unsigned long long)i + 1, (unsigned long long)off[i + 1],
+                           (unsigned long long)i, (unsigned long long)off[i]);
     uint32_t maxid = 0;
     for (uint64_t i = 0; i < ns; i++) {
         uint64_t l = off[i + 1] - off[i];
