@@ -182,8 +182,11 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) return cmd_version();
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) { usage(stdout); return 0; }
     if (!strcmp(cmd, "help")) {
-        if (argc > 2 && !strcmp(argv[2], "deck")) { nt_deck_print_help(stdout); return 0; }
-        if (argc > 2 && !strcmp(argv[2], "phases")) { nt_phase_print_help(stdout); return 0; }
+        /* help topics: each owner prints its own table */
+        static const struct { const char *topic; void (*print)(FILE *); } topics[] = {
+            {"deck", nt_deck_print_help}, {"phases", nt_phase_print_help}};
+        for (size_t i = 0; argc > 2 && i < sizeof topics / sizeof topics[0]; i++)
+            if (!strcmp(argv[2], topics[i].topic)) { topics[i].print(stdout); return 0; }
         if (argc > 2) nt_input_error("help: unknown topic '%s' (topics: deck, phases)", argv[2]);
         usage(stdout);
         return 0;

@@ -7,13 +7,12 @@
  * head on held-out samples (forward-only pass) against the baseline that
  * predicts the training labels' mean, into RUNDIR/heldout.json. */
 #include "util/check.h"
+#include "util/json.h"
 #include "data/data_padded.h"
 #include "phases/loss.h"
 #include "phases/phase.h"
-#include "util/rundir.h"
 #include "train/trainer.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
 
@@ -158,25 +157,17 @@ static void rm_heldout(rm_state *st, nt_trainer *tr, FILE *out)
     if (ms->grid.world.rank != 0) return;
     fprintf(out, "held-out  %llu samples (%s): MSE per label %.4f; predicting the training labels' mean %.4f (ratio %.3f)\n",
             (unsigned long long)n, st->valid.path, mse, base, mse / base);
-    cJSON *o = cJSON_CreateObject();
-    NT_CHECK(o != NULL, "cJSON_CreateObject failed");
-    cJSON_AddStringToObject(o, "data", st->valid.path);
-    cJSON_AddNumberToObject(o, "step", (double)tr->step);
-    cJSON_AddNumberToObject(o, "samples", (double)n);
-    cJSON_AddNumberToObject(o, "labels", acc[1]);
-    cJSON_AddNumberToObject(o, "mse", mse);
-    cJSON_AddNumberToObject(o, "baseline_mse", base);
-    cJSON_AddStringToObject(o, "baseline", "per-attribute mean of the training labels");
-    char *txt = cJSON_PrintUnformatted(o);
-    NT_CHECK(txt != NULL, "cJSON_PrintUnformatted failed");
-    size_t len = strlen(txt);
-    char *line = nt_malloc(len + 2, "held-out json");
-    memcpy(line, txt, len);
-    line[len] = '\n';
-    line[len + 1] = 0;
-    nt_rundir_write(ms->cfg.dir, "heldout.json", line);
-    free(line);
-    cJSON_free(txt);
+    cJSON *o = nt_json_object();
+    nt_json_str(o, "data", st->valid.path);
+    nt_json_num(o, "step", (double)tr->step);
+    nt_json_num(o, "samples", (double)n);
+    nt_json_num(o, "labels", acc[1]);
+    nt_json_num(o, "mse", mse);
+    nt_json_num(o, "baseline_mse", base);
+    nt_json_str(o, "baseline", "per-attribute mean of the training labels");
+    char path[2200];
+    snprintf(path, sizeof path, "%s/heldout.json", ms->cfg.dir);
+    nt_json_save(path, o);
     cJSON_Delete(o);
 }
 

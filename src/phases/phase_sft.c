@@ -11,12 +11,11 @@
  * (user, system, template) tokens with a forward-only pass, into
  * RUNDIR/heldout.json. */
 #include "util/check.h"
+#include "util/json.h"
 #include "data/data_padded.h"
 #include "phases/phase.h"
-#include "util/rundir.h"
 #include "train/trainer.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
 
@@ -189,26 +188,18 @@ static double sft_eval_stage(void *state, const nt_stage *s)
 
 static void write_heldout(const char *dir, const char *data, long step, uint64_t n, const double *acc)
 {
-    cJSON *o = cJSON_CreateObject();
-    NT_CHECK(o != NULL, "cJSON_CreateObject failed");
-    cJSON_AddStringToObject(o, "data", data);
-    cJSON_AddNumberToObject(o, "step", (double)step);
-    cJSON_AddNumberToObject(o, "samples", (double)n);
-    cJSON_AddNumberToObject(o, "assistant_tokens", acc[1]);
-    cJSON_AddNumberToObject(o, "assistant_nll", acc[1] > 0 ? acc[0] / acc[1] : 0.0);
-    cJSON_AddNumberToObject(o, "user_tokens", acc[3]);
-    cJSON_AddNumberToObject(o, "user_nll", acc[3] > 0 ? acc[2] / acc[3] : 0.0);
-    cJSON_AddStringToObject(o, "user", "every other real token: user and system turns, chat template");
-    char *txt = cJSON_PrintUnformatted(o);
-    NT_CHECK(txt != NULL, "cJSON_PrintUnformatted failed");
-    size_t len = strlen(txt);
-    char *line = nt_malloc(len + 2, "held-out json");
-    memcpy(line, txt, len);
-    line[len] = '\n';
-    line[len + 1] = 0;
-    nt_rundir_write(dir, "heldout.json", line);
-    free(line);
-    cJSON_free(txt);
+    cJSON *o = nt_json_object();
+    nt_json_str(o, "data", data);
+    nt_json_num(o, "step", (double)step);
+    nt_json_num(o, "samples", (double)n);
+    nt_json_num(o, "assistant_tokens", acc[1]);
+    nt_json_num(o, "assistant_nll", acc[1] > 0 ? acc[0] / acc[1] : 0.0);
+    nt_json_num(o, "user_tokens", acc[3]);
+    nt_json_num(o, "user_nll", acc[3] > 0 ? acc[2] / acc[3] : 0.0);
+    nt_json_str(o, "user", "every other real token: user and system turns, chat template");
+    char path[2200];
+    snprintf(path, sizeof path, "%s/heldout.json", dir);
+    nt_json_save(path, o);
     cJSON_Delete(o);
 }
 
