@@ -390,24 +390,44 @@ static void test_layernorm(Rng &r)
     }
 }
 
+/* positions of packed rows of T tokens: samples of lengths L, 1, L/2+1, 3L, L, 1, ... (the last one cut at T);
+ * L = 0: empty (no packing) */
+static std::vector<int32_t> packed_pos(int B, int T, int L)
+{
+    std::vector<int32_t> pos(L ? (size_t)B * T : 1, 0);
+    if (!L) return pos;
+    const int cyc[4] = {L, 1, L / 2 + 1, 3 * L};
+    for (int b = 0; b < B; b++)
+        for (int t = 0, k = b, left = cyc[b % 4], p = 0; t < T; t++, p++, left--) {
+            if (left == 0) { k++; left = cyc[k % 4]; p = 0; }
+            pos[(size_t)b * T + t] = p;
+        }
+    return pos;
+}
+
 static void test_rope(Rng &r)
 {
     struct C {
-        int B, T, G, qpg, hd, rot, pos0;
+        int B, T, G, qpg, hd, rot, pos0, pack;
     };
-    const C cases[] = {{1, 1, 1, 1, 6, 6, 0},      {2, 7, 2, 3, 6, 3, 0},    {1, 33, 1, 6, 64, 32, 0},
-                       {2, 17, 2, 3, 192, 96, 4000}, {1, 5, 1, 1, 128, 128, 7}, {1, 64, 2, 6, 192, 96, 0}};
+    const C cases[] = {{1, 1, 1, 1, 6, 6, 0, 0},       {2, 7, 2, 3, 6, 3, 0, 0},    {1, 33, 1, 6, 64, 32, 0, 0},
+                       {2, 17, 2, 3, 192, 96, 4000, 0}, {1, 5, 1, 1, 128, 128, 7, 0}, {1, 64, 2, 6, 192, 96, 0, 0},
+                       {2, 33, 1, 6, 64, 32, 0, 5},     {1, 64, 2, 6, 192, 96, 0, 20}};
     for (const C &c : cases) {
-        std::string sh = fmt("B=%d T=%d G=%d qpg=%d hd=%d rot=%d pos0=%d", c.B, c.T, c.G, c.qpg, c.hd,
-                             c.rot, c.pos0);
+        std::string sh = fmt("B=%d T=%d G=%d qpg=%d hd=%d rot=%d pos0=%d%s", c.B, c.T, c.G, c.qpg, c.hd,
+                             c.rot, c.pos0, c.pack ? " packed" : "");
         const size_t n = (size_t)c.B * c.T * c.G * (c.qpg + 2) * c.hd;
         HB x = rand_bf16(r, n, 1.0f);
         std::vector<float> f = x.f, bk = x.f;
-        cpu_rope_fwd(f.data(), c.B, c.T, c.G, c.qpg, c.hd, c.rot, 10000.0f, c.pos0);
-        cpu_rope_bwd(bk.data(), c.B, c.T, c.G, c.qpg, c.hd, c.rot, 10000.0f, c.pos0);
+        std::vector<int32_t> pos = packed_pos(c.B, c.T, c.pack);
+        const int32_t *hp = c.pack ? pos.data() : NULL;
+        cpu_rope_fwd(f.data(), c.B, c.T, c.G, c.qpg, c.hd, c.rot, 10000.0f, c.pos0, hp);
+        cpu_rope_bwd(bk.data(), c.B, c.T, c.G, c.qpg, c.hd, c.rot, 10000.0f, c.pos0, hp);
         Dev<uint16_t> d1(x.h), d2(x.h);
-        cuda_rope_fwd(d1.p, c.B, c.T, c.G, c.qpg, c.hd, c.rot, 10000.0f, c.pos0, NULL);
-        cuda_rope_bwd(d2.p, c.B, c.T, c.G, c.qpg, c.hd, c.rot, 10000.0f, c.pos0, NULL);
+        Dev<int32_t> dpos(pos);
+        const int32_t *dp = c.pack ? dpos.p : NULL;
+        cuda_rope_fwd(d1.p, c.B, c.T, c.G, c.qpg, c.hd, c.rot, 10000.0f, c.pos0, dp, NULL);
+        cuda_rope_bwd(d2.p, c.B, c.T, c.G, c.qpg, c.hd, c.rot, 10000.0f, c.pos0, dp, NULL);
         report("rope_fwd", sh, err_bf16(d1.down(), f), TOL_BF16);
         report("rope_bwd", sh, err_bf16(d2.down(), bk), TOL_BF16);
     }
@@ -494,6 +514,7 @@ static const char *attn_tag(int impl) { return impl == 0 ? "mma" : "generic"; }
 
 struct AttnCase {
     int B, T, G, qpg, hd;
+    int pack; /* 0: causal rows; L > 0: packed rows of samples L, 1, L/2+1, 3L, ... (see packed_pos) */
 };
 
 /* max|gpu-cpu| and max|cpu| over the q, k or v part (part 0, 1, 2) of dqkv */
@@ -520,15 +541,20 @@ static void test_attention_case(Rng &r, const AttnCase &a)
     const size_t nqkv = (size_t)a.B * a.T * W, nout = (size_t)a.B * a.T * Wo;
     const size_t nlse = (size_t)a.B * H * a.T;
     std::string sh = fmt("B=%d T=%d G=%d qpg=%d hd=%d", a.B, a.T, a.G, a.qpg, a.hd);
+    if (a.pack) sh += fmt(" packed(L=%d)", a.pack);
+    std::vector<int32_t> pos = packed_pos(a.B, a.T, a.pack);
+    const int32_t *hp = a.pack ? pos.data() : NULL;
+    Dev<int32_t> dpos(pos);
+    const int32_t *dp = a.pack ? dpos.p : NULL;
 
     HB qkv = rand_bf16(r, nqkv, 2.0f);
     HB dout = rand_bf16(r, nout, 1.0f);
     std::vector<float> out_c(nout), lse_c(nlse), dqkv_c(nqkv);
-    cpu_attention_fwd(out_c.data(), lse_c.data(), qkv.f.data(), a.B, a.T, a.G, a.qpg, a.hd);
+    cpu_attention_fwd(out_c.data(), lse_c.data(), qkv.f.data(), a.B, a.T, a.G, a.qpg, a.hd, hp);
     /* backward inputs identical on both sides: out rounded to bf16, CPU lse */
     HB out_r = to_bf16(out_c);
     cpu_attention_bwd(dqkv_c.data(), dout.f.data(), out_r.f.data(), lse_c.data(), qkv.f.data(), a.B,
-                      a.T, a.G, a.qpg, a.hd);
+                      a.T, a.G, a.qpg, a.hd, hp);
 
     Dev<uint16_t> dqkv_in(qkv.h), ddout(dout.h), dout_r(out_r.h), dout_g(nout), ddqkv(nqkv);
     Dev<float> dlse_g(nlse), dlse_c(lse_c);
@@ -540,13 +566,13 @@ static void test_attention_case(Rng &r, const AttnCase &a)
         const char *tag = attn_tag(impl);
         dout_g.poison();
         dlse_g.poison();
-        cuda_attention_fwd(dout_g.p, dlse_g.p, dqkv_in.p, a.B, a.T, a.G, a.qpg, a.hd, NULL);
+        cuda_attention_fwd(dout_g.p, dlse_g.p, dqkv_in.p, a.B, a.T, a.G, a.qpg, a.hd, dp, NULL);
         report(fmt("attention_fwd.out[%s]", tag).c_str(), sh, err_bf16(dout_g.down(), out_c), TOL_BF16);
         report(fmt("attention_fwd.lse[%s]", tag).c_str(), sh, err_f32(dlse_g.down(), lse_c), TOL_F32);
 
         ddqkv.poison();
         cuda_attention_bwd(ddqkv.p, ddout.p, dout_r.p, dlse_c.p, dqkv_in.p, a.B, a.T, a.G, a.qpg, a.hd,
-                           NULL, NULL);
+                           dp, NULL, NULL);
         std::vector<uint16_t> g = ddqkv.down();
         const Err eq = err_qkv_part(g, dqkv_c, a, 0), ek = err_qkv_part(g, dqkv_c, a, 1);
         const Err ev = err_qkv_part(g, dqkv_c, a, 2);
@@ -571,9 +597,12 @@ static void test_attention(Rng &r)
 {
     std::vector<AttnCase> cases;
     if (EMU) {
-        const AttnCase emu_cases[] = {{1, 1, 2, 3, 6},    {2, 7, 1, 6, 6},    {1, 130, 2, 3, 6},
-                                      {1, 7, 2, 3, 64},   {2, 130, 1, 2, 64}, {1, 70, 1, 2, 128},
-                                      {1, 1, 1, 6, 192},  {1, 100, 2, 1, 192}, {1, 200, 1, 3, 128}, {1, 260, 1, 2, 192}};
+        const AttnCase emu_cases[] = {{1, 1, 2, 3, 6, 0},    {2, 7, 1, 6, 6, 0},    {1, 130, 2, 3, 6, 0},
+                                      {1, 7, 2, 3, 64, 0},   {2, 130, 1, 2, 64, 0}, {1, 70, 1, 2, 128, 0},
+                                      {1, 1, 1, 6, 192, 0},  {1, 100, 2, 1, 192, 0}, {1, 200, 1, 3, 128, 0},
+                                      {1, 260, 1, 2, 192, 0},
+                                      {2, 130, 2, 3, 6, 9},  {1, 200, 1, 2, 64, 30}, {1, 200, 1, 3, 128, 70},
+                                      {1, 260, 1, 2, 192, 45}};
         cases.assign(emu_cases, emu_cases + sizeof emu_cases / sizeof emu_cases[0]);
     } else {
         const int Ts[] = {1, 7, 64, 130, 512};
@@ -583,8 +612,13 @@ static void test_attention(Rng &r)
             for (int T : Ts)
                 for (int B = 1; B <= 2; B++)
                     for (const auto &x : gq)
-                        cases.push_back(AttnCase{B, T, x[0], x[1], hd});
-        cases.push_back(AttnCase{1, 4096, 2, 6, 192}); /* 340B head shape, 12 q heads, 2 groups */
+                        cases.push_back(AttnCase{B, T, x[0], x[1], hd, 0});
+        cases.push_back(AttnCase{1, 4096, 2, 6, 192, 0}); /* 340B head shape, 12 q heads, 2 groups */
+        /* packed rows: samples crossing every tile size, single-token samples, 340B head shape */
+        for (int hd : hds)
+            for (int L : {9, 45, 70})
+                cases.push_back(AttnCase{2, 512, 2, 3, hd, L});
+        cases.push_back(AttnCase{1, 4096, 2, 6, 192, 700});
     }
     for (const AttnCase &a : cases)
         test_attention_case(r, a);
@@ -627,12 +661,12 @@ static void time_attention(Rng &r)
             const char *tag = attn_tag(impl);
             const int nf = impl == 0 ? 10 : 2, nb = impl == 0 ? 5 : 1;
             /* warm-up */
-            cuda_attention_fwd(dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL);
-            cuda_attention_bwd(ddq.p, ddo.p, dout_.p, dl.p, dq.p, B, T, G, qpg, hd, ws.p, NULL);
+            cuda_attention_fwd(dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL, NULL);
+            cuda_attention_bwd(ddq.p, ddo.p, dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL, ws.p, NULL);
             NT_CHECK_CUDA(cudaDeviceSynchronize());
             NT_CHECK_CUDA(cudaEventRecord(e0, NULL));
             for (int i = 0; i < nf; i++)
-                cuda_attention_fwd(dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL);
+                cuda_attention_fwd(dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL, NULL);
             NT_CHECK_CUDA(cudaEventRecord(e1, NULL));
             NT_CHECK_CUDA(cudaEventSynchronize(e1));
             float ms = 0.0f;
@@ -642,8 +676,8 @@ static void time_attention(Rng &r)
                    H, G, hd, tf, ffwd / (tf * 1e-3) / 1e12);
             NT_CHECK_CUDA(cudaEventRecord(e0, NULL));
             for (int i = 0; i < nb; i++) {
-                cuda_attention_fwd(dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL);
-                cuda_attention_bwd(ddq.p, ddo.p, dout_.p, dl.p, dq.p, B, T, G, qpg, hd, ws.p, NULL);
+                cuda_attention_fwd(dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL, NULL);
+                cuda_attention_bwd(ddq.p, ddo.p, dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL, ws.p, NULL);
             }
             NT_CHECK_CUDA(cudaEventRecord(e1, NULL));
             NT_CHECK_CUDA(cudaEventSynchronize(e1));

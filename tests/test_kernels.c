@@ -396,20 +396,34 @@ typedef struct {
     float *qkv, *tmp, *w;
     int B, T, G, qpg, hd, rot, pos0;
     float base;
+    const int32_t *pos;   /* packed rows: positions inside samples, or NULL */
 } rope_ctx;
+
+/* pos [B*T] of packed rows: row b holds the samples of lengths lens[b][0..], 0-terminated, summing to T */
+static int32_t *packed_pos(int B, int T, const int lens[][8])
+{
+    int32_t *pos = malloc((size_t)B * T * sizeof(int32_t));
+    for (int b = 0; b < B; b++) {
+        int t = 0;
+        for (int k = 0; lens[b][k] > 0; k++)
+            for (int i = 0; i < lens[b][k]; i++) pos[(size_t)b * T + t++] = i;
+        if (t != T) abort();
+    }
+    return pos;
+}
 
 static double rope_loss(void *p)
 {
     rope_ctx *c = p;
     size_t len = (size_t)c->B * c->T * c->G * (c->qpg + 2) * c->hd;
     memcpy(c->tmp, c->qkv, len * sizeof(float));
-    cpu_rope_fwd(c->tmp, c->B, c->T, c->G, c->qpg, c->hd, c->rot, c->base, c->pos0);
+    cpu_rope_fwd(c->tmp, c->B, c->T, c->G, c->qpg, c->hd, c->rot, c->base, c->pos0, c->pos);
     return wdot(c->w, c->tmp, len);
 }
 
 /* double reference; fp32_angle: the angle rounded as PyTorch's fp32 path */
 static void rope_ref(double *y, const float *x, int B, int T, int G, int qpg, int hd, int rot,
-                     float base, int pos0, int fp32_angle)
+                     float base, int pos0, const int32_t *pos, int fp32_angle)
 {
     size_t W = (size_t)G * (qpg + 2) * hd;
     int half = rot / 2;
@@ -422,13 +436,14 @@ static void rope_ref(double *y, const float *x, int B, int T, int G, int qpg, in
                         y[o + d] = x[o + d];
                     if (j == qpg + 1)
                         continue; /* V head */
+                    int p = pos0 + (pos ? pos[(size_t)b * T + t] : t);
                     for (int i = 0; i < half; i++) {
                         double ang;
                         if (fp32_angle) {
                             float inv = 1.0f / powf(base, (float)(2 * i) / (float)rot);
-                            ang = (double)((float)(pos0 + t) * inv);
+                            ang = (double)((float)p * inv);
                         } else {
-                            ang = (pos0 + t) * pow((double)base, -2.0 * i / rot);
+                            ang = p * pow((double)base, -2.0 * i / rot);
                         }
                         double a = x[o + i], bb = x[o + i + half];
                         y[o + i] = a * cos(ang) - bb * sin(ang);
@@ -445,20 +460,37 @@ static void test_rope(void)
     float *qkv = falloc(len), *tmp = falloc(len), *w = falloc(len);
     fill(qkv, len, 1);
     fill(w, len, 1);
-    rope_ctx c = {qkv, tmp, w, B, T, G, qpg, hd, rot, pos0, base};
+    rope_ctx c = {qkv, tmp, w, B, T, G, qpg, hd, rot, pos0, base, NULL};
     rope_loss(&c);
     double *ref = dalloc(len);
-    rope_ref(ref, qkv, B, T, G, qpg, hd, rot, base, pos0, 0);
+    rope_ref(ref, qkv, B, T, G, qpg, hd, rot, base, pos0, NULL, 0);
     check_fwd("rope.fwd (V heads and dims>=rot untouched)", tmp, ref, len, TOL_FWD);
     float *back = fdup(tmp, len);
-    cpu_rope_bwd(back, B, T, G, qpg, hd, rot, base, pos0);
+    cpu_rope_bwd(back, B, T, G, qpg, hd, rot, base, pos0, NULL);
     report("rope.bwd(fwd(x)) == x", rel_err_ff(back, qkv, len), 1e-6, NULL);
 
     float *g = fdup(w, len);
-    cpu_rope_bwd(g, B, T, G, qpg, hd, rot, base, pos0);
+    cpu_rope_bwd(g, B, T, G, qpg, hd, rot, base, pos0, NULL);
     double *an = f2d(g, len), *fd = dalloc(len);
     fd_grad(fd, qkv, len, 1e-2f, rope_loss, &c);
     check_grad("rope.bwd dqkv (q,k rotated; v identity)", an, fd, len, TOL_LIN);
+
+    /* packed rows: positions restart at every sample (row 0: samples of 3, 1, 3 tokens; row 1: one of 7) */
+    {
+        static const int lens[2][8] = {{3, 1, 3, 0}, {7, 0}};
+        int32_t *pos = packed_pos(B, T, lens);
+        rope_ctx cp = {qkv, tmp, w, B, T, G, qpg, hd, rot, 0, base, pos};
+        rope_loss(&cp);
+        double *rp = dalloc(len);
+        rope_ref(rp, qkv, B, T, G, qpg, hd, rot, base, 0, pos, 0);
+        check_fwd("rope.fwd packed (positions restart per sample)", tmp, rp, len, TOL_FWD);
+        float *gp = fdup(w, len);
+        cpu_rope_bwd(gp, B, T, G, qpg, hd, rot, base, 0, pos);
+        double *anp = f2d(gp, len), *fdp = dalloc(len);
+        fd_grad(fdp, qkv, len, 1e-2f, rope_loss, &cp);
+        check_grad("rope.bwd dqkv packed", anp, fdp, len, TOL_LIN);
+        free(pos), free(rp), free(gp), free(anp), free(fdp);
+    }
 
     /* fp32 angle semantics at long positions (PyTorch: fp32 inv_freq and
      * fp32 pos*inv_freq): reference = exact cos/sin of that fp32 angle.  The
@@ -470,9 +502,9 @@ static void test_rope(void)
         double *r32 = dalloc(l2), *r64 = dalloc(l2);
         fill(x2, l2, 1);
         memcpy(y2, x2, l2 * sizeof(float));
-        cpu_rope_fwd(y2, B2, T2, G2, q2, hd2, rot2, base, p2);
-        rope_ref(r32, x2, B2, T2, G2, q2, hd2, rot2, base, p2, 1);
-        rope_ref(r64, x2, B2, T2, G2, q2, hd2, rot2, base, p2, 0);
+        cpu_rope_fwd(y2, B2, T2, G2, q2, hd2, rot2, base, p2, NULL);
+        rope_ref(r32, x2, B2, T2, G2, q2, hd2, rot2, base, p2, NULL, 1);
+        rope_ref(r64, x2, B2, T2, G2, q2, hd2, rot2, base, p2, NULL, 0);
         char extra[96];
         snprintf(extra, sizeof extra, "(vs double-angle ref: %.2e)", rel_err(y2, r64, l2));
         report("rope.fwd fp32 angles at pos 4093..4095", rel_err(y2, r32, l2), 2e-6, extra);
@@ -486,17 +518,19 @@ static void test_rope(void)
 typedef struct {
     float *qkv, *out, *lse, *w;
     int B, T, G, qpg, hd;
+    const int32_t *pos;   /* packed rows, or NULL */
 } att_ctx;
 
 static double att_loss(void *p)
 {
     att_ctx *c = p;
-    cpu_attention_fwd(c->out, c->lse, c->qkv, c->B, c->T, c->G, c->qpg, c->hd);
+    cpu_attention_fwd(c->out, c->lse, c->qkv, c->B, c->T, c->G, c->qpg, c->hd, c->pos);
     return wdot(c->w, c->out, (size_t)c->B * c->T * c->G * c->qpg * c->hd);
 }
 
-/* naive: full TxT score matrix, explicit causal mask, double */
-static void att_ref(double *out, double *lse, const float *qkv, int B, int T, int G, int qpg, int hd)
+/* naive: full TxT score matrix, explicit causal mask (packed: and block-diagonal), double */
+static void att_ref(double *out, double *lse, const float *qkv, int B, int T, int G, int qpg, int hd,
+                    const int32_t *pos)
 {
     size_t W = (size_t)G * (qpg + 2) * hd, Wo = (size_t)G * qpg * hd;
     int H = G * qpg;
@@ -512,7 +546,8 @@ static void att_ref(double *out, double *lse, const float *qkv, int B, int T, in
                     for (int e = 0; e < hd; e++)
                         d += (double)qkv[((size_t)b * T + t) * W + qo + e] *
                              (double)qkv[((size_t)b * T + s) * W + ko + e];
-                    S[(size_t)t * T + s] = s <= t ? d / sqrt((double)hd) : -INFINITY;
+                    int start = pos ? t - pos[(size_t)b * T + t] : 0;
+                    S[(size_t)t * T + s] = s <= t && s >= start ? d / sqrt((double)hd) : -INFINITY;
                 }
             for (int t = 0; t < T; t++) {
                 double *r = S + (size_t)t * T, mx = -INFINITY, sum = 0.0;
@@ -532,19 +567,19 @@ static void att_ref(double *out, double *lse, const float *qkv, int B, int T, in
     free(S);
 }
 
-static void test_attention_case(int B, int T, int G, int qpg, int hd)
+static void test_attention_case(int B, int T, int G, int qpg, int hd, const int32_t *pos)
 {
-    char name[96], cfg[48];
-    snprintf(cfg, sizeof cfg, "B=%d T=%d G=%d qpg=%d hd=%d", B, T, G, qpg, hd);
+    char name[128], cfg[64];
+    snprintf(cfg, sizeof cfg, "B=%d T=%d G=%d qpg=%d hd=%d%s", B, T, G, qpg, hd, pos ? " packed" : "");
     size_t W = (size_t)G * (qpg + 2) * hd, len = (size_t)B * T * W;
     size_t lo = (size_t)B * T * G * qpg * hd, ll = (size_t)B * G * qpg * T;
     float *qkv = falloc(len), *out = falloc(lo), *lse = falloc(ll), *w = falloc(lo);
     fill(qkv, len, 1);
     fill(w, lo, 1);
-    att_ctx c = {qkv, out, lse, w, B, T, G, qpg, hd};
+    att_ctx c = {qkv, out, lse, w, B, T, G, qpg, hd, pos};
     att_loss(&c);
     double *ro = dalloc(lo), *rl = dalloc(ll);
-    att_ref(ro, rl, qkv, B, T, G, qpg, hd);
+    att_ref(ro, rl, qkv, B, T, G, qpg, hd, pos);
     snprintf(name, sizeof name, "attention.fwd out %s", cfg);
     check_fwd(name, out, ro, lo, TOL_FWD);
     snprintf(name, sizeof name, "attention.fwd lse %s", cfg);
@@ -554,7 +589,7 @@ static void test_attention_case(int B, int T, int G, int qpg, int hd)
     for (size_t i = 0; i < len; i++)
         dqkv[i] = 1e3f; /* overwritten */
     float *out_s = fdup(out, lo), *lse_s = fdup(lse, ll);
-    cpu_attention_bwd(dqkv, w, out_s, lse_s, qkv, B, T, G, qpg, hd);
+    cpu_attention_bwd(dqkv, w, out_s, lse_s, qkv, B, T, G, qpg, hd, pos);
     double *fd = dalloc(len), *an = f2d(dqkv, len);
     fd_grad(fd, qkv, len, 1e-2f, att_loss, &c);
     /* report q, k, v parts separately */
@@ -576,10 +611,49 @@ static void test_attention_case(int B, int T, int G, int qpg, int hd)
     free(lse_s), free(fd), free(an);
 }
 
+/* a packed row's attention outputs and gradients for each sample equal that sample run alone
+ * (fp32: only the blocking of the sums differs) */
+static void test_attention_packed_alone(void)
+{
+    const int T = 70, G = 1, qpg = 2, hd = 5;
+    static const int lens[1][8] = {{9, 1, 50, 10, 0}};   /* the 50-token sample straddles the 64-row block */
+    int32_t *pos = packed_pos(1, T, lens);
+    size_t W = (size_t)G * (qpg + 2) * hd, Wo = (size_t)G * qpg * hd, H = (size_t)G * qpg;
+    float *qkv = falloc((size_t)T * W), *dout = falloc((size_t)T * Wo);
+    fill(qkv, (size_t)T * W, 1);
+    fill(dout, (size_t)T * Wo, 1);
+    float *out = falloc((size_t)T * Wo), *lse = falloc(H * T), *dq = falloc((size_t)T * W);
+    cpu_attention_fwd(out, lse, qkv, 1, T, G, qpg, hd, pos);
+    cpu_attention_bwd(dq, dout, out, lse, qkv, 1, T, G, qpg, hd, pos);
+    double eo = 0, eg = 0;
+    for (int k = 0, t0 = 0; lens[0][k] > 0; t0 += lens[0][k++]) {
+        int n = lens[0][k];
+        float *o1 = falloc((size_t)n * Wo), *l1 = falloc(H * n), *d1 = falloc((size_t)n * W);
+        cpu_attention_fwd(o1, l1, qkv + (size_t)t0 * W, 1, n, G, qpg, hd, NULL);
+        cpu_attention_bwd(d1, dout + (size_t)t0 * Wo, o1, l1, qkv + (size_t)t0 * W, 1, n, G, qpg, hd, NULL);
+        double x = rel_err_ff(out + (size_t)t0 * Wo, o1, (size_t)n * Wo), y = rel_err_ff(dq + (size_t)t0 * W, d1, (size_t)n * W);
+        eo = x > eo ? x : eo;
+        eg = y > eg ? y : eg;
+        free(o1), free(l1), free(d1);
+    }
+    report("attention packed row == each sample alone (out)", eo, 1e-6, "(samples 9,1,50,10 in T=70)");
+    report("attention packed row == each sample alone (dqkv)", eg, 1e-6, NULL);
+    free(pos), free(qkv), free(dout), free(out), free(lse), free(dq);
+}
+
 static void test_attention(void)
 {
-    test_attention_case(2, 7, 2, 3, 6);
-    test_attention_case(1, 67, 1, 2, 5); /* crosses the 64-row query block */
+    test_attention_case(2, 7, 2, 3, 6, NULL);
+    test_attention_case(1, 67, 1, 2, 5, NULL); /* crosses the 64-row query block */
+    {
+        static const int l7[2][8] = {{3, 1, 3, 0}, {2, 5, 0}};
+        static const int l67[1][8] = {{40, 20, 1, 6, 0}};   /* a sample across the 64-row block */
+        int32_t *p7 = packed_pos(2, 7, l7), *p67 = packed_pos(1, 67, l67);
+        test_attention_case(2, 7, 2, 3, 6, p7);
+        test_attention_case(1, 67, 1, 2, 5, p67);
+        free(p7), free(p67);
+    }
+    test_attention_packed_alone();
 }
 
 /* ------------------------------------------------------------------ sqrelu */

@@ -12,7 +12,13 @@
  *   dP = dO V^T, dS = P (dP - D), D_t = dO_t . O_t,
  *   dQ = scale dS K, dK += scale dS^T Q, dV += P^T dO
  * with sgemm, accumulating dK/dV over the group's query heads; the
- * (batch, group) pairs run in order, their buffers allocated once per call. */
+ * (batch, group) pairs run in order, their buffers allocated once per call.
+ *
+ * Packed rows (pos != NULL): query t of row b sees keys [t - pos[b,t], t]
+ * only (its own sample).  A block's scores then cover keys [lo, t1), lo the
+ * block's earliest sample start, and the keys of a row's earlier samples
+ * are masked like the future ones; with pos == NULL lo = 0 and every
+ * operation is the unpacked one (bitwise). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +48,25 @@ static void scatter(float *dst, size_t stride, const float *src, int T, int hd)
         memcpy(dst + (size_t)t * stride, src + (size_t)t * hd, (size_t)hd * sizeof(float));
 }
 
+/* first key query t of row b may see */
+static inline int key_start(const int32_t *pos, int b, int T, int t)
+{
+    return pos ? t - pos[(size_t)b * T + t] : 0;
+}
+
+/* earliest key start of the queries [t0, t1) of row b */
+static int block_lo(const int32_t *pos, int b, int T, int t0, int t1)
+{
+    int lo = t0;
+    for (int t = t0; t < t1; t++) {
+        int s = key_start(pos, b, T, t);
+        lo = s < lo ? s : lo;
+    }
+    return lo;
+}
+
 void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,
-                       int G, int qpg, int hd)
+                       int G, int qpg, int hd, const int32_t *pos)
 {
     if (B <= 0 || T <= 0 || G <= 0 || qpg <= 0 || hd <= 0)
         return;
@@ -68,29 +91,32 @@ void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,
                 gather(Q, base + (size_t)j * hd, W, T, hd);
                 for (int t0 = 0; t0 < T; t0 += qb) {
                     int nb = T - t0 < qb ? T - t0 : qb, t1 = t0 + nb;
-                    /* S[nb, t1] = scale * Q[t0:t1] K[0:t1]^T */
-                    cpu_matmul(S, Q + (size_t)t0 * hd, K, nb, t1, hd, 0, 1, scale, 0.0f);
+                    int lo = block_lo(pos, b, T, t0, t1), w = t1 - lo;
+                    /* S[nb, w] = scale * Q[t0:t1] K[lo:t1]^T */
+                    cpu_matmul(S, Q + (size_t)t0 * hd, K + (size_t)lo * hd, nb, w, hd, 0, 1, scale, 0.0f);
                     for (int r = 0; r < nb; r++) {
-                        int t = t0 + r;
-                        float *s = S + (size_t)r * t1;
-                        float mx = s[0];
-                        for (int c = 1; c <= t; c++)
+                        int t = t0 + r, c0 = key_start(pos, b, T, t) - lo, c1 = t - lo;
+                        float *s = S + (size_t)r * w;
+                        float mx = s[c0];
+                        for (int c = c0 + 1; c <= c1; c++)
                             mx = s[c] > mx ? s[c] : mx;
                         double sum = 0.0;
-                        for (int c = 0; c <= t; c++) {
+                        for (int c = c0; c <= c1; c++) {
                             float e = expf(s[c] - mx);
                             s[c] = e;
                             sum += e;
                         }
                         float inv = (float)(1.0 / sum);
-                        for (int c = 0; c <= t; c++)
+                        for (int c = c0; c <= c1; c++)
                             s[c] *= inv;
-                        for (int c = t + 1; c < t1; c++)
+                        for (int c = 0; c < c0; c++)
+                            s[c] = 0.0f;
+                        for (int c = c1 + 1; c < w; c++)
                             s[c] = 0.0f;
                         lrow[t] = (float)((double)mx + log(sum));
                     }
-                    /* O[nb, hd] = P[nb, t1] V[0:t1] */
-                    cpu_matmul(O, S, V, nb, hd, t1, 0, 0, 1.0f, 0.0f);
+                    /* O[nb, hd] = P[nb, w] V[lo:t1] */
+                    cpu_matmul(O, S, V + (size_t)lo * hd, nb, hd, w, 0, 0, 1.0f, 0.0f);
                     scatter(out + ((size_t)b * T + t0) * Wo + (size_t)h * hd, Wo, O, nb, hd);
                 }
             }
@@ -105,7 +131,7 @@ void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,
 
 void cpu_attention_bwd(float *dqkv, const float *dout, const float *out,
                        const float *lse, const float *qkv, int B, int T, int G,
-                       int qpg, int hd)
+                       int qpg, int hd, const int32_t *pos)
 {
     if (B <= 0 || T <= 0 || G <= 0 || qpg <= 0 || hd <= 0)
         return;
@@ -145,28 +171,34 @@ void cpu_attention_bwd(float *dqkv, const float *dout, const float *out,
                 }
                 for (int t0 = 0; t0 < T; t0 += qb) {
                     int nb = T - t0 < qb ? T - t0 : qb, t1 = t0 + nb;
+                    int lo = block_lo(pos, b, T, t0, t1), w = t1 - lo;
                     const float *Qb = Q + (size_t)t0 * hd, *dOb = dO + (size_t)t0 * hd;
-                    cpu_matmul(P, Qb, K, nb, t1, hd, 0, 1, scale, 0.0f);   /* S */
-                    cpu_matmul(dS, dOb, V, nb, t1, hd, 0, 1, 1.0f, 0.0f);  /* dP */
+                    const float *Kl = K + (size_t)lo * hd, *Vl = V + (size_t)lo * hd;
+                    cpu_matmul(P, Qb, Kl, nb, w, hd, 0, 1, scale, 0.0f);   /* S */
+                    cpu_matmul(dS, dOb, Vl, nb, w, hd, 0, 1, 1.0f, 0.0f);  /* dP */
                     for (int r = 0; r < nb; r++) {
-                        int t = t0 + r;
-                        float *p = P + (size_t)r * t1, *ds = dS + (size_t)r * t1;
+                        int t = t0 + r, c0 = key_start(pos, b, T, t) - lo, c1 = t - lo;
+                        float *p = P + (size_t)r * w, *ds = dS + (size_t)r * w;
                         float l = lrow[t], Dt = D[t];
-                        for (int c = 0; c <= t; c++) {
+                        for (int c = c0; c <= c1; c++) {
                             float pc = expf(p[c] - l);
                             p[c] = pc;
                             ds[c] = pc * (ds[c] - Dt);
                         }
-                        for (int c = t + 1; c < t1; c++) {
+                        for (int c = 0; c < c0; c++) {
+                            p[c] = 0.0f;
+                            ds[c] = 0.0f;
+                        }
+                        for (int c = c1 + 1; c < w; c++) {
                             p[c] = 0.0f;
                             ds[c] = 0.0f;
                         }
                     }
-                    /* dV[0:t1] += P^T dO_blk ; dK[0:t1] += scale dS^T Q_blk */
-                    cpu_matmul(dV, P, dOb, t1, hd, nb, 1, 0, 1.0f, 1.0f);
-                    cpu_matmul(dK, dS, Qb, t1, hd, nb, 1, 0, scale, 1.0f);
-                    /* dQ_blk = scale dS K[0:t1] */
-                    cpu_matmul(dQ + (size_t)t0 * hd, dS, K, nb, hd, t1, 0, 0, scale, 0.0f);
+                    /* dV[lo:t1] += P^T dO_blk ; dK[lo:t1] += scale dS^T Q_blk */
+                    cpu_matmul(dV + (size_t)lo * hd, P, dOb, w, hd, nb, 1, 0, 1.0f, 1.0f);
+                    cpu_matmul(dK + (size_t)lo * hd, dS, Qb, w, hd, nb, 1, 0, scale, 1.0f);
+                    /* dQ_blk = scale dS K[lo:t1] */
+                    cpu_matmul(dQ + (size_t)t0 * hd, dS, Kl, nb, hd, w, 0, 0, scale, 0.0f);
                 }
                 scatter(dbase + (size_t)j * hd, W, dQ, T, hd);
             }

@@ -46,22 +46,28 @@ void cpu_layernorm1p_bwd(float *din, float *dgamma, float *dbeta, const float *d
  * non-interleaved pairs (i, i+rot/2), i < rot/2; angle = (pos0+t) *
  * base^(-2i/rot), computed in fp32 as PyTorch does (inv_freq = 1/powf(base,
  * 2i/rot), angle = (float)pos * inv_freq, cosf/sinf).  V heads untouched.
- * Backward applies the inverse rotation. */
+ * Backward applies the inverse rotation.  pos: NULL, or [B*T] positions of
+ * the tokens inside their own samples (packed rows, 0 <= pos[b,t] <= t,
+ * restarting at 0 where a sample starts): token (b, t) then takes position
+ * pos0 + pos[b,t] instead of pos0 + t. */
 void cpu_rope_fwd(float *qkv, int B, int T, int G, int qpg, int hd, int rot,
-                  float base, int pos0);
+                  float base, int pos0, const int32_t *pos);
 void cpu_rope_bwd(float *dqkv, int B, int T, int G, int qpg, int hd, int rot,
-                  float base, int pos0);
+                  float base, int pos0, const int32_t *pos);
 
 /* Causal GQA attention, scale 1/sqrt(hd).  qkv [B,T,G*(qpg+2)*hd] (after RoPE),
  * out [B,T,G*qpg*hd], lse [B, G*qpg, T] (log-sum-exp of scaled scores,
  * saved for backward).  Never stores a TxT matrix: at most a block of 64
- * query rows x T scores at a time. */
+ * query rows x T scores at a time.  pos: NULL (every row one causal
+ * sequence), or [B*T] positions inside the samples of packed rows (as for
+ * RoPE): token t then attends to keys s with t - pos[b,t] <= s <= t only,
+ * the earlier tokens of its own sample (block-diagonal causal). */
 void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,
-                       int G, int qpg, int hd);
+                       int G, int qpg, int hd, const int32_t *pos);
 /* dqkv overwritten (all of q, k, v parts). */
 void cpu_attention_bwd(float *dqkv, const float *dout, const float *out,
                        const float *lse, const float *qkv, int B, int T, int G,
-                       int qpg, int hd);
+                       int qpg, int hd, const int32_t *pos);
 
 /* Squared ReLU: out = max(x,0)^2 ; din = dout * 2*max(x,0) (overwrites din). */
 void cpu_sqrelu_fwd(float *out, const float *in, size_t n);

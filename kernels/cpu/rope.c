@@ -12,13 +12,16 @@
  * ulp(angle)/2, ~1e-4 rad at pos 4096).
  *   fwd: y_i = x_i cos - x_{i+h} sin ;  y_{i+h} = x_{i+h} cos + x_i sin   (h = rot/2)
  *   bwd: the inverse (transpose) rotation on the gradient.
- * V heads and dims >= rot pass through unchanged. */
+ * V heads and dims >= rot pass through unchanged.
+ * Packed rows (pos != NULL): token (b, t) takes position pos0 + pos[b*T+t],
+ * its position inside its own sample, so RoPE restarts at every sample. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "kernels_cpu.h"
 
-/* cos/sin tables [T, rot/2] for positions pos0 .. pos0+T-1. */
+/* cos/sin tables [T, rot/2] for positions pos0 .. pos0+T-1 (a packed row's
+ * positions are all < T). */
 static float *rope_tables(int T, int rot, float base, int pos0)
 {
     int half = rot / 2;
@@ -44,7 +47,7 @@ static float *rope_tables(int T, int rot, float base, int pos0)
 
 /* sign = +1: forward rotation; -1: inverse rotation. */
 static void rope_apply(float *qkv, int B, int T, int G, int qpg, int hd, int rot,
-                       float base, int pos0, float sign)
+                       float base, int pos0, const int32_t *pos, float sign)
 {
     int half = rot / 2;
     if (half <= 0 || B <= 0 || T <= 0)
@@ -52,7 +55,7 @@ static void rope_apply(float *qkv, int B, int T, int G, int qpg, int hd, int rot
     float *tab = rope_tables(T, rot, base, pos0);
     size_t W = (size_t)G * (qpg + 2) * hd;
     for (long bt = 0; bt < (long)B * T; bt++) {
-        int t = (int)(bt % T);
+        int t = pos ? pos[bt] : (int)(bt % T);
         const float *c = tab + (size_t)t * half * 2, *s = c + half;
         float *row = qkv + (size_t)bt * W;
         for (int g = 0; g < G; g++) {
@@ -72,13 +75,13 @@ static void rope_apply(float *qkv, int B, int T, int G, int qpg, int hd, int rot
 }
 
 void cpu_rope_fwd(float *qkv, int B, int T, int G, int qpg, int hd, int rot,
-                  float base, int pos0)
+                  float base, int pos0, const int32_t *pos)
 {
-    rope_apply(qkv, B, T, G, qpg, hd, rot, base, pos0, 1.0f);
+    rope_apply(qkv, B, T, G, qpg, hd, rot, base, pos0, pos, 1.0f);
 }
 
 void cpu_rope_bwd(float *dqkv, int B, int T, int G, int qpg, int hd, int rot,
-                  float base, int pos0)
+                  float base, int pos0, const int32_t *pos)
 {
-    rope_apply(dqkv, B, T, G, qpg, hd, rot, base, pos0, -1.0f);
+    rope_apply(dqkv, B, T, G, qpg, hd, rot, base, pos0, pos, -1.0f);
 }

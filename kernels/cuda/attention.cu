@@ -30,7 +30,15 @@
  *                            S and dP
  *   4. k_attn_reduce_dkdv    dK, dV of a KV group = sum over its qpg heads in
  *                            head order -> bf16 into dqkv
- * Work is ordered heaviest-first (long causal rows first) for load balance. */
+ * Work is ordered heaviest-first (long causal rows first) for load balance.
+ *
+ * Packed rows (pos != NULL, device [B*T] positions inside contiguous
+ * samples): query q sees keys [q - pos[b,q], q] only.  Every score mask
+ * also hides the keys before the query's sample start; the forward and the
+ * dQ passes start their key loop at the tile holding the earliest start of
+ * their query block (skipped tiles would only add exact zeros); the dK/dV
+ * pass walks the same query tiles as unpacked (masked entries are zero, and
+ * the dS^T workspace tiles stay complete for the dQ pass). */
 #include "nt_device.cuh"
 
 #include <stdlib.h>
@@ -43,11 +51,13 @@ struct AttnDims {
     int B, T, G, qpg, hd, H;
     long long W, Wo; /* qkv and out row widths, elements */
     float scale, scale_log2;
+    const int32_t *pos; /* packed rows: positions inside samples [B*T], or NULL */
 };
 
-static AttnDims attn_dims(int B, int T, int G, int qpg, int hd)
+static AttnDims attn_dims(int B, int T, int G, int qpg, int hd, const int32_t *pos)
 {
     AttnDims d;
+    d.pos = pos;
     d.B = B;
     d.T = T;
     d.G = G;
@@ -64,6 +74,25 @@ static AttnDims attn_dims(int B, int T, int G, int qpg, int hd)
 /* ========================================================================== */
 /* Shared pieces                                                               */
 /* ========================================================================== */
+
+/* first key query q (< T) of row b sees: its sample's start (0 unpacked) */
+__device__ __forceinline__ int attn_kstart(const AttnDims &d, int b, int q)
+{
+    return d.pos ? q - d.pos[(size_t)b * d.T + q] : 0;
+}
+/* earliest key start of the queries [q0, q0+n) of row b (rows >= T ignored) */
+__device__ __forceinline__ int attn_block_lo(const AttnDims &d, int b, int q0, int n)
+{
+    if (!d.pos) return 0;
+    int lo = q0;
+    for (int q = q0; q < q0 + n && q < d.T; q++) lo = nt_imin(lo, attn_kstart(d, b, q));
+    return lo;
+}
+/* key k is visible to query q of row b */
+__device__ __forceinline__ bool attn_sees(const AttnDims &d, int b, int q, int k)
+{
+    return q < d.T && k <= q && k >= attn_kstart(d, b, q);
+}
 
 /* D[b,h,t] = sum_x dout*out over the head's hd values; one warp per (b,t,h). */
 __global__ void __launch_bounds__(256)
@@ -178,7 +207,7 @@ k_attn_fwd_generic(uint16_t *__restrict__ out, float *__restrict__ lse,
         arow[tid] = 0.0f;
     }
     const int kend = nt_imin(q0 + GBQ, T);
-    for (int k0 = 0; k0 < kend; k0 += GBK) {
+    for (int k0 = attn_block_lo(d, b, q0, GBQ) / GBK * GBK; k0 < kend; k0 += GBK) {
         __syncthreads(); /* previous tile fully consumed */
         gen_load_rows(Ks, hp, base, d.W, koff, k0, GBK, T, hd);
         gen_load_rows(Vs, hp, base, d.W, voff, k0, GBK, T, hd);
@@ -186,7 +215,7 @@ k_attn_fwd_generic(uint16_t *__restrict__ out, float *__restrict__ lse,
         for (int e = tid; e < GBQ * GBK; e += nth) {
             const int r = e / GBK, c = e - r * GBK, q = q0 + r, k = k0 + c;
             float s = -INFINITY;
-            if (q < T && k <= q) {
+            if (attn_sees(d, b, q, k)) {
                 float acc = 0.0f;
                 for (int x = 0; x < hd; x++)
                     acc += Qs[r * hp + x] * Ks[c * hp + x];
@@ -277,7 +306,7 @@ k_attn_dkdv_generic(float *__restrict__ wdk, float *__restrict__ wdv,
         for (int e = tid; e < GBQ * GBK; e += nth) {
             const int r = e / GBK, c = e - r * GBK, q = q0 + r, k = k0 + c;
             float p = 0.0f, ds = 0.0f;
-            if (q < T && k <= q) {
+            if (attn_sees(d, b, q, k)) {
                 float s = 0.0f, dp = 0.0f;
                 for (int x = 0; x < hd; x++) {
                     s += Qs[r * hp + x] * Ks[c * hp + x];
@@ -346,7 +375,7 @@ k_attn_dq_generic(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
         Ds[tid] = q < T ? Dbuf[((size_t)b * d.H + h) * T + q] : 0.0f;
     }
     const int kend = nt_imin(q0 + GBQ, T);
-    for (int k0 = 0; k0 < kend; k0 += GBK) {
+    for (int k0 = attn_block_lo(d, b, q0, GBQ) / GBK * GBK; k0 < kend; k0 += GBK) {
         __syncthreads();
         gen_load_rows(Ks, hp, base, d.W, koff, k0, GBK, T, hd);
         gen_load_rows(Vs, hp, base, d.W, voff, k0, GBK, T, hd);
@@ -354,7 +383,7 @@ k_attn_dq_generic(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
         for (int e = tid; e < GBQ * GBK; e += nth) {
             const int r = e / GBK, c = e - r * GBK, q = q0 + r, k = k0 + c;
             float ds = 0.0f;
-            if (q < T && k <= q) {
+            if (attn_sees(d, b, q, k)) {
                 float s = 0.0f, dp = 0.0f;
                 for (int x = 0; x < hd; x++) {
                     s += Qs[r * hp + x] * Ks[c * hp + x];
@@ -481,14 +510,16 @@ k_attn_fwd_mma(uint16_t *__restrict__ out, float *__restrict__ lse,
     const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
     const uint16_t *vg = kg + HD;
     const int kend = nt_imin(q0 + BQ, T), ntiles = (kend + BK - 1) / BK;
+    const int it0 = attn_block_lo(d, b, q0, BQ) / BK, kf = it0 * BK; /* first key tile */
 
     mma_load_tile<BQ, HD, NTH>(buf + 2 * BK * LDS, qg + (size_t)q0 * d.W, d.W, T - q0);
-    mma_load_tile<BK, HD, NTH>(buf, kg, d.W, T);
-    mma_load_tile<BK, HD, NTH>(buf + BK * LDS, vg, d.W, T);
+    mma_load_tile<BK, HD, NTH>(buf, kg + (size_t)kf * d.W, d.W, T - kf);
+    mma_load_tile<BK, HD, NTH>(buf + BK * LDS, vg + (size_t)kf * d.W, d.W, T - kf);
     nt_cp_async_commit();
 
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, tig = lane & 3;
     const int row0 = q0 + warp * 16 + (lane >> 2), row1 = row0 + 8;
+    const int ks0 = row0 < T ? attn_kstart(d, b, row0) : 0, ks1 = row1 < T ? attn_kstart(d, b, row1) : 0;
     nt_cp_async_wait_all();
     __syncthreads();
     uint32_t qf[KK][4];
@@ -504,17 +535,17 @@ k_attn_fwd_mma(uint16_t *__restrict__ out, float *__restrict__ lse,
     float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f; /* m: log2 domain, scaled */
     const float sl2 = d.scale_log2;
 
-    for (int it = 0; it < ntiles; it++) {
+    for (int it = it0; it < ntiles; it++) {
         nt_cp_async_wait_all();
         __syncthreads(); /* tile `it` visible; the other buffer free */
         if (it + 1 < ntiles) {
             const int kn = (it + 1) * BK;
-            uint16_t *nb = buf + ((it + 1) & 1) * 2 * BK * LDS;
+            uint16_t *nb = buf + ((it + 1 - it0) & 1) * 2 * BK * LDS;
             mma_load_tile<BK, HD, NTH>(nb, kg + (size_t)kn * d.W, d.W, T - kn);
             mma_load_tile<BK, HD, NTH>(nb + BK * LDS, vg + (size_t)kn * d.W, d.W, T - kn);
             nt_cp_async_commit();
         }
-        const uint16_t *Kc = buf + (it & 1) * 2 * BK * LDS;
+        const uint16_t *Kc = buf + ((it - it0) & 1) * 2 * BK * LDS;
         const uint16_t *Vc = Kc + BK * LDS;
         const int k0 = it * BK;
 
@@ -533,14 +564,14 @@ k_attn_fwd_mma(uint16_t *__restrict__ out, float *__restrict__ lse,
                 nt_mma_bf16_16816(s[2 * np + 1], qf[kk], bb + 2);
             }
         }
-        /* causal mask (also hides keys >= T) */
-        if (k0 + BK - 1 > q0 + warp * 16) {
+        /* causal mask (also hides keys >= T); packed: and the keys before the row's sample */
+        if (k0 + BK - 1 > q0 + warp * 16 || d.pos) {
 #pragma unroll
             for (int n = 0; n < NTS; n++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
                     const int col = k0 + n * 8 + 2 * tig + (e & 1);
-                    if (col > (e < 2 ? row0 : row1))
+                    if (col > (e < 2 ? row0 : row1) || col < (e < 2 ? ks0 : ks1))
                         s[n][e] = -INFINITY;
                 }
         }
@@ -738,7 +769,7 @@ k_attn_dkdv_mma(float *__restrict__ wdk, float *__restrict__ wdv, uint16_t *__re
                 const int k = k0 + kl, q = q0 + ql;
                 p[e] = 0.0f;
                 ds[e] = 0.0f;
-                if (q < T && k <= q) {
+                if (attn_sees(d, b, q, k)) {
                     p[e] = exp2f(st[n][e] * d.scale_log2 - lc[ql] * NT_LOG2E);
                     ds[e] = p[e] * (dpt[n][e] - Dc[ql]);
                 }
@@ -824,10 +855,11 @@ k_attn_dq_gemm(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
     const size_t qoff = ((size_t)g * (d.qpg + 2) + j) * HD;
     const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
     const uint16_t *tiles = dsT + (((size_t)b * d.H + h) * (size_t)dst_tiles(T) + (size_t)qt * (qt + 1) / 2) * 4096;
-    const int ntiles = qt + 1; /* key blocks 0..qt */
+    const int ntiles = qt + 1; /* key blocks it0..qt (before it0: all dS zero) */
+    const int it0 = attn_block_lo(d, b, q0, BQ) / BKV;
 
-    mma_load_tile<BKV, HD, NTH>(Ks, kg, d.W, T);
-    mma_load_tile<BKV, 64, NTH>(Ts, tiles, 64, BKV);
+    mma_load_tile<BKV, HD, NTH>(Ks, kg + (size_t)it0 * BKV * d.W, d.W, T - it0 * BKV);
+    mma_load_tile<BKV, 64, NTH>(Ts, tiles + (size_t)it0 * 4096, 64, BKV);
     nt_cp_async_commit();
 
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
@@ -837,16 +869,16 @@ k_attn_dq_gemm(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
     for (int n = 0; n < NT2; n++)
         dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.0f;
 
-    for (int it = 0; it < ntiles; it++) {
+    for (int it = it0; it < ntiles; it++) {
         nt_cp_async_wait_all();
-        __syncthreads(); /* tile `it` visible; buffer (it+1)&1 free */
+        __syncthreads(); /* tile `it` visible; the other buffer free */
         if (it + 1 < ntiles) {
-            const int kn = (it + 1) * BKV, nb = (it + 1) & 1;
+            const int kn = (it + 1) * BKV, nb = (it + 1 - it0) & 1;
             mma_load_tile<BKV, HD, NTH>(Ks + nb * BKV * LDS, kg + (size_t)kn * d.W, d.W, T - kn);
             mma_load_tile<BKV, 64, NTH>(Ts + nb * BKV * LDT, tiles + (size_t)(it + 1) * 4096, 64, BKV);
             nt_cp_async_commit();
         }
-        const uint16_t *Kc = Ks + (it & 1) * BKV * LDS, *Tc = Ts + (it & 1) * BKV * LDT;
+        const uint16_t *Kc = Ks + ((it - it0) & 1) * BKV * LDS, *Tc = Ts + ((it - it0) & 1) * BKV * LDT;
 #pragma unroll
         for (int kk = 0; kk < BKV / 16; kk++) {
             uint32_t a[4];
@@ -924,12 +956,12 @@ static void launch_fwd_mma(nt_bf16 *out, float *lse, const nt_bf16 *qkv, const A
 }
 
 extern "C" void cuda_attention_fwd(nt_bf16 *out, float *lse, const nt_bf16 *qkv, int B, int T,
-                                   int G, int qpg, int hd, nt_stream stream)
+                                   int G, int qpg, int hd, const int32_t *pos, nt_stream stream)
 {
     if (B <= 0 || T <= 0 || G <= 0 || qpg <= 0 || hd <= 0)
         return;
     attn_check_args(B, T, G, qpg, hd);
-    const AttnDims d = attn_dims(B, T, G, qpg, hd);
+    const AttnDims d = attn_dims(B, T, G, qpg, hd, pos);
     if (cuda_attention_uses_mma(hd) && al16(out) && al16(qkv)) {
         switch (hd) {
         case 64: launch_fwd_mma<64, 64>(out, lse, qkv, d, stream); return;
@@ -974,12 +1006,12 @@ static void launch_bwd_mma(nt_bf16 *dqkv, const nt_bf16 *dout, const float *lse,
 
 extern "C" void cuda_attention_bwd(nt_bf16 *dqkv, const nt_bf16 *dout, const nt_bf16 *out,
                                    const float *lse, const nt_bf16 *qkv, int B, int T, int G,
-                                   int qpg, int hd, void *workspace, nt_stream stream)
+                                   int qpg, int hd, const int32_t *pos, void *workspace, nt_stream stream)
 {
     if (B <= 0 || T <= 0 || G <= 0 || qpg <= 0 || hd <= 0)
         return;
     attn_check_args(B, T, G, qpg, hd);
-    const AttnDims d = attn_dims(B, T, G, qpg, hd);
+    const AttnDims d = attn_dims(B, T, G, qpg, hd, pos);
     const size_t rows = (size_t)B * d.H * T;
     void *ws = workspace;
     if (!ws)

@@ -58,22 +58,25 @@ void cuda_layernorm1p_bwd(nt_bf16 *din, float *dgamma, float *dbeta, const nt_bf
                           const nt_bf16 *gamma, int n, int C, nt_stream stream);
 
 /* ---- rope.cu (in place on fused QKV; hd <= 256, rot <= hd) ------------ */
+/* pos: NULL or device [B*T] positions inside packed samples (as the CPU's) */
 void cuda_rope_fwd(nt_bf16 *qkv, int B, int T, int G, int qpg, int hd, int rot, float base,
-                   int pos0, nt_stream stream);
+                   int pos0, const int32_t *pos, nt_stream stream);
 void cuda_rope_bwd(nt_bf16 *dqkv, int B, int T, int G, int qpg, int hd, int rot, float base,
-                   int pos0, nt_stream stream);
+                   int pos0, const int32_t *pos, nt_stream stream);
 
 /* ---- attention.cu (causal GQA, fused QKV, hd <= 256) ------------------ */
 /* out [B,T,G*qpg*hd] bf16, lse [B,G*qpg,T] fp32 (natural log of the sum of
- * exp of the scaled scores). */
+ * exp of the scaled scores).  pos: NULL, or device [B*T] positions inside
+ * the samples of packed rows (contiguous samples, pos restarting at 0 at
+ * each): query t sees keys [t - pos[b,t], t] only, as the CPU's. */
 void cuda_attention_fwd(nt_bf16 *out, float *lse, const nt_bf16 *qkv, int B, int T, int G,
-                        int qpg, int hd, nt_stream stream);
+                        int qpg, int hd, const int32_t *pos, nt_stream stream);
 /* dqkv overwritten (q, k and v parts).  workspace: NULL (taken with
  * cudaMallocAsync on `stream` and freed there) or device memory of
  * cuda_attention_bwd_workspace_bytes() bytes. */
 void cuda_attention_bwd(nt_bf16 *dqkv, const nt_bf16 *dout, const nt_bf16 *out,
                         const float *lse, const nt_bf16 *qkv, int B, int T, int G, int qpg,
-                        int hd, void *workspace, nt_stream stream);
+                        int hd, const int32_t *pos, void *workspace, nt_stream stream);
 size_t cuda_attention_bwd_workspace_bytes(int B, int T, int G, int qpg, int hd);
 /* Implementation choice: 0 = auto (tensor-core path for hd 64/128/192 with
  * 16-byte aligned pointers, else generic), 1 = generic path only.  Returns

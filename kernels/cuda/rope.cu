@@ -6,7 +6,9 @@
  *   fwd: y_i = x_i cos - x_{i+h} sin ; y_{i+h} = x_{i+h} cos + x_i sin  (h = rot/2)
  *   bwd: the same with -sin (inverse rotation).
  * One thread per rotated pair (token, head among the qpg+1 q/k heads, i < h);
- * the products and sums are rounded like the CPU's (no FMA contraction). */
+ * the products and sums are rounded like the CPU's (no FMA contraction).
+ * pos (device, [B*T], or NULL): packed rows, token (b, t) at position
+ * pos0 + pos[b*T+t] inside its own sample, as the CPU's. */
 #include "nt_device.cuh"
 
 #define ROPE_MAX_HALF 128
@@ -16,7 +18,7 @@ struct RopeInvFreq {
 };
 
 __global__ void k_rope(uint16_t *__restrict__ qkv, RopeInvFreq inv, int B, int T, int G, int qpg,
-                       int hd, int half, int pos0, float sign)
+                       int hd, int half, int pos0, const int32_t *__restrict__ pos, float sign)
 {
     const size_t W = (size_t)G * (qpg + 2) * hd;
     const size_t total = (size_t)B * T * G * (qpg + 1) * half;
@@ -28,7 +30,7 @@ __global__ void k_rope(uint16_t *__restrict__ qkv, RopeInvFreq inv, int B, int T
         rest /= (qpg + 1);
         const int g = (int)(rest % G);
         const size_t bt = rest / G;
-        const int t = (int)(bt % T);
+        const int t = pos ? pos[bt] : (int)(bt % T);
         const float a = (float)(pos0 + t) * inv.v[i];
         const float c = cosf(a), sn = sign * sinf(a);
         uint16_t *x = qkv + bt * W + ((size_t)g * (qpg + 2) + j) * hd;
@@ -39,7 +41,7 @@ __global__ void k_rope(uint16_t *__restrict__ qkv, RopeInvFreq inv, int B, int T
 }
 
 static void rope_launch(nt_bf16 *qkv, int B, int T, int G, int qpg, int hd, int rot, float base,
-                        int pos0, float sign, nt_stream stream)
+                        int pos0, const int32_t *pos, float sign, nt_stream stream)
 {
     const int half = rot / 2;
     if (half <= 0 || B <= 0 || T <= 0 || G <= 0 || qpg <= 0)
@@ -54,17 +56,17 @@ static void rope_launch(nt_bf16 *qkv, int B, int T, int G, int qpg, int hd, int 
     }
     const size_t total = (size_t)B * T * G * (qpg + 1) * half;
     NT_LAUNCH(k_rope, nt_grid_for(total, 256), 256, 0, stream, qkv, inv, B, T, G, qpg, hd, half,
-              pos0, sign);
+              pos0, pos, sign);
 }
 
 extern "C" void cuda_rope_fwd(nt_bf16 *qkv, int B, int T, int G, int qpg, int hd, int rot,
-                              float base, int pos0, nt_stream stream)
+                              float base, int pos0, const int32_t *pos, nt_stream stream)
 {
-    rope_launch(qkv, B, T, G, qpg, hd, rot, base, pos0, 1.0f, stream);
+    rope_launch(qkv, B, T, G, qpg, hd, rot, base, pos0, pos, 1.0f, stream);
 }
 
 extern "C" void cuda_rope_bwd(nt_bf16 *dqkv, int B, int T, int G, int qpg, int hd, int rot,
-                              float base, int pos0, nt_stream stream)
+                              float base, int pos0, const int32_t *pos, nt_stream stream)
 {
-    rope_launch(dqkv, B, T, G, qpg, hd, rot, base, pos0, -1.0f, stream);
+    rope_launch(dqkv, B, T, G, qpg, hd, rot, base, pos0, pos, -1.0f, stream);
 }

@@ -52,14 +52,17 @@ typedef struct nt_ops {
     void (*layernorm_bwd)(void *din, float *dgamma, float *dbeta, const void *dout,
                           const void *in, const float *mean, const float *rstd,
                           const void *gamma, int n, int C);
+    /* pos (backend memory, [B*T], or NULL): packed rows, each token's position
+     * inside its own sample — RoPE restarts and attention is block-diagonal
+     * causal (a token sees only the earlier tokens of its sample) */
     void (*rope_fwd)(void *qkv, int B, int T, int G, int qpg, int hd, int rot,
-                     float base, int pos0);
+                     float base, int pos0, const int32_t *pos);
     void (*rope_bwd)(void *dqkv, int B, int T, int G, int qpg, int hd, int rot,
-                     float base, int pos0);
+                     float base, int pos0, const int32_t *pos);
     void (*attention_fwd)(void *out, float *lse, const void *qkv, int B, int T,
-                          int G, int qpg, int hd);
+                          int G, int qpg, int hd, const int32_t *pos);
     void (*attention_bwd)(void *dqkv, const void *dout, const void *out, const float *lse,
-                          const void *qkv, int B, int T, int G, int qpg, int hd);
+                          const void *qkv, int B, int T, int G, int qpg, int hd, const int32_t *pos);
     void (*sqrelu_fwd)(void *out, const void *in, size_t n);
     void (*sqrelu_bwd)(void *din, const void *dout, const void *in, size_t n);
     void (*add)(void *y, const void *x, size_t n);

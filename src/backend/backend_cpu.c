@@ -46,22 +46,25 @@ static void b_ln_bwd(void *din, float *dg, float *db, const void *dout, const vo
 {
     cpu_layernorm1p_bwd(din, dg, db, dout, in, mean, rstd, g, n, C);
 }
-static void b_rope_fwd(void *qkv, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0)
+static void b_rope_fwd(void *qkv, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0,
+                       const int32_t *pos)
 {
-    cpu_rope_fwd(qkv, B, T, G, qpg, hd, rot, base, pos0);
+    cpu_rope_fwd(qkv, B, T, G, qpg, hd, rot, base, pos0, pos);
 }
-static void b_rope_bwd(void *d, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0)
+static void b_rope_bwd(void *d, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0,
+                       const int32_t *pos)
 {
-    cpu_rope_bwd(d, B, T, G, qpg, hd, rot, base, pos0);
+    cpu_rope_bwd(d, B, T, G, qpg, hd, rot, base, pos0, pos);
 }
-static void b_attn_fwd(void *out, float *lse, const void *qkv, int B, int T, int G, int qpg, int hd)
+static void b_attn_fwd(void *out, float *lse, const void *qkv, int B, int T, int G, int qpg, int hd,
+                       const int32_t *pos)
 {
-    cpu_attention_fwd(out, lse, qkv, B, T, G, qpg, hd);
+    cpu_attention_fwd(out, lse, qkv, B, T, G, qpg, hd, pos);
 }
 static void b_attn_bwd(void *dqkv, const void *dout, const void *out, const float *lse,
-                       const void *qkv, int B, int T, int G, int qpg, int hd)
+                       const void *qkv, int B, int T, int G, int qpg, int hd, const int32_t *pos)
 {
-    cpu_attention_bwd(dqkv, dout, out, lse, qkv, B, T, G, qpg, hd);
+    cpu_attention_bwd(dqkv, dout, out, lse, qkv, B, T, G, qpg, hd, pos);
 }
 static void b_sq_fwd(void *out, const void *in, size_t n) { cpu_sqrelu_fwd(out, in, n); }
 static void b_sq_bwd(void *din, const void *dout, const void *in, size_t n) { cpu_sqrelu_bwd(din, dout, in, n); }

@@ -229,17 +229,20 @@ static void c_ln_bwd(void *din, float *dg, float *db, const void *dout, const vo
 {
     P(2, cuda_layernorm1p_bwd(din, dg, db, dout, in, mean, rstd, g, n, C, 0));
 }
-static void c_rope_fwd(void *qkv, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0)
+static void c_rope_fwd(void *qkv, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0,
+                       const int32_t *pos)
 {
-    P(2, cuda_rope_fwd(qkv, B, T, G, qpg, hd, rot, base, pos0, 0));
+    P(2, cuda_rope_fwd(qkv, B, T, G, qpg, hd, rot, base, pos0, pos, 0));
 }
-static void c_rope_bwd(void *d, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0)
+static void c_rope_bwd(void *d, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0,
+                       const int32_t *pos)
 {
-    P(2, cuda_rope_bwd(d, B, T, G, qpg, hd, rot, base, pos0, 0));
+    P(2, cuda_rope_bwd(d, B, T, G, qpg, hd, rot, base, pos0, pos, 0));
 }
-static void c_attn_fwd(void *out, float *lse, const void *qkv, int B, int T, int G, int qpg, int hd)
+static void c_attn_fwd(void *out, float *lse, const void *qkv, int B, int T, int G, int qpg, int hd,
+                       const int32_t *pos)
 {
-    P(1, cuda_attention_fwd(out, lse, qkv, B, T, G, qpg, hd, 0));
+    P(1, cuda_attention_fwd(out, lse, qkv, B, T, G, qpg, hd, pos, 0));
 }
 /* the attention backward's scratch (D, per-head dK/dV partials, dS^T tiles):
  * one buffer kept for the process and grown to the largest call, so it is
@@ -247,7 +250,7 @@ static void c_attn_fwd(void *out, float *lse, const void *qkv, int B, int T, int
 static void *attn_ws;
 static size_t attn_ws_bytes;
 static void c_attn_bwd(void *dqkv, const void *dout, const void *out, const float *lse, const void *qkv, int B, int T,
-                       int G, int qpg, int hd)
+                       int G, int qpg, int hd, const int32_t *pos)
 {
     size_t need = cuda_attention_bwd_workspace_bytes(B, T, G, qpg, hd);
     if (need > attn_ws_bytes) {
@@ -255,7 +258,7 @@ static void c_attn_bwd(void *dqkv, const void *dout, const void *out, const floa
         attn_ws = c_alloc(need, "attention backward workspace");
         attn_ws_bytes = need;
     }
-    P(1, cuda_attention_bwd(dqkv, dout, out, lse, qkv, B, T, G, qpg, hd, attn_ws, 0));
+    P(1, cuda_attention_bwd(dqkv, dout, out, lse, qkv, B, T, G, qpg, hd, pos, attn_ws, 0));
 }
 static void c_sq_fwd(void *out, const void *in, size_t n) { P(2, cuda_sqrelu_fwd(out, in, n, 0)); }
 static void c_sq_bwd(void *din, const void *dout, const void *in, size_t n) { P(2, cuda_sqrelu_bwd(din, dout, in, n, 0)); }

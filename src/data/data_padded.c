@@ -212,6 +212,13 @@ uint64_t nt_padded_index(const nt_padded *d, uint64_t k, uint64_t *epoch)
     return nt_perm_index(d->key + e * EPOCH_STRIDE, d->nsamples, j);
 }
 
+uint64_t nt_padded_length(const nt_padded *d, uint64_t k)
+{
+    uint64_t i = nt_padded_index(d, k, NULL);
+    if (d->kind == NT_PADDED_PREFERENCE) return d->ranges[i * 4 + 3] - d->ranges[i * 4];   /* the whole pair */
+    return d->offs[i + 1] - d->offs[i];
+}
+
 /* ---- the row mapping ------------------------------------------------------------------ */
 
 static void read_range(const nt_padded *d, hid_t ds, hid_t mtype, uint64_t start, uint64_t n, void *buf)
@@ -351,6 +358,13 @@ void nt_padded_blend_get(nt_padded_blend *b, uint64_t k, int part, nt_padded_row
     uint64_t j;
     int i = nt_padded_blend_pick(b, k, &j);
     nt_padded_get(&b->ds[i], j, part, row);
+}
+
+uint64_t nt_padded_blend_length(nt_padded_blend *b, uint64_t k)
+{
+    uint64_t j;
+    int i = nt_padded_blend_pick(b, k, &j);
+    return nt_padded_length(&b->ds[i], j);
 }
 
 uint64_t nt_padded_blend_truncated(const nt_padded_blend *b)

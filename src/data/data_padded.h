@@ -15,8 +15,8 @@
  *     "data.reward", "data.preference"), so every sample is seen exactly
  *     once per epoch, in a new order each epoch, a pure function of
  *     (seed, k): resume and every DP layout read the same rows;
- *   - the row mapping: ONE sample per row (padded with the EOD id, never
- *     packed, so attention never crosses a sample boundary), truncated to
+ *   - the row mapping: ONE sample per row (padded with the EOD id; packing
+ *     several per row is data_pack.h's, over these rows), truncated to
  *     seq_len+1 tokens — reward rows to seq_len, as the scored token must
  *     be an input position; the truncations are counted;
  *   - the blend of several padded datasets (SFT stages: general SFT that
@@ -64,6 +64,8 @@ uint64_t nt_padded_count(const nt_padded *d);     /* samples; preference: pairs 
 /* sample k of the run (any k >= 0: epochs wrap with a fresh permutation each), part 0 = the sample (preference: chosen = prompt+chosen), part 1 = preference rejected (prompt+rejected) */
 void nt_padded_get(nt_padded *d, uint64_t k, int part, nt_padded_row *row);
 uint64_t nt_padded_truncated(const nt_padded *d); /* samples longer than a sequence seen so far */
+/* the length in tokens of sample k of the run, without reading it (preference: prompt + both responses) */
+uint64_t nt_padded_length(const nt_padded *d, uint64_t k);
 void nt_padded_close(nt_padded *d);
 
 /* The epoch mixer alone: the sample (pair) index that sample k of the run
@@ -105,6 +107,8 @@ int nt_padded_blend_pick(nt_padded_blend *b, uint64_t k, uint64_t *sample);
 /* nt_padded_get of the picked dataset at its own sample number */
 void nt_padded_blend_get(nt_padded_blend *b, uint64_t k, int part, nt_padded_row *row);
 uint64_t nt_padded_blend_truncated(const nt_padded_blend *b);
+/* nt_padded_length of the sample k of the run picked from the blend */
+uint64_t nt_padded_blend_length(nt_padded_blend *b, uint64_t k);
 void nt_padded_blend_close(nt_padded_blend *b);
 
 #endif

@@ -65,6 +65,7 @@ typedef struct nt_config {
     char tokenizer[NT_PATH_MAX];
     char train[4096];          /* "path:weight path:weight ..." */
     char valid[NT_PATH_MAX];   /* held-out dataset evaluated at the end ("" = none) */
+    int pack;                  /* data.pack: several samples per row, block-diagonal attention (phase sft) */
     int n_blend;
     nt_blend_item blend[NT_MAX_BLEND];
     double switch_at;          /* consumed tokens from which switch_blend is used (0: never) */

@@ -151,6 +151,10 @@ const nt_option nt_deck_options[] = {
      "held-out dataset evaluated at the end of the run (phase rm: mean squared error per label "
      "against the training labels' mean; phase sft: mean NLL of the assistant and of the other tokens), "
      "into RUNDIR/heldout.json; empty: none"},
+    {"data", "pack", NT_OPT_BOOL, FIELD(pack), "false", ANY, 0, NULL,
+     "pack several conversations into each row of seq_len+1 tokens (phase sft): best-fit decreasing "
+     "over each epoch's samples, seeded row order; attention stays inside each sample and positions "
+     "restart per sample; train.global_batch then counts packed rows"},
     {"data", "switch_at", NT_OPT_TOKENS, FIELD(switch_at), "0", GE(0), 0, NULL,
      "consumed tokens from which data.switch_blend replaces data.train (0: never)"},
     {"data", "switch_blend", NT_OPT_STRING, FIELD(switch_blend), "", ANY, 0, NULL,

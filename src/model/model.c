@@ -251,6 +251,7 @@ void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
     a->B = B; a->T = T; a->N = (int)N; a->Nl = (int)Nl;
     a->tokens = o->alloc(N * sizeof(int32_t), "token ids");
     a->targets = o->alloc(N * sizeof(int32_t), "target ids");
+    a->pos = o->alloc(N * sizeof(int32_t), "packed positions");
     a->x = o->alloc((L + 1) * Nl * H * eb, "residual stream");
     if (L > 0) {
         /* recomputation keeps fewer layers' intermediates: selective drops the MLP's
@@ -304,7 +305,7 @@ void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
 void nt_acts_destroy(nt_acts *a, const nt_model *m)
 {
     const nt_ops *o = m->ops;
-    void *bufs[] = {a->tokens, a->targets, a->x, a->ln1, a->qkv, a->att, a->ln2, a->up, a->act,
+    void *bufs[] = {a->tokens, a->targets, a->pos, a->x, a->ln1, a->qkv, a->att, a->ln2, a->up, a->act,
                     a->mean1, a->rstd1, a->mean2, a->rstd2, a->lse, a->dx, a->dtmp, a->dqkv,
                     a->datt, a->dup, a->lnf, a->meanf, a->rstdf, a->logits, a->rowmax,
                     a->sumexp, a->loss, a->dloss, a->xmid, a->dfull, a->lnl, a->score};
@@ -375,8 +376,9 @@ static void layer_forward(nt_model *m, nt_acts *a, int l)
     o->layernorm_fwd(ln1_local, ATF(a->mean1, r, Nl), ATF(a->rstd1, r, Nl), x, P->ln1_g, P->ln1_b, Nl, H, mc->norm_eps);
     tp_gather_rows(m, ln1, ln1_local, NlH);
     o->matmul(qkv, ln1, P->qkv, N, mc->qkv_local, H, 0, 1, 1.0f, 0.0f);
-    o->rope_fwd(qkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0);
-    o->attention_fwd(att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd);
+    const int32_t *pos = a->packed ? a->pos : NULL;
+    o->rope_fwd(qkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0, pos);
+    o->attention_fwd(att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd, pos);
     o->matmul(a->dtmp, att, P->out, N, H, mc->attn_local, 0, 1, 1.0f, 0.0f);
     tp_reduce_rows(m, xmid, a->dtmp, NH);
     o->add(xmid, x, NlH);
@@ -388,6 +390,12 @@ static void layer_forward(nt_model *m, nt_acts *a, int l)
     o->matmul(a->dtmp, act, P->down, N, H, mc->ffn_local, 0, 1, 1.0f, 0.0f);
     tp_reduce_rows(m, xn, a->dtmp, NH);
     o->add(xn, xmid, NlH);
+}
+
+void nt_model_set_positions(nt_model *m, nt_acts *a, const int32_t *pos_host)
+{
+    a->packed = pos_host != NULL;
+    if (pos_host) m->ops->tokens_upload(a->pos, pos_host, (size_t)a->N);
 }
 
 void nt_model_forward(nt_model *m, nt_acts *a, const int32_t *tokens_host)
@@ -562,8 +570,9 @@ void nt_model_backward(nt_model *m, nt_acts *a)
         tp_gather_rows(m, dY, a->dx, NlH);
         o->matmul_wgrad(P->d_out, dY, att, H, mc->attn_local, N, 1, 0);
         o->matmul(a->datt, dY, P->out, N, mc->attn_local, H, 0, 0, 1.0f, 0.0f);
-        o->attention_bwd(a->dqkv, a->datt, att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd);
-        o->rope_bwd(a->dqkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0);
+        const int32_t *pos = a->packed ? a->pos : NULL;
+        o->attention_bwd(a->dqkv, a->datt, att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd, pos);
+        o->rope_bwd(a->dqkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0, pos);
         o->matmul_wgrad(P->d_qkv, a->dqkv, ln1, mc->qkv_local, H, N, 1, 0);
         o->matmul(a->dtmp, a->dqkv, P->qkv, N, H, mc->qkv_local, 0, 0, 1.0f, 0.0f);
         tp_reduce_rows(m, dloc, a->dtmp, NH);

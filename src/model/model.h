@@ -68,6 +68,8 @@ typedef struct nt_acts {
     int B, T, N;                 /* N = B*T rows */
     int Nl;                      /* rows of the residual stream on this rank (N/tp with SP) */
     int32_t *tokens, *targets;   /* backend copies [N] */
+    int32_t *pos;                /* backend copy [N]: positions inside packed samples (used when packed) */
+    int packed;                  /* this micro-batch's rows are packed (nt_model_set_positions) */
     void *x;                     /* [nlayers+1][Nl,H] residual stream at each layer input; x[nlayers] = chunk output */
     void *ln1, *qkv, *att, *ln2, *up, *act;   /* per layer */
     float *mean1, *rstd1, *mean2, *rstd2, *lse;
@@ -110,6 +112,12 @@ void nt_acts_destroy(nt_acts *a, const nt_model *m);
  * (used otherwise, already in a->x slot 0).  Leaves the chunk output in
  * slot nlayers of a->x. */
 void nt_model_forward(nt_model *m, nt_acts *a, const int32_t *tokens_host);
+/* Packed rows: pos_host [N] = each token's position inside its own sample
+ * (restarting at 0 where a sample starts; 0 <= pos[b,t] <= t), uploaded for
+ * this micro-batch's forward and backward: RoPE restarts per sample and the
+ * attention is block-diagonal causal.  NULL: ordinary causal rows.  Call
+ * before nt_model_forward on every pipeline chunk. */
+void nt_model_set_positions(nt_model *m, nt_acts *a, const int32_t *pos_host);
 /* Final norm + LM head: this rank's vocab shard of the logits into
  * a->logits [N, vocab_local] (no loss; for generation and tests). */
 void nt_model_head_logits(nt_model *m, nt_acts *a);

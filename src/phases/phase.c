@@ -70,6 +70,8 @@ void nt_phase_deck_check(const nt_config *c, const nt_deck_info *in)
     } else if (c->steps == 0 && c->tokens == 0)
         nt_deck_bad(in, "train.steps", "phase %s needs train.steps > 0 or train.tokens > 0%s", c->phase,
                     p->total_steps ? " or train.epochs > 0 (all are 0)" : " (both are 0)");
+    if (c->pack && !p->packs)
+        nt_deck_bad(in, "data.pack", "phase %s does not pack rows (packing is for phase sft)", c->phase);
     if (strcmp(c->head, p->head) != 0)
         nt_deck_bad(in, "model.head", "phase %s trains %s head: set model.head = %s", c->phase,
                     !strcmp(p->head, "lm") ? "an LM" : "a reward", p->head);

@@ -39,6 +39,7 @@ typedef struct nt_phase {
     void (*describe)(void *state, FILE *out);
     void (*close)(void *state);
     int with_mask, nlabels_from_cfg;   /* the batch carries a loss mask; labels per row = model.reward_outputs */
+    int packs;             /* the phase packs rows when data.pack = true (else the deck check refuses it) */
     /* sample k of the run (k = consumed samples + position in the global
      * batch) into row r of this DP rank's batch */
     void (*fill)(void *state, uint64_t k, nt_batch *b, int r);

@@ -1,17 +1,21 @@
 /* phase_sft.c — supervised fine-tuning (Nemotron-4-340B-Instruct's code and
  * general SFT stages): model.head = lm on `ntron prep --format chat` data,
  * a weighted blend of padded datasets (data.train = path:weight ...), one
- * conversation per row padded with EOD (not packed), token cross-entropy
- * over the assistant tokens only (the dataset's loss mask), normalised by
- * the global batch's loss tokens.  train.epochs sets the run's length from
- * the data: ceil(epochs * samples / global_batch) steps (a blend's epoch:
- * min_i n_i / w_i samples).  Per step it logs
- * the loss tokens and the padding efficiency; with data.valid the summary
+ * conversation per row padded with EOD, or with data.pack several per row
+ * (data_pack.h: best-fit decreasing over each epoch, positions restarting
+ * per conversation, block-diagonal attention; global_batch counts rows);
+ * token cross-entropy over the assistant tokens only (the dataset's loss
+ * mask), normalised by the global batch's loss tokens.  train.epochs sets
+ * the run's length from the data: ceil(epochs * rows of an epoch /
+ * global_batch) steps (a blend's epoch: min_i n_i / w_i samples; padded, a
+ * row per sample).  Per step it logs
+ * the loss tokens and the padding (packing) efficiency; with data.valid the summary
  * evaluates the mean NLL of the held-out assistant tokens and of the other
  * (user, system, template) tokens with a forward-only pass, into
  * RUNDIR/heldout.json. */
 #include "util/check.h"
 #include "util/json.h"
+#include "data/data_pack.h"
 #include "data/data_padded.h"
 #include "phases/phase.h"
 #include "train/trainer.h"
@@ -28,6 +32,10 @@ typedef struct sft_state {
     uint64_t *len;           /* [cap] real tokens of each batch row (<= seq_len+1) */
     int cap;
     uint8_t *assist;         /* held-out pass: [rows][T+1] the dataset's loss mask */
+    int pack;                /* data.pack */
+    nt_pack pk;              /* rows -> samples of the run */
+    int32_t *stok;           /* one sample read for packing [seq_len+1] */
+    uint8_t *smask;
 } sft_state;
 
 static void sft_check(const nt_config *c, const nt_deck_info *in)
@@ -62,6 +70,47 @@ static void require_loss_tokens(const nt_padded *d)
                        "from conversations with assistant turns)", d->path);
 }
 
+/* samples in one epoch of the blend: min over datasets of n_i / w_i, the length at which the
+ * dataset with the most weight for its size has been read once (one dataset, or weights in
+ * proportion to the sizes: every sample once) */
+static uint64_t epoch_samples(const sft_state *st)
+{
+    double e = INFINITY;
+    for (int i = 0; i < st->train.n; i++) {
+        double x = (double)st->train.ds[i].nsamples / st->train.w[i];
+        if (x < e) e = x;
+    }
+    uint64_t n = (uint64_t)llround(e);
+    return n ? n : 1;
+}
+
+static uint64_t sample_length(void *state, uint64_t s)
+{
+    sft_state *st = state;
+    return nt_padded_blend_length(&st->train, s);
+}
+
+/* rows of `epochs` epochs: a row per sample, or (packed) the packed rows of the whole epochs
+ * plus the fraction of the next one's */
+static double epoch_rows(sft_state *st, double epochs)
+{
+    if (!st->pack) return epochs * (double)epoch_samples(st);
+    uint64_t full = (uint64_t)floor(epochs + 1e-12);
+    double rows = 0;
+    for (uint64_t w = 0; w < full; w++) rows += (double)nt_pack_window_rows(&st->pk, w);
+    double frac = epochs - (double)full;
+    if (frac > 1e-12) rows += frac * (double)nt_pack_window_rows(&st->pk, full);
+    return rows;
+}
+
+/* train.epochs: ceil(rows of the epochs / global batch) steps */
+static long sft_total_steps(void *state, const nt_config *cfg)
+{
+    sft_state *st = state;
+    double s = ceil(epoch_rows(st, cfg->epochs) / (double)cfg->global_batch - 1e-9);
+    return s < 1 ? 1 : (long)s;
+}
+
 static void *sft_open(const nt_config *cfg, const nt_deck_info *info)
 {
     (void)info;
@@ -77,28 +126,13 @@ static void *sft_open(const nt_config *cfg, const nt_deck_info *info)
         require_loss_tokens(&st->valid);
         st->has_valid = 1;
     }
-    return st;
-}
-
-/* samples in one epoch of the blend: min over datasets of n_i / w_i, the length at which the
- * dataset with the most weight for its size has been read once (one dataset, or weights in
- * proportion to the sizes: every sample once) */
-static uint64_t epoch_samples(const sft_state *st)
-{
-    double e = INFINITY;
-    for (int i = 0; i < st->train.n; i++) {
-        double x = (double)st->train.ds[i].nsamples / st->train.w[i];
-        if (x < e) e = x;
+    if (cfg->pack) {
+        st->pack = 1;
+        nt_pack_init(&st->pk, (uint64_t)cfg->seq_len + 1, epoch_samples(st), cfg->seed, sample_length, st);
+        st->stok = nt_malloc(((size_t)cfg->seq_len + 1) * sizeof *st->stok, "packing sample");
+        st->smask = nt_malloc((size_t)cfg->seq_len + 1, "packing sample mask");
     }
-    return (uint64_t)llround(e);
-}
-
-/* train.epochs: ceil(epochs * epoch samples / global batch) steps */
-static long sft_total_steps(void *state, const nt_config *cfg)
-{
-    const sft_state *st = state;
-    double s = ceil(cfg->epochs * (double)epoch_samples(st) / (double)cfg->global_batch - 1e-9);
-    return s < 1 ? 1 : (long)s;
+    return st;
 }
 
 static void sft_describe(void *state, FILE *out)
@@ -106,12 +140,19 @@ static void sft_describe(void *state, FILE *out)
     sft_state *st = state;
     for (int i = 0; i < st->train.n; i++) {
         const nt_padded *d = &st->train.ds[i];
-        fprintf(out, "data    %s: %llu conversations, %llu tokens, weight %.4g, one per row padded to %d+1 tokens\n",
-                d->path, (unsigned long long)d->nsamples, (unsigned long long)d->ntokens, st->train.w[i], d->seq_len);
+        fprintf(out, "data    %s: %llu conversations, %llu tokens, weight %.4g, %s %d+1 tokens\n", d->path,
+                (unsigned long long)d->nsamples, (unsigned long long)d->ntokens, st->train.w[i],
+                st->pack ? "packed into rows of" : "one per row padded to", d->seq_len);
+    }
+    if (st->pack) {
+        uint64_t rows = nt_pack_window_rows(&st->pk, 0), E = epoch_samples(st);
+        fprintf(out, "pack    best-fit decreasing per epoch: epoch 1 = %llu samples in %llu rows (%.2f per row), "
+                "block-diagonal attention, positions restart per sample\n",
+                (unsigned long long)E, (unsigned long long)rows, (double)E / (double)rows);
     }
     if (st->epochs > 0)
-        fprintf(out, "epochs  run %g epochs of %llu samples = %ld steps of global batch %ld\n", st->epochs,
-                (unsigned long long)epoch_samples(st),
+        fprintf(out, "epochs  run %g epochs of %llu samples (%.0f %s) = %ld steps of global batch %ld\n", st->epochs,
+                (unsigned long long)epoch_samples(st), epoch_rows(st, st->epochs), st->pack ? "packed rows" : "rows",
                 sft_total_steps(st, &(nt_config){.epochs = st->epochs, .global_batch = st->gbs}), st->gbs);
     if (st->has_valid)
         fprintf(out, "valid   %s: %llu held-out conversations, evaluated at the end\n", st->valid.path,
@@ -123,9 +164,44 @@ static void sft_close(void *state)
     sft_state *st = state;
     nt_padded_blend_close(&st->train);
     if (st->has_valid) nt_padded_close(&st->valid);
+    if (st->pack) nt_pack_free(&st->pk);
+    free(st->stok);
+    free(st->smask);
     free(st->len);
     free(st->assist);
     free(st);
+}
+
+/* packed row k of the run into batch row r: its samples one after the other (each cut to the
+ * row), the first token of each never a target, positions restarting per sample; the rest
+ * EOD padding (no targets, positions of its own) */
+static void fill_packed(sft_state *st, uint64_t k, nt_batch *b, int r)
+{
+    uint64_t n, T = (uint64_t)b->seq_len, cap = T + 1, at = 0;
+    const uint64_t *items = nt_pack_row(&st->pk, k, &n);
+    uint64_t mine[n ? n : 1];
+    memcpy(mine, items, n * sizeof *items);   /* reading samples may repack (blend lengths): keep our copy */
+    int32_t *tok = nt_batch_row(b, r), *pos = nt_batch_pos(b, r);
+    uint8_t *mask = nt_batch_mask(b, r);
+    for (uint64_t i = 0; i < n; i++) {
+        nt_padded_row row = {.tokens = st->stok, .mask = st->smask};
+        nt_padded_blend_get(&st->train, mine[i], 0, &row);
+        uint64_t L = row.length < cap ? row.length : cap;
+        NT_CHECK(at + L <= cap, "internal: packed row %llu overflows (%llu + %llu > %llu tokens)",
+                 (unsigned long long)k, (unsigned long long)at, (unsigned long long)L, (unsigned long long)cap);
+        memcpy(tok + at, row.tokens, L * sizeof *tok);
+        memcpy(mask + at, row.mask, L);
+        mask[at] = 0;
+        for (uint64_t j = at; j < at + L && j < T; j++) pos[j] = (int32_t)(j - at);
+        at += L;
+    }
+    for (uint64_t j = at; j < cap; j++) {
+        tok[j] = st->train.ds[0].eod;
+        mask[j] = 0;
+        if (j < T) pos[j] = (int32_t)(j - at);
+    }
+    b->packed = 1;
+    st->len[r] = at;
 }
 
 static void sft_fill(void *state, uint64_t k, nt_batch *b, int r)
@@ -135,6 +211,10 @@ static void sft_fill(void *state, uint64_t k, nt_batch *b, int r)
         st->cap = b->cap_rows > r + 1 ? b->cap_rows : r + 1;
         st->len = realloc(st->len, (size_t)st->cap * sizeof *st->len);
         NT_CHECK(st->len, "out of memory (sft row lengths)");
+    }
+    if (st->pack) {
+        fill_packed(st, k, b, r);
+        return;
     }
     nt_padded_row row = {.tokens = nt_batch_row(b, r), .mask = nt_batch_mask(b, r)};
     nt_padded_blend_get(&st->train, k, 0, &row);
@@ -161,7 +241,7 @@ static int sft_metrics(void *state, const nt_step_stats *st, nt_phase_metric *ou
     if (max < 2) return 0;
     out[0].name = "loss_tokens";
     out[0].value = st->acc[0];
-    out[1].name = "pad_efficiency";
+    out[1].name = ss->pack ? "pack_efficiency" : "pad_efficiency";
     out[1].value = st->acc[2] > 0 ? st->acc[1] / (st->acc[2] * (ss->seq_len + 1)) : NAN;
     return 2;
 }
@@ -242,6 +322,12 @@ static void sft_summary(void *state, nt_trainer *tr, FILE *out)
     sft_state *st = state;
     if (tr->ms.grid.world.rank == 0) {
         uint64_t seen = tr->consumed_samples;
+        if (st->pack) {
+            uint64_t rows = seen;
+            seen = nt_pack_samples_before(&st->pk, rows);
+            fprintf(out, "packed    %llu rows held %llu samples (%.2f per row)\n", (unsigned long long)rows,
+                    (unsigned long long)seen, rows ? (double)seen / (double)rows : 0.0);
+        }
         fprintf(out, "samples   %llu seen = %.4g epochs of %llu samples\n", (unsigned long long)seen,
                 (double)seen / (double)epoch_samples(st), (unsigned long long)epoch_samples(st));
         if (st->train.n > 1) {
@@ -268,6 +354,7 @@ const nt_phase nt_phase_sft = {
     .describe = sft_describe,
     .close = sft_close,
     .with_mask = 1,
+    .packs = 1,
     .fill = sft_fill,
     .loss = sft_loss,
     .nacc = 3,

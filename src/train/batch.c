@@ -18,11 +18,13 @@ void nt_batch_reserve(nt_batch *b, int rows, int seq_len, int with_mask, int nla
         b->partner = nt_malloc(R * sizeof(int), "batch pair partners");
         b->seq_logp = nt_malloc(R * sizeof(double), "batch sequence log-probs");
         b->ref_logp = nt_malloc(R * sizeof(double), "batch reference log-probs");
+        b->pos = nt_malloc(R * (size_t)seq_len * sizeof(int32_t), "batch packed positions");
         b->cap_rows = rows;
     }
     b->rows = rows;
     b->seq_len = seq_len;
     b->nlabels = nlabels;
+    b->packed = 0;
     for (int r = 0; r < rows; r++) {
         b->ends[r] = seq_len - 1;
         b->partner[r] = -1;
@@ -39,5 +41,6 @@ void nt_batch_free(nt_batch *b)
     free(b->partner);
     free(b->seq_logp);
     free(b->ref_logp);
+    free(b->pos);
     memset(b, 0, sizeof *b);
 }

@@ -22,6 +22,8 @@ typedef struct nt_batch {
     int *partner;                /* [rows]: the other row of a preference pair (-1: none) */
     double *seq_logp;            /* [rows]: sum of log-probs over the row's targets (filled on the last stage) */
     double *ref_logp;            /* [rows]: the same under the reference policy */
+    int32_t *pos;                /* [rows][T]: packed rows, each input position's place inside its own sample */
+    int packed;                  /* the fill wrote pos (data.pack): RoPE restarts and attention stays inside samples */
 } nt_batch;
 
 /* Ensure room for rows rows of T+1 tokens (with_mask: a loss mask too;
@@ -45,6 +47,7 @@ typedef double (*nt_stage_fn)(void *state, const nt_stage *s);
 void nt_batch_reserve(nt_batch *b, int rows, int seq_len, int with_mask, int nlabels);
 void nt_batch_free(nt_batch *b);
 static inline int32_t *nt_batch_row(const nt_batch *b, int r) { return b->tokens + (size_t)r * (size_t)(b->seq_len + 1); }
+static inline int32_t *nt_batch_pos(const nt_batch *b, int r) { return b->pos + (size_t)r * (size_t)b->seq_len; }
 static inline uint8_t *nt_batch_mask(const nt_batch *b, int r)
 {
     return b->loss_mask ? b->loss_mask + (size_t)r * (size_t)(b->seq_len + 1) : NULL;

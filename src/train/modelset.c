@@ -246,6 +246,7 @@ static void forward_item(nt_modelset *ms, fwd_ctx *x, int c, int mb, nt_acts *ac
         x->tp2p += nt_now() - t0;
     }
     t0 = nt_now();
+    nt_model_set_positions(mdl, ac, x->b->packed ? nt_batch_pos(x->b, mb * B) : NULL);
     nt_model_forward(mdl, ac, x->inp);
     if (s == S - 1) {
         nt_stage st = {.model = mdl, .acts = ac, .batch = x->b, .mb = mb, .row0 = mb * B, .rows = B,
