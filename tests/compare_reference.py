@@ -17,6 +17,11 @@ It builds NemotronRef from the file's root attributes and /init, then checks
      LR schedule and global-norm clipping: each step's loss, pre-clip grad
      norm and lr vs /losses, /grad_norms, /lrs; final parameters vs /final/<name>.
 
+A file with /positions and /loss_mask (ref_dump --sft) is the SFT form:
+packed rows (positions restarting per sample) and the loss over the masked
+targets divided by their count in the global batch; the reference then runs
+the same rows with its own packed attention mask and ignore_index loss.
+
 Error measures: tensors use max|a-b| / max|b| (a = reference, b = file);
 scalars use |a-b| / |b| (absolute when b == 0).  See TOL below.
 --double runs the reference in float64 (the truth the fp32 C code approximates).
@@ -174,6 +179,17 @@ def main(argv=None):
             ck.fail(f"/tokens out of range [0, {cfg.vocab})")
             return 1
 
+        sft = "positions" in f and "loss_mask" in f
+        if sft:
+            positions = torch.from_numpy(np.asarray(f["positions"][()], dtype=np.int64))
+            lmask = torch.from_numpy(np.asarray(f["loss_mask"][()], dtype=np.uint8)).bool()
+            if tuple(positions.shape) != (steps, ga * mb, cfg.seq_len) or tuple(lmask.shape) != exp_shape:
+                ck.fail(f"/positions {tuple(positions.shape)} or /loss_mask {tuple(lmask.shape)} of the wrong shape")
+                return 1
+            nseg = int((positions == 0).sum())
+            print(f"sft form: packed rows ({nseg / (steps * ga * mb):.1f} samples per row), "
+                  f"{int(lmask[:, :, 1:].sum())} loss tokens over {steps} steps")
+
         opt = AdamW(model.named_parameters(), oc)
         losses = np.asarray(f["losses"][()], dtype=np.float64).reshape(-1)
         gnorms = np.asarray(f["grad_norms"][()], dtype=np.float64).reshape(-1)
@@ -192,7 +208,12 @@ def main(argv=None):
 
         for s in range(1, steps + 1):
             mbs = [tokens[s - 1, m * mb:(m + 1) * mb] for m in range(ga)]
-            r = train_step(model, opt, mbs, s, oc, keep=True)
+            if sft:
+                r = train_step(model, opt, mbs, s, oc, keep=True,
+                               positions=[positions[s - 1, m * mb:(m + 1) * mb] for m in range(ga)],
+                               masks=[lmask[s - 1, m * mb:(m + 1) * mb] for m in range(ga)])
+            else:
+                r = train_step(model, opt, mbs, s, oc, keep=True)
             for n in names:
                 g = r["grads"][n].double().abs()
                 # median over the non-zero gradients: an exactly-zero gradient (an

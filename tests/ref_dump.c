@@ -6,7 +6,12 @@
  * tests/compare_reference.py checks it against the PyTorch model;
  * tests/compare_layouts.py checks layouts against each other.  The CPU
  * backend unless the deck says run.backend = cuda (tests/test_cuda_layouts.sh).
- * Usage: ref_dump DECK OUT.h5 [--set section.key=value ...] */
+ * --sft: the SFT form — every row packed with several samples (seeded
+ * lengths, positions restarting per sample: block-diagonal attention) and a
+ * seeded loss mask (a sample's first token never a target), the loss over
+ * the masked targets / their count in the global batch; /positions [steps,
+ * G, T] and /loss_mask [steps, G, T+1] are written for the reference.
+ * Usage: ref_dump DECK OUT.h5 [--sft] [--set section.key=value ...] */
 #include "backend/backend.h"
 #include "util/check.h"
 #include "deck/deck.h"
@@ -78,12 +83,14 @@ static void write_params(hid_t f, const char *group, nt_trainer *tr, const nt_mo
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: ref_dump DECK OUT.h5 [--set section.key=value ...]\n"); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: ref_dump DECK OUT.h5 [--sft] [--set section.key=value ...]\n"); return 2; }
     NT_CHECK_MPI(MPI_Init(NULL, NULL));
     char **sets = nt_calloc((size_t)argc, sizeof(char *), "sets");
-    int nset = 0;
-    for (int i = 3; i < argc; i++)
+    int nset = 0, sft = 0;
+    for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--set") && i + 1 < argc) sets[nset++] = argv[++i];
+        else if (!strcmp(argv[i], "--sft")) sft = 1;
+    }
     nt_config cfg;
     nt_deck_info info;
     nt_deck_load(&cfg, &info, argv[1], nset, sets);
@@ -131,6 +138,35 @@ int main(int argc, char **argv)
         hsize_t tdims[3] = {(hsize_t)steps, (hsize_t)G, (hsize_t)(T + 1)};
         write(f, "/tokens", H5T_STD_I32LE, H5T_NATIVE_INT32, 3, tdims, tokens);
     }
+    /* --sft: packed rows (sample lengths 1..T/2+3, the last cut at the row end) and a loss mask */
+    int32_t *positions = NULL;
+    uint8_t *masks = NULL;
+    double *step_tokens = NULL;
+    if (sft) {
+        size_t rows = (size_t)steps * (size_t)G;
+        positions = nt_malloc(rows * (size_t)T * sizeof(int32_t), "positions");
+        masks = nt_malloc(rows * (size_t)(T + 1), "loss masks");
+        step_tokens = nt_calloc((size_t)steps, sizeof(double), "loss tokens");
+        uint64_t kl = nt_rng_key(cfg.seed, "ref_dump.packing");
+        for (size_t r = 0; r < rows; r++) {
+            int left = 0, p = 0;
+            for (int j = 0; j <= T; j++, p++, left--) {
+                if (left == 0) {
+                    left = 1 + (int)(nt_rng_u64(kl, 2 * (r * (T + 1) + (size_t)j)) % (uint64_t)(T / 2 + 3));
+                    p = 0;
+                }
+                if (j < T) positions[r * T + j] = p;
+                uint8_t m = p > 0 && nt_rng_u64(kl, 2 * (r * (T + 1) + (size_t)j) + 1) % 5 < 3;
+                masks[r * (T + 1) + j] = m;
+                step_tokens[r / (size_t)G] += m;
+            }
+        }
+        if (rank0) {
+            hsize_t pd[3] = {(hsize_t)steps, (hsize_t)G, (hsize_t)T}, md[3] = {(hsize_t)steps, (hsize_t)G, (hsize_t)(T + 1)};
+            write(f, "/positions", H5T_STD_I32LE, H5T_NATIVE_INT32, 3, pd, positions);
+            write(f, "/loss_mask", H5T_STD_U8LE, H5T_NATIVE_UINT8, 3, md, masks);
+        }
+    }
 
     nt_model *m = &tr.ms.chunk[0];
     if (world == 1) {   /* step-1 logits of the first micro-batch */
@@ -138,6 +174,7 @@ int main(int argc, char **argv)
         for (int b = 0; b < B; b++) memcpy(inp + (size_t)b * T, tokens + (size_t)b * (T + 1), (size_t)T * sizeof(int32_t));
         nt_acts acts;
         nt_acts_create(&acts, m, B, T);
+        nt_model_set_positions(m, &acts, positions);   /* rows 0..B-1 of step 1 (NULL: causal) */
         nt_model_forward(m, &acts, inp);
         nt_model_head_logits(m, &acts);
         size_t nl = (size_t)B * T * m->mc.vocab_local;
@@ -154,17 +191,25 @@ int main(int argc, char **argv)
     double *norms = nt_malloc((size_t)steps * sizeof(double), "norms");
     double *lrs = nt_malloc((size_t)steps * sizeof(double), "lrs");
     nt_batch batch = {0};
-    nt_batch_reserve(&batch, nmicro * B, T, 0, 0);
+    nt_batch_reserve(&batch, nmicro * B, T, sft, 0);
     batch.gbs = G;
     batch.loss_tokens = (double)G * T;
     int32_t *mine = batch.tokens;
     for (long s = 0; s < steps; s++) {
         /* this DP rank's rows: micro-batch i row b = global row (i*DP + dp)*B + b */
         for (int i = 0; i < nmicro; i++)
-            for (int b = 0; b < B; b++)
-                memcpy(mine + ((size_t)i * B + b) * (size_t)(T + 1),
-                       tokens + (size_t)s * per_step + ((size_t)(i * DP + tr.ms.grid.dp) * B + b) * (size_t)(T + 1),
-                       (size_t)(T + 1) * sizeof(int32_t));
+            for (int b = 0; b < B; b++) {
+                size_t r = (size_t)i * B + b, g = (size_t)s * G + (size_t)(i * DP + tr.ms.grid.dp) * B + b;
+                memcpy(mine + r * (size_t)(T + 1), tokens + g * (size_t)(T + 1), (size_t)(T + 1) * sizeof(int32_t));
+                if (sft) {
+                    memcpy(nt_batch_mask(&batch, (int)r), masks + g * (size_t)(T + 1), (size_t)T + 1);
+                    memcpy(nt_batch_pos(&batch, (int)r), positions + g * (size_t)T, (size_t)T * sizeof(int32_t));
+                }
+            }
+        if (sft) {
+            batch.packed = 1;
+            batch.loss_tokens = step_tokens[s];
+        }
         nt_step_stats st;
         nt_trainer_step(&tr, &batch, nt_phase_token_ce_loss, NULL, 0, &st);
         losses[s] = st.loss; norms[s] = st.grad_norm; lrs[s] = st.lr;
@@ -193,6 +238,7 @@ int main(int argc, char **argv)
     write_params(f, "final", &tr, &full);
     if (rank0) NT_CHECK_H5(H5Fclose(f));
     free(tokens); free(losses); free(norms); free(lrs); nt_batch_free(&batch); free(sets);
+    free(positions); free(masks); free(step_tokens);
     nt_model_destroy(&full);
     nt_trainer_free(&tr);
     NT_CHECK_MPI(MPI_Finalize());

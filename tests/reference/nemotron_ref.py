@@ -19,6 +19,15 @@ Hugging Face transformers' NemotronForCausalLM, written from its description
   * Pre-norm residual blocks, final LayerNorm1P, untied lm_head [Vpad, H].
   * Cross-entropy over all Vpad logits (padded rows included).
 
+Packed rows (SFT with data.pack) follow Hugging Face's position_ids
+convention: forward(tokens, positions) takes each token's position inside
+its own sample (restarting at 0 where a sample starts); RoPE uses those
+positions, and the attention mask is causal AND same-sample, the samples
+being the runs between position resets (segment id = cumulative count of
+position 0).  The SFT loss is the token cross-entropy over the targets
+whose loss mask is set, divided by the number of such targets in the whole
+global batch (train_step's masks).
+
 Parameter names are ntron's (see PARAM_SUFFIXES / param_names()).
 
 Also here: the learning-rate schedule (lr_at), global-norm gradient clipping
@@ -118,13 +127,28 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def rope_cos_sin(seq_len, rot, base, device=None):
-    """cos, sin of shape [T, rot], computed in fp32 (HF semantics)."""
+def rope_cos_sin(seq_len, rot, base, device=None, positions=None):
+    """cos, sin of shape [T, rot] (positions None: 0..T-1) or [B, 1, T, rot] for
+    per-token positions [B, T], computed in fp32 (HF semantics)."""
     inv_freq = 1.0 / (base ** (torch.arange(0, rot, 2, device=device).float() / rot))
-    t = torch.arange(seq_len, device=device).float()
-    freqs = torch.outer(t, inv_freq)              # [T, rot/2]
-    emb = torch.cat((freqs, freqs), dim=-1)       # [T, rot]
+    if positions is None:
+        t = torch.arange(seq_len, device=device).float()
+        freqs = torch.outer(t, inv_freq)              # [T, rot/2]
+    else:
+        freqs = positions.float()[..., None] * inv_freq   # [B, T, rot/2]
+        freqs = freqs[:, None]                             # [B, 1, T, rot/2]
+    emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos(), emb.sin()
+
+
+def packed_attention_mask(positions):
+    """[B, 1, T, T] True where query t may NOT see key s: the future, or another
+    sample (samples = runs between position resets)."""
+    B, T = positions.shape
+    seg = torch.cumsum((positions == 0).long(), dim=1)          # [B, T]
+    other = seg[:, :, None] != seg[:, None, :]
+    future = torch.ones(T, T, dtype=torch.bool, device=positions.device).triu(1)
+    return (other | future)[:, None]
 
 
 def apply_partial_rope(x, cos, sin):
@@ -146,7 +170,7 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(cfg.hidden, qkv_rows, bias=False)
         self.out = nn.Linear(cfg.heads * hd, cfg.hidden, bias=False)
 
-    def forward(self, x, cos, sin):
+    def forward(self, x, cos, sin, mask=None):
         cfg = self.cfg
         B, T, _ = x.shape
         G, qpg, hd = cfg.kv_heads, cfg.q_per_group, cfg.head_dim
@@ -163,7 +187,8 @@ class Attention(nn.Module):
         k = k.repeat_interleave(qpg, dim=1)
         v = v.repeat_interleave(qpg, dim=1)
         scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd)
-        mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
+        if mask is None:
+            mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
         scores = scores.masked_fill(mask, float("-inf"))
         probs = torch.softmax(scores, dim=-1)
         o = torch.matmul(probs, v)                               # [B, heads, T, hd]
@@ -189,8 +214,8 @@ class Layer(nn.Module):
         self.post_attn_norm = LayerNorm1P(cfg.hidden, cfg.norm_eps)
         self.mlp = MLP(cfg)
 
-    def forward(self, x, cos, sin):
-        x = x + self.attn(self.input_norm(x), cos, sin)
+    def forward(self, x, cos, sin, mask=None):
+        x = x + self.attn(self.input_norm(x), cos, sin, mask)
         x = x + self.mlp(self.post_attn_norm(x))
         return x
 
@@ -222,12 +247,15 @@ class NemotronRef(nn.Module):
                     p.zero_()
         return self
 
-    def forward(self, tokens):
+    def forward(self, tokens, positions=None):
+        """positions [B, T] or None: packed rows (see the module docstring)."""
         B, T = tokens.shape
         x = self.embedding(tokens)
-        cos, sin = rope_cos_sin(T, self.cfg.rot_dim, self.cfg.rotary_base, device=tokens.device)
+        cos, sin = rope_cos_sin(T, self.cfg.rot_dim, self.cfg.rotary_base, device=tokens.device,
+                                positions=positions)
+        mask = None if positions is None else packed_attention_mask(positions)
         for layer in self.layers:
-            x = layer(x, cos, sin)
+            x = layer(x, cos, sin, mask)
         x = self.final_norm(x)
         logits = self.lm_head(x)
         nv = self.cfg.vocab_valid
@@ -237,11 +265,15 @@ class NemotronRef(nn.Module):
                 torch.arange(self.cfg.vocab, device=logits.device) >= nv, float("-inf"))
         return logits
 
-    def loss_sum(self, tokens, targets):
-        """(sum of token cross-entropies, logits)."""
-        logits = self.forward(tokens)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                               targets.reshape(-1).long(), reduction="sum")
+    def loss_sum(self, tokens, targets, positions=None, mask=None):
+        """(sum of token cross-entropies over the targets, logits); mask [B, T]
+        (bool) keeps only the targets where it is True."""
+        logits = self.forward(tokens, positions)
+        tgt = targets.reshape(-1).long()
+        if mask is not None:
+            tgt = torch.where(mask.reshape(-1), tgt, torch.full_like(tgt, -100))
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt,
+                               reduction="sum", ignore_index=-100)
         return loss, logits
 
 
@@ -378,22 +410,31 @@ def torch_adamw(model, oc):
         lr=oc.lr, betas=(oc.beta1, oc.beta2), eps=oc.eps)
 
 
-def train_step(model, opt, micro_batches, s, oc, use_torch_opt=False, keep=False):
+def train_step(model, opt, micro_batches, s, oc, use_torch_opt=False, keep=False,
+               positions=None, masks=None):
     """One optimizer step with gradient accumulation.
 
     micro_batches: list of int tensors [mb, T+1].  Loss = mean over all tokens of
     the global batch (each micro-batch's CE sum divided by the global token count).
+    SFT: masks (list of bool [mb, T+1], token j a target iff masks[j], j >= 1)
+    restrict the loss to those targets and the count to them over the whole
+    global batch; positions (list of [mb, T]) make the rows packed.
     Returns dict(loss, grad_norm, lr); with keep=True also logits0 (first
     micro-batch logits) and grads (accumulated, before clipping), detached copies.
     """
     params = [p for p in model.parameters()]
     for p in params:
         p.grad = None
-    ntok = sum(mb[:, 1:].numel() for mb in micro_batches)
+    if masks is None:
+        ntok = sum(mb[:, 1:].numel() for mb in micro_batches)
+    else:
+        ntok = sum(int(m[:, 1:].sum()) for m in masks)
     loss_total = 0.0
     logits0 = None
     for i, mb in enumerate(micro_batches):
-        loss, logits = model.loss_sum(mb[:, :-1], mb[:, 1:])
+        loss, logits = model.loss_sum(mb[:, :-1], mb[:, 1:],
+                                      None if positions is None else positions[i],
+                                      None if masks is None else masks[i][:, 1:])
         (loss / ntok).backward()
         loss_total += float(loss.detach().double())
         if i == 0 and keep:
@@ -479,6 +520,20 @@ def _selftest():
         print(f"{'PASS' if err < 1e-12 else 'FAIL'}: model vs naive loops "
               f"(H={hidden} heads={heads} kv={kv} rot={frac}) max|diff|={err:.1e}")
         ok &= err < 1e-12
+    # packed rows: each sample's logits equal that sample alone
+    cfg = NemotronConfig(layers=2, hidden=32, ffn_hidden=48, heads=4, kv_heads=2, vocab=40, seq_len=12)
+    m = NemotronRef(cfg, dtype=torch.float64).init_random(0.1, 0.3)
+    lens = [5, 1, 6]
+    tok = torch.randint(0, cfg.vocab, (1, 12))
+    pos = torch.cat([torch.arange(n) for n in lens])[None]
+    with torch.no_grad():
+        full = m(tok, pos)
+        err, at = 0.0, 0
+        for n in lens:
+            err = max(err, float((full[0, at:at + n] - m(tok[:, at:at + n])[0]).abs().max()))
+            at += n
+    print(f"{'PASS' if err < 1e-12 else 'FAIL'}: packed row == each sample alone, max|diff|={err:.1e}")
+    ok &= err < 1e-12
     # explicit AdamW vs torch.optim.AdamW (two groups), with schedule and clipping
     cfg = NemotronConfig(layers=1, hidden=32, ffn_hidden=64, heads=4, kv_heads=2, vocab=32, seq_len=8)
     oc = OptimConfig(lr=1e-2, min_lr=1e-3, warmup=2, steps=6, clip_grad=0.5)
