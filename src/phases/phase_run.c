@@ -190,6 +190,7 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
         nt_step_stats st;
         nt_trainer_step(&tr, &batch, ph->loss, ps, ph->nacc, &st);
         double dt = nt_now() - t0;
+        st.seconds = dt;
         if (done == 0) first_loss = st.loss;
         last_loss = st.loss;
         if (dt > max_step_s) max_step_s = dt;

@@ -238,12 +238,14 @@ static double sft_loss(void *state, const nt_stage *s)
 static int sft_metrics(void *state, const nt_step_stats *st, nt_phase_metric *out, int max)
 {
     const sft_state *ss = state;
-    if (max < 2) return 0;
+    if (max < 3) return 0;
     out[0].name = "loss_tokens";
     out[0].value = st->acc[0];
     out[1].name = ss->pack ? "pack_efficiency" : "pad_efficiency";
     out[1].value = st->acc[2] > 0 ? st->acc[1] / (st->acc[2] * (ss->seq_len + 1)) : NAN;
-    return 2;
+    out[2].name = "real_tokens_per_s";   /* conversation tokens (not padding) per second of the step */
+    out[2].value = st->seconds > 0 ? st->acc[1] / st->seconds : NAN;
+    return 3;
 }
 
 /* held-out pass on the last stage (TP rank 0): acc = {assistant NLL sum, assistant tokens, other NLL sum, other tokens} */

@@ -34,6 +34,7 @@ typedef struct nt_step_stats {
     long gbs;
     int micro_batches;    /* per DP rank */
     int skipped;          /* loss or grad norm not finite: the optimizer update was not applied */
+    double seconds;       /* wall time of the step (set by the phase loop, for the phase's metrics) */
 } nt_step_stats;
 
 void nt_trainer_init(nt_trainer *tr, const nt_config *cfg, const nt_ops *ops, MPI_Comm world);
