@@ -150,10 +150,13 @@ static void sft_describe(void *state, FILE *out)
                 "block-diagonal attention, positions restart per sample\n",
                 (unsigned long long)E, (unsigned long long)rows, (double)E / (double)rows);
     }
-    if (st->epochs > 0)
-        fprintf(out, "epochs  run %g epochs of %llu samples (%.0f %s) = %ld steps of global batch %ld\n", st->epochs,
-                (unsigned long long)epoch_samples(st), epoch_rows(st, st->epochs), st->pack ? "packed rows" : "rows",
+    if (st->epochs > 0) {
+        char rows[64] = "";
+        if (st->pack) snprintf(rows, sizeof rows, " (%.0f packed rows)", epoch_rows(st, st->epochs));
+        fprintf(out, "epochs  run %g epochs of %llu samples%s = %ld steps of global batch %ld\n", st->epochs,
+                (unsigned long long)epoch_samples(st), rows,
                 sft_total_steps(st, &(nt_config){.epochs = st->epochs, .global_batch = st->gbs}), st->gbs);
+    }
     if (st->has_valid)
         fprintf(out, "valid   %s: %llu held-out conversations, evaluated at the end\n", st->valid.path,
                 (unsigned long long)st->valid.nsamples);
