@@ -87,7 +87,7 @@ PY
 # measured memory: plan (cpu-fp32) vs bench peak RSS growth
 for v in "mb4:--set parallel.micro_batch=4:1" "mb8::1" "mb16:--set parallel.micro_batch=16:1" "dp2::2" \
          "tp2sp:--set parallel.tensor=2 --set parallel.sequence_parallel=true --set parallel.micro_batch=16:2:1" \
-         "tp4sp:--set parallel.tensor=4 --set parallel.sequence_parallel=true --set parallel.micro_batch=16:4:1" \
+         "tp4sp:--set parallel.tensor=4 --set model.kv_heads=4 --set parallel.sequence_parallel=true --set parallel.micro_batch=16:4:1" \
          "tp2sp_pp2:--set parallel.tensor=2 --set parallel.sequence_parallel=true --set parallel.pipeline=2 --set parallel.micro_batch=4:4:1"; do
     name=${v%%:*}; rest=${v#*:}; sets=${rest%%:*}; rest=${rest#*:}; np=${rest%%:*}; dp=${rest##*:}
     mpi "$np" "$NTRON" bench "$TINY" --set run.backend=cpu --steps 1 --warmup 0 $sets --json "bench_$name.json" > "bench_$name.out" 2>&1 \
