@@ -113,7 +113,6 @@ static int cmd_check(int argc, char **argv)
         long gbs = cfg.n_ramp > 0 ? cfg.ramp_stages[0].gbs : cfg.global_batch;
         char line[1024] = "";
         size_t len = 0;
-        double extra = 0;
         int layers_ok = cfg.layers % (cfg.pipeline * cfg.virtual_stages) == 0;
         for (int dp = 1; dp <= 1024 && layers_ok && len + 64 < sizeof line; dp *= 2) {
             if (gbs % ((long)dp * cfg.micro_batch) != 0 || gbs / ((long)dp * cfg.micro_batch) < cfg.pipeline) continue;
@@ -121,11 +120,9 @@ static int cmd_check(int argc, char **argv)
             nt_plan_compute(&pl, &cfg, &cl, dp, gbs);
             len += (size_t)snprintf(line + len, sizeof line - len, "%sDP %d: %.3g GB%s", len ? ", " : "", dp,
                                     pl.mem_total / 1e9, pl.fits ? "" : " (no fit)");
-            extra = pl.ln_gathered_extra;
         }
         if (len)
-            printf("memory  per GPU, bf16, pipeline rank 0, of %.0f GB: %s (`ntron plan` itemises it%s)\n", cl.hbm_gb,
-                   line, extra > 0 ? " and what ntron's trainer keeps beyond it today" : "");
+            printf("memory  per GPU, bf16, pipeline rank 0, of %.0f GB: %s (`ntron plan` itemises it)\n", cl.hbm_gb, line);
     }
     printf("check   PASSED: deck is valid\n");
     free(text);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/compare_builds.sh OLD_BUILDDIR NEW_BUILDDIR [WORKDIR] — a refactoring
 # check (not part of make check): runs the same short jobs with two builds
-# (tiny deck 1 rank, TP2xPP2xDP2 on 8 ranks, PP2 with 2 virtual stages, a
+# (tiny deck 1 rank, TP2xPP2xDP2 on 8 ranks, PP2 with 2 virtual stages,
+# TP2+SP x PP2 with selective recompute, TP2+SP with full recompute, a
 # pretraining checkpoint and the reward model from it on 1 rank and on TP2+SP)
 # and requires the losses, gradient norms, learning rates and every tensor of
 # the final checkpoints to be bitwise equal.  Prints one line per run and
@@ -22,6 +23,11 @@ runs() { # BUILDDIR OUTDIR
         --set parallel.micro_batch=2 --set run.dir=$O/t8 --set checkpoint.dir=$O/t8.ck > t8.out 2>&1
     mpirun -np 2 "$N" run "$D" "${T[@]}" --set train.steps=10 --set parallel.pipeline=2 --set parallel.virtual_stages=2 \
         --set parallel.micro_batch=2 --set run.dir=$O/pv --set checkpoint.dir=$O/pv.ck > pv.out 2>&1
+    mpirun -np 4 "$N" run "$D" "${T[@]}" --set train.steps=10 --set parallel.tensor=2 --set parallel.sequence_parallel=true \
+        --set parallel.pipeline=2 --set train.recompute=selective --set parallel.micro_batch=2 --set run.dir=$O/sp \
+        --set checkpoint.dir=$O/sp.ck > sp.out 2>&1
+    mpirun -np 2 "$N" run "$D" "${T[@]}" --set train.steps=10 --set parallel.tensor=2 --set parallel.sequence_parallel=true \
+        --set train.recompute=full --set run.dir=$O/spf --set checkpoint.dir=$O/spf.ck > spf.out 2>&1
     sed 's/^\(\s*vocab\s*=\).*/\1 400/' "$D" > v400.deck
     "$N" tokenizer train --deck v400.deck -o spm "$top/inputs/data/tokenizer.txt" > /dev/null 2>&1
     "$N" prep --tokenizer spm.model "$top/inputs/data/tokenizer.txt" -o c4.h5 >/dev/null
@@ -41,7 +47,7 @@ runs() { # BUILDDIR OUTDIR
 /usr/bin/python3 - "$W/old" "$W/new" <<'PY'
 import sys, json, glob, os, h5py
 A, B = sys.argv[1:3]; bad = 0
-for run in ["t1", "t8", "pv", "pre", "rm1", "rm2"]:
+for run in ["t1", "t8", "pv", "sp", "spf", "pre", "rm1", "rm2"]:
     try:
         ma = [json.loads(l) for l in open(f"{A}/{run}/metrics.jsonl")]
         mb = [json.loads(l) for l in open(f"{B}/{run}/metrics.jsonl")]

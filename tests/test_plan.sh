@@ -4,7 +4,8 @@
 # configurations: the tiny deck on the fp32 CPU backend and the 340B deck at
 # TP 8 x PP 12 (v 8) x DP 16, GBS 768 on DGX H100; then the predicted memory
 # against the peak RSS the CPU backend really reaches in `ntron bench`
-# (tiny deck, micro-batch 4/8/16, and DP 2): the plan must be within 15% of
+# (tiny deck, micro-batch 4/8/16, DP 2, TP2 and TP4 with sequence parallelism
+# at micro-batch 16, TP2+SP x PP2): the plan must be within 15% of
 # the measured growth of the resident set (RSS after the model is built,
 # minus RSS before).  The 15% covers what the plan does not model: the
 # allocator's and OpenBLAS's own buffers, page granularity, the few KB of
@@ -84,11 +85,14 @@ sys.exit(1 if bad else 0)
 PY
 
 # measured memory: plan (cpu-fp32) vs bench peak RSS growth
-for v in "mb4:--set parallel.micro_batch=4:1" "mb8::1" "mb16:--set parallel.micro_batch=16:1" "dp2::2"; do
-    name=${v%%:*}; rest=${v#*:}; sets=${rest%:*}; np=${rest##*:}
+for v in "mb4:--set parallel.micro_batch=4:1" "mb8::1" "mb16:--set parallel.micro_batch=16:1" "dp2::2" \
+         "tp2sp:--set parallel.tensor=2 --set parallel.sequence_parallel=true --set parallel.micro_batch=16:2:1" \
+         "tp4sp:--set parallel.tensor=4 --set model.kv_heads=4 --set parallel.sequence_parallel=true --set parallel.micro_batch=16:4:1" \
+         "tp2sp_pp2:--set parallel.tensor=2 --set parallel.sequence_parallel=true --set parallel.pipeline=2 --set parallel.micro_batch=4:4:1"; do
+    name=${v%%:*}; rest=${v#*:}; sets=${rest%%:*}; rest=${rest#*:}; np=${rest%%:*}; dp=${rest##*:}
     mpi "$np" "$NTRON" bench "$TINY" --set run.backend=cpu --steps 1 --warmup 0 $sets --json "bench_$name.json" > "bench_$name.out" 2>&1 \
         || { fail "bench $name"; cat "bench_$name.out"; continue; }
-    "$NTRON" plan "$TINY" --cluster "$CPU" --dp "$np" $sets --json "plan_$name.json" > /dev/null 2>&1 || { fail "plan $name"; continue; }
+    "$NTRON" plan "$TINY" --cluster "$CPU" --dp "$dp" $sets --json "plan_$name.json" > /dev/null 2>&1 || { fail "plan $name"; continue; }
     "$PYTHON" - "plan_$name.json" "bench_$name.json" "$name" <<'PY' && pass "memory $name: $(cat mem.txt)" || fail "memory $name: $(cat mem.txt)"
 import json, sys
 p = json.load(open(sys.argv[1]))["stages"][0]["mem_total"] / 2**20

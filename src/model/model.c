@@ -236,12 +236,21 @@ void nt_model_init_params(nt_model *m, uint64_t seed)
 
 /* ---- activations ------------------------------------------------------- */
 
-/* With sequence parallelism the residual stream (x, xmid, dx) holds this TP
- * rank's block of N/tp token rows; the GEMM inputs (ln1, ln2, lnf) are
- * all-gathered to N rows.  Without it every buffer holds all N rows. */
+/* With sequence parallelism the residual stream (x, xmid, dx) and the saved
+ * LayerNorm outputs (ln1, ln2) hold this TP rank's block of N/tp token
+ * rows, as Megatron keeps them: a GEMM that reads a LayerNorm output gets
+ * it all-gathered to N rows into the dtmp scratch right before (forward,
+ * and again in the backward for the weight gradients and the selective
+ * recompute), so no layer keeps a gathered copy; the final norm (lnf) is
+ * gathered once for the head.  Without SP every buffer holds all N rows. */
 static int rows_local(const nt_model *m, int N) { return m->mc.sp ? N / m->mc.tp : N; }
 
 void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
+{
+    nt_acts_create_sharing(a, m, B, T, NULL);
+}
+
+void nt_acts_create_sharing(nt_acts *a, const nt_model *m, int B, int T, const nt_acts *scratch)
 {
     const nt_ops *o = m->ops;
     const nt_model_config *mc = &m->mc;
@@ -259,10 +268,10 @@ void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
         size_t Lr = mc->recompute == NT_RECOMPUTE_FULL ? 1 : L;
         size_t Lm = mc->recompute == NT_RECOMPUTE_NONE ? L : 1;
         a->xmid = o->alloc(Lr * Nl * H * eb, "residual mid");
-        a->ln1 = o->alloc(Lr * N * H * eb, "ln1 activations");
+        a->ln1 = o->alloc(Lr * Nl * H * eb, "ln1 activations");
         a->qkv = o->alloc(Lr * N * mc->qkv_local * eb, "qkv activations");
         a->att = o->alloc(Lr * N * mc->attn_local * eb, "attention outputs");
-        a->ln2 = o->alloc(Lr * N * H * eb, "ln2 activations");
+        a->ln2 = o->alloc(Lr * Nl * H * eb, "ln2 activations");
         a->up = o->alloc(Lm * N * mc->ffn_local * eb, "mlp-up activations");
         a->act = o->alloc(Lm * N * mc->ffn_local * eb, "mlp activations");
         a->mean1 = o->alloc(Lr * Nl * sizeof(float), "ln1 mean");
@@ -271,9 +280,17 @@ void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T)
         a->rstd2 = o->alloc(Lr * Nl * sizeof(float), "ln2 rstd");
         a->lse = o->alloc(Lr * N * mc->groups_local * mc->qpg * sizeof(float), "attention lse");
     }
-    a->dtmp = o->alloc(N * H * eb, "dtmp");   /* also the forward's scratch for row reductions */
-    a->lnl = o->alloc(Nl * H * eb, "local norm output");
-    if (m->want_grads) {   /* backward scratch: a frozen (forward-only) model has none */
+    if (scratch) {   /* the workspace of another slot: nothing lives in it between passes */
+        NT_CHECK(scratch->N == a->N && scratch->Nl == a->Nl && !scratch->shares_scratch &&
+                 !scratch->dx == !m->want_grads, "internal: activation workspace shared between unlike slots");
+        a->dtmp = scratch->dtmp, a->lnl = scratch->lnl, a->dx = scratch->dx, a->dfull = scratch->dfull;
+        a->dqkv = scratch->dqkv, a->datt = scratch->datt, a->dup = scratch->dup;
+        a->shares_scratch = 1;
+    } else {
+        a->dtmp = o->alloc(N * H * eb, "dtmp");   /* also the forward's scratch for row reductions and gathered LN outputs */
+        a->lnl = o->alloc(Nl * H * eb, "local norm output");
+    }
+    if (m->want_grads && !scratch) {   /* backward scratch: a frozen (forward-only) model has none */
         size_t wide = (size_t)mc->qkv_local > (size_t)mc->ffn_local ? (size_t)mc->qkv_local : (size_t)mc->ffn_local;
         a->dx = o->alloc(Nl * H * eb, "dx");
         a->dfull = o->alloc(N * H * eb, "gathered gradient");
@@ -306,11 +323,13 @@ void nt_acts_destroy(nt_acts *a, const nt_model *m)
 {
     const nt_ops *o = m->ops;
     void *bufs[] = {a->tokens, a->targets, a->pos, a->x, a->ln1, a->qkv, a->att, a->ln2, a->up, a->act,
-                    a->mean1, a->rstd1, a->mean2, a->rstd2, a->lse, a->dx, a->dtmp, a->dqkv,
-                    a->datt, a->dup, a->lnf, a->meanf, a->rstdf, a->logits, a->rowmax,
-                    a->sumexp, a->loss, a->dloss, a->xmid, a->dfull, a->lnl, a->score};
+                    a->mean1, a->rstd1, a->mean2, a->rstd2, a->lse, a->lnf, a->meanf, a->rstdf, a->logits,
+                    a->rowmax, a->sumexp, a->loss, a->dloss, a->xmid, a->score};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i]) o->free(bufs[i]);
+    void *ws[] = {a->dx, a->dtmp, a->dqkv, a->datt, a->dup, a->dfull, a->lnl};
+    for (size_t i = 0; i < sizeof ws / sizeof ws[0] && !a->shares_scratch; i++)
+        if (ws[i]) o->free(ws[i]);
     free(a->host_loss);
     free(a->host_score);
     free(a->host_dscore);
@@ -348,6 +367,15 @@ static void tp_gather_rows(const nt_model *m, void *full, const void *local, siz
     else if (full != local) m->ops->copy(full, local, nlocal * m->ops->act_bytes);
 }
 
+/* a saved LayerNorm output on all N rows for a GEMM: under SP gathered into
+ * the dtmp scratch (valid until dtmp is next written), else the saved buffer */
+static void *ln_rows(const nt_model *m, nt_acts *a, void *ln_saved)
+{
+    if (!m->mc.sp) return ln_saved;
+    tp_gather_rows(m, a->dtmp, ln_saved, (size_t)a->Nl * m->mc.hidden);
+    return a->dtmp;
+}
+
 /* ---- forward ----------------------------------------------------------- */
 
 /* slot of layer l's saved intermediates: its own, or the single shared one
@@ -366,16 +394,14 @@ static void layer_forward(nt_model *m, nt_acts *a, int l)
     size_t NH = (size_t)N * H, NlH = (size_t)Nl * H;
     const nt_layer_view *P = &m->layer[l];
     void *x = AT(a->x, l, NlH), *xn = AT(a->x, l + 1, NlH), *xmid = AT(a->xmid, r, NlH);
-    void *ln1 = AT(a->ln1, r, NH), *ln2 = AT(a->ln2, r, NH);
+    void *ln1 = AT(a->ln1, r, NlH), *ln2 = AT(a->ln2, r, NlH);
     void *qkv = AT(a->qkv, r, (size_t)N * mc->qkv_local);
     void *att = AT(a->att, r, (size_t)N * mc->attn_local);
     void *up = AT(a->up, q, (size_t)N * mc->ffn_local), *act = AT(a->act, q, (size_t)N * mc->ffn_local);
     float *lse = ATF(a->lse, r, (size_t)N * mc->groups_local * mc->qpg);
-    void *ln1_local = mc->sp ? a->lnl : ln1, *ln2_local = mc->sp ? a->lnl : ln2;
 
-    o->layernorm_fwd(ln1_local, ATF(a->mean1, r, Nl), ATF(a->rstd1, r, Nl), x, P->ln1_g, P->ln1_b, Nl, H, mc->norm_eps);
-    tp_gather_rows(m, ln1, ln1_local, NlH);
-    o->matmul(qkv, ln1, P->qkv, N, mc->qkv_local, H, 0, 1, 1.0f, 0.0f);
+    o->layernorm_fwd(ln1, ATF(a->mean1, r, Nl), ATF(a->rstd1, r, Nl), x, P->ln1_g, P->ln1_b, Nl, H, mc->norm_eps);
+    o->matmul(qkv, ln_rows(m, a, ln1), P->qkv, N, mc->qkv_local, H, 0, 1, 1.0f, 0.0f);
     const int32_t *pos = a->packed ? a->pos : NULL;
     o->rope_fwd(qkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0, pos);
     o->attention_fwd(att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd, pos);
@@ -383,9 +409,8 @@ static void layer_forward(nt_model *m, nt_acts *a, int l)
     tp_reduce_rows(m, xmid, a->dtmp, NH);
     o->add(xmid, x, NlH);
 
-    o->layernorm_fwd(ln2_local, ATF(a->mean2, r, Nl), ATF(a->rstd2, r, Nl), xmid, P->ln2_g, P->ln2_b, Nl, H, mc->norm_eps);
-    tp_gather_rows(m, ln2, ln2_local, NlH);
-    o->matmul(up, ln2, P->up, N, mc->ffn_local, H, 0, 1, 1.0f, 0.0f);
+    o->layernorm_fwd(ln2, ATF(a->mean2, r, Nl), ATF(a->rstd2, r, Nl), xmid, P->ln2_g, P->ln2_b, Nl, H, mc->norm_eps);
+    o->matmul(up, ln_rows(m, a, ln2), P->up, N, mc->ffn_local, H, 0, 1, 1.0f, 0.0f);
     o->sqrelu_fwd(act, up, (size_t)N * mc->ffn_local);
     o->matmul(a->dtmp, act, P->down, N, H, mc->ffn_local, 0, 1, 1.0f, 0.0f);
     tp_reduce_rows(m, xn, a->dtmp, NH);
@@ -540,7 +565,7 @@ void nt_model_backward(nt_model *m, nt_acts *a)
         const nt_layer_view *P = &m->layer[l];
         int r = slot_rest(m, l), q = slot_mlp(m, l);
         void *x = AT(a->x, l, NlH), *xmid = AT(a->xmid, r, NlH);
-        void *ln1 = AT(a->ln1, r, NH), *ln2 = AT(a->ln2, r, NH);
+        void *ln1 = AT(a->ln1, r, NlH), *ln2 = AT(a->ln2, r, NlH);
         void *qkv = AT(a->qkv, r, (size_t)N * mc->qkv_local);
         void *att = AT(a->att, r, (size_t)N * mc->attn_local);
         void *up = AT(a->up, q, (size_t)N * F), *act = AT(a->act, q, (size_t)N * F);
@@ -548,10 +573,12 @@ void nt_model_backward(nt_model *m, nt_acts *a)
         void *dloc = mc->sp ? a->lnl : a->dtmp;
         /* recomputation: the same ops on the same inputs give the same values
          * (the dtmp/lnl scratch it uses is free again here) */
-        if (mc->recompute == NT_RECOMPUTE_FULL) {
-            layer_forward(m, a, l);
-        } else if (mc->recompute == NT_RECOMPUTE_SELECTIVE) {
-            o->matmul(up, ln2, P->up, N, F, H, 0, 1, 1.0f, 0.0f);
+        if (mc->recompute == NT_RECOMPUTE_FULL) layer_forward(m, a, l);
+        /* ln2 on all rows (under SP gathered into dtmp, which nothing below writes
+         * before the d_up weight gradient has read it) */
+        void *ln2r = ln_rows(m, a, ln2);
+        if (mc->recompute == NT_RECOMPUTE_SELECTIVE) {
+            o->matmul(up, ln2r, P->up, N, F, H, 0, 1, 1.0f, 0.0f);
             o->sqrelu_fwd(act, up, (size_t)N * F);
         }
 
@@ -560,7 +587,7 @@ void nt_model_backward(nt_model *m, nt_acts *a)
         o->matmul_wgrad(P->d_down, dY, act, H, F, N, 1, 0);
         o->matmul(a->dup, dY, P->down, N, F, H, 0, 0, 1.0f, 0.0f);
         o->sqrelu_bwd(a->dup, a->dup, up, (size_t)N * F);
-        o->matmul_wgrad(P->d_up, a->dup, ln2, F, H, N, 1, 0);
+        o->matmul_wgrad(P->d_up, a->dup, ln2r, F, H, N, 1, 0);
         o->matmul(a->dtmp, a->dup, P->up, N, H, F, 0, 0, 1.0f, 0.0f);
         tp_reduce_rows(m, dloc, a->dtmp, NH);
         o->layernorm_bwd(a->dx, P->d_ln2_g, P->d_ln2_b, dloc, xmid,
@@ -573,7 +600,7 @@ void nt_model_backward(nt_model *m, nt_acts *a)
         const int32_t *pos = a->packed ? a->pos : NULL;
         o->attention_bwd(a->dqkv, a->datt, att, lse, qkv, a->B, a->T, mc->groups_local, mc->qpg, hd, pos);
         o->rope_bwd(a->dqkv, a->B, a->T, mc->groups_local, mc->qpg, hd, mc->rot, mc->rope_base, 0, pos);
-        o->matmul_wgrad(P->d_qkv, a->dqkv, ln1, mc->qkv_local, H, N, 1, 0);
+        o->matmul_wgrad(P->d_qkv, a->dqkv, ln_rows(m, a, ln1), mc->qkv_local, H, N, 1, 0);
         o->matmul(a->dtmp, a->dqkv, P->qkv, N, H, mc->qkv_local, 0, 0, 1.0f, 0.0f);
         tp_reduce_rows(m, dloc, a->dtmp, NH);
         o->layernorm_bwd(a->dx, P->d_ln1_g, P->d_ln1_b, dloc, x,

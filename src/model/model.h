@@ -84,6 +84,7 @@ typedef struct nt_acts {
     float *host_loss;            /* [N] on the host */
     void *score;                 /* reward head: [N, K] scores of every row (reused for their gradient) */
     float *host_score, *host_dscore;   /* [N, K] on the host */
+    int shares_scratch;          /* the workspace (dtmp, lnl, dx, dfull, dqkv, datt, dup) is another slot's */
 } nt_acts;
 
 /* Two-phase creation: layout builds the tensor table (nparams known), bind
@@ -106,6 +107,13 @@ void nt_model_init_params(nt_model *m, uint64_t seed);
 const nt_tensor_info *nt_model_find(const nt_model *m, const char *name);
 
 void nt_acts_create(nt_acts *a, const nt_model *m, int B, int T);
+/* The same, but the workspace — the forward's row-reduction / gathered-LN
+ * scratch and the backward's (dtmp, lnl, dx, dfull, dqkv, datt, dup), none
+ * of which holds anything from one pass of a slot to the next — is
+ * scratch's (a slot of the same shape that owns its own), so the in-flight
+ * micro-batches of a pipeline keep one workspace, not one each.  scratch
+ * NULL: as nt_acts_create.  scratch must outlive a. */
+void nt_acts_create_sharing(nt_acts *a, const nt_model *m, int B, int T, const nt_acts *scratch);
 void nt_acts_destroy(nt_acts *a, const nt_model *m);
 
 /* Forward of the chunk.  tokens [B*T] (used if has_embedding), x_in [N,H]

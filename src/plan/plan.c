@@ -91,8 +91,6 @@ void nt_plan_compute(nt_plan *P, const nt_config *cfg, const nt_cluster *cl, int
     P->mem_workspace = ws;
     double head = s * B * h * ab + s * B * V / T * ab + s * B * 5 * 4.0; /* final norm, logits, fp32 CE rows */
     double ids = s * B * 8.0;                                          /* token and target ids per slot */
-    /* what ntron's trainer keeps today beyond this model: gathered LN outputs under SP */
-    P->ln_gathered_extra = sp ? 2 * s * B * h * ab * (1 - 1 / T) : 0.0;
 
     P->mem_total = -1;
     for (int r = 0; r < p; r++) {

@@ -31,7 +31,6 @@ typedef struct nt_plan {
     double bytes_per_param;        /* 6 + 12/d (bf16) or 8 + 12/d (cpu fp32) */
     double act_layer_bytes;        /* stored activations of one layer, one micro-batch, one GPU */
     double inflight_layers;        /* layers' worth of activations held on mem_rank */
-    double ln_gathered_extra;      /* bytes ntron's trainer keeps today beyond the model (SP: gathered LN outputs) */
     int fits;
     /* FLOPs */
     double flops_per_token, flops_iter, flops_recompute_iter;

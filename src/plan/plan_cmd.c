@@ -32,9 +32,6 @@ static void print_stage(const nt_plan *P, const nt_cluster *cl, int stage, doubl
     printf("  workspace    %9.2f GB  (one layer's backward)\n", P->mem_workspace / GB);
     printf("  total        %9.2f GB  of %.0f GB: %s\n", P->mem_total / GB, cl->hbm_gb,
            P->fits ? "FITS" : "DOES NOT FIT");
-    if (P->ln_gathered_extra > 0)
-        printf("  (ntron's trainer today also keeps the all-gathered LayerNorm outputs: +%.2f GB per layer held = +%.2f GB)\n",
-               P->ln_gathered_extra / GB, P->ln_gathered_extra * P->inflight_layers / GB);
     printf("flops      %.4g per iteration (%.4g per token); recomputation adds %.4g (not counted as useful)\n",
            P->flops_iter, P->flops_per_token, P->flops_recompute_iter);
     printf("pipeline   bubble (p-1)/(v*m) = %.4f; slowest rank per micro-batch: compute %.2f ms + TP comm %.2f ms\n",

@@ -113,7 +113,12 @@ static nt_acts *pool_get(nt_modelset *ms, int c, int mb)
         p->mb = realloc(p->mb, (size_t)p->cap * sizeof *p->mb);
         NT_CHECK(p->acts && p->mb, "out of memory for the activation pool");
     }
-    nt_acts_create(&p->acts[p->n], &ms->chunk[c], ms->micro_batch, ms->seq_len);
+    /* one workspace for every slot of every chunk (they have the same shape): the first slot's */
+    const nt_acts *owner = NULL;
+    for (int k = 0; k < ms->v && !owner; k++)
+        for (int i = 0; i < ms->pool[k].n && !owner; i++)
+            if (!ms->pool[k].acts[i].shares_scratch) owner = &ms->pool[k].acts[i];
+    nt_acts_create_sharing(&p->acts[p->n], &ms->chunk[c], ms->micro_batch, ms->seq_len, owner);
     p->mb[p->n] = mb;
     return &p->acts[p->n++];
 }
