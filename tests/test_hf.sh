@@ -63,7 +63,7 @@ sed 's/^\(\s*vocab\s*=\).*/\1 400/' "$top_srcdir/inputs/tiny/pretrain.deck" > ti
 TINY=(--set data.tokenizer=$WORK/spm.model --set data.train=$WORK/corpus.h5 --set train.steps=4 --set train.warmup=1
       --set run.dir=$WORK/tiny --set checkpoint.dir=$WORK/tiny.ck --set checkpoint.interval=4)
 if "$NTRON" run tiny.deck "${TINY[@]}" < /dev/null > tiny.out 2>&1; then
-    pass "tiny pretraining (4 steps, vocab 400 padded to 512): $(grep -m1 -o 'loss [0-9.]*' tiny.out | tail -n1)"
+    pass "tiny pretraining (4 steps, vocab 400 padded to 512): loss $(metric tiny 4 loss %.4f)"
 else
     fail "tiny pretraining: $(tail -3 tiny.out)"
 fi
@@ -77,6 +77,19 @@ if "$NTRON" ckpt export-hf tiny.ck tiny_hf > exp.out 2>&1; then
     case_line tiny tiny_hf tiny.ck tiny.deck pass "${TINY[@]}"
 else
     fail "export-hf tiny: $(cat exp.out)"
+fi
+
+# ---- the README's way: a HF model in, SFT, out again (its logits compared too) ---------------
+"$NTRON" prep --tokenizer spm.model --format chat "$top_srcdir/inputs/data/chat.jsonl" -o chat.h5 > /dev/null || fail "prep chat"
+$H make s --layers 2 --hidden 64 --ffn 128 --heads 4 --kv 2 --vocab 400 --seq 128 --dtype bf16 --seed 4
+SFT=(--set data.train=$WORK/chat.h5 --set data.tokenizer=$WORK/spm.model --set train.steps=3 --set train.lr=1e-3
+     --set run.dir=$WORK/sft --set checkpoint.dir=$WORK/sft.ck --set checkpoint.interval=3)
+if "$NTRON" ckpt import-hf s s.ck --deck-out s.deck > imp_s.out 2>&1 && "$NTRON" run s.deck "${SFT[@]}" < /dev/null > sft.out 2>&1 \
+   && "$NTRON" ckpt export-hf sft.ck s_sft > exp_s.out 2>&1; then
+    pass "HF model -> import-hf -> sft (3 steps, loss $(metric sft 1 loss %.4f) -> $(metric sft 3 loss %.4f)) -> export-hf"
+    case_line sft s_sft sft.ck s.deck pass "${SFT[@]}"
+else
+    fail "import / sft / export: $(tail -2 imp_s.out sft.out exp_s.out 2>&1)"
 fi
 
 # ---- transformers, once for all cases ------------------------------------------------------

@@ -33,13 +33,13 @@ m(torch.zeros(1, 4, dtype=torch.long))
 PYEOF
 }
 
-if works; then echo "$VENV/bin/python"; exit 0; fi
+if works; then echo "setup_venv: reusing $VENV" >&2; echo "$VENV/bin/python"; exit 0; fi
 
 mkdir -p "$(dirname "$VENV")" || exit 1
 # One builder at a time (two test runs may start together).
 exec 9>"$VENV.lock"
 flock 9
-if works; then echo "$VENV/bin/python"; exit 0; fi
+if works; then echo "setup_venv: reusing $VENV" >&2; echo "$VENV/bin/python"; exit 0; fi
 rm -rf "$VENV"
 t0=$(date +%s)
 "$PY" -m venv --system-site-packages "$VENV" >&2 || { echo "setup_venv: python3 -m venv failed" >&2; exit 1; }
