@@ -75,6 +75,27 @@ if "$NTRON" ckpt export-hf tiny.ck tiny_hf > exp.out 2>&1; then
     grep -q '"vocab_size":	400' tiny_hf/config.json && pass "exported vocab_size 400 (ntron's padding to 512 trimmed)" \
         || fail "tiny_hf/config.json: $(grep vocab tiny_hf/config.json)"
     case_line tiny tiny_hf tiny.ck tiny.deck pass "${TINY[@]}"
+    # the exported tokenizer in transformers (slow and fast) gives ntron's ids
+    printf 'Hello world, this is  a test.\n%s Summarise:\tnumbers 12345 and "quotes".\n' '<extra_id_1>User' > tok.txt
+    want=$("$NTRON" tokenizer encode spm.model tok.txt)
+    if ! "$VPY" -c "import sentencepiece, google.protobuf" 2>/dev/null; then
+        echo "SKIP: tokenizer check: the venv has no sentencepiece/protobuf"
+    else
+        for fast in False True; do
+            got=$("$VPY" -c "
+import sys
+from transformers import AutoTokenizer
+t = AutoTokenizer.from_pretrained('tiny_hf', use_fast=$fast)
+s = open('tok.txt').read()
+ids = t.encode(s, add_special_tokens=False)
+print(type(t).__name__, t.decode(ids) == s, ' '.join(map(str, ids)))" 2> tok.err)
+            if [ "${got#* * }" = "$want" ] && [ "$(echo "$got" | cut -d' ' -f2)" = True ]; then
+                pass "exported tokenizer: $(echo "$got" | cut -d' ' -f1) ids = ntron's ($(echo "$want" | wc -w) ids), decode round trip"
+            else
+                fail "exported tokenizer (use_fast=$fast): '$got' vs ntron '$want' $(tail -1 tok.err)"
+            fi
+        done
+    fi
 else
     fail "export-hf tiny: $(cat exp.out)"
 fi

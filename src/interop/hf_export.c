@@ -184,6 +184,12 @@ static int export_tokenizer(const char *spec, const char *dir, int seq_len, int 
     size_t n = strlen(spec);
     if (!n || !strcmp(spec, "byte") || n < 6 || strcmp(spec + n - 6, ".model") != 0) return 0;
     char err[1024], path[8448];
+    struct stat st;
+    if (stat(spec, &st) != 0) {   /* a path relative to where the run started, say */
+        fprintf(stderr, "ntron: export-hf: warning: tokenizer %s (data.tokenizer of the checkpoint's deck) not found "
+                        "from here: no tokenizer files written\n", spec);
+        return 0;
+    }
     nt_spm *m = nt_spm_load(spec, err, sizeof err);
     if (!m) nt_input_error("tokenizer %s (data.tokenizer of the checkpoint's deck): %s", spec, err);
     int b = nt_spm_bos_id(m), e = nt_spm_eos_id(m), unk = nt_spm_piece_to_id(m, "<unk>");
@@ -192,10 +198,22 @@ static int export_tokenizer(const char *spec, const char *dir, int seq_len, int 
     snprintf(path, sizeof path, "%s/tokenizer.model", dir);
     copy_file(spec, path);
     cJSON *tc = nt_json_object(), *sm = nt_json_object();
+    /* transformers' Llama tokenizers over the same model file, ids as ntron's:
+     * no BOS/EOS added, legacy (plain SentencePiece) splitting, and a prefix
+     * space only where the model adds one itself (its add_dummy_prefix, seen
+     * as "x" and " x" encoding alike) */
+    int *i1 = NULL, *i2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    int prefix = nt_spm_encode(m, "x", 1, &i1, &n1, err, sizeof err) == 0 &&
+                 nt_spm_encode(m, " x", 2, &i2, &n2, err, sizeof err) == 0 && n1 == n2 && n1 > 0 &&
+                 !memcmp(i1, i2, n1 * sizeof(int));
+    free(i1);
+    free(i2);
     nt_json_str(tc, "tokenizer_class", "LlamaTokenizer");
     nt_json_add(tc, "add_bos_token", cJSON_CreateFalse());
     nt_json_add(tc, "add_eos_token", cJSON_CreateFalse());
-    nt_json_add(tc, "legacy", cJSON_CreateFalse());
+    nt_json_add(tc, "legacy", cJSON_CreateTrue());
+    nt_json_add(tc, "add_prefix_space", cJSON_CreateBool(prefix));
     nt_json_add(tc, "clean_up_tokenization_spaces", cJSON_CreateFalse());
     nt_json_num(tc, "model_max_length", seq_len);
     nt_json_add(tc, "sp_model_kwargs", nt_json_object());
@@ -382,7 +400,8 @@ int nt_hf_export(const char *ckpt, const char *out_dir, const char *dtype, uint6
         nt_input_error("checkpoint %s: heads %d / kv_heads %d do not divide hidden %d", file, cfg.heads, cfg.kv_heads, cfg.hidden);
     deck_keys dk = {.cfg = &cfg};
     char *deck = attr_s(f, "deck");
-    if (!deck || !deck[0] || ini_parse_string(deck, deck_handler, &dk) != 0 || !dk.have_rot)
+    /* (a line inih finds too long only loses that key: the model keys are short) */
+    if (!deck || !deck[0] || ini_parse_string(deck, deck_handler, &dk) < 0 || !dk.have_rot)
         nt_input_error("checkpoint %s: root attribute deck missing or without model.rotary_fraction: the rotary "
                        "settings are unknown", file);
     free(deck);

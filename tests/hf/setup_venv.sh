@@ -9,7 +9,9 @@
 #   1. a CPU-only torch wheel from the PyTorch CPU index, if that index answers;
 #   2. otherwise PyPI's torch (the CUDA build, ~5 GB with its CUDA libraries),
 #      as ENVIRONMENT.md describes.
-# A venv that already imports transformers' Nemotron is reused as is.
+# A venv that already imports transformers' Nemotron is reused as is.  The
+# tokenizer check also wants sentencepiece and protobuf (small; added to a
+# reused venv when missing, their absence only skips that check).
 # Exit status 0: the venv works (its python is printed on stdout's last line);
 # 1: it could not be made (reason on stderr).
 set -uo pipefail
@@ -33,13 +35,19 @@ m(torch.zeros(1, 4, dtype=torch.long))
 PYEOF
 }
 
-if works; then echo "setup_venv: reusing $VENV" >&2; echo "$VENV/bin/python"; exit 0; fi
+extras() {
+    "$VENV/bin/python" -c "import sentencepiece, google.protobuf" >/dev/null 2>&1 ||
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check sentencepiece protobuf >&2 ||
+        echo "setup_venv: sentencepiece/protobuf not installed (tokenizer check will skip)" >&2
+}
+
+if works; then extras; echo "setup_venv: reusing $VENV" >&2; echo "$VENV/bin/python"; exit 0; fi
 
 mkdir -p "$(dirname "$VENV")" || exit 1
 # One builder at a time (two test runs may start together).
 exec 9>"$VENV.lock"
 flock 9
-if works; then echo "setup_venv: reusing $VENV" >&2; echo "$VENV/bin/python"; exit 0; fi
+if works; then extras; echo "setup_venv: reusing $VENV" >&2; echo "$VENV/bin/python"; exit 0; fi
 rm -rf "$VENV"
 t0=$(date +%s)
 "$PY" -m venv --system-site-packages "$VENV" >&2 || { echo "setup_venv: python3 -m venv failed" >&2; exit 1; }
@@ -61,5 +69,6 @@ if ! works; then
     echo "setup_venv: the venv in $VENV does not import transformers' NemotronForCausalLM" >&2
     rm -rf "$VENV"; exit 1
 fi
+extras
 echo "setup_venv: venv ready in $VENV after $(( $(date +%s) - t0 )) s" >&2
 echo "$VENV/bin/python"
