@@ -131,6 +131,8 @@ bad_case "missing tensor" 'x_miss/model\.safetensors: tensor lm_head\.weight mis
 rm -rf x_none; mkdir x_none; cp a/config.json x_none/
 bad_case "no weights" 'x_none/model\.safetensors: missing \(and no model\.safetensors\.index\.json\)' x_none
 bad_case "no config" 'nonexistent/config\.json: cannot open' nonexistent
+expect_error "bad: deck directory missing" 2 'import-hf: deck nodir/x\.deck: its directory does not exist' -- "$NTRON" ckpt import-hf a ck_new --deck-out nodir/x.deck
+[ ! -e ck_new ] && pass "nothing written for a bad --deck-out" || fail "ck_new written although --deck-out was bad"
 expect_error "bad: OUT exists" 2 'import-hf: ck_a exists; not overwriting it' -- "$NTRON" ckpt import-hf a ck_a
 expect_error "bad: export of a non-checkpoint" 2 'checkpoint a/config\.json: not an HDF5 file' -- "$NTRON" ckpt export-hf a/config.json ex_bad
 expect_error "bad: export over an existing directory" 2 'export-hf: ex_a exists; not overwriting it' -- "$NTRON" ckpt export-hf ck_a ex_a

@@ -51,6 +51,21 @@ static int exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+/* the directory path would be created in exists */
+static int parent_is_dir(const char *path)
+{
+    char d[4096];
+    snprintf(d, sizeof d, "%s", path);
+    size_t n = strlen(d);
+    while (n > 1 && d[n - 1] == '/') d[--n] = 0;   /* "out/" names out */
+    char *slash = strrchr(d, '/');
+    if (!slash) return 1;
+    if (slash == d) slash[1] = 0;
+    else *slash = 0;
+    struct stat st;
+    return stat(d, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static char *read_text(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -254,6 +269,8 @@ int nt_hf_import(const char *hf_dir, const char *out, const char *deck_out)
     nt_hf_config hc;
     snprintf(cpath, sizeof cpath, "%s/config.json", hf_dir);
     if (exists(out)) BAD("import-hf: %s exists; not overwriting it", out);
+    else if (!parent_is_dir(out)) BAD("import-hf: %s: its directory does not exist", out);
+    else if (deck_out && !parent_is_dir(deck_out)) BAD("import-hf: deck %s: its directory does not exist", deck_out);
     else if (deck_out && exists(deck_out)) BAD("import-hf: deck %s exists; not overwriting it", deck_out);
     else nt_hf_config_read(cpath, &hc, err, errlen);
     int who = nt_comm_first_error(&world, err);
