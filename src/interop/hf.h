@@ -5,6 +5,7 @@
 #ifndef NTRON_HF_H
 #define NTRON_HF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* HF_DIR -> checkpoint directory OUT (weights only) and, if deck_out, a
@@ -25,5 +26,9 @@ int nt_hf_export(const char *ckpt, const char *out_dir, const char *dtype, uint6
 /* "5GB", "500MB", "2GiB", "123" -> bytes (HF's convention: GB = 10^9,
  * GiB = 2^30); 0 if malformed. */
 uint64_t nt_hf_parse_size(const char *s);
+
+/* Elements import and export convert at a time (row blocks): 2^24 (64 MiB
+ * of fp32), or NTRON_HF_CHUNK (the tests: many blocks from a small model). */
+size_t nt_hf_block(void);
 
 #endif

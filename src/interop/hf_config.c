@@ -1,6 +1,7 @@
 /* hf_config.c — NemotronForCausalLM config.json <-> ntron model shape, and
  * the HF <-> ntron tensor names (see hf_config.h). */
 #include "interop/hf_config.h"
+#include "interop/hf.h"
 #include "util/check.h"
 #include "util/json.h"
 
@@ -8,9 +9,17 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NT_HF_TRANSFORMERS_VERSION "4.44.2"
+
+size_t nt_hf_block(void)
+{
+    const char *e = getenv("NTRON_HF_CHUNK");
+    long v = e ? atol(e) : 0;
+    return v > 0 ? (size_t)v : (size_t)1 << 24;
+}
 
 static int bad(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(char *err, size_t n, const char *fmt, ...)

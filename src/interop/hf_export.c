@@ -97,46 +97,79 @@ static char *attr_s(hid_t loc, const char *name)
     return s;
 }
 
-/* A whole dataset of the checkpoint as fp32 (want_bf16 = 0) or raw bf16,
- * checksum verified; rows/cols out.  Bad input exits 2 naming it. */
-static void *read_dataset(hid_t f, const char *file, const char *path, int want_bf16, hid_t bf16, int *rows, int *cols)
+/* A checkpoint dataset read in row blocks; its xxh3_sum is checked once
+ * every row was read (ds_close).  Bad input exits 2 naming it. */
+typedef struct dsrc {
+    hid_t d, fs;
+    const char *file;
+    char path[256];
+    int is_bf16;
+    size_t rows, cols, next;
+    uint64_t want, sum;
+} dsrc;
+
+static void ds_open(dsrc *s, hid_t f, const char *file, const char *path, hid_t bf16)
 {
+    memset(s, 0, sizeof *s);
+    s->file = file;
+    snprintf(s->path, sizeof s->path, "%s", path);
     if (H5Lexists(f, path, H5P_DEFAULT) <= 0) nt_input_error("checkpoint %s: tensor %s missing", file, path);
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    if (d < 0) nt_input_error("checkpoint %s: tensor %s cannot be opened", file, path);
-    hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
+    s->d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (s->d < 0) nt_input_error("checkpoint %s: tensor %s cannot be opened", file, path);
+    hid_t t = H5Dget_type(s->d);
     NT_CHECK_H5(t);
-    NT_CHECK_H5(sp);
-    int nd = H5Sget_simple_extent_ndims(sp);
+    NT_CHECK_H5(s->fs = H5Dget_space(s->d));
+    int nd = H5Sget_simple_extent_ndims(s->fs);
     hsize_t dims[2] = {0, 1};
     if (nd < 1 || nd > 2) nt_input_error("checkpoint %s: tensor %s has %d dimensions", file, path, nd);
-    NT_CHECK_H5(H5Sget_simple_extent_dims(sp, dims, NULL));
-    int is_bf16 = H5Tequal(t, bf16) > 0, is_f32 = H5Tequal(t, H5T_IEEE_F32LE) > 0;
-    if (!is_bf16 && !is_f32) nt_input_error("checkpoint %s: tensor %s has the wrong dtype (bf16 or fp32 expected)", file, path);
-    size_t n = (size_t)dims[0] * (size_t)dims[1], esz = is_bf16 ? 2 : 4;
-    void *raw = nt_malloc((n ? n : 1) * esz, "tensor");
-    if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0)
-        nt_input_error("checkpoint %s: tensor %s: read failed (truncated or damaged file?)", file, path);
-    uint64_t want = 0, seg[2] = {0, n};
-    hid_t a = H5Aexists(d, "xxh3_sum") > 0 ? H5Aopen(d, "xxh3_sum", H5P_DEFAULT) : -1;
-    if (a < 0 || H5Aread(a, H5T_NATIVE_UINT64, &want) < 0) nt_input_error("checkpoint %s: tensor %s has no xxh3_sum checksum", file, path);
-    H5Aclose(a);
-    if (nt_ckpt_checksum(raw, esz, seg, 1) != want)
-        nt_input_error("checkpoint %s: tensor %s: checksum mismatch: corrupted or truncated file", file, path);
+    NT_CHECK_H5(H5Sget_simple_extent_dims(s->fs, dims, NULL));
+    s->is_bf16 = H5Tequal(t, bf16) > 0;
+    if (!s->is_bf16 && H5Tequal(t, H5T_IEEE_F32LE) <= 0)
+        nt_input_error("checkpoint %s: tensor %s has the wrong dtype (bf16 or fp32 expected)", file, path);
     NT_CHECK_H5(H5Tclose(t));
-    NT_CHECK_H5(H5Sclose(sp));
-    NT_CHECK_H5(H5Dclose(d));
-    *rows = (int)dims[0];
-    *cols = (int)dims[1];
-    if (want_bf16) {
-        NT_CHECK(is_bf16, "%s: not bf16", path);
-        return raw;
+    hid_t a = H5Aexists(s->d, "xxh3_sum") > 0 ? H5Aopen(s->d, "xxh3_sum", H5P_DEFAULT) : -1;
+    if (a < 0 || H5Aread(a, H5T_NATIVE_UINT64, &s->want) < 0) nt_input_error("checkpoint %s: tensor %s has no xxh3_sum checksum", file, path);
+    H5Aclose(a);
+    s->rows = (size_t)dims[0];
+    s->cols = (size_t)dims[1];
+}
+
+/* rows [next, next + n) as stored (bf16 bits or fp32) into raw */
+static void ds_read(dsrc *s, size_t n, void *raw, hid_t bf16)
+{
+    size_t esz = s->is_bf16 ? 2 : 4;
+    hsize_t st[2] = {s->next, 0}, cnt[2] = {n, s->cols}, mn = n * s->cols;
+    NT_CHECK_H5(H5Sselect_hyperslab(s->fs, H5S_SELECT_SET, st, NULL, cnt, NULL));
+    hid_t ms = H5Screate_simple(1, &mn, NULL);
+    NT_CHECK_H5(ms);
+    if (H5Dread(s->d, s->is_bf16 ? bf16 : H5T_IEEE_F32LE, ms, s->fs, H5P_DEFAULT, raw) < 0)
+        nt_input_error("checkpoint %s: tensor %s: read failed (truncated or damaged file?)", s->file, s->path);
+    NT_CHECK_H5(H5Sclose(ms));
+    uint64_t seg[2] = {(uint64_t)s->next * s->cols, (uint64_t)n * s->cols};
+    s->sum += nt_ckpt_checksum(raw, esz, seg, 1);
+    s->next += n;
+}
+
+static void ds_close(dsrc *s, void *scratch, size_t scratch_rows, hid_t bf16)
+{
+    while (s->next < s->rows) {   /* rows nobody exports (vocabulary padding): for the checksum */
+        size_t n = s->rows - s->next < scratch_rows ? s->rows - s->next : scratch_rows;
+        ds_read(s, n, scratch, bf16);
     }
-    if (is_f32) return raw;
-    float *x = nt_malloc((n ? n : 1) * sizeof(float), "tensor (fp32)");
-    for (size_t i = 0; i < n; i++) x[i] = nt_bf16_to_f32(((uint16_t *)raw)[i]);
-    free(raw);
-    return x;
+    if (s->sum != s->want)
+        nt_input_error("checkpoint %s: tensor %s: checksum mismatch (stored %016llx, data %016llx): corrupted or truncated file",
+                       s->file, s->path, (unsigned long long)s->want, (unsigned long long)s->sum);
+    NT_CHECK_H5(H5Sclose(s->fs));
+    NT_CHECK_H5(H5Dclose(s->d));
+}
+
+/* raw rows as stored -> the export dtype (fp32: widen bf16; bf16: as is) */
+static void convert_rows(const dsrc *s, const void *raw, void *out, size_t n, int fp32)
+{
+    size_t e = n * s->cols;
+    if (!fp32) { memcpy(out, raw, e * 2); return; }
+    if (!s->is_bf16) { memcpy(out, raw, e * 4); return; }
+    for (size_t i = 0; i < e; i++) ((float *)out)[i] = nt_bf16_to_f32(((const uint16_t *)raw)[i]);
 }
 
 static void write_text(const char *path, const char *text)
@@ -294,22 +327,43 @@ static void write_files(export_job *job)
             const nt_hf_name *nm = &names[k];
             char ds[256];
             snprintf(ds, sizeof ds, "%s/%s", from_master ? "/optimizer/master" : "/model", nm->nt);
-            int rows = 0, cols = 0;
-            void *src = read_dataset(f, file, ds, !fp32, bf16, &rows, &cols);
+            dsrc src;
+            ds_open(&src, f, file, ds, bf16);
+            if (!fp32 && !src.is_bf16) nt_input_error("checkpoint %s: tensor %s is not bf16", file, ds);
             int is_vocab = !strcmp(nm->nt, "embedding.weight") || !strcmp(nm->nt, "lm_head.weight");
-            int want_rows = nm->part == NT_HF_WHOLE ? nm->rows : hc->kv_heads * (hc->heads / hc->kv_heads + 2) * hc->head_dim;
-            if (cols != nm->cols || (is_vocab ? rows < want_rows : rows != want_rows))
-                nt_input_error("checkpoint %s: tensor %s has shape [%d, %d], the model [%d, %d]", file, ds, rows, cols,
+            size_t want_rows = nm->part == NT_HF_WHOLE ? (size_t)nm->rows
+                                                       : (size_t)hc->kv_heads * (size_t)(hc->heads / hc->kv_heads + 2) * (size_t)hc->head_dim;
+            if (src.cols != (size_t)nm->cols || (is_vocab ? src.rows < want_rows : src.rows != want_rows))
+                nt_input_error("checkpoint %s: tensor %s has shape [%zu, %zu], the model [%zu, %d]", file, ds, src.rows, src.cols,
                                want_rows, nm->cols);
-            size_t esz = fp32 ? 4 : 2, rb = (size_t)nm->cols * esz;
-            unsigned char *buf = nt_malloc((size_t)nm->rows * rb + 1, "HF tensor");
-            for (int r = 0; r < nm->rows; r++) {
-                int from = nm->part == NT_HF_WHOLE ? r : nt_hf_qkv_row(hc, nm->part, r);
-                memcpy(buf + (size_t)r * rb, (unsigned char *)src + (size_t)from * rb, rb);
+            size_t oesz = fp32 ? 4 : 2, iesz = src.is_bf16 ? 2 : 4, cols = src.cols;
+            if (nm->part != NT_HF_WHOLE) {   /* QKV: the whole fused tensor, this part's rows picked out */
+                void *raw = nt_malloc(src.rows * cols * iesz, "QKV tensor");
+                ds_read(&src, src.rows, raw, bf16);
+                unsigned char *row = nt_malloc(cols * oesz, "row");
+                for (int r = 0; r < nm->rows; r++) {
+                    int from = nt_hf_qkv_row(hc, nm->part, r);
+                    convert_rows(&src, (unsigned char *)raw + (size_t)from * cols * iesz, row, 1, fp32);
+                    nt_st_write_bytes(&w, row, cols * oesz);
+                }
+                free(row);
+                ds_close(&src, raw, 1, bf16);
+                free(raw);
+            } else {   /* row blocks; the vocabulary padding rows are read for the checksum only */
+                size_t block = nt_hf_block() / cols ? nt_hf_block() / cols : 1;
+                if (block > src.rows) block = src.rows ? src.rows : 1;
+                void *raw = nt_malloc(block * cols * iesz, "tensor block");
+                void *out = nt_malloc(block * cols * oesz, "tensor block");
+                while (src.next < (size_t)nm->rows) {
+                    size_t n = (size_t)nm->rows - src.next < block ? (size_t)nm->rows - src.next : block;
+                    ds_read(&src, n, raw, bf16);
+                    convert_rows(&src, raw, out, n, fp32);
+                    nt_st_write_bytes(&w, out, n * cols * oesz);
+                }
+                ds_close(&src, raw, block, bf16);
+                free(raw);
+                free(out);
             }
-            nt_st_write_next(&w, buf);
-            free(buf);
-            free(src);
             cJSON_AddItemToObject(wm, nm->hf, cJSON_CreateString(fname));
         }
         nt_st_write_end(&w);

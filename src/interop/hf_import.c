@@ -242,19 +242,37 @@ static void write_deck(const char *path, const nt_config *cfg, const char *hf_di
     if (rename(tmp, path) != 0) nt_die(NT_EXIT_FAIL, "rename %s -> %s: %s", tmp, path, strerror(errno));
 }
 
-/* the source rows of one HF tensor into the ntron tensor's fp32 / bf16 buffers */
-static void fetch(const nt_hf_config *hc, const nt_hf_name *nm, const nt_st_tensor *t, float *f32, uint16_t *b16)
+/* One ntron row R of tensor nt_name into f32 / b16 [cols]: from its HF
+ * source row (names[k], row r), or zeros for vocabulary padding.  QKV row
+ * R of KV group g = R / ((qpg+2) hd) is query head g*qpg + slot, or the
+ * group's k (slot qpg) or v (slot qpg+1) head. */
+static void fetch_row(const nt_hf_config *hc, const nt_hf_name *names, int nn, const nt_st_tensor *const *st,
+                      const char *nt_name, int R, int cols, float *f32, uint16_t *b16)
 {
-    int cols = nm->cols;
-    for (int r = 0; r < nm->rows; r++) {
-        int dst = nm->part == NT_HF_WHOLE ? r : nt_hf_qkv_row(hc, nm->part, r);
-        float *f = f32 + (size_t)dst * cols;
-        nt_st_read_f32(t, (uint64_t)r * cols, (uint64_t)cols, f);
-        uint16_t *b = b16 + (size_t)dst * cols;
-        if (t->dtype == NT_ST_BF16) memcpy(b, (const unsigned char *)t->data + (size_t)r * cols * 2, (size_t)cols * 2);
-        else nt_f32_to_bf16_n(b, f, (size_t)cols);
+    int k = -1, r = R;
+    if (strstr(nt_name, "attn.qkv")) {
+        int hd = hc->head_dim, qpg = hc->heads / hc->kv_heads, g = R / ((qpg + 2) * hd);
+        int slot = (R / hd) % (qpg + 2), d = R % hd;
+        nt_hf_part part = slot < qpg ? NT_HF_Q : slot == qpg ? NT_HF_K : NT_HF_V;
+        r = slot < qpg ? (g * qpg + slot) * hd + d : g * hd + d;
+        for (int i = 0; i < nn && k < 0; i++)
+            if (names[i].part == part && !strcmp(names[i].nt, nt_name)) k = i;
+    } else {
+        for (int i = 0; i < nn && k < 0; i++)
+            if (!strcmp(names[i].nt, nt_name)) k = i;
     }
+    NT_CHECK(k >= 0, "import-hf: no HF source for %s", nt_name);
+    if (r >= names[k].rows) {   /* vocabulary padding */
+        memset(f32, 0, (size_t)cols * sizeof(float));
+        memset(b16, 0, (size_t)cols * sizeof(uint16_t));
+        return;
+    }
+    const nt_st_tensor *t = st[k];
+    nt_st_read_f32(t, (uint64_t)r * cols, (uint64_t)cols, f32);
+    if (t->dtype == NT_ST_BF16) memcpy(b16, (const unsigned char *)t->data + (size_t)r * cols * 2, (size_t)cols * 2);
+    else nt_f32_to_bf16_n(b16, f32, (size_t)cols);
 }
+
 
 int nt_hf_import(const char *hf_dir, const char *out, const char *deck_out)
 {
@@ -362,6 +380,14 @@ int nt_hf_import(const char *hf_dir, const char *out, const char *deck_out)
     uint64_t *sums = nt_calloc((size_t)nt * 2, sizeof(uint64_t), "checksums");
     hid_t *dsets = nt_malloc((size_t)nt * 2 * sizeof(hid_t), "datasets");
     double bytes = 0;
+    size_t chunk = 0, maxblock = 1, CH = nt_hf_block();
+    for (int i = 0; i < nt; i++) {
+        size_t cols = (size_t)full.tensors[i].full_cols, block = CH / cols ? CH / cols : 1;
+        size_t rows = block < (size_t)full.tensors[i].full_rows ? block : (size_t)full.tensors[i].full_rows;
+        if (rows * cols > maxblock) maxblock = rows * cols;
+    }
+    float *f32 = nt_malloc(maxblock * sizeof(float), "import staging (fp32)");
+    uint16_t *b16 = nt_malloc(maxblock * sizeof(uint16_t), "import staging (bf16)");
     for (int i = 0; i < nt; i++) {
         const nt_tensor_info *ti = &full.tensors[i];
         int nd = ti->full_cols == 1 ? 1 : 2;
@@ -377,25 +403,31 @@ int nt_hf_import(const char *hf_dir, const char *out, const char *deck_out)
         NT_CHECK_H5(d1);
         dsets[2 * i] = d0;
         dsets[2 * i + 1] = d1;
-        size_t numel = (size_t)ti->full_rows * (size_t)ti->full_cols;
+        size_t numel = (size_t)ti->full_rows * (size_t)ti->full_cols, cols = (size_t)ti->full_cols;
         bytes += (double)numel * 6;
-        if (i % size == rank) {   /* this rank's tensor: convert and write it */
-            float *f32 = nt_calloc(numel, sizeof(float), "tensor (fp32)");
-            uint16_t *b16 = nt_calloc(numel, sizeof(uint16_t), "tensor (bf16)");   /* padding rows stay 0 */
-            int found = 0;
-            for (int k = 0; k < nn; k++)
-                if (!strcmp(names[k].nt, ti->name)) { fetch(&hc, &names[k], st[k], f32, b16); found++; }
-            NT_CHECK(found == (strstr(ti->name, "attn.qkv") ? 3 : 1), "import-hf: tensor %s: %d HF sources", ti->name, found);
-            uint64_t seg[2] = {0, numel};
-            sums[2 * i] = nt_ckpt_checksum(b16, 2, seg, 1);
-            sums[2 * i + 1] = nt_ckpt_checksum(f32, 4, seg, 1);
-            NT_CHECK_H5(H5Dwrite(d0, bf16, H5S_ALL, H5S_ALL, dxpl, b16));
-            NT_CHECK_H5(H5Dwrite(d1, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, dxpl, f32));
-            free(f32);
-            free(b16);
+        /* row blocks of at most CH elements, dealt round-robin over the ranks
+         * (the counter runs on across tensors) */
+        size_t block = CH / cols ? CH / cols : 1;
+        for (size_t r0 = 0; r0 < (size_t)ti->full_rows; r0 += block, chunk++) {
+            if (chunk % (size_t)size != (size_t)rank) continue;
+            size_t r1 = r0 + block < (size_t)ti->full_rows ? r0 + block : (size_t)ti->full_rows, n = (r1 - r0) * cols;
+            for (size_t r = r0; r < r1; r++)
+                fetch_row(&hc, names, nn, st, ti->name, (int)r, (int)cols, f32 + (r - r0) * cols, b16 + (r - r0) * cols);
+            uint64_t seg[2] = {r0 * cols, n};
+            sums[2 * i] += nt_ckpt_checksum(b16, 2, seg, 1);
+            sums[2 * i + 1] += nt_ckpt_checksum(f32, 4, seg, 1);
+            hsize_t st0[2] = {r0, 0}, cnt[2] = {r1 - r0, cols}, mn = n;
+            NT_CHECK_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, st0, NULL, cnt, NULL));
+            hid_t ms = H5Screate_simple(1, &mn, NULL);
+            NT_CHECK_H5(ms);
+            NT_CHECK_H5(H5Dwrite(d0, bf16, ms, fs, dxpl, b16));
+            NT_CHECK_H5(H5Dwrite(d1, H5T_NATIVE_FLOAT, ms, fs, dxpl, f32));
+            NT_CHECK_H5(H5Sclose(ms));
         }
         NT_CHECK_H5(H5Sclose(fs));
     }
+    free(f32);
+    free(b16);
     nt_comm_allreduce(&world, sums, (size_t)nt * 2, NT_U64, NT_SUM);
     for (int i = 0; i < 2 * nt; i++) {
         attr_u64(dsets[i], "xxh3_sum", sums[i]);

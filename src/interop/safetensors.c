@@ -289,11 +289,27 @@ void nt_st_write_begin(nt_st_writer *w, const char *path, const nt_st_out *t, in
     free(buf);
 }
 
+void nt_st_write_bytes(nt_st_writer *w, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    while (n) {
+        NT_CHECK(w->next < w->n, "%s: more tensor bytes written than announced", w->path);
+        uint64_t left = nt_st_out_bytes(&w->t[w->next]) - w->done, k = n < left ? n : left;
+        write_all(w->fd, p, (size_t)k, w->path);
+        p += k;
+        n -= (size_t)k;
+        w->done += k;
+        if (w->done == nt_st_out_bytes(&w->t[w->next])) { w->next++; w->done = 0; }
+    }
+    while (w->next < w->n && nt_st_out_bytes(&w->t[w->next]) == 0) w->next++;   /* empty tensors */
+}
+
 void nt_st_write_next(nt_st_writer *w, const void *data)
 {
-    NT_CHECK(w->next < w->n, "%s: more tensors written than announced", w->path);
-    write_all(w->fd, data, (size_t)nt_st_out_bytes(&w->t[w->next]), w->path);
-    w->next++;
+    NT_CHECK(w->next < w->n && w->done == 0, "%s: tensor %d written out of order", w->path, w->next);
+    size_t n = (size_t)nt_st_out_bytes(&w->t[w->next]);
+    if (n) nt_st_write_bytes(w, data, n);
+    else w->next++;
 }
 
 void nt_st_write_end(nt_st_writer *w)

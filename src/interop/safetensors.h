@@ -71,6 +71,7 @@ typedef struct nt_st_writer {
     char path[2048];
     int fd;
     int n, next;
+    uint64_t done;                 /* bytes of tensor `next` written so far */
     const nt_st_out *t;
 } nt_st_writer;
 
@@ -82,6 +83,8 @@ uint64_t nt_st_out_bytes(const nt_st_out *t);
  * nt_st_write_end fsyncs and closes.  Failures exit 1 naming the file. */
 void nt_st_write_begin(nt_st_writer *w, const char *path, const nt_st_out *t, int n);
 void nt_st_write_next(nt_st_writer *w, const void *data);
+/* The same in pieces: the bytes of the tensors in order, any split. */
+void nt_st_write_bytes(nt_st_writer *w, const void *data, size_t n);
 void nt_st_write_end(nt_st_writer *w);
 
 #endif
