@@ -176,10 +176,14 @@ int nt_st_open(nt_st_file *f, const char *path, char *err, size_t errlen)
         nt_st_tensor **by = nt_malloc((size_t)f->ntensors * sizeof *by, "safetensors order");
         for (int i = 0; i < f->ntensors; i++) by[i] = &f->t[i];
         qsort(by, (size_t)f->ntensors, sizeof *by, cmp_begin);
-        for (int i = 1; i < f->ntensors && rc == 0; i++)
-            if (by[i]->begin < by[i - 1]->end && by[i]->end > by[i]->begin)
+        const nt_st_tensor *last = NULL;   /* the non-empty tensor reaching furthest so far */
+        for (int i = 0; i < f->ntensors && rc == 0; i++) {
+            if (by[i]->end == by[i]->begin) continue;
+            if (last && by[i]->begin < last->end)
                 rc = bad(err, errlen, "%s: tensor %s: data_offsets [%" PRIu64 ", %" PRIu64 "] overlap tensor %s's [%" PRIu64 ", %" PRIu64 "]",
-                         path, by[i]->name, by[i]->begin, by[i]->end, by[i - 1]->name, by[i - 1]->begin, by[i - 1]->end);
+                         path, by[i]->name, by[i]->begin, by[i]->end, last->name, last->begin, last->end);
+            if (!last || by[i]->end > last->end) last = by[i];
+        }
         free(by);
     }
     if (rc) nt_st_close(f);
