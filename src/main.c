@@ -5,6 +5,7 @@
  *   ntron bench DECK [--steps N] [--comm] ...
  *   ntron prep ... | ntron tokenizer train|encode|decode ...
  *   ntron ckpt info PATH | ntron ckpt convert IN OUT
+ *   ntron ckpt import-hf HF_DIR OUT | ntron ckpt export-hf CKPT OUT_DIR
  *   ntron help [deck|phases]
  *   ntron --version
  * Exit status: 0 success, 2 bad input, 1 other failure, 3 saved-and-requeue.
@@ -43,6 +44,8 @@ static void usage(FILE *f)
             "  tokenizer train|encode|decode ...         SentencePiece model: train, text <-> ids\n"
             "  ckpt info PATH                            checkpoint attributes, tensor list, checksums verified\n"
             "  ckpt convert IN OUT                       re-save a checkpoint's model weights only (new directory OUT)\n"
+            "  ckpt import-hf HF_DIR OUT                 Hugging Face NemotronForCausalLM (safetensors) -> checkpoint\n"
+            "  ckpt export-hf CKPT OUT_DIR               checkpoint -> Hugging Face NemotronForCausalLM directory\n"
             "  help [deck|phases]                        this text, every deck key, or the phases (built or not)\n"
             "  --version                                 version and build configuration\n"
             "exit status: 0 ok, 1 failure, 2 bad input, 3 saved on a signal (requeue)\n");

@@ -164,8 +164,8 @@ bad no_such "no such file or directory" nowhere
     && pass "ckpt convert: weights only, /model identical" || { fail "ckpt convert"; cat convert.out; }
 expect_error "convert refuses to overwrite" 2 "exists; not overwriting" -- "$NTRON" ckpt convert full8.ck wo
 expect_error "convert needs IN and OUT" 2 "ckpt convert: too few arguments: want IN OUT" -- "$NTRON" ckpt convert full8.ck
-expect_error "ckpt: unknown command" 2 "ckpt: unknown command 'show' \(info or convert" -- "$NTRON" ckpt show full8.ck
-expect_help ckpt -- '^  info PATH ' '^  convert IN OUT '
+expect_error "ckpt: unknown command" 2 "ckpt: unknown command 'show' \(info, convert, import-hf or export-hf" -- "$NTRON" ckpt show full8.ck
+expect_help ckpt -- '^  info PATH ' '^  convert IN OUT ' '^  import-hf HF_DIR OUT ' '^  export-hf CKPT OUT_DIR '
 expect_help ckpt info
 expect_help ckpt convert
 bad weights_only "holds model weights only .*checkpoint.load_optimizer = false" wo

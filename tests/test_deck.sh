@@ -117,8 +117,8 @@ bad bad_blend_dup ":36: data\\.train: 'data/web\\.h5' is listed twice"
 # ---- cross-key checks --------------------------------------------------------------
 bad bad_hidden_heads ':11: model\.hidden: hidden 66 is not divisible by model\.heads 4'
 bad bad_kv_heads ':14: model\.kv_heads: model\.heads 4 is not a multiple of kv_heads 8'
-bad bad_rotary_frac ':17: model\.rotary_fraction: rotated width .* = 16\*0\.3 = 4\.8 must be a whole even number'
-bad bad_rotary_odd ':17: model\.rotary_fraction: rotated width .* = 16\*0\.1875 = 3 must be a whole even number'
+bad bad_rotary_frac ':17: model\.rotary_fraction: rotated width int\(head_dim\*rotary_fraction\) = int\(16\*0\.2 = 3\.2[0-9]*\) = 3 must be even'
+bad bad_rotary_odd ':17: model\.rotary_fraction: rotated width .* = int\(16\*0\.1875 = 3\) = 3 must be even'
 bad bad_tp_kv ':21: parallel\.tensor: model\.kv_heads 2 is not divisible by tensor 4'
 bad bad_tp_ffn ':21: parallel\.tensor: model\.ffn_hidden 255 is not divisible by tensor 2'
 bad bad_virtual ':22: parallel\.virtual_stages: 2 virtual stages need parallel\.pipeline > 1'
@@ -134,6 +134,14 @@ bad bad_no_data ': data\.train \(default\): phase pretrain needs training data'
 
 # ---- --set ---------------------------------------------------------------------------
 G=$DECKS/good.deck
+# rotary width truncated like transformers' int(head_dim * partial_rotary_factor):
+# 16*0.3 = 4.8 rotates 4 dims; 100*0.58 is 57.999999999999993 in doubles, so
+# int() gives 57 (rounding would give 58): refused as odd; 100*0.567 -> 56
+expect_ok rotary_trunc 'rotary_fraction = 0\.3' check "$G" --set model.rotary_fraction=0.3
+expect_error rotary_trunc_odd 'model\.rotary_fraction: rotated width .* = int\(100\*0\.58 = 57\.99999999999999[0-9]*\) = 57 must be even' \
+    check "$G" --set model.hidden=400 --set model.rotary_fraction=0.58
+expect_ok rotary_trunc_56 'rotary_fraction = 0\.567' check "$G" --set model.hidden=400 --set model.rotary_fraction=0.567
+
 expect_ok set_override 'layers = 8' check "$G" --set model.layers=8
 expect_ok set_last_wins 'layers = 8' check "$G" --set model.layers=5 --set model.layers=8
 expect_ok set_tokens 'tokens = 2B' check "$G" --set train.tokens=2000000000

@@ -2,10 +2,12 @@
  * checksums verified) and `ntron ckpt convert IN OUT` (re-save the model
  * weights only, e.g. as the start of a later phase; written as OUT.tmp/,
  * fsync'd and renamed, never over an existing OUT).  Serial HDF5: no MPI
- * launch needed. */
+ * launch needed.  Also the flags of `ntron ckpt import-hf` / `export-hf`
+ * (Hugging Face interop, src/interop/). */
 #include "ckpt/ckpt.h"
 #include "util/check.h"
 #include "cli/cli_flags.h"
+#include "interop/hf.h"
 
 #include <errno.h>
 #include <string.h>
@@ -205,13 +207,51 @@ static int cmd_convert(const char *in, const char *out)
     return 0;
 }
 
+static int cmd_import_hf(int argc, char **argv)
+{
+    const char *pos[2], *deck_out = NULL;
+    const nt_flag flags[] = {
+        {"--deck-out", NT_FLAG_STRING, &deck_out, "DECK", "also write a deck whose [model] section is the config's", 0, 0, NULL, "none"}};
+    const nt_cli cli = {"ckpt import-hf", "HF_DIR OUT", 2, 2,
+                        "Import a Hugging Face NemotronForCausalLM directory (config.json and model.safetensors, or\n"
+                        "shards with model.safetensors.index.json; F32, F16 or BF16) as a new ntron checkpoint\n"
+                        "directory OUT (weights only; never over an existing one).  Config fields ntron cannot\n"
+                        "represent are refused by name.  Under mpirun the ranks share the conversion.",
+                        flags, 1};
+    nt_cli_parse(&cli, argc, argv, pos);
+    return nt_hf_import(pos[0], pos[1], deck_out);
+}
+
+static int cmd_export_hf(int argc, char **argv)
+{
+    const char *pos[2], *dtype = "bf16", *shard = "5GB";
+    const nt_flag flags[] = {
+        {"--dtype", NT_FLAG_CHOICE, &dtype, NULL, "tensor dtype written (fp32: the fp32 master weights where the checkpoint has them)", 0, 0, "bf16|fp32", NULL},
+        {"--shard-size", NT_FLAG_STRING, &shard, "SIZE", "largest safetensors shard (5GB = 5e9 bytes, 2GiB = 2^30 bytes...)", 0, 0, NULL, NULL}};
+    const nt_cli cli = {"ckpt export-hf", "CKPT OUT_DIR", 2, 2,
+                        "Export checkpoint CKPT as a Hugging Face NemotronForCausalLM directory OUT_DIR (new):\n"
+                        "config.json, generation_config.json, safetensors shards (with an index when more than one)\n"
+                        "and, when the deck's data.tokenizer is a SentencePiece model, the tokenizer files.\n"
+                        "The vocabulary padding is trimmed.",
+                        flags, 2};
+    nt_cli_parse(&cli, argc, argv, pos);
+    uint64_t bytes = nt_hf_parse_size(shard);
+    if (!bytes) nt_cli_error(&cli, "--shard-size wants a size such as 5GB, 500MB or 2GiB, got '%s'", shard);
+    return nt_hf_export(pos[0], pos[1], dtype, bytes);
+}
+
 int nt_ckpt_main(int argc, char **argv)
 {
-    static const char *const subs[] = {"info PATH", "convert IN OUT"};
+    static const char *const subs[] = {"info PATH", "convert IN OUT", "import-hf HF_DIR OUT", "export-hf CKPT OUT_DIR"};
     static const char *const help[] = {"checkpoint attributes, tensor list, checksums verified",
-                                       "re-save a checkpoint's model weights only (new directory OUT)"};
+                                       "re-save a checkpoint's model weights only (new directory OUT)",
+                                       "Hugging Face NemotronForCausalLM (safetensors) -> checkpoint OUT",
+                                       "checkpoint -> Hugging Face NemotronForCausalLM directory"};
     const char *pos[2];
-    if (nt_cli_subcommand("ckpt", subs, help, 2, argc, argv) == 0) {
+    int sub = nt_cli_subcommand("ckpt", subs, help, 4, argc, argv);
+    if (sub == 2) return cmd_import_hf(argc - 1, argv + 1);
+    if (sub == 3) return cmd_export_hf(argc - 1, argv + 1);
+    if (sub == 0) {
         const nt_cli cli = {"ckpt info", "PATH", 1, 1,
                             "Print a checkpoint's root attributes and tensor list and verify every tensor's checksum\n"
                             "(exit 2 if one fails).  PATH: a checkpoint directory (its `latest`), an iter_NNNNNNN\n"

@@ -505,13 +505,15 @@ static void check_model(const nt_config *c, const nt_deck_info *in)
     if (c->heads % c->kv_heads)
         nt_deck_bad(in, "model.kv_heads", "model.heads %d is not a multiple of kv_heads %d", c->heads,
             c->kv_heads);
+    /* ntron rotates int(head_dim * rotary_fraction) dims, truncated like
+     * transformers (model_config.c): that width must be even */
     int head_dim = c->hidden / c->heads;
-    double rot = head_dim * c->rotary_fraction;
-    double whole = floor(rot + 0.5);
-    if (fabs(rot - whole) > 1e-9 * (whole > 1 ? whole : 1) || fmod(whole, 2) != 0)
+    double prod = head_dim * c->rotary_fraction;
+    int rot = (int)prod;
+    if (rot % 2 != 0)
         nt_deck_bad(in, "model.rotary_fraction",
-            "rotated width head_dim*rotary_fraction = %d*%g = %g must be a whole even "
-            "number", head_dim, c->rotary_fraction, rot);
+            "rotated width int(head_dim*rotary_fraction) = int(%d*%g = %.17g) = %d must be even "
+            "(the width is truncated, as transformers does)", head_dim, c->rotary_fraction, prod, rot);
 }
 
 static void check_parallel(const nt_config *c, const nt_deck_info *in)

@@ -12,7 +12,9 @@ void nt_model_config_init(nt_model_config *mc, const nt_config *cfg, int tp, int
     mc->kv_heads = cfg->kv_heads;
     mc->head_dim = cfg->hidden / cfg->heads;
     mc->qpg = cfg->heads / cfg->kv_heads;
-    mc->rot = (int)(mc->head_dim * cfg->rotary_fraction + 0.5);
+    /* truncation, as transformers' int(head_dim * partial_rotary_factor)
+     * (the same IEEE double product); the deck refuses an odd width */
+    mc->rot = (int)(mc->head_dim * cfg->rotary_fraction);
     mc->seq_len = cfg->seq_len;
     mc->vocab = cfg->vocab;
     int mult = 128 * tp;
