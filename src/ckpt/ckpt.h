@@ -21,7 +21,9 @@
 #include <stdint.h>
 
 #define NT_CKPT_FORMAT "ntron-checkpoint"
-#define NT_CKPT_VERSION 1
+#define NT_CKPT_VERSION 2        /* 2: root attributes checksummed (attrs_xxh3) */
+#define NT_CKPT_VERSION_MIN 1    /* 1: read with a warning (root attributes unverified) */
+#define NT_CKPT_ATTRS_SUM "attrs_xxh3"
 #define NT_CKPT_FILE "ckpt.h5"
 
 /* Run state stored next to the tensors (root attributes). */
@@ -74,6 +76,15 @@ void nt_f32_to_bf16_n(uint16_t *dst, const float *src, size_t n);
  * holds the segments' values back to back.  Sum of XXH3_64(value bytes,
  * seed = index) mod 2^64, so partial sums from any layout add up. */
 uint64_t nt_ckpt_checksum(const void *data, size_t elem_bytes, const uint64_t *idx, size_t n);
+/* Root-attribute checksum (CHECKPOINT_FORMAT.md): XXH3_64 over every root
+ * attribute but attrs_xxh3, in name order.  sum: 0, or -1 if an attribute
+ * cannot be read.  stamp: (re)writes attrs_xxh3 after the other root
+ * attributes (collective on a parallel file).  check: 0 verified, 1 a
+ * format-1 file without one (why: the warning), -1 mismatch or missing
+ * (why: the reason). */
+int nt_ckpt_attrs_sum(hid_t f, uint64_t *sum);
+void nt_ckpt_attrs_stamp(hid_t f);
+int nt_ckpt_attrs_check(hid_t f, long long version, char *why, size_t n);
 /* Resolve PATH (dir with latest / iter dir / file) to the ckpt.h5 path;
  * returns 0, or -1 with a reason in why. */
 int nt_ckpt_resolve(const char *path, char *file, size_t n, char *why, size_t wn);

@@ -355,6 +355,7 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     attr_str(f, "head", cfg->head);
     attr_i64(f, "reward_outputs", !strcmp(cfg->head, "reward") ? cfg->reward_outputs : 0);
     attr_str(f, "checksum", "xxh3_sum: sum mod 2^64 over elements of XXH3_64bits(value bytes, seed = row-major index)");
+    nt_ckpt_attrs_stamp(f);   /* last: covers every root attribute above */
 
     free(sums);
     free(dsets);
@@ -390,6 +391,65 @@ static int fresh_head(const nt_tensor_info *t, int add_reward_head)
     return add_reward_head && !strncmp(t->name, "reward_head.", 12);
 }
 
+/* The counters a resume continues from, range-checked and checked against
+ * each other and the directory name (iter_NNNNNNN) and layout attributes:
+ * every step consumes at least one sample of at least one token;
+ * optimizer_step + skipped_steps = iteration.  The first problem goes into
+ * err (all ranks read the same attributes: the same verdict). */
+static void check_counters(hid_t f, const char *file, char *err, size_t en, long long *iter, long long *ostep,
+                           long long *skipped, uint64_t *samples, double *tokens)
+{
+#undef BAD
+#define BAD(...) do { if (!err[0]) snprintf(err, en, __VA_ARGS__); } while (0)
+    *skipped = 0;
+    if (attr_read(f, "iteration", H5T_NATIVE_LLONG, iter) != 0 ||
+        attr_read(f, "optimizer_step", H5T_NATIVE_LLONG, ostep) != 0 ||
+        attr_read(f, "consumed_samples", H5T_NATIVE_UINT64, samples) != 0 ||
+        attr_read(f, "consumed_tokens", H5T_NATIVE_DOUBLE, tokens) != 0) {
+        BAD("checkpoint %s: counters (iteration, optimizer_step, consumed_samples/tokens) missing", file);
+        return;
+    }
+    if (H5Aexists(f, "skipped_steps") > 0 && attr_read(f, "skipped_steps", H5T_NATIVE_LLONG, skipped) != 0)
+        BAD("checkpoint %s: root attribute skipped_steps is not an integer", file);
+    /* consumed_samples is stored unsigned: a negative count written as
+     * int64 reads back as a huge number; no run consumes 2^62 samples */
+    if (*iter < 0) BAD("checkpoint %s: root attribute iteration = %lld is negative", file, *iter);
+    else if (*ostep < 0) BAD("checkpoint %s: root attribute optimizer_step = %lld is negative", file, *ostep);
+    else if (*skipped < 0) BAD("checkpoint %s: root attribute skipped_steps = %lld is negative", file, *skipped);
+    else if (*ostep + *skipped != *iter)
+        BAD("checkpoint %s: root attributes inconsistent: optimizer_step %lld + skipped_steps %lld != iteration %lld",
+            file, *ostep, *skipped, *iter);
+    else if (*samples > ((uint64_t)1 << 62))
+        BAD("checkpoint %s: root attribute consumed_samples = %llu is out of range", file,
+            (unsigned long long)*samples);
+    else if (*samples < (uint64_t)*iter)
+        BAD("checkpoint %s: root attributes inconsistent: consumed_samples %llu < iteration %lld (a step consumes at "
+            "least one sample)", file, (unsigned long long)*samples, *iter);
+    else if (!isfinite(*tokens) || *tokens < (double)*samples)
+        BAD("checkpoint %s: root attributes inconsistent: consumed_tokens %.17g for %llu consumed samples", file,
+            *tokens, (unsigned long long)*samples);
+    if (err[0]) return;
+    /* the directory name a commit gave it */
+    const char *slash = strrchr(file, '/');
+    if (slash) {
+        const char *d = slash;
+        while (d > file && d[-1] != '/') d--;
+        long long n = -1;
+        char rest[8] = "";
+        if (slash - d == 12 && sscanf(d, "iter_%7lld%7[^/]", &n, rest) == 1 && n != *iter)
+            BAD("checkpoint %s: root attribute iteration = %lld, but the directory is %.12s", file, *iter, d);
+    }
+    /* the layout attributes (informational, but a resume prints them) */
+    static const char *const lay[] = {"tensor", "pipeline", "virtual_stages", "data_parallel"};
+    for (int i = 0; i < 4 && !err[0]; i++) {
+        long long v = 0;
+        if (attr_read(f, lay[i], H5T_NATIVE_LLONG, &v) != 0 || v < 1 || v > (1 << 24))
+            BAD("checkpoint %s: root attribute %s missing or out of range", file, lay[i]);
+    }
+#undef BAD
+#define BAD(...) do { if (!err[0]) snprintf(err, sizeof err, __VA_ARGS__); } while (0)
+}
+
 void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_counters *cnt)
 {
     const nt_ops *o = ms->ops;
@@ -416,8 +476,20 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
     long long ver = 0, has_opt = 0;
     if (attr_read_str(f, "format", fmt, sizeof fmt) != 0 || strcmp(fmt, NT_CKPT_FORMAT) != 0)
         BAD("checkpoint %s: not a ntron checkpoint (root attribute format is not '%s')", file, NT_CKPT_FORMAT);
-    else if (attr_read(f, "format_version", H5T_NATIVE_LLONG, &ver) != 0 || ver != NT_CKPT_VERSION)
-        BAD("checkpoint %s: format_version %lld, this ntron reads version %d", file, ver, NT_CKPT_VERSION);
+    else if (attr_read(f, "format_version", H5T_NATIVE_LLONG, &ver) != 0 || ver < NT_CKPT_VERSION_MIN ||
+             ver > NT_CKPT_VERSION)
+        BAD("checkpoint %s: format_version %lld, this ntron reads versions %d to %d", file, ver, NT_CKPT_VERSION_MIN,
+            NT_CKPT_VERSION);
+    else {
+        /* nothing below trusts a root attribute before this */
+        int r = nt_ckpt_attrs_check(f, ver, why, sizeof why);
+        if (r < 0) BAD("checkpoint %s: %s", file, why);
+        else if (r > 0 && g->world.rank == 0) {
+            fprintf(stderr, "ntron: warning: checkpoint %s: %s (the next save writes format %d)\n", file, why,
+                    NT_CKPT_VERSION);
+            fflush(stderr);
+        }
+    }
     agree(ms, err, f);
     const nt_config *cfg = &ms->cfg;
     struct { const char *name; long long want; } shape[] = {
@@ -449,10 +521,18 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
                 "by a reward head", file, fhead, cfg->head);
     }
     agree(ms, err, f);
+    long long iter = 0, ostep = 0, skipped = 0;
+    uint64_t samples = 0;
+    double tokens = 0;
+    if (load_optimizer) check_counters(f, file, err, sizeof err, &iter, &ostep, &skipped, &samples, &tokens);
+    agree(ms, err, f);
 
     nt_model full;
     full_table(ms, &full);
-    int nt = full.ntensors, k0 = load_optimizer ? K_MASTER : K_MODEL, k1 = load_optimizer ? NKIND : K_MASTER;
+    /* kinds [k0, k1) are verified (presence, dtype, shape, checksum); a
+     * resume loads the optimizer groups and verifies /model too (it is what
+     * a later phase and an export read), a weights-only load reads /model */
+    int nt = full.ntensors, k0 = K_MODEL, k1 = load_optimizer ? NKIND : K_MASTER;
     hid_t bf16 = nt_ckpt_bf16_type();
     hsize_t *frows = nt_calloc((size_t)nt, sizeof(hsize_t), "file rows");
     /* validate every dataset we need before reading anything */
@@ -485,6 +565,9 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
                     (unsigned long long)dims[0], nd == 2 ? "," : "", nd == 2 ? (unsigned long long)dims[1] : 0ULL,
                     ft->full_rows, ndims == 2 ? "," : "", ndims == 2 ? ft->full_cols : 0);
             frows[i] = dims[0];
+            uint64_t sum;
+            if (!err[0] && attr_read(d, "xxh3_sum", H5T_NATIVE_UINT64, &sum) != 0)
+                BAD("checkpoint %s: tensor %s has no xxh3_sum checksum attribute", file, dpath);
             NT_CHECK_H5(H5Tclose(ty));
             NT_CHECK_H5(H5Sclose(sp));
             NT_CHECK_H5(H5Dclose(d));
@@ -547,6 +630,7 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
                 BAD("checkpoint %s: tensor %s: read failed (truncated or damaged file?)", file, dpath);
             if (n) {
                 if (counts) sums[(size_t)i * NKIND + k] = nt_ckpt_checksum(k == K_MODEL ? (void *)hb : (void *)h, esz, segs, nseg);
+                if (k == K_MODEL && load_optimizer) goto verified_only;   /* the weights come from the master */
                 if (k == K_MODEL)
                     for (size_t e = 0; e < n; e++) h[e] = nt_bf16_to_f32(hb[e]);
                 float *dst = k == K_M ? opt->adam_m + (p.flat + p.x - ms->shard_lo)
@@ -554,6 +638,7 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
                                       : master + p.flat + p.x;
                 o->to_f32(dst, h, n);
             }
+        verified_only:
             if (extra) {
                 size_t ne = g->world.rank == 0 ? extra : 0;
                 hid_t es = H5Screate_simple(ndims, dims, NULL), em = mem_space(ne);
@@ -592,18 +677,6 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
             }
     agree(ms, err, f);
 
-    long long iter = 0, ostep = 0, skipped = 0;
-    uint64_t samples = 0;
-    double tokens = 0;
-    if (load_optimizer) {
-        if (attr_read(f, "iteration", H5T_NATIVE_LLONG, &iter) != 0 ||
-            attr_read(f, "optimizer_step", H5T_NATIVE_LLONG, &ostep) != 0 ||
-            attr_read(f, "consumed_samples", H5T_NATIVE_UINT64, &samples) != 0 ||
-            attr_read(f, "consumed_tokens", H5T_NATIVE_DOUBLE, &tokens) != 0)
-            BAD("checkpoint %s: counters (iteration, optimizer_step, consumed_samples/tokens) missing", file);
-        attr_read(f, "skipped_steps", H5T_NATIVE_LLONG, &skipped);
-    }
-    agree(ms, err, f);
     NT_CHECK_H5(H5Fclose(f));
     NT_CHECK_H5(H5Pclose(dxpl));
     NT_CHECK_H5(H5Tclose(bf16));
