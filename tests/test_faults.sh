@@ -9,7 +9,13 @@
 #     match, an iteration that is not the directory's; format-1 files load
 #     with one warning; the checksum is recomputed independently
 #     (tests/ckpt_attrs.py: h5py + libxxhash)
-#  2. `latest` is a pointer (see below)
+#  2. `latest` is a pointer: a path, `..`, an absolute path, `latest`
+#     itself, a directory named latest, empty, binary or multi-line content,
+#     a name without a committed checkpoint: one line, exit 2, nothing
+#     written; committed checkpoints without `latest` are never a fresh
+#     start (refused, naming the newest and how to resume) unless
+#     checkpoint.overwrite = true; the suggested command resumes bitwise;
+#     2 ranks: printed once
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 if ! "$PYTHON" -c "import h5py, numpy" 2>/dev/null; then echo "SKIP: $PYTHON lacks h5py/numpy"; exit 77; fi
@@ -121,6 +127,65 @@ expect_error "ckpt info: altered root attribute" 2 "root attributes checksum mis
 "$NTRON" ckpt convert v1.ck cv1 > /dev/null 2>&1 && $ATTR check cv1/ckpt.h5 > /dev/null \
     && h5dump -a format_version cv1/ckpt.h5 | grep -q '(0): 2' \
     && pass "ckpt convert: output format 2, its attrs_xxh3 matches (has_optimizer changed)" || fail "ckpt convert attrs_xxh3"
+# ---- 2: latest ----
+ptr() { copy3 "$1"; printf "$2" > "$1/latest"; }
+ptr p_dotdot.ck '../base.ck/iter_0000003\n'
+refuse latest_dotdot 2 "latest names '../base.ck/iter_0000003': not a directory name inside .* \(no paths, no '..'\)" p_dotdot.ck
+ptr p_dd.ck '..\n'
+refuse latest_dd 2 "latest names '..': not a directory name" p_dd.ck
+ptr p_abs.ck "$WORK/base.ck/iter_0000003\n"
+refuse latest_absolute 2 "latest names '/.*': not a directory name inside" p_abs.ck
+ptr p_self.ck 'latest\n'
+refuse latest_self 2 "latest names 'latest', which is not a checkpoint directory name" p_self.ck
+ptr p_empty.ck ''
+refuse latest_empty 2 "latest is empty" p_empty.ck
+ptr p_nl.ck '\n'
+refuse latest_newline 2 "latest is empty" p_nl.ck
+ptr p_bin.ck 'iter_0000003\0\377\001'
+refuse latest_binary 2 "latest holds a non-printable byte 0x00 at offset 12" p_bin.ck
+ptr p_two.ck 'iter_0000003\niter_0000003\n'
+refuse latest_two_lines 2 "latest holds a non-printable byte 0x0a" p_two.ck
+ptr p_tmp.ck 'iter_0000009.tmp\n'
+refuse latest_tmp 2 "latest names 'iter_0000009.tmp', which is not a checkpoint directory name" p_tmp.ck
+ptr p_gone.ck 'iter_0000009\n'
+refuse latest_missing 2 "latest names iter_0000009, which is not a directory of" p_gone.ck
+ptr p_empty_dir.ck 'iter_0000004\n'; mkdir p_empty_dir.ck/iter_0000004
+refuse latest_uncommitted 2 "latest names iter_0000004, which holds no ckpt.h5 \(not a committed checkpoint\)" p_empty_dir.ck
+copy3 p_dir.ck; rm p_dir.ck/latest; mkdir p_dir.ck/latest
+refuse latest_directory 2 "latest is not a regular file" p_dir.ck
+head -c 300 /dev/zero | tr '\0' a > long.txt; ptr p_long.ck "$(cat long.txt)"
+refuse latest_long 2 "latest is longer than a checkpoint directory name" p_long.ck
+# a bad latest is not overridden by checkpoint.overwrite
+refuse latest_bad_overwrite 2 "latest names '\.\.'" p_dd.ck --set checkpoint.overwrite=true
+# checkpoint.load naming a root with a bad latest
+refuse load_bad_latest 2 "latest names '\.\.'" none.ck --set checkpoint.load=$WORK/p_dd.ck --set checkpoint.load_optimizer=false
+# committed checkpoints, no latest: refused, the command given resumes
+rm -rf nolat.ck; cp -r base.ck nolat.ck; rm nolat.ck/latest
+refuse no_latest 2 "checkpoint.dir .*/nolat.ck holds committed checkpoints \(newest iter_0000006\) but no 'latest' pointer: not starting fresh over them; to resume from it: echo iter_0000006 > .*/nolat.ck/latest; to start over: checkpoint.overwrite = true" nolat.ck
+rm -rf nolat3.ck; mkdir nolat3.ck; cp -r base.ck/iter_0000003 nolat3.ck/
+cmd=$(grep -o 'echo iter_[0-9]* > [^;]*' no_latest.err)
+"$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/nolat3 --set checkpoint.dir=$WORK/nolat3.ck > nolat3.refused.out 2>&1; rc=$?
+cmd3=$(grep -o 'echo iter_[0-9]* > [^;]*' nolat3.refused.out)
+bash -c "$cmd3" && run nolat3 1 && grep -q "^load .*step 3, 24 samples" nolat3.out \
+    && $CMP losses base/metrics.jsonl nolat3/metrics.jsonl 4 6 0 > /dev/null && [ $rc = 2 ] && [ -n "$cmd" ] \
+    && pass "no latest: refused (exit $rc); the suggested '$cmd3' then resumes bitwise" || fail "no latest: suggested command ($cmd3)"
+# only stale .tmp / uncommitted directories: a fresh start is fine (nothing committed to lose)
+mkdir -p stale.ck/iter_0000002.tmp stale.ck/iter_0000004; run stale 1 && [ "$(cat stale.ck/latest)" = iter_0000006 ] \
+    && pass "uncommitted leftovers only: fresh start, saves iter_0000006" || { fail "fresh start over uncommitted leftovers"; tail -3 stale.out; }
+# checkpoint.overwrite = true: starts fresh, its saves replace the old ones
+rm -rf ow.ck; cp -r base.ck ow.ck; rm ow.ck/latest
+run ow 1 --set checkpoint.overwrite=true && grep -q "^load  " ow.out && fail "overwrite: loaded something" \
+    || { [ "$(cat ow.ck/latest 2>/dev/null)" = iter_0000006 ] && $CMP losses base/metrics.jsonl ow/metrics.jsonl 1 6 0 > /dev/null \
+         && pass "checkpoint.overwrite = true: fresh start over committed checkpoints, latest -> its own iter_0000006" \
+         || { fail "overwrite run"; tail -3 ow.out; }; }
+# 2 ranks: the refusal printed once, all exit 2 (agreed: no MPI_Abort)
+mpi 2 "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/two --set checkpoint.dir=$WORK/nolat.ck < /dev/null > two.out 2> two.err; rc=$?
+# (then only mpirun's own notice that a process exited non-zero)
+[ $rc = 2 ] && [ "$(grep -c '^ntron:' two.err)" = 1 ] && head -1 two.err | grep -q "^ntron: .*but no 'latest' pointer" \
+    && ! grep -q MPI_ABORT two.err && [ ! -e two ] \
+    && pass "2 ranks: exit 2, printed once, as the first line of stderr, no MPI_Abort" \
+    || { fail "2 ranks no latest: rc $rc, $(grep -c '^ntron:' two.err) ntron lines"; cat two.err; }
+
 # an undamaged copy still resumes (the refusals are not a blanket refusal)
 copy3 ok.ck; run ok 1 && grep -q "^load .*step 3, 24 samples" ok.out && $CMP losses base/metrics.jsonl ok/metrics.jsonl 4 6 0 >/dev/null \
     && pass "an intact copy resumes bitwise" || { fail "intact resume"; tail -3 ok.out; }

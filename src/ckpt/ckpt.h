@@ -55,8 +55,18 @@ typedef struct nt_ckpt_counters {
  * tensor; nothing is written. */
 void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_counters *cnt);
 
-/* The directory `latest` in root names ("" if none); returns 1 if found. */
+/* The directory `latest` in root names ("" if none); returns 1 if found
+ * and valid (names a committed checkpoint directory of root). */
 int nt_ckpt_latest(const char *root, char *out, size_t n);
+/* Where a run on checkpoint directory dir starts (collective over world,
+ * rank 0 reads the file system): 1 and `latest`'s directory name in out
+ * when there is one to resume from; 0 for a fresh start (no dir, or no
+ * checkpoint in it).  Exits 2 on every rank, printed once, when `latest` is
+ * not a valid pointer (not one line naming a committed iter_NNNNNNN
+ * directory of dir: a path, `..`, empty, binary, a directory) or when dir
+ * holds committed checkpoints but no `latest` and !overwrite (the message
+ * names the newest and how to resume from it). */
+int nt_ckpt_resume_point(const nt_comm *world, const char *dir, int overwrite, char *out, size_t n);
 
 /* `ntron ckpt info PATH` / `ntron ckpt convert IN OUT` */
 int nt_ckpt_main(int argc, char **argv);

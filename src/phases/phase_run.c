@@ -96,7 +96,7 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
     char latest[256] = "", loaded[2400] = "";
     int resumed = 0;
     nt_ckpt_counters cnt = {0};
-    if (cfg->ckpt_dir[0] && nt_ckpt_latest(cfg->ckpt_dir, latest, sizeof latest)) {
+    if (nt_ckpt_resume_point(&world, cfg->ckpt_dir, cfg->ckpt_overwrite, latest, sizeof latest)) {
         snprintf(loaded, sizeof loaded, "%s/%s", cfg->ckpt_dir, latest);
         nt_ckpt_load(ms, &tr.opt, loaded, &cnt);
         resumed = 1;
