@@ -16,6 +16,16 @@
 #     start (refused, naming the newest and how to resume) unless
 #     checkpoint.overwrite = true; the suggested command resumes bitwise;
 #     2 ranks: printed once
+#  5. full disk and read-only file system (a small tmpfs, mounted here: needs
+#     root, else SKIP): a save whose datasets do not fit (statvfs, before
+#     writing) and one whose file does not (its blocks are reserved with
+#     fallocate before HDF5 writes anything), on 1 rank and 2 ranks (DP2,
+#     independent and collective MPI-IO), stop every rank with one line naming
+#     the path and the OS error, exit 1, no crash, the partial .tmp removed, the
+#     previous checkpoint and `latest` intact; with space again the run resumes
+#     from it bitwise (against an uninterrupted run of the same layout); a
+#     read-only or full checkpoint.dir and a read-only run.dir (or its parent)
+#     are refused before the first step, creating nothing
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 if ! "$PYTHON" -c "import h5py, numpy" 2>/dev/null; then echo "SKIP: $PYTHON lacks h5py/numpy"; exit 77; fi
@@ -185,6 +195,70 @@ mpi 2 "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/two --set checkpoint.di
     && ! grep -q MPI_ABORT two.err && [ ! -e two ] \
     && pass "2 ranks: exit 2, printed once, as the first line of stderr, no MPI_Abort" \
     || { fail "2 ranks no latest: rc $rc, $(grep -c '^ntron:' two.err) ntron lines"; cat two.err; }
+
+# ---- 5: full disk, read-only file system ----
+TFS=$WORK/tfs
+mkdir -p "$TFS"
+if ! mount -t tmpfs -o size=64k tmpfs "$TFS" 2>/dev/null; then
+    echo "SKIP: full-disk cases: cannot mount a tmpfs (needs root)"
+else
+    trap 'umount "$TFS" 2>/dev/null' EXIT
+    PAGE=$(getconf PAGESIZE)
+    FILE=$(stat -c %s base.ck/iter_0000003/ckpt.h5)
+    # tmpfs of 1 checkpoint + LEFT pages: the second save (step 6) lacks space
+    disk() { umount "$TFS"; mount -t tmpfs -o size=$(( ($(( (FILE + PAGE - 1) / PAGE )) + 1 + $1) * PAGE )) tmpfs "$TFS"; }
+    run base2 2 --set checkpoint.interval=3 || { fail "2-rank base run"; tail -5 base2.out; }
+    # full NAME RANKS LEFT REGEX [--set ...]: the save of step 6 fails (exit 1, one
+    # ntron line matching REGEX, besides Open MPI's own notices), iter_0000003 and
+    # latest intact, no .tmp; then with space the run resumes bitwise
+    full() {
+        local name=$1 n=$2 left=$3 re=$4 rc b=base; shift 4
+        [ "$n" = 2 ] && b=base2
+        disk "$left"
+        mpi "$n" "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/$name --set checkpoint.dir=$TFS/ck \
+            --set checkpoint.interval=3 "$@" < /dev/null > "$name.out" 2> "$name.err"; rc=$?
+        local said; said=$(grep '^ntron:' "$name.err")
+        if [ $rc -eq 1 ] && [ "$(grep -c '^ntron:' "$name.err")" = 1 ] && grep -Eq -- "$re" "$name.err" \
+           && ! grep -Eq 'Segmentation|signal|HDF5-DIAG' "$name.err" \
+           && [ "$(cat $TFS/ck/latest)" = iter_0000003 ] && [ "$(ls $TFS/ck | tr '\n' ' ')" = "iter_0000003 latest " ] \
+           && "$NTRON" ckpt info $TFS/ck > /dev/null 2>&1; then
+            pass "$name ($n ranks): exit 1, '${said#ntron: }'; .tmp removed, iter_0000003 and latest intact and verified"
+        else fail "$name: rc $rc, $(grep -c '^ntron:' "$name.err") ntron lines, ck: $(ls $TFS/ck | tr '\n' ' ')"; cat "$name.err" | head -5; fi
+        [ "$(grep -vc '^ntron:' "$name.err")" -gt 0 ] && echo "  (other stderr lines: $(grep -v '^ntron:' "$name.err" | sort | uniq -c | head -3 | tr -s ' \n' ' '))"
+        mount -o remount,size=16m "$TFS"
+        mpi "$n" "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/$name.res --set checkpoint.dir=$TFS/ck \
+            --set checkpoint.interval=3 "$@" < /dev/null > "$name.res.out" 2>&1 \
+            && grep -q "^load .*step 3, 24 samples" "$name.res.out" && $CMP losses $b/metrics.jsonl $name.res/metrics.jsonl 4 6 0 > /dev/null \
+            && $CMP same $b.ck/iter_0000006/ckpt.h5 $TFS/ck/iter_0000006/ckpt.h5 > /dev/null \
+            && pass "$name: with space again resumes from iter_0000003, steps 4-6 and the final checkpoint bitwise (= $b)" \
+            || { fail "$name: resume after the full disk"; tail -3 "$name.res.out"; }
+    }
+    # not enough room for the datasets: refused before writing.  The disk must
+    # still take the first save's reservation (datasets + 1 MiB + 4 KiB per
+    # dataset: 2.88 MB here) and then leave less than the datasets (1.5 MB):
+    # 2 files - 16 pages lies in between
+    FP=$(( (FILE + PAGE - 1) / PAGE ))
+    full nospace_before 1 $((FP - 17)) "checkpoint save of step 6 not started: $TFS/ck/iter_0000006.tmp: No space left on device: a checkpoint needs at least 1.5 MB"
+    full nospace_before_dp2 2 $((FP - 17)) "checkpoint save of step 6 not started: .*No space left on device"
+    # room for the datasets, not for the whole file: the reservation fails
+    raw=$(( ($(stat -c %s base.ck/iter_0000003/ckpt.h5) - 40000 + PAGE - 1) / PAGE ))
+    RE="checkpoint save failed: $TFS/ck/iter_0000006.tmp/ckpt.h5: cannot reserve [0-9.]+ MB for it: No space left on device"
+    full nospace_file 1 $((raw + 2)) "$RE"
+    full nospace_file_dp2 2 $((raw + 2)) "$RE"
+    full nospace_file_coll 2 $((raw + 2)) "$RE" --set checkpoint.write=collective
+    # the reserved blocks past the end are given back: a checkpoint takes its size
+    du=$(du -k -s $TFS/ck/iter_0000006 | cut -f1); sz=$(( $(stat -c %s $TFS/ck/iter_0000006/ckpt.h5) / 1024 ))
+    [ "$du" -le $((sz + 8)) ] && pass "reservation given back: iter_0000006 uses ${du} KiB for a ${sz} KiB file" \
+        || fail "iter_0000006 uses ${du} KiB for a ${sz} KiB file (reservation kept)"
+    # before the first step: full, read-only checkpoint.dir, read-only run.dir
+    disk 0; mkdir -p $TFS/ck; head -c $(( FILE + PAGE )) /dev/zero > $TFS/fill 2>/dev/null
+    refuse start_full 1 "checkpoint.dir $TFS/ck: .*No space left on device" none.ck --set checkpoint.dir=$TFS/ck
+    disk 400; mkdir -p $TFS/ck $TFS/run; mount -o remount,ro "$TFS"
+    refuse start_ro_ckpt 1 "checkpoint.dir $TFS/ck: not writable: cannot create a file in it: Read-only file system" none.ck --set checkpoint.dir=$TFS/ck
+    refuse start_ro_run 1 "run.dir $TFS/run: not writable: cannot create a file in it: Read-only file system" none.ck --set run.dir=$TFS/run
+    refuse start_ro_mkdir 1 "run.dir $TFS/run/sub: cannot be created: $TFS/run is not writable: cannot create a file in it: Read-only file system" none.ck --set run.dir=$TFS/run/sub
+    umount "$TFS"; trap - EXIT
+fi
 
 # an undamaged copy still resumes (the refusals are not a blanket refusal)
 copy3 ok.ck; run ok 1 && grep -q "^load .*step 3, 24 samples" ok.out && $CMP losses base/metrics.jsonl ok/metrics.jsonl 4 6 0 >/dev/null \

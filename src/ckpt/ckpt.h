@@ -38,6 +38,13 @@ typedef struct nt_ckpt_meta {
  * the seconds spent (rank 0's view). */
 double nt_ckpt_save(nt_trainer *tr, const char *dir, int keep, const nt_ckpt_meta *meta);
 
+/* Before the first step (collective, rank 0 probes): run_dir and ckpt_dir
+ * (either may be "" or NULL) can be created and written (a test file is
+ * written, fsync'd, removed), and ckpt_dir's file system has room for one
+ * checkpoint's datasets; else one line naming the directory and the OS
+ * error, every rank exits 1 (an environment failure). */
+void nt_ckpt_check_writable(nt_trainer *tr, const char *ckpt_dir, const char *run_dir);
+
 /* Counters of a checkpoint (root attributes) restored with the optimizer. */
 typedef struct nt_ckpt_counters {
     long step, opt_step, skipped_steps;
@@ -119,6 +126,9 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
  * checkpoints newer than name, which `latest` cannot name); commit fsyncs,
  * renames name.tmp -> name, replaces `latest` and prunes to `keep`. */
 void nt_ckpt_prepare(const nt_grid *g, const char *dir, const char *name);
+/* remove a partial checkpoint directory (rank 0, after a failed write);
+ * problems are warnings (the next save's prepare retries) */
+void nt_ckpt_discard(const char *dir);
 void nt_ckpt_commit(const nt_grid *g, long step, const char *dir, const char *name, int keep);
 /* wait for the background removal of pruned checkpoints (rank 0; also at exit) */
 void nt_ckpt_reap_wait(void);

@@ -79,6 +79,7 @@ static int remove_tree(const char *path, int fatal)
     return bad ? -1 : 0;
 }
 static void remove_ckpt_dir(const char *path) { remove_tree(path, 1); }
+void nt_ckpt_discard(const char *dir) { remove_tree(dir, 0); }
 
 /* ---- background removal --------------------------------------------------
  * A pruned or superseded checkpoint directory is renamed to NAME.del (cheap,

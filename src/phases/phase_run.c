@@ -111,6 +111,8 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
     tr.skipped_steps = cnt.skipped_steps;
     /* the first stage's batch must divide now; later stages are checked when they start */
     nt_trainer_micro_batches(&tr, nt_ramp_gbs(cfg, tr.consumed_tokens));
+    /* a job that cannot save (read-only, full) stops now, not hours later */
+    nt_ckpt_check_writable(&tr, cfg->ckpt_dir, cfg->dir);
 
     int rank0 = ms->grid.world.rank == 0;
     nt_metrics mt = {0};
