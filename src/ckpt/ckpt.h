@@ -21,7 +21,9 @@
 #include <stdint.h>
 
 #define NT_CKPT_FORMAT "ntron-checkpoint"
-#define NT_CKPT_VERSION 1
+#define NT_CKPT_VERSION 2        /* 2: root attributes checksummed (attrs_xxh3) */
+#define NT_CKPT_VERSION_MIN 1    /* 1: read with a warning (root attributes unverified) */
+#define NT_CKPT_ATTRS_SUM "attrs_xxh3"
 #define NT_CKPT_FILE "ckpt.h5"
 
 /* Run state stored next to the tensors (root attributes). */
@@ -35,6 +37,13 @@ typedef struct nt_ckpt_meta {
  * the trainer's world), commits it and prunes to the last `keep`.  Returns
  * the seconds spent (rank 0's view). */
 double nt_ckpt_save(nt_trainer *tr, const char *dir, int keep, const nt_ckpt_meta *meta);
+
+/* Before the first step (collective, rank 0 probes): run_dir and ckpt_dir
+ * (either may be "" or NULL) can be created and written (a test file is
+ * written, fsync'd, removed), and ckpt_dir's file system has room for one
+ * checkpoint's datasets; else one line naming the directory and the OS
+ * error, every rank exits 1 (an environment failure). */
+void nt_ckpt_check_writable(nt_trainer *tr, const char *ckpt_dir, const char *run_dir);
 
 /* Counters of a checkpoint (root attributes) restored with the optimizer. */
 typedef struct nt_ckpt_counters {
@@ -53,8 +62,18 @@ typedef struct nt_ckpt_counters {
  * tensor; nothing is written. */
 void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_counters *cnt);
 
-/* The directory `latest` in root names ("" if none); returns 1 if found. */
+/* The directory `latest` in root names ("" if none); returns 1 if found
+ * and valid (names a committed checkpoint directory of root). */
 int nt_ckpt_latest(const char *root, char *out, size_t n);
+/* Where a run on checkpoint directory dir starts (collective over world,
+ * rank 0 reads the file system): 1 and `latest`'s directory name in out
+ * when there is one to resume from; 0 for a fresh start (no dir, or no
+ * checkpoint in it).  Exits 2 on every rank, printed once, when `latest` is
+ * not a valid pointer (not one line naming a committed iter_NNNNNNN
+ * directory of dir: a path, `..`, empty, binary, a directory) or when dir
+ * holds committed checkpoints but no `latest` and !overwrite (the message
+ * names the newest and how to resume from it). */
+int nt_ckpt_resume_point(const nt_comm *world, const char *dir, int overwrite, char *out, size_t n);
 
 /* `ntron ckpt info PATH` / `ntron ckpt convert IN OUT` */
 int nt_ckpt_main(int argc, char **argv);
@@ -74,6 +93,15 @@ void nt_f32_to_bf16_n(uint16_t *dst, const float *src, size_t n);
  * holds the segments' values back to back.  Sum of XXH3_64(value bytes,
  * seed = index) mod 2^64, so partial sums from any layout add up. */
 uint64_t nt_ckpt_checksum(const void *data, size_t elem_bytes, const uint64_t *idx, size_t n);
+/* Root-attribute checksum (CHECKPOINT_FORMAT.md): XXH3_64 over every root
+ * attribute but attrs_xxh3, in name order.  sum: 0, or -1 if an attribute
+ * cannot be read.  stamp: (re)writes attrs_xxh3 after the other root
+ * attributes (collective on a parallel file).  check: 0 verified, 1 a
+ * format-1 file without one (why: the warning), -1 mismatch or missing
+ * (why: the reason). */
+int nt_ckpt_attrs_sum(hid_t f, uint64_t *sum);
+void nt_ckpt_attrs_stamp(hid_t f);
+int nt_ckpt_attrs_check(hid_t f, long long version, char *why, size_t n);
 /* Resolve PATH (dir with latest / iter dir / file) to the ckpt.h5 path;
  * returns 0, or -1 with a reason in why. */
 int nt_ckpt_resolve(const char *path, char *file, size_t n, char *why, size_t wn);
@@ -98,6 +126,9 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
  * checkpoints newer than name, which `latest` cannot name); commit fsyncs,
  * renames name.tmp -> name, replaces `latest` and prunes to `keep`. */
 void nt_ckpt_prepare(const nt_grid *g, const char *dir, const char *name);
+/* remove a partial checkpoint directory (rank 0, after a failed write);
+ * problems are warnings (the next save's prepare retries) */
+void nt_ckpt_discard(const char *dir);
 void nt_ckpt_commit(const nt_grid *g, long step, const char *dir, const char *name, int keep);
 /* wait for the background removal of pruned checkpoints (rank 0; also at exit) */
 void nt_ckpt_reap_wait(void);

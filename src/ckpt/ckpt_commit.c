@@ -79,6 +79,7 @@ static int remove_tree(const char *path, int fatal)
     return bad ? -1 : 0;
 }
 static void remove_ckpt_dir(const char *path) { remove_tree(path, 1); }
+void nt_ckpt_discard(const char *dir) { remove_tree(dir, 0); }
 
 /* ---- background removal --------------------------------------------------
  * A pruned or superseded checkpoint directory is renamed to NAME.del (cheap,
@@ -126,17 +127,79 @@ static void reap_start(void)
     else { reap_run(NULL); reap_n = 0; }
 }
 
+/* a committed checkpoint's directory name: iter_ and at least 7 digits */
+static int iter_name(const char *s)
+{
+    size_t l = strlen(s);
+    if (strncmp(s, "iter_", 5) != 0 || l < 12 || l > 40) return 0;
+    for (size_t i = 5; i < l; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+/* `latest` of root: 0 absent; 1 valid (name = a committed checkpoint
+ * directory of root: iter_NNNNNNN holding ckpt.h5); -1 not valid, why says
+ * what is wrong.  Content: the name, optionally one newline; no path (no
+ * '/': never `..`, an absolute path or anything outside root), no empty,
+ * binary or multi-line content, not `latest` itself. */
+static int latest_check(const char *root, char *name, size_t n, char *why, size_t wn)
+{
+    char p[4200];
+    struct stat st;
+    if (n) name[0] = 0;
+    snprintf(p, sizeof p, "%.4000s/latest", root);
+    if (lstat(p, &st) != 0) {
+        if (errno == ENOENT) return 0;
+        snprintf(why, wn, "%s: %s", p, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, wn, "%s is not a regular file (it must be a one-line file naming a checkpoint directory)", p);
+        return -1;
+    }
+    char buf[256];
+    FILE *f = fopen(p, "rb");
+    if (!f) { snprintf(why, wn, "%s: cannot open: %s", p, strerror(errno)); return -1; }
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    int more = fgetc(f) != EOF;
+    fclose(f);
+    buf[len] = 0;
+    if (more) { snprintf(why, wn, "%s is longer than a checkpoint directory name", p); return -1; }
+    if (len && buf[len - 1] == '\n') buf[--len] = 0;
+    if (len && buf[len - 1] == '\r') buf[--len] = 0;
+    if (!len) { snprintf(why, wn, "%s is empty (it must name a checkpoint directory)", p); return -1; }
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] >= 0x7f) {
+            snprintf(why, wn, "%s holds a non-printable byte 0x%02x at offset %zu (binary or multi-line; it must be "
+                     "one line naming a checkpoint directory)", p, (unsigned char)buf[i], i);
+            return -1;
+        }
+    if (strchr(buf, '/') || !strcmp(buf, "..") || !strcmp(buf, ".")) {
+        snprintf(why, wn, "%s names '%s': not a directory name inside %s (no paths, no '..')", p, buf, root);
+        return -1;
+    }
+    if (!strcmp(buf, "latest") || !iter_name(buf)) {
+        snprintf(why, wn, "%s names '%s', which is not a checkpoint directory name (iter_NNNNNNN)", p, buf);
+        return -1;
+    }
+    snprintf(p, sizeof p, "%.2000s/%.60s", root, buf);
+    if (lstat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(why, wn, "%s/latest names %s, which is not a directory of %s", root, buf, root);
+        return -1;
+    }
+    snprintf(p, sizeof p, "%.2000s/%.60s/%s", root, buf, NT_CKPT_FILE);
+    if (!is_file(p)) {
+        snprintf(why, wn, "%s/latest names %s, which holds no %s (not a committed checkpoint)", root, buf, NT_CKPT_FILE);
+        return -1;
+    }
+    snprintf(name, n, "%s", buf);
+    return 1;
+}
+
 int nt_ckpt_latest(const char *root, char *out, size_t n)
 {
-    char p[2048], line[256] = "";
-    snprintf(p, sizeof p, "%s/latest", root);
-    FILE *f = fopen(p, "r");
-    if (!f) { if (n) out[0] = 0; return 0; }
-    if (!fgets(line, sizeof line, f)) line[0] = 0;
-    fclose(f);
-    line[strcspn(line, "\r\n")] = 0;
-    snprintf(out, n, "%s", line);
-    return line[0] != 0;
+    char why[1024];
+    return latest_check(root, out, n, why, sizeof why) == 1;
 }
 
 int nt_ckpt_resolve(const char *path, char *file, size_t n, char *why, size_t wn)
@@ -146,12 +209,12 @@ int nt_ckpt_resolve(const char *path, char *file, size_t n, char *why, size_t wn
     if (!is_dir(path)) { snprintf(why, wn, "no such file or directory"); return -1; }
     snprintf(p, sizeof p, "%s/%s", path, NT_CKPT_FILE);
     if (is_file(p)) { snprintf(file, n, "%s", p); return 0; }
-    if (nt_ckpt_latest(path, name, sizeof name)) {
-        snprintf(p, sizeof p, "%s/%s/%s", path, name, NT_CKPT_FILE);
-        if (is_file(p)) { snprintf(file, n, "%s", p); return 0; }
-        snprintf(why, wn, "'latest' names %s, which holds no %s", name, NT_CKPT_FILE);
-        return -1;
+    int r = latest_check(path, name, sizeof name, why, wn);
+    if (r > 0) {
+        snprintf(file, n, "%.1900s/%s/%s", path, name, NT_CKPT_FILE);
+        return 0;
     }
+    if (r < 0) return -1;
     snprintf(why, wn, "directory holds neither %s nor a 'latest' pointer (not a ntron checkpoint)", NT_CKPT_FILE);
     return -1;
 }
@@ -171,6 +234,33 @@ static int list_iters(const char *root, char names[][64], int cap)
     closedir(d);
     qsort(names, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
     return n;
+}
+
+int nt_ckpt_resume_point(const nt_comm *world, const char *dir, int overwrite, char *out, size_t n)
+{
+    char err[4096] = "", name[256] = "", why[2048];
+    if (world->rank == 0 && dir[0]) {
+        int r = latest_check(dir, name, sizeof name, why, sizeof why);
+        if (r < 0) snprintf(err, sizeof err, "checkpoint.dir: %s", why);
+        else if (r == 0 && !overwrite) {
+            /* committed checkpoints but no pointer: a fresh run would prune and overwrite them */
+            static char names[4096][64];
+            int k = list_iters(dir, names, 4096), newest = -1;
+            char p[4200];
+            for (int i = 0; i < k; i++) {
+                snprintf(p, sizeof p, "%.2000s/%.60s/%s", dir, names[i], NT_CKPT_FILE);
+                if (iter_name(names[i]) && is_file(p)) newest = i;
+            }
+            if (newest >= 0)
+                snprintf(err, sizeof err, "checkpoint.dir %s holds committed checkpoints (newest %s) but no 'latest' "
+                         "pointer: not starting fresh over them; to resume from it: echo %s > %s/latest; to start "
+                         "over: checkpoint.overwrite = true", dir, names[newest], names[newest], dir);
+        }
+    }
+    nt_comm_agree(world, NT_EXIT_INPUT, err);
+    nt_comm_bcast(world, name, sizeof name, 0);
+    snprintf(out, n, "%s", name);
+    return name[0] != 0;
 }
 
 void nt_ckpt_prepare(const nt_grid *g, const char *dir, const char *name)

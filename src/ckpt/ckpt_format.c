@@ -75,3 +75,96 @@ uint64_t nt_ckpt_checksum(const void *data, size_t elem_bytes, const uint64_t *i
     }
     return s;
 }
+
+/* ---- root-attribute checksum (format 2) -------------------------------------
+ * attrs_xxh3 = XXH3_64bits over, for every root attribute but attrs_xxh3 in
+ * increasing name order: its name and a NUL, its stored size in bytes as a
+ * uint64 little-endian, then its raw bytes as stored (the file type: strings
+ * with their terminating NUL, integers and floats little-endian).  Written
+ * after all other root attributes (nt_ckpt_attrs_stamp), checked before any
+ * of them is trusted (nt_ckpt_attrs_check). */
+typedef struct { XXH3_state_t *st; int bad; } attrs_walk;
+
+static herr_t attrs_visit(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+    (void)info;
+    attrs_walk *w = data;
+    if (!strcmp(name, NT_CKPT_ATTRS_SUM)) return 0;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0) { w->bad = 1; return 1; }
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    size_t tsz = t >= 0 ? H5Tget_size(t) : 0;
+    int vlen = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0;
+    if (t < 0 || np < 0 || !tsz || vlen) w->bad = 1;
+    else {
+        uint64_t n = (uint64_t)tsz * (uint64_t)np;
+        unsigned char le[8];
+        for (int i = 0; i < 8; i++) le[i] = (unsigned char)(n >> (8 * i));
+        unsigned char *buf = nt_calloc(n ? n : 1, 1, "attribute");
+        if (H5Aread(a, t, buf) < 0) w->bad = 1;
+        else {
+            XXH3_64bits_update(w->st, name, strlen(name) + 1);
+            XXH3_64bits_update(w->st, le, 8);
+            XXH3_64bits_update(w->st, buf, n);
+        }
+        free(buf);
+    }
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    H5Aclose(a);
+    return w->bad ? 1 : 0;
+}
+
+int nt_ckpt_attrs_sum(hid_t f, uint64_t *sum)
+{
+    attrs_walk w = {XXH3_createState(), 0};
+    NT_CHECK(w.st, "out of memory (XXH3 state)");
+    XXH3_64bits_reset(w.st);
+    hsize_t idx = 0;
+    if (H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, &idx, attrs_visit, &w) < 0) w.bad = 1;
+    *sum = XXH3_64bits_digest(w.st);
+    XXH3_freeState(w.st);
+    return w.bad ? -1 : 0;
+}
+
+void nt_ckpt_attrs_stamp(hid_t f)
+{
+    uint64_t s;
+    if (H5Aexists(f, NT_CKPT_ATTRS_SUM) > 0) NT_CHECK_H5(H5Adelete(f, NT_CKPT_ATTRS_SUM));
+    NT_CHECK(nt_ckpt_attrs_sum(f, &s) == 0, "checkpoint: cannot read back the root attributes to checksum them");
+    hid_t sp = H5Screate(H5S_SCALAR);
+    NT_CHECK_H5(sp);
+    hid_t a = H5Acreate2(f, NT_CKPT_ATTRS_SUM, H5T_STD_U64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    NT_CHECK_H5(a);
+    NT_CHECK_H5(H5Awrite(a, H5T_NATIVE_UINT64, &s));
+    NT_CHECK_H5(H5Aclose(a));
+    NT_CHECK_H5(H5Sclose(sp));
+}
+
+int nt_ckpt_attrs_check(hid_t f, long long version, char *why, size_t n)
+{
+    uint64_t want = 0, got = 0;
+    hid_t a = H5Aexists(f, NT_CKPT_ATTRS_SUM) > 0 ? H5Aopen(f, NT_CKPT_ATTRS_SUM, H5P_DEFAULT) : -1;
+    if (a < 0) {
+        if (version < 2) {
+            snprintf(why, n, "format_version %lld has no root-attribute checksum: root attributes (counters, "
+                     "layout, shape, seed) unverified", version);
+            return 1;
+        }
+        snprintf(why, n, "root attribute %s missing (format_version %lld has one)", NT_CKPT_ATTRS_SUM, version);
+        return -1;
+    }
+    hid_t t = H5Aget_type(a);
+    int ok = t >= 0 && H5Tget_class(t) == H5T_INTEGER && H5Aread(a, H5T_NATIVE_UINT64, &want) >= 0;
+    if (t >= 0) H5Tclose(t);
+    H5Aclose(a);
+    if (!ok) { snprintf(why, n, "root attribute %s is not an integer", NT_CKPT_ATTRS_SUM); return -1; }
+    if (nt_ckpt_attrs_sum(f, &got) != 0) { snprintf(why, n, "root attributes cannot be read"); return -1; }
+    if (got != want) {
+        snprintf(why, n, "root attributes checksum mismatch (%s stored %016llx, attributes %016llx): an attribute "
+                 "was altered or damaged", NT_CKPT_ATTRS_SUM, (unsigned long long)want, (unsigned long long)got);
+        return -1;
+    }
+    return 0;
+}

@@ -17,10 +17,17 @@
 #include "build_config.h"
 #include "util/check.h"
 #include "util/sys.h"
+#include "util/rundir.h"
+#include "util/signals.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 enum { K_MODEL = 0, K_MASTER, K_M, K_V, NKIND };
 static const char *const kind_group[NKIND] = {"/model", "/optimizer/master", "/optimizer/adam_m", "/optimizer/adam_v"};
@@ -204,6 +211,139 @@ static void *sum_run(void *arg)
 
 #define NT_SUM_THREAD_MIN ((size_t)1 << 20)   /* elements: below this, threads cost more than they hide */
 
+/* ---- write failures (full disk, quota, read-only, I/O error) ---------------
+ * A failing raw-data write or close is noted (the first per rank) instead of
+ * ending the rank at once: the other ranks may be about to enter one of the
+ * save's collectives, and an MPI-IO file left open crashes MPI_Finalize.
+ * Every collective call is still made; after the file is closed the ranks
+ * agree, the partial NAME.tmp/ is removed and all exit 1 with one line. */
+static char wfail[2048];
+
+static herr_t h5_all(unsigned n, const H5E_error2_t *e, void *data)
+{
+    char *out = data;
+    size_t l = strlen(out);
+    (void)n;
+    if (l < 1500) snprintf(out + l, 2048 - l, "%s%s", l ? "; " : "", e->desc);
+    return 0;
+}
+
+/* the OS error behind a failed write of file, best effort: errno text found
+ * in HDF5's stack (its MPI-IO driver passes the MPI error string), else what
+ * the file system of the directory says now (read-only, no space) */
+static void os_error(const char *file, char *out, size_t n)
+{
+    char stack[2048] = "";
+    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, h5_all, stack);
+    static const int errs[] = {ENOSPC, EDQUOT, EROFS, EACCES, EIO, EFBIG, ENOENT};
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++)
+        if (strcasestr(stack, strerror(errs[i]))) { snprintf(out, n, "%s", strerror(errs[i])); return; }
+    if (strstr(stack, "MPI_ERR_NO_SPACE") || strcasestr(stack, "no space")) { snprintf(out, n, "%s", strerror(ENOSPC)); return; }
+    if (strstr(stack, "MPI_ERR_QUOTA")) { snprintf(out, n, "%s", strerror(EDQUOT)); return; }
+    if (strstr(stack, "MPI_ERR_READ_ONLY")) { snprintf(out, n, "%s", strerror(EROFS)); return; }
+    if (strstr(stack, "MPI_ERR_ACCESS")) { snprintf(out, n, "%s", strerror(EACCES)); return; }
+    char dir[2048];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *sl = strrchr(dir, '/');
+    if (sl) *sl = 0;
+    struct statvfs vf;
+    if (statvfs(sl ? dir : ".", &vf) == 0) {
+        if (vf.f_flag & ST_RDONLY) { snprintf(out, n, "%s", strerror(EROFS)); return; }
+        if (vf.f_bavail == 0) { snprintf(out, n, "%s", strerror(ENOSPC)); return; }
+    }
+    snprintf(out, n, "%.400s", stack[0] ? stack : "unknown I/O error");
+}
+
+static void write_failed(const char *file, const char *what)
+{
+    if (wfail[0]) return;
+    char why[512];
+    os_error(file, why, sizeof why);
+    snprintf(wfail, sizeof wfail, "checkpoint save failed: %s: %s: %s", file, what, why);
+}
+
+/* the datasets' bytes plus room for the metadata (object headers, the
+ * checksum attributes, the deck): reserved before writing */
+static double ckpt_bytes(const nt_modelset *ms);
+static double reserve_bytes(const nt_modelset *ms, int ndatasets, size_t deck)
+{
+    return ckpt_bytes(ms) + (double)(1 << 20) + 4096.0 * ndatasets + 2.0 * (double)deck;
+}
+static double reserved;   /* bytes reserved by rank 0 for the file being written (0: none) */
+
+static void reserve(const char *file, const nt_modelset *ms, size_t deck)
+{
+    nt_model full;
+    full_table(ms, &full);
+    int nd = full.ntensors * NKIND;
+    free(full.tensors);
+    double want = reserve_bytes(ms, nd, deck);
+    reserved = 0;
+    int fd = open(file, O_WRONLY);
+    if (fd < 0) { write_failed(file, "cannot open to reserve space"); return; }
+    if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)want) == 0) reserved = want;
+    else if (errno != EOPNOTSUPP && errno != ENOSYS) {
+        int e = errno;
+        char what[128];
+        snprintf(what, sizeof what, "cannot reserve %.4g MB for it", want / 1e6);
+        snprintf(wfail, sizeof wfail, "checkpoint save failed: %s: %s: %s", file, what, strerror(e));
+    }
+    close(fd);
+}
+
+/* after a successful close: give back the reserved blocks past the end */
+static void unreserve(const char *file)
+{
+    struct stat st;
+    if (!reserved || stat(file, &st) != 0) return;
+    if ((double)st.st_size < reserved) {
+        int fd = open(file, O_WRONLY);
+        if (fd >= 0) {
+            if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, st.st_size, (off_t)(reserved - (double)st.st_size)) != 0) {
+                /* not supported: the blocks stay reserved until the checkpoint is removed */
+            }
+            close(fd);
+        }
+    }
+    reserved = 0;
+}
+
+/* collective: if any rank noted a failure, the first one's message is
+ * printed once, rank 0 removes the partial directory, all exit 1.  f: the
+ * file if still open (closed here: an MPI-IO file left open crashes
+ * MPI_Finalize), else -1. */
+static void write_agree(const nt_grid *g, const char *file, hid_t f)
+{
+    int who = nt_comm_first_error(&g->world, wfail);
+    if (who < 0) return;
+    char dir[2048];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *sl = strrchr(dir, '/');
+    if (sl) *sl = 0;
+    int closed = 1;
+    if (f >= 0) {
+        /* free the space the close's metadata flush needs (a full disk);
+         * on a read-only file system there is nothing to free (ignored) */
+        if (g->world.rank == 0 && truncate(file, 0) != 0) { /* nothing to free */ }
+        nt_comm_barrier(&g->world);
+        closed = H5Fclose(f) >= 0;
+        nt_comm_allreduce_i32(&g->world, &closed, 1, NT_MIN);
+    }
+    if (g->world.rank == 0) nt_ckpt_discard(dir);
+    nt_comm_barrier(&g->world);
+    if (closed)
+        nt_exit_agreed(NT_EXIT_FAIL, g->world.rank == who,
+                       "%s (%s removed; the previous checkpoint and 'latest' are intact)", wfail, dir);
+    /* the file could not be closed: leave without MPI_Finalize (which would
+     * crash in HDF5's clean-up of it), the job ends on the abort */
+    if (g->world.rank == who) {
+        fprintf(stderr, "ntron: %s (%s removed; the previous checkpoint and 'latest' are intact)\n", wfail, dir);
+        fflush(stderr);
+    }
+    if (g->world.size > 1) MPI_Abort(MPI_COMM_WORLD, NT_EXIT_FAIL);
+    _exit(NT_EXIT_FAIL);
+}
+
 void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *meta)
 {
     nt_modelset *ms = &tr->ms;
@@ -213,9 +353,18 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     NT_CHECK_H5(fapl);
     NT_CHECK_H5(H5Pset_fapl_mpio(fapl, g->world.mpi, MPI_INFO_NULL));
     NT_CHECK_H5(H5Pset_coll_metadata_write(fapl, 1));
+    wfail[0] = 0;
+    NT_CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));   /* failures are reported once, below */
     hid_t f = H5Fcreate(file, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    NT_CHECK_H5(f);
+    if (f < 0) write_failed(file, "cannot create");
     NT_CHECK_H5(H5Pclose(fapl));
+    write_agree(g, file, -1);
+    /* reserve the file's blocks now (fallocate beyond EOF, released past
+     * the end after the close): a full disk or quota then fails here, where
+     * every rank can stop cleanly, and not inside HDF5's collective metadata
+     * flush, whose error paths leave the ranks in different collectives */
+    if (g->world.rank == 0) reserve(file, ms, meta && meta->deck_text ? strlen(meta->deck_text) : 0);
+    write_agree(g, file, f);
     nt_ckpt_fault("created", tr->step);
 
     hid_t grp;
@@ -239,8 +388,8 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
      * calls (the oversubscribed ranks spent a quarter of the time in
      * sched_yield at the ~400 rendezvous).  "collective": two-phase
      * collective MPI-IO, for parallel file systems where aggregation wins. */
-    NT_CHECK_H5(H5Pset_dxpl_mpio(dxpl, strcmp(ms->cfg.ckpt_write, "collective") ? H5FD_MPIO_INDEPENDENT
-                                                                                : H5FD_MPIO_COLLECTIVE));
+    int coll = !strcmp(ms->cfg.ckpt_write, "collective");
+    NT_CHECK_H5(H5Pset_dxpl_mpio(dxpl, coll ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT));
 
     nt_model full;
     full_table(ms, &full);
@@ -283,7 +432,7 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
             dsets[(size_t)i * NKIND + k] = d;
             if (k == K_MODEL) {   /* converted and hashed during the master write */
                 /* memory type == file type: no conversion on the way */
-                NT_CHECK_H5(H5Dwrite(d, type, mspace, fs, dxpl, hb));
+                if ((coll || !wfail[0]) && H5Dwrite(d, type, mspace, fs, dxpl, hb) < 0) write_failed(file, "write failed");
                 sums[(size_t)i * NKIND + k] = model_sum;
                 continue;
             }
@@ -302,7 +451,8 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
             pthread_t th;
             int threaded = n >= NT_SUM_THREAD_MIN && pthread_create(&th, NULL, sum_run, &job) == 0;
             if (n && !threaded) sum_run(&job);
-            NT_CHECK_H5(H5Dwrite(d, type, mspace, fs, dxpl, buf));
+            /* after a failure: no more independent writes (collective ones must still be made) */
+            if ((coll || !wfail[0]) && H5Dwrite(d, type, mspace, fs, dxpl, buf) < 0) write_failed(file, "write failed");
             if (threaded) NT_CHECK(pthread_join(th, NULL) == 0, "checkpoint checksum thread: pthread_join failed");
             sums[(size_t)i * NKIND + k] = job.sum;
             if (k == K_MASTER) model_sum = job.sum_bf16;
@@ -316,6 +466,7 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     nt_writeback_close(&wb);
     free(h);
     free(hb);
+    write_agree(g, file, f);   /* a failed raw write: stop before HDF5 writes any metadata */
     nt_comm_allreduce(&g->world, sums, (size_t)nt * NKIND, NT_U64, NT_SUM);
     for (int i = 0; i < nt * NKIND; i++) {
         attr_u64(dsets[i], "xxh3_sum", sums[i]);
@@ -355,6 +506,7 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     attr_str(f, "head", cfg->head);
     attr_i64(f, "reward_outputs", !strcmp(cfg->head, "reward") ? cfg->reward_outputs : 0);
     attr_str(f, "checksum", "xxh3_sum: sum mod 2^64 over elements of XXH3_64bits(value bytes, seed = row-major index)");
+    nt_ckpt_attrs_stamp(f);   /* last: covers every root attribute above */
 
     free(sums);
     free(dsets);
@@ -362,7 +514,15 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     NT_CHECK_H5(H5Tclose(bf16));
     NT_CHECK_H5(H5Pclose(dcpl));
     NT_CHECK_H5(H5Pclose(dxpl));
-    NT_CHECK_H5(H5Fclose(f));
+    nt_watchdog_enter("flushing the checkpoint file (HDF5 collective metadata flush)");
+    if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) write_failed(file, "metadata flush failed");
+    nt_watchdog_leave();
+    write_agree(g, file, f);   /* exits on a failure */
+    nt_watchdog_enter("closing the checkpoint file (HDF5 collective metadata flush)");
+    if (H5Fclose(f) < 0) write_failed(file, "close failed");
+    nt_watchdog_leave();
+    write_agree(g, file, -1);
+    if (g->world.rank == 0) unreserve(file);
 }
 
 /* ---- load -------------------------------------------------------------------- */
@@ -388,6 +548,65 @@ static int is_vocab_tensor(const nt_tensor_info *t, const nt_model *full)
 static int fresh_head(const nt_tensor_info *t, int add_reward_head)
 {
     return add_reward_head && !strncmp(t->name, "reward_head.", 12);
+}
+
+/* The counters a resume continues from, range-checked and checked against
+ * each other and the directory name (iter_NNNNNNN) and layout attributes:
+ * every step consumes at least one sample of at least one token;
+ * optimizer_step + skipped_steps = iteration.  The first problem goes into
+ * err (all ranks read the same attributes: the same verdict). */
+static void check_counters(hid_t f, const char *file, char *err, size_t en, long long *iter, long long *ostep,
+                           long long *skipped, uint64_t *samples, double *tokens)
+{
+#undef BAD
+#define BAD(...) do { if (!err[0]) snprintf(err, en, __VA_ARGS__); } while (0)
+    *skipped = 0;
+    if (attr_read(f, "iteration", H5T_NATIVE_LLONG, iter) != 0 ||
+        attr_read(f, "optimizer_step", H5T_NATIVE_LLONG, ostep) != 0 ||
+        attr_read(f, "consumed_samples", H5T_NATIVE_UINT64, samples) != 0 ||
+        attr_read(f, "consumed_tokens", H5T_NATIVE_DOUBLE, tokens) != 0) {
+        BAD("checkpoint %s: counters (iteration, optimizer_step, consumed_samples/tokens) missing", file);
+        return;
+    }
+    if (H5Aexists(f, "skipped_steps") > 0 && attr_read(f, "skipped_steps", H5T_NATIVE_LLONG, skipped) != 0)
+        BAD("checkpoint %s: root attribute skipped_steps is not an integer", file);
+    /* consumed_samples is stored unsigned: a negative count written as
+     * int64 reads back as a huge number; no run consumes 2^62 samples */
+    if (*iter < 0) BAD("checkpoint %s: root attribute iteration = %lld is negative", file, *iter);
+    else if (*ostep < 0) BAD("checkpoint %s: root attribute optimizer_step = %lld is negative", file, *ostep);
+    else if (*skipped < 0) BAD("checkpoint %s: root attribute skipped_steps = %lld is negative", file, *skipped);
+    else if (*ostep + *skipped != *iter)
+        BAD("checkpoint %s: root attributes inconsistent: optimizer_step %lld + skipped_steps %lld != iteration %lld",
+            file, *ostep, *skipped, *iter);
+    else if (*samples > ((uint64_t)1 << 62))
+        BAD("checkpoint %s: root attribute consumed_samples = %llu is out of range", file,
+            (unsigned long long)*samples);
+    else if (*samples < (uint64_t)*iter)
+        BAD("checkpoint %s: root attributes inconsistent: consumed_samples %llu < iteration %lld (a step consumes at "
+            "least one sample)", file, (unsigned long long)*samples, *iter);
+    else if (!isfinite(*tokens) || *tokens < (double)*samples)
+        BAD("checkpoint %s: root attributes inconsistent: consumed_tokens %.17g for %llu consumed samples", file,
+            *tokens, (unsigned long long)*samples);
+    if (err[0]) return;
+    /* the directory name a commit gave it */
+    const char *slash = strrchr(file, '/');
+    if (slash) {
+        const char *d = slash;
+        while (d > file && d[-1] != '/') d--;
+        long long n = -1;
+        char rest[8] = "";
+        if (slash - d == 12 && sscanf(d, "iter_%7lld%7[^/]", &n, rest) == 1 && n != *iter)
+            BAD("checkpoint %s: root attribute iteration = %lld, but the directory is %.12s", file, *iter, d);
+    }
+    /* the layout attributes (informational, but a resume prints them) */
+    static const char *const lay[] = {"tensor", "pipeline", "virtual_stages", "data_parallel"};
+    for (int i = 0; i < 4 && !err[0]; i++) {
+        long long v = 0;
+        if (attr_read(f, lay[i], H5T_NATIVE_LLONG, &v) != 0 || v < 1 || v > (1 << 24))
+            BAD("checkpoint %s: root attribute %s missing or out of range", file, lay[i]);
+    }
+#undef BAD
+#define BAD(...) do { if (!err[0]) snprintf(err, sizeof err, __VA_ARGS__); } while (0)
 }
 
 void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_counters *cnt)
@@ -416,8 +635,20 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
     long long ver = 0, has_opt = 0;
     if (attr_read_str(f, "format", fmt, sizeof fmt) != 0 || strcmp(fmt, NT_CKPT_FORMAT) != 0)
         BAD("checkpoint %s: not a ntron checkpoint (root attribute format is not '%s')", file, NT_CKPT_FORMAT);
-    else if (attr_read(f, "format_version", H5T_NATIVE_LLONG, &ver) != 0 || ver != NT_CKPT_VERSION)
-        BAD("checkpoint %s: format_version %lld, this ntron reads version %d", file, ver, NT_CKPT_VERSION);
+    else if (attr_read(f, "format_version", H5T_NATIVE_LLONG, &ver) != 0 || ver < NT_CKPT_VERSION_MIN ||
+             ver > NT_CKPT_VERSION)
+        BAD("checkpoint %s: format_version %lld, this ntron reads versions %d to %d", file, ver, NT_CKPT_VERSION_MIN,
+            NT_CKPT_VERSION);
+    else {
+        /* nothing below trusts a root attribute before this */
+        int r = nt_ckpt_attrs_check(f, ver, why, sizeof why);
+        if (r < 0) BAD("checkpoint %s: %s", file, why);
+        else if (r > 0 && g->world.rank == 0) {
+            fprintf(stderr, "ntron: warning: checkpoint %s: %s (the next save writes format %d)\n", file, why,
+                    NT_CKPT_VERSION);
+            fflush(stderr);
+        }
+    }
     agree(ms, err, f);
     const nt_config *cfg = &ms->cfg;
     struct { const char *name; long long want; } shape[] = {
@@ -449,10 +680,18 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
                 "by a reward head", file, fhead, cfg->head);
     }
     agree(ms, err, f);
+    long long iter = 0, ostep = 0, skipped = 0;
+    uint64_t samples = 0;
+    double tokens = 0;
+    if (load_optimizer) check_counters(f, file, err, sizeof err, &iter, &ostep, &skipped, &samples, &tokens);
+    agree(ms, err, f);
 
     nt_model full;
     full_table(ms, &full);
-    int nt = full.ntensors, k0 = load_optimizer ? K_MASTER : K_MODEL, k1 = load_optimizer ? NKIND : K_MASTER;
+    /* kinds [k0, k1) are verified (presence, dtype, shape, checksum); a
+     * resume loads the optimizer groups and verifies /model too (it is what
+     * a later phase and an export read), a weights-only load reads /model */
+    int nt = full.ntensors, k0 = K_MODEL, k1 = load_optimizer ? NKIND : K_MASTER;
     hid_t bf16 = nt_ckpt_bf16_type();
     hsize_t *frows = nt_calloc((size_t)nt, sizeof(hsize_t), "file rows");
     /* validate every dataset we need before reading anything */
@@ -485,6 +724,9 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
                     (unsigned long long)dims[0], nd == 2 ? "," : "", nd == 2 ? (unsigned long long)dims[1] : 0ULL,
                     ft->full_rows, ndims == 2 ? "," : "", ndims == 2 ? ft->full_cols : 0);
             frows[i] = dims[0];
+            uint64_t sum;
+            if (!err[0] && attr_read(d, "xxh3_sum", H5T_NATIVE_UINT64, &sum) != 0)
+                BAD("checkpoint %s: tensor %s has no xxh3_sum checksum attribute", file, dpath);
             NT_CHECK_H5(H5Tclose(ty));
             NT_CHECK_H5(H5Sclose(sp));
             NT_CHECK_H5(H5Dclose(d));
@@ -547,6 +789,7 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
                 BAD("checkpoint %s: tensor %s: read failed (truncated or damaged file?)", file, dpath);
             if (n) {
                 if (counts) sums[(size_t)i * NKIND + k] = nt_ckpt_checksum(k == K_MODEL ? (void *)hb : (void *)h, esz, segs, nseg);
+                if (k == K_MODEL && load_optimizer) goto verified_only;   /* the weights come from the master */
                 if (k == K_MODEL)
                     for (size_t e = 0; e < n; e++) h[e] = nt_bf16_to_f32(hb[e]);
                 float *dst = k == K_M ? opt->adam_m + (p.flat + p.x - ms->shard_lo)
@@ -554,6 +797,7 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
                                       : master + p.flat + p.x;
                 o->to_f32(dst, h, n);
             }
+        verified_only:
             if (extra) {
                 size_t ne = g->world.rank == 0 ? extra : 0;
                 hid_t es = H5Screate_simple(ndims, dims, NULL), em = mem_space(ne);
@@ -592,18 +836,6 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
             }
     agree(ms, err, f);
 
-    long long iter = 0, ostep = 0, skipped = 0;
-    uint64_t samples = 0;
-    double tokens = 0;
-    if (load_optimizer) {
-        if (attr_read(f, "iteration", H5T_NATIVE_LLONG, &iter) != 0 ||
-            attr_read(f, "optimizer_step", H5T_NATIVE_LLONG, &ostep) != 0 ||
-            attr_read(f, "consumed_samples", H5T_NATIVE_UINT64, &samples) != 0 ||
-            attr_read(f, "consumed_tokens", H5T_NATIVE_DOUBLE, &tokens) != 0)
-            BAD("checkpoint %s: counters (iteration, optimizer_step, consumed_samples/tokens) missing", file);
-        attr_read(f, "skipped_steps", H5T_NATIVE_LLONG, &skipped);
-    }
-    agree(ms, err, f);
     NT_CHECK_H5(H5Fclose(f));
     NT_CHECK_H5(H5Pclose(dxpl));
     NT_CHECK_H5(H5Tclose(bf16));
@@ -639,6 +871,57 @@ void nt_ckpt_load(nt_modelset *ms, nt_optimizer *opt, const char *path, nt_ckpt_
 
 /* ---- save with the commit protocol ------------------------------------------ */
 
+/* bytes of the checkpoint's datasets: bf16 weights + 3 fp32 groups (a lower
+ * bound of the file: metadata and attributes come on top) */
+static double ckpt_bytes(const nt_modelset *ms)
+{
+    nt_model full;
+    full_table(ms, &full);
+    double n = 0;
+    for (int i = 0; i < full.ntensors; i++) n += (double)full.tensors[i].full_rows * (double)full.tensors[i].full_cols;
+    free(full.tensors);
+    return n * (2 + 3 * 4);
+}
+
+/* free bytes of the file system holding path for this user (root may use
+ * the reserved blocks); -1 if unknown */
+static double free_bytes(const char *path)
+{
+    struct statvfs vf;
+    if (statvfs(path, &vf) != 0) return -1;
+    return (double)(geteuid() == 0 ? vf.f_bfree : vf.f_bavail) * (double)vf.f_frsize;
+}
+
+static void space_msg(char *err, size_t n, const char *dir, double need, double have)
+{
+    snprintf(err, n, "%.1900s: %s: a checkpoint needs at least %.4g MB, %.4g MB are free", dir, strerror(ENOSPC),
+             need / 1e6, have / 1e6);
+}
+
+void nt_ckpt_check_writable(nt_trainer *tr, const char *ckpt_dir, const char *run_dir)
+{
+    const nt_grid *g = &tr->ms.grid;
+    char err[4096] = "", why[3000];
+    double need = ckpt_bytes(&tr->ms);
+    if (g->world.rank == 0) {
+        if (run_dir && run_dir[0] && nt_rundir_probe(run_dir, why, sizeof why) != 0)
+            snprintf(err, sizeof err, "run.dir %s", why);
+        else if (ckpt_dir && ckpt_dir[0] && nt_rundir_probe(ckpt_dir, why, sizeof why) != 0)
+            snprintf(err, sizeof err, "checkpoint.dir %s", why);
+        else if (ckpt_dir && ckpt_dir[0]) {
+            char p[2048];   /* the directory, or the ancestor it will be created in */
+            snprintf(p, sizeof p, "%s", ckpt_dir);
+            double have;
+            while ((have = free_bytes(p)) < 0 && strrchr(p, '/') && strrchr(p, '/') != p) *strrchr(p, '/') = 0;
+            if (have >= 0 && have < need) {
+                space_msg(why, sizeof why, ckpt_dir, need, have);
+                snprintf(err, sizeof err, "checkpoint.dir %s", why);
+            }
+        }
+    }
+    nt_comm_agree(&g->world, NT_EXIT_FAIL, err);
+}
+
 double nt_ckpt_save(nt_trainer *tr, const char *dir, int keep, const nt_ckpt_meta *meta)
 {
     double t0 = nt_now();
@@ -646,6 +929,22 @@ double nt_ckpt_save(nt_trainer *tr, const char *dir, int keep, const nt_ckpt_met
     snprintf(name, sizeof name, "iter_%07ld", tr->step);
     nt_ckpt_prepare(&tr->ms.grid, dir, name);
     snprintf(file, sizeof file, "%s/%s.tmp/%s", dir, name, NT_CKPT_FILE);
+    /* enough space for the datasets (stale .tmp removed by prepare)?
+     * Else nothing is written: the same exit as a failed write */
+    double need = ckpt_bytes(&tr->ms), have = -1;
+    if (tr->ms.grid.world.rank == 0) {
+        char tmp[2300];
+        snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
+        have = free_bytes(tmp);
+        if (have >= 0 && have < need) space_msg(wfail, sizeof wfail, tmp, need, have);
+        else wfail[0] = 0;
+    } else wfail[0] = 0;
+    if (wfail[0]) {   /* the message names the directory; write_agree wants a file in it */
+        char msg[sizeof wfail];
+        snprintf(msg, sizeof msg, "checkpoint save of step %ld not started: %s", tr->step, wfail);
+        snprintf(wfail, sizeof wfail, "%s", msg);
+    }
+    write_agree(&tr->ms.grid, file, -1);
     nt_ckpt_write_file(tr, file, meta);
     nt_ckpt_fault("closed", tr->step);
     nt_ckpt_commit(&tr->ms.grid, tr->step, dir, name, keep);

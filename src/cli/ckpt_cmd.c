@@ -33,6 +33,16 @@ static hid_t open_ckpt(const char *path, char *file, size_t n)
     }
     if (strcmp(fmt, NT_CKPT_FORMAT) != 0)
         nt_input_error("checkpoint %s: not a ntron checkpoint (root attribute format is not '%s')", file, NT_CKPT_FORMAT);
+    /* the root attributes are trusted only once their checksum matches */
+    long long ver = 0;
+    a = H5Aexists(f, "format_version") > 0 ? H5Aopen(f, "format_version", H5P_DEFAULT) : -1;
+    if (a < 0 || H5Aread(a, H5T_NATIVE_LLONG, &ver) < 0 || ver < NT_CKPT_VERSION_MIN || ver > NT_CKPT_VERSION)
+        nt_input_error("checkpoint %s: format_version %lld, this ntron reads versions %d to %d", file, ver,
+                       NT_CKPT_VERSION_MIN, NT_CKPT_VERSION);
+    NT_CHECK_H5(H5Aclose(a));
+    int r = nt_ckpt_attrs_check(f, ver, why, sizeof why);
+    if (r < 0) nt_input_error("checkpoint %s: %s", file, why);
+    if (r > 0) fprintf(stderr, "ntron: warning: checkpoint %s: %s\n", file, why);
     return f;
 }
 
@@ -169,6 +179,7 @@ static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *ainfo, vo
     void *buf = nt_calloc(sz + 1, 1, "attribute");
     NT_CHECK_H5(H5Aread(a, t, buf));
     if (!strcmp(name, "has_optimizer")) *(long long *)buf = 0;
+    if (!strcmp(name, "format_version")) *(long long *)buf = NT_CKPT_VERSION;
     hid_t b = H5Acreate2(out, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
     NT_CHECK_H5(b);
     NT_CHECK_H5(H5Awrite(b, t, buf));
@@ -195,6 +206,7 @@ static int cmd_convert(const char *in, const char *out)
     hid_t o = H5Fcreate(tmpfile, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     NT_CHECK_H5(o);
     NT_CHECK_H5(H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_attr, &o));
+    nt_ckpt_attrs_stamp(o);   /* has_optimizer changed (a format-1 input becomes format 2) */
     NT_CHECK_H5(H5Ocopy(f, "/model", o, "/model", H5P_DEFAULT, H5P_DEFAULT));
     NT_CHECK_H5(H5Fclose(o));
     NT_CHECK_H5(H5Tclose(w.bf16));

@@ -78,6 +78,7 @@ typedef struct nt_config {
     char ckpt_write[16];       /* independent | collective: how ranks write raw data */
     char ckpt_load[NT_PATH_MAX];
     int ckpt_load_optimizer;
+    int ckpt_overwrite;        /* start fresh over committed checkpoints that no `latest` names */
 } nt_config;
 
 #endif

@@ -179,6 +179,10 @@ const nt_option nt_deck_options[] = {
     {"checkpoint", "load_optimizer", NT_OPT_BOOL, FIELD(ckpt_load_optimizer), "true",
      ANY, 0, NULL, "also load optimizer state and counters from checkpoint.load (false: model "
      "weights only, fresh optimizer and counters, e.g. for a later phase)"},
+    {"checkpoint", "overwrite", NT_OPT_BOOL, FIELD(ckpt_overwrite), "false", ANY, 0, NULL,
+     "start fresh although checkpoint.dir holds committed checkpoints that no 'latest' names "
+     "(they are replaced as the run saves); false: such a run is refused (exit 2), naming the "
+     "newest; a valid 'latest' is always resumed, an invalid one always refused"},
 };
 /* clang-format on */
 

@@ -96,7 +96,7 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
     char latest[256] = "", loaded[2400] = "";
     int resumed = 0;
     nt_ckpt_counters cnt = {0};
-    if (cfg->ckpt_dir[0] && nt_ckpt_latest(cfg->ckpt_dir, latest, sizeof latest)) {
+    if (nt_ckpt_resume_point(&world, cfg->ckpt_dir, cfg->ckpt_overwrite, latest, sizeof latest)) {
         snprintf(loaded, sizeof loaded, "%s/%s", cfg->ckpt_dir, latest);
         nt_ckpt_load(ms, &tr.opt, loaded, &cnt);
         resumed = 1;
@@ -111,6 +111,8 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
     tr.skipped_steps = cnt.skipped_steps;
     /* the first stage's batch must divide now; later stages are checked when they start */
     nt_trainer_micro_batches(&tr, nt_ramp_gbs(cfg, tr.consumed_tokens));
+    /* a job that cannot save (read-only, full) stops now, not hours later */
+    nt_ckpt_check_writable(&tr, cfg->ckpt_dir, cfg->dir);
 
     int rank0 = ms->grid.world.rank == 0;
     nt_metrics mt = {0};
