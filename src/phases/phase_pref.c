@@ -110,6 +110,9 @@ static void check_pairs(const nt_padded *d, int T, int need_rewards, nt_pref_los
             if (!bad) first = i;
             bad++;
         }
+    if (bad == d->nsamples)
+        nt_input_error("%s: no pair has chosen_reward and rejected_reward: align.loss = %s needs both in every pair "
+                       "(prep --format preference from JSON lines with both fields)", d->path, nt_pref_loss_name(l));
     if (bad)
         nt_input_error("%s: %llu of %llu pairs have a NaN or missing chosen_reward/rejected_reward (first: pair %llu): "
                        "align.loss = %s needs both; refused, not skipped (filter those pairs out before prep)", d->path,
@@ -377,11 +380,11 @@ static void pref_heldout(pref_state *st, nt_trainer *tr, FILE *out)
         kl += 1.0 / (1.0 + exp(-x));
     }
     double N = (double)n, cov = sxy / N - sx / N * sy / N, vx = sxx / N - sx / N * sx / N, vy = syy / N - sy / N * sy / N;
-    double corr = rw && vx > 0 && vy > 0 ? cov / sqrt(vx * vy) : NAN;
+    double corr = rw && vx > 0 && vy > 0 ? cov / sqrt(vx * vy) : NAN, slope = rw && vy > 0 ? cov / vy : NAN;
     fprintf(out, "held-out  %llu pairs (%s): accuracy %.4f (S_chosen > S_rejected), mean margin beta*delta %.5g, "
             "mean sigma(margin) %.4f", (unsigned long long)n, st->valid.path, acc / N, m / N, kl / N);
-    if (rw) fprintf(out, ", corr(margin, eta*reward gap) %.4f, rms(margin - eta*gap) %.4g, mean target %.4f", corr,
-                    sqrt(fit / N), tgt / N);
+    if (rw) fprintf(out, ", corr(margin, eta*reward gap) %.4f, slope %.4g, rms(margin - eta*gap) %.4g, mean target "
+                    "sigma(eta*gap) %.4f", corr, slope, sqrt(fit / N), tgt / N);
     fprintf(out, "\n");
     cJSON *o = nt_json_object();
     nt_json_str(o, "data", st->valid.path);
@@ -393,6 +396,7 @@ static void pref_heldout(pref_state *st, nt_trainer *tr, FILE *out)
     nt_json_num(o, "mean_sigmoid_margin", kl / N);
     if (rw) {
         nt_json_num(o, "corr_margin_reward_gap", corr);
+        nt_json_num(o, "slope_margin_on_reward_gap", slope);
         nt_json_num(o, "rms_margin_minus_gap", sqrt(fit / N));
         nt_json_num(o, "mean_target", tgt / N);
     }
