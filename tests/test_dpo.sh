@@ -68,7 +68,7 @@ grep -q "^load .*model weights only, fresh optimizer" dpo1.out \
     && grep -q "^align   loss dpo, beta 0.1, eta 1, preference_weight 1, sft_weight 0.001, average_log_probs false" dpo1.out \
     && grep -q "^ref     .*pre.ck, frozen, precomputed into .*dpo1/reference_logps.h5" dpo1.out \
     && grep -q "^ref     60 + 0 pairs: reference log-probs computed (policy's own weights, forward-only)" dpo1.out \
-    && grep -q "^step      1/6 .* pref_loss 0.6931 | sft_loss [0-9.]* | accuracy 0 | reward_chosen 0 | reward_rejected 0 | margin 0 | ref_gap 0$" dpo1.out \
+    && grep -q "^step      1/6 .* pref_loss 0.6931 | sft_loss [0-9.]* | accuracy 0 | reward_chosen 0 | reward_rejected 0 | margin 0 | ref_gap 0 | ms_reference [0-9.e-]*$" dpo1.out \
     && pass "dpo from the pretraining weights: [align] echoed, reference precomputed by the policy's forward, step line" \
     || fail "dpo run lines: $(grep -E '^(load|align|ref|step      1)' dpo1.out)"
 "$PYTHON" - dpo1 dpo1.ck/iter_0000006/ckpt.h5 <<'PY' && pass "dpo metrics.jsonl, reference file and the [align] values in the checkpoint" \

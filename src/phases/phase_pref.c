@@ -45,6 +45,7 @@ typedef struct pref_state {
     double *ref[2];              /* [n,2] reference log-prob sums per pair (online: valid only) */
     int ready;
     nt_modelset ref_ms;          /* online: the frozen reference */
+    double t_ref_ms;             /* this step's reference log-probs: ms (online: its forward pass; precomputed: the lookup) */
     uint64_t *row_pair;          /* [cap] the pair index of each batch row */
     int cap;
 } pref_state;
@@ -281,6 +282,7 @@ static void pref_before_step(void *state, nt_trainer *tr, nt_batch *b)
 {
     pref_state *st = state;
     if (!st->ready) prepare(st, tr);
+    double t0 = nt_now();
     if (st->online) {
         /* same grid as the trainer: its last stage's ranks are the loss's */
         nt_modelset_forward_pass(&st->ref_ms, b, nt_stage_logprobs, NULL, NULL);
@@ -288,6 +290,7 @@ static void pref_before_step(void *state, nt_trainer *tr, nt_batch *b)
     } else {
         for (int r = 0; r < b->rows; r++) b->ref_logp[r] = st->ref[0][st->row_pair[r] * 2 + (uint64_t)(r % 2)];
     }
+    st->t_ref_ms = (nt_now() - t0) * 1e3;
 }
 
 /* the loss on the last stage: per pair w * (wpref * L(delta, gap) + wsft * NLL(chosen)), w = 1 / pairs of
@@ -351,7 +354,7 @@ static int pref_metrics(void *state, const nt_step_stats *st, nt_phase_metric *o
         {"pref_loss", a[A_PREF] / n}, {"sft_loss", a[A_SFT] / n}, {"accuracy", a[A_CORRECT] / n},
         {"reward_chosen", a[A_RCHOSEN] / n}, {"reward_rejected", a[A_RREJECTED] / n},
         {"margin", (a[A_RCHOSEN] - a[A_RREJECTED]) / n}, {"ref_gap", a[A_REFGAP] / (2 * n)},
-        {"rpo_target", a[A_TARGET] / n}};
+        {"ms_reference", ps->t_ref_ms}, {"rpo_target", a[A_TARGET] / n}};
     int k = (int)(sizeof m / sizeof m[0]) - (ps->rpo ? 0 : 1);
     if (k > max) k = max;
     memcpy(out, m, (size_t)k * sizeof *out);
