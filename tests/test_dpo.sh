@@ -9,7 +9,7 @@
 #     (ref_gap = 0, dpo loss = ln 2 exactly) under 1 rank, TP2 (sequence parallel),
 #     PP2, PP2 v2 and DP2; every layout and micro_batch 2 agree with one rank (losses
 #     and grad norms within 1e-5 relative), PP bitwise; the online reference (a second,
-#     frozen model set) gives bitwise the precomputed run
+#     frozen model set) gives bitwise the precomputed run, also under PP2
 #  3. bitwise resume mid-epoch, reusing the reference file, and recomputing it (frozen
 #     reference set) when it is gone
 #  4. rpo from the dpo checkpoint, referencing it (the report's iteration); a reference
@@ -98,12 +98,12 @@ PY
 # ---- 2 ----
 for spec in "tp2 2 --set parallel.tensor=2 --set parallel.sequence_parallel=true" "pp2 2 --set parallel.pipeline=2" \
             "pp2v2 2 --set parallel.pipeline=2 --set parallel.virtual_stages=2" "dp2 2" "mb2 1 --set parallel.micro_batch=2" \
-            "online 1 --set align.reference_mode=online"; do
+            "online 1 --set align.reference_mode=online" "online_pp2 2 --set align.reference_mode=online --set parallel.pipeline=2"; do
     set -- $spec
     name=$1 n=$2; shift 2
     pref_run "$name" "$n" "$@" || { fail "$name dpo run"; tail -3 "$name.out"; continue; }
     g=$(metric "$name" 1 ref_gap) p=$(metric "$name" 1 pref_loss)
-    tol=1e-5; case $name in pp2*|online) tol=0;; esac
+    tol=1e-5; case $name in pp2*|online*) tol=0;; esac
     if "$PYTHON" -c "import sys; sys.exit(not ($g == 0 and abs($p - $LN2) <= 1e-15))" \
         && $CMP losses dpo1/metrics.jsonl "$name/metrics.jsonl" 1 6 $tol > "$name.cmp" 2>&1; then
         pass "dpo $name: step 1 policy = reference log-probs (ref_gap 0, loss ln 2); 6 steps = 1 rank within $tol ($(cat "$name.cmp"))"
@@ -149,7 +149,7 @@ out=$(mpi 1 "$NTRON" run "$DECK" "${C[@]}" "${S[@]}" "${R[@]}" --set run.dir=$WO
 # ---- 5 ----
 if "$PYTHON" -c "import torch" 2>/dev/null; then
     for spec in "dpo dpo --set align.sft_weight=0.1" "dpo ipo --set align.average_log_probs=true" \
-                "rpo rpo_sq --set align.sft_weight=0.01" "rpo rpo_bwd_kl" "rpo rpo_fwd_kl --set align.average_log_probs=true"; do
+                "rpo rpo_sq --set align.sft_weight=0.01" "rpo rpo_bwd_kl" "rpo rpo_fwd_kl --set align.average_log_probs=true --set align.sft_weight=0.05"; do
         set -- $spec
         ph=$1 l=$2; shift 2
         rm -rf "pd_$l"
