@@ -31,7 +31,7 @@ wrong_phase "--set run.phase=rm" pretrain "slurm/pretrain\.sbatch runs run\.phas
 wrong_phase "a pretrain deck" sft-code "slurm/sft-code\.sbatch runs run\.phase = sft, but .* has run\.phase = pretrain$" "$SD/pretrain.deck"
 wrong_phase "an rm deck" sdg "slurm/sdg\.sbatch runs run\.phase = generate or sdg, but .* has run\.phase = rm$" "$SD/pretrain.deck" --set run.phase=rm --set model.head=reward
 # a phase not built yet is refused by the deck check itself, before the script compares phases
-wrong_phase "a deck of a phase not built yet" dpo "run\.phase: dpo is not built yet in this version" "$SD/pretrain.deck" --set run.phase=dpo
+wrong_phase "a deck of a phase not built yet" dpo "run\.phase: sdg is not built yet in this version" "$SD/pretrain.deck" --set run.phase=sdg
 mkdir -p phase; cp "$SD/pretrain.deck" phase/dpo.deck
 expect_error "submit: dpo.deck with run.phase = pretrain" 2 "^submit: slurm/dpo\.sbatch runs run\.phase = dpo, but deck phase/dpo\.deck has run\.phase = pretrain$" \
     -- "$top_srcdir/slurm/submit" --dry-run phase/dpo.deck

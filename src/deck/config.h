@@ -79,6 +79,16 @@ typedef struct nt_config {
     char ckpt_load[NT_PATH_MAX];
     int ckpt_load_optimizer;
     int ckpt_overwrite;        /* start fresh over committed checkpoints that no `latest` names */
+
+    /* [align] (phases dpo, rpo) */
+    char align_loss[16];       /* auto | dpo | ipo | rpo_sq | rpo_bwd_kl | rpo_fwd_kl (auto: dpo, or rpo_bwd_kl for rpo) */
+    double align_beta;         /* KL penalty beta */
+    double align_eta;          /* reward scale eta (rpo losses) */
+    double align_sft_weight;   /* weight of the chosen responses' NLL */
+    double align_pref_weight;  /* weight of the preference loss */
+    int align_average_log_probs;   /* per-sequence log-probs averaged over response tokens instead of summed */
+    char align_reference[NT_PATH_MAX];   /* reference policy checkpoint ("": the checkpoint the phase starts from) */
+    char align_reference_mode[16];       /* precompute | online */
 } nt_config;
 
 #endif

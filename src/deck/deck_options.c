@@ -183,6 +183,31 @@ const nt_option nt_deck_options[] = {
      "start fresh although checkpoint.dir holds committed checkpoints that no 'latest' names "
      "(they are replaced as the run saves); false: such a run is refused (exit 2), naming the "
      "newest; a valid 'latest' is always resumed, an invalid one always refused"},
+
+    /* [align] (run.phase = dpo | rpo) */
+    {"align", "loss", NT_OPT_ENUM, FIELD(align_loss), "auto", ANY, 0,
+     "auto|dpo|ipo|rpo_sq|rpo_bwd_kl|rpo_fwd_kl", "preference loss (NeMo-Aligner's preference_loss; "
+     "a = beta*(S_chosen - S_rejected), b = eta*(r*_chosen - r*_rejected)): dpo -log sigmoid(a), ipo "
+     "(a/beta - 1/(2 beta))^2 (phase dpo); rpo_sq (a-b)^2, rpo_bwd_kl KL(sigmoid(b) || sigmoid(a)) (the report's "
+     "RPO), rpo_fwd_kl KL(sigmoid(a) || sigmoid(b)) (phase rpo); auto: dpo for phase dpo, rpo_bwd_kl for rpo"},
+    {"align", "beta", NT_OPT_DOUBLE, FIELD(align_beta), "0.1", GE(0), NT_OPT_MIN_OPEN, NULL,
+     "KL penalty beta of the implicit reward beta*(log pi - log pi_ref) (report: DPO 3e-4..3e-3, RPO 1e-3..1)"},
+    {"align", "eta", NT_OPT_DOUBLE, FIELD(align_eta), "1", GE(0), 0, NULL,
+     "reward scale eta of the RPO target sigmoid(eta * reward gap) (report: 1)"},
+    {"align", "sft_weight", NT_OPT_DOUBLE, FIELD(align_sft_weight), "0", GE(0), 0, NULL,
+     "weight of the SFT term: NLL of the chosen response, averaged over pairs (report: 1e-5..1e-3)"},
+    {"align", "preference_weight", NT_OPT_DOUBLE, FIELD(align_pref_weight), "1", GE(0), 0, NULL,
+     "weight of the preference loss"},
+    {"align", "average_log_probs", NT_OPT_BOOL, FIELD(align_average_log_probs), "false", ANY, 0, NULL,
+     "per-sequence log-probs (preference and SFT terms) averaged over the response tokens instead of summed"},
+    {"align", "reference", NT_OPT_STRING, FIELD(align_reference), "", ANY, 0, NULL,
+     "reference policy checkpoint (frozen); empty: the checkpoint the phase starts from (checkpoint.load, "
+     "or run.seed's initial weights without one)"},
+    {"align", "reference_mode", NT_OPT_ENUM, FIELD(align_reference_mode), "precompute", ANY, 0,
+     "precompute|online", "precompute: one forward-only pass over the train (and valid) pairs into "
+     "RUNDIR/reference_logps.h5 before the first step, reused on resume and requeue when its hashes of the "
+     "data and the reference agree (no second model in memory while training); online: a second, frozen "
+     "model set computes the reference log-probs of every batch"},
 };
 /* clang-format on */
 

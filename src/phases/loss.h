@@ -20,4 +20,18 @@ double nt_loss_token_ce(nt_model *m, nt_acts *a, const int32_t *targets, float w
 double nt_loss_reward_mse(nt_model *m, nt_acts *a, const int *ends, const float *labels, float weight,
                           double *per_label, int nper);
 
+/* Preference losses of one pair (NeMo-Aligner's preference_loss options;
+ * formulas in DESIGN.md "Alignment phases"): delta = S(chosen) -
+ * S(rejected), S = log pi - log pi_ref of the response (summed or
+ * averaged), gap = eta * (r*_chosen - r*_rejected).  Returns the pair's
+ * loss and sets *dl_ddelta = dLoss/d(delta).  Stable for |beta*delta| and
+ * |gap| up to the float range (log-sigmoids, no exp overflow). */
+typedef enum { NT_PREF_DPO = 0, NT_PREF_IPO, NT_PREF_RPO_SQ, NT_PREF_RPO_BWD_KL, NT_PREF_RPO_FWD_KL } nt_pref_loss;
+double nt_loss_preference(nt_pref_loss kind, double beta, double delta, double gap, double *dl_ddelta);
+/* "dpo" ... "rpo_fwd_kl" -> kind; -1 if unknown */
+int nt_pref_loss_parse(const char *name);
+const char *nt_pref_loss_name(nt_pref_loss kind);
+/* log sigmoid(x) without overflow */
+double nt_log_sigmoid(double x);
+
 #endif

@@ -1,6 +1,6 @@
 /* phase.c — the phase registry: one table of every run.phase name, the
  * built ones pointing at their entry (phase_pretrain.c, phase_rm.c,
- * phase_sft.c), the
+ * phase_sft.c, phase_pref.c), the
  * others named with what they will be and refused as not built yet; the
  * common deck check of the training phases; `ntron help phases`. */
 #include "phases/phase.h"
@@ -18,8 +18,8 @@ static const registry_row registry[] = {
     {"pretrain", &nt_phase_pretrain, NULL},
     {"rm", &nt_phase_rm, NULL},
     {"sft", &nt_phase_sft, NULL},
-    {"dpo", NULL, "direct preference optimisation with an SFT term"},
-    {"rpo", NULL, "reward-aware preference optimisation"},
+    {"dpo", &nt_phase_dpo, NULL},
+    {"rpo", &nt_phase_rpo, NULL},
     {"generate", NULL, "generation over a checkpoint (ntron generate)"},
     {"sdg", NULL, "the synthetic-data pipeline (ntron sdg)"},
 };

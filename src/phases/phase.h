@@ -73,6 +73,8 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
 extern const nt_phase nt_phase_pretrain;
 extern const nt_phase nt_phase_rm;
 extern const nt_phase nt_phase_sft;
+extern const nt_phase nt_phase_dpo;   /* phase_pref.c */
+extern const nt_phase nt_phase_rpo;
 /* shared by phases: token cross-entropy normalised by the global batch's loss tokens */
 double nt_phase_token_ce_loss(void *state, const nt_stage *s);
 
