@@ -9,8 +9,11 @@
  * the training attention, and then decodes one token per step together
  * with the other active jobs; a finished job leaves its slot to the next.
  * Token `step` of job (i, j) is drawn by sample.c from the stream keyed
- * (run.seed, i, j, step), so a response does not depend on the batch, the
- * prompt order, the rank count or the layout.  Stops: EOS ("eos"), a chat
+ * (run.seed, prompt key, j, step), the prompt key being a hash of the
+ * line's "id" field (its JSON text) or, without one, of the prompt's
+ * tokens, so a response does not depend on the batch, the prompt order,
+ * the rank count or the layout (identical prompts without ids get the
+ * same samples).  Stops: EOS ("eos"), a chat
  * control token, i.e. the template's end of turn <extra_id_1>
  * ("end_of_turn"), a stop string ("stop", the text cut before it),
  * max_new_tokens or the end of the context ("length"); a prompt that does
@@ -28,6 +31,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <xxhash.h>
 
 /* ---- deck --------------------------------------------------------------- */
 
@@ -74,6 +78,7 @@ void nt_generate_deck_check(const nt_config *c, const nt_deck_info *in)
 typedef struct gen_item {
     nt_u32vec ids;              /* rendered prompt */
     int chat;                   /* rendered with the chat template */
+    uint64_t key;               /* the prompt's random stream: its "id", else its tokens (not its place in the file) */
     char refused[256];          /* non-empty: why the prompt is not generated */
 } gen_item;
 
@@ -184,7 +189,7 @@ static void sample_rows(gen *g, const void *logits, int n, gen_seq **qs, int32_t
         ms->ops->from_act(g->host, logits, (size_t)n * V);
         uint64_t *keys = nt_malloc((size_t)n * sizeof(uint64_t), "sampling keys");
         for (int i = 0; i < n; i++)
-            keys[i] = nt_sample_key(g->cfg->seed, (uint64_t)qs[i]->item, (uint64_t)qs[i]->sample, (uint64_t)qs[i]->step);
+            keys[i] = nt_sample_key(g->cfg->seed, g->items[qs[i]->item].key, (uint64_t)qs[i]->sample, (uint64_t)qs[i]->step);
         nt_sample(&g->sp, g->host, n, V, m->mc.vocab_lo, &ms->grid.tp_comm, keys, tok, lp);
         free(keys);
     }
@@ -287,6 +292,11 @@ static int render_items(gen *g, char *err, size_t errlen)
                          it->ids.v[k], c->vocab);
                 return -1;
             }
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+        char *idtext = id ? cJSON_PrintUnformatted(id) : NULL;
+        NT_CHECK(!id || idtext, "out of memory");
+        it->key = idtext ? XXH64(idtext, strlen(idtext), 1) : XXH64(it->ids.v, it->ids.n * sizeof(uint32_t), 2);
+        free(idtext);
         if ((int)it->ids.n >= c->seq_len)
             snprintf(it->refused, sizeof it->refused,
                      "prompt of %zu tokens leaves no room for a response in the context of model.seq_len = %d",
