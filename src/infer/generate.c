@@ -164,7 +164,7 @@ static int take_token(gen *g, gen_seq *q, int32_t t, float lp)
     }
     char *text = NULL;
     int stopped = 0;
-    if (!reason || g->stops) stopped = response_text(g, q, &text);
+    if (g->stops) stopped = response_text(g, q, &text);   /* a stop string may end in any token */
     if (!reason && stopped) reason = "stop";
     if (!reason && (int)q->resp.n >= g->cfg->gen_max_new_tokens) reason = "length";
     if (!reason && (int)(g->items[q->item].ids.n + q->resp.n) >= g->cfg->seq_len) reason = "length";
