@@ -307,9 +307,9 @@ static int render_items(gen *g, char *err, size_t errlen)
 
 int nt_generate_run(const nt_config *cfg, const nt_deck_info *info)
 {
-    (void)info;
     nt_comm world;
     nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
+    nt_infer_echo(cfg, info, "generate");
     gen g;
     memset(&g, 0, sizeof g);
     g.cfg = cfg;

@@ -7,6 +7,7 @@
 #include "prep/prep_format.h"
 #include "util/check.h"
 #include "util/json.h"
+#include "util/sha256.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -207,4 +208,14 @@ void nt_infer_write(const nt_modelset *ms, nt_records *r, int nitems, int per, c
         free(counts);
         free(displs);
     }
+}
+
+void nt_infer_echo(const nt_config *cfg, const nt_deck_info *info, const char *cmd)
+{
+    if (!nt_rank0()) return;
+    char *text = nt_deck_resolved_text(cfg);
+    char sha[65];
+    nt_sha256_hex(text, strlen(text), sha);
+    printf("%s deck %s, resolved sha256 %s\n", cmd, info->path, sha);
+    free(text);
 }

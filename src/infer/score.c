@@ -92,6 +92,7 @@ int nt_score_run(const nt_config *cfg, const nt_deck_info *info)
 {
     nt_comm world;
     nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
+    nt_infer_echo(cfg, info, "score");
     nt_tokenizer tok;
     nt_catch ct;
     if (NT_TRY(&ct)) {
