@@ -3,7 +3,8 @@
  * four sequences of seq_len tokens get their full-forward logits (the
  * forward-only pass of a frozen model set, nt_model_head_logits); then the
  * decoder prefills each with a prompt of a different length into a
- * different cache slot and decodes the rest one token per step, batched,
+ * different cache slot (two of them together, the shorter padded) and
+ * decodes the rest one token per step, batched,
  * teacher-forced with the same tokens.  Sequence 1 leaves the batch early
  * and sequence 3 joins later in its freed slot.  At every position of
  * every sequence (prompt positions from the prefill, the rest from decode
@@ -99,18 +100,31 @@ int main(int argc, char **argv)
         }                                                                                                      \
         checked++;                                                                                             \
     } while (0)
-    /* prefill the first three (one prompt per step, the training attention) */
-    for (int r = 0; r < 3; r++) {
-        int p = prompt[r], s0 = slot_of[r], p0 = 0;
+    /* prefill the first three with the training attention: sequence 1 alone,
+     * sequences 0 and 2 together as one 2 x 9 batch (0 padded after its 5
+     * tokens; the padding's cache entries are overwritten by its decode steps) */
+    {
+        int r = 1, p = prompt[1], s0 = slot_of[1], p0 = 0;
         for (int t = 0; t < p; t++) rows[t] = t;
         const void *lg = nt_decoder_step(&dec, 1, p, nt_batch_row(&b, r), &s0, &p0, p, rows);
         if (lg) {
             dops->from_act(got, lg, (size_t)p * V);
             for (int t = 0; t < p; t++) CHECK_ROW(r, t, got + (size_t)t * V);
         }
-        active[r] = 1;
-        slot[r] = s0;
-        len[r] = p;
+        int Tp = prompt[2], sl2[2] = {slot_of[0], slot_of[2]}, p2[2] = {0, 0}, n = 0;
+        int32_t pt[2 * 32];
+        for (int k = 0; k < 2; k++) {
+            int rr = k == 0 ? 0 : 2;
+            for (int t = 0; t < Tp; t++) pt[k * Tp + t] = t < prompt[rr] ? nt_batch_row(&b, rr)[t] : 7;
+            for (int t = 0; t < prompt[rr]; t++) rows[n++] = k * Tp + t;
+        }
+        lg = nt_decoder_step(&dec, 2, Tp, pt, sl2, p2, n, rows);
+        if (lg) {
+            dops->from_act(got, lg, (size_t)n * V);
+            for (int t = 0; t < prompt[0]; t++) CHECK_ROW(0, t, got + (size_t)t * V);
+            for (int t = 0; t < prompt[2]; t++) CHECK_ROW(2, t, got + (size_t)(prompt[0] + t) * V);
+        }
+        for (int k = 0; k < 3; k++) { active[k] = 1; slot[k] = slot_of[k]; len[k] = prompt[k]; }
     }
     /* decode steps: every active sequence feeds its next true token */
     for (int step = 0; step < 2 * T; step++) {

@@ -6,8 +6,10 @@
  * parallel rank d takes prompts i with i mod DP = d.  Each DP group runs
  * the decoder (decode.h) over up to generate.batch sequences at a time:
  * a job (prompt i, sample j) takes a free KV-cache slot, is prefilled with
- * the training attention, and then decodes one token per step together
- * with the other active jobs; a finished job leaves its slot to the next.
+ * the training attention (the jobs admitted together in one B x T
+ * forward, padded to the longest), and then decodes one token per step
+ * together with the other active jobs; a finished job leaves its slot to
+ * the next.
  * Token `step` of job (i, j) is drawn by sample.c from the stream keyed
  * (run.seed, prompt key, j, step), the prompt key being a hash of the
  * line's "id" field (its JSON text) or, without one, of the prompt's
@@ -221,24 +223,57 @@ static void run_jobs(gen *g, int njobs)
     int *rows = nt_malloc((size_t)(S > 1 ? S : 1) * sizeof(int), "step rows");
     for (int i = 0; i < S; i++) rows[i] = i;
     while (next < njobs || nact > 0) {
-        /* admit new jobs into free slots: prefill each prompt, sample its first token */
+        /* admit new jobs into free slots: prefill a group of prompts together (the
+         * training attention over B x T, shorter prompts padded at the end: their
+         * padding is causal-masked from their own rows and its cache entries are
+         * overwritten by their decode steps before anything attends to them),
+         * then sample each prompt's first token from the logits of its last row */
         while (nfree > 0 && next < njobs) {
-            int job = next++, item = g->job_item[job], sample = job % n;
-            const gen_item *it = &g->items[item];
-            if (it->refused[0]) {
-                g->out[job] = record(g, item, sample, "", 0, "refused", it->refused, NULL, 0);
-                continue;
+            int k = 0, T = 0;
+            while (k < nfree && next < njobs) {
+                int job = next, item = g->job_item[job], sample = job % n;
+                const gen_item *it = &g->items[item];
+                if (it->refused[0]) {
+                    g->out[job] = record(g, item, sample, "", 0, "refused", it->refused, NULL, 0);
+                    next++;
+                    continue;
+                }
+                int p = (int)it->ids.n, nt = p > T ? p : T;
+                if (k > 0 && (k + 1) * nt > g->dec.max_rows) break;
+                gen_seq *q = &act[nact + k];
+                memset(q, 0, sizeof *q);
+                q->job = job; q->item = item; q->sample = sample; q->slot = free_slots[nfree - 1 - k];
+                q->len = p;
+                k++;
+                T = nt;
+                next++;
             }
-            gen_seq *q = &act[nact];
-            memset(q, 0, sizeof *q);
-            q->job = job; q->item = item; q->sample = sample; q->slot = free_slots[--nfree];
-            int p = (int)it->ids.n, p0 = 0, last = p - 1;
-            const void *lg = nt_decoder_step(&g->dec, 1, p, (const int32_t *)it->ids.v, &q->slot, &p0, 1, &last);
-            qs[0] = q;
-            sample_rows(g, lg, 1, qs, tok, lp);
-            q->len = p;
-            if (take_token(g, q, tok[0], lp[0])) { free_slots[nfree++] = q->slot; seq_free(q); }
-            else { q->next = tok[0]; nact++; }
+            if (k == 0) break;
+            nfree -= k;
+            int32_t *ptok = nt_malloc((size_t)k * T * sizeof(int32_t), "prefill tokens");
+            int *pslot = nt_malloc((size_t)k * sizeof(int), "prefill slots");
+            int *ppos = nt_calloc((size_t)k, sizeof(int), "prefill positions");
+            int *last = nt_malloc((size_t)k * sizeof(int), "prefill rows");
+            for (int b = 0; b < k; b++) {
+                gen_seq *q = &act[nact + b];
+                const gen_item *it = &g->items[q->item];
+                for (int t = 0; t < T; t++) ptok[(size_t)b * T + t] = t < q->len ? (int32_t)it->ids.v[t] : (int32_t)g->tok.eod;
+                pslot[b] = q->slot;
+                last[b] = b * T + q->len - 1;
+                qs[b] = q;
+            }
+            const void *lg = nt_decoder_step(&g->dec, k, T, ptok, pslot, ppos, k, last);
+            sample_rows(g, lg, k, qs, tok, lp);
+            free(ptok); free(pslot); free(ppos); free(last);
+            int keep = nact;
+            for (int b = 0; b < k; b++) {
+                gen_seq *q = &act[nact + b];
+                if (take_token(g, q, tok[b], lp[b])) { free_slots[nfree++] = q->slot; seq_free(q); continue; }
+                q->next = tok[b];
+                if (keep != nact + b) { act[keep] = *q; memset(q, 0, sizeof *q); }
+                keep++;
+            }
+            nact = keep;
         }
         if (nact == 0) continue;
         /* one decode step for every active sequence */
@@ -350,7 +385,12 @@ int nt_generate_run(const nt_config *cfg, const nt_deck_info *info)
     for (int i = dp; i < g.in.n; i += DP)
         if (!g.items[i].refused[0] && (int)g.items[i].ids.n > maxp) maxp = (int)g.items[i].ids.n;
     int S = cfg->gen_batch;
-    nt_decoder_init(&g.dec, &g.ms, S, cfg->seq_len, maxp > S ? maxp : S);
+    /* rows of one step: a decode step (S), the longest prompt alone, or a
+     * prefill group of several prompts within a budget of 2048 rows */
+    long rows = (long)S * maxp < 2048 ? (long)S * maxp : 2048;
+    if (rows < maxp) rows = maxp;
+    if (rows < S) rows = S;
+    nt_decoder_init(&g.dec, &g.ms, S, cfg->seq_len, (int)rows);
     const nt_model *head = nt_decoder_head(&g.dec);
     if (head) g.host = nt_malloc((size_t)S * head->mc.vocab_local * sizeof(float), "host logits");
     if (world.rank == 0) {
