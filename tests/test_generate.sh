@@ -24,7 +24,7 @@
 #     checkpoint given to generate, an LM checkpoint to score, a malformed
 #     prompt line (file:line), an unknown role, top_p 0 and 1.5, temperature
 #     < 0, top_k < 0, max_new_tokens beyond the context, a line without a
-#     prompt
+#     prompt, a bad stop list, a missing output directory, output = input
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 export OPENBLAS_NUM_THREADS=1
@@ -279,6 +279,9 @@ bad "temperature < 0" "generate.temperature" --set generate.temperature=-0.5
 bad "top_k < 0" "generate.top_k" --set generate.top_k=-1
 bad "max_new_tokens beyond the context" "generate.max_new_tokens: 96 is beyond the context" --set generate.max_new_tokens=96
 bad "stop not a list" "generate.stop" --set 'generate.stop=green'
+bad "output directory missing" "generate.output = /nonexistent/dir/o.jsonl: directory /nonexistent/dir does not exist" \
+    --set generate.output=/nonexistent/dir/o.jsonl
+bad "output = input" "generate.output = .*prompts.jsonl is the input file" --set generate.output=$WORK/prompts.jsonl
 expect_error "LM checkpoint to score" 2 "has a language-model \(LM\) head; score needs .*reward head" -- \
     mpi 2 "$NTRON" score gen.deck "${S[@]}" --set checkpoint.load=$WORK/sftck --set score.output=$WORK/bad.jsonl
 nothing_written || fail "score: output written"
