@@ -23,6 +23,7 @@
 #include "plan/plan.h"
 #include "prep/prep.h"
 #include "phases/phase.h"
+#include "infer/infer.h"
 #include "util/sha256.h"
 #include "tokenizer/tokenizer.h"
 #include "train/ramp.h"
@@ -42,6 +43,8 @@ static void usage(FILE *f)
             "                                            chat, preference, reward); parallel under mpirun\n"
             "  prep --inspect FILE.h5                    a dataset's kind, sizes, statistics, decoded sample\n"
             "  tokenizer train|encode|decode ...         SentencePiece model: train, text <-> ids\n"
+            "  generate DECK [--set ...]                 responses to JSON-lines prompts from a checkpoint (KV cache, sampling)\n"
+            "  score DECK [--logprobs] [--set ...]       reward-model scores (or response log-probs) of JSON-lines conversations\n"
             "  ckpt info PATH                            checkpoint attributes, tensor list, checksums verified\n"
             "  ckpt convert IN OUT                       re-save a checkpoint's model weights only (new directory OUT)\n"
             "  ckpt import-hf HF_DIR OUT                 Hugging Face NemotronForCausalLM (safetensors) -> checkpoint\n"
@@ -153,7 +156,10 @@ static int cmd_run(int argc, char **argv)
     char *text = nt_deck_resolved_text(&cfg);
     char sha[65];
     nt_sha256_hex(text, strlen(text), sha);
-    int rc = nt_phase_run(&cfg, &info, text, sha);
+    /* generate and score are inference drivers (src/infer), not training phases */
+    int rc = !strcmp(cfg.phase, "generate") ? nt_generate_run(&cfg, &info)
+             : !strcmp(cfg.phase, "score")  ? nt_score_run(&cfg, &info)
+                                            : nt_phase_run(&cfg, &info, text, sha);
     free(text);
     free(sets);
     NT_CHECK_MPI(MPI_Finalize());
@@ -198,6 +204,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "prep")) return nt_prep_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "tokenizer")) return nt_tokenizer_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "ckpt")) return nt_ckpt_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "generate")) return nt_generate_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "score")) return nt_score_main(argc - 2, argv + 2);
     usage(stderr);
     nt_input_error("unknown command '%s'", cmd);
 }

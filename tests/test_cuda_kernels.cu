@@ -433,6 +433,41 @@ static void test_rope(Rng &r)
     }
 }
 
+/* generation: K/V cache append + one-query attention over the cache, against
+ * the CPU reference on the same bf16 inputs (slots permuted, lengths mixed,
+ * one empty sequence) */
+static void test_attention_decode(Rng &r)
+{
+    struct C {
+        int B, G, qpg, hd, Tmax;
+    };
+    const C cases[] = {{3, 1, 1, 6, 9}, {4, 2, 3, 64, 40}, {2, 2, 6, 192, EMU ? 70 : 300}, {5, 1, 2, 128, 33}};
+    for (const C &c : cases) {
+        std::string sh = fmt("B=%d G=%d qpg=%d hd=%d Tmax=%d", c.B, c.G, c.qpg, c.hd, c.Tmax);
+        const int S = c.B + 1; /* one more slot than sequences */
+        const size_t W = (size_t)c.G * (c.qpg + 2) * c.hd, ncache = (size_t)S * c.G * c.Tmax * c.hd;
+        std::vector<int32_t> slot(c.B), pos(c.B), len(c.B);
+        for (int b = 0; b < c.B; b++) {
+            slot[b] = (b * 2 + 1) % S;
+            len[b] = b == 1 ? 0 : 1 + (int)((r.next() >> 11) % (uint64_t)c.Tmax);
+            pos[b] = len[b] > 0 ? len[b] - 1 : 0;
+        }
+        HB cache_k = rand_bf16(r, ncache, 1.0f), cache_v = rand_bf16(r, ncache, 1.0f);
+        HB qkv = rand_bf16(r, (size_t)c.B * W, 1.0f);
+        std::vector<float> kc = cache_k.f, vc = cache_v.f, out((size_t)c.B * c.G * c.qpg * c.hd);
+        cpu_kv_append(kc.data(), vc.data(), qkv.f.data(), slot.data(), pos.data(), c.B, 1, c.G, c.qpg, c.hd, c.Tmax);
+        cpu_attention_decode(out.data(), qkv.f.data(), kc.data(), vc.data(), slot.data(), len.data(), c.B, c.G, c.qpg,
+                             c.hd, c.Tmax);
+        Dev<uint16_t> dk(cache_k.h), dv(cache_v.h), dq(qkv.h), dout(out.size());
+        Dev<int32_t> dslot(slot), dpos(pos), dlen(len);
+        cuda_kv_append(dk.p, dv.p, dq.p, dslot.p, dpos.p, c.B, 1, c.G, c.qpg, c.hd, c.Tmax, NULL);
+        cuda_attention_decode(dout.p, dq.p, dk.p, dv.p, dslot.p, dlen.p, c.B, c.G, c.qpg, c.hd, c.Tmax, NULL);
+        report("kv_append(k)", sh, err_bf16(dk.down(), kc), 0.0);
+        report("kv_append(v)", sh, err_bf16(dv.down(), vc), 0.0);
+        report("attention_decode", sh, err_bf16(dout.down(), out), TOL_BF16);
+    }
+}
+
 static void test_cross_entropy(Rng &r)
 {
     struct C {
@@ -723,6 +758,7 @@ int main(void)
     test_cross_entropy(r);
     test_adamw(r);
     test_attention(r);
+    test_attention_decode(r);
     if (!EMU) {
         if (g_fail)
             printf("TIMING: note: %d correctness failures above\n", g_fail);

@@ -69,6 +69,18 @@ void cpu_attention_bwd(float *dqkv, const float *dout, const float *out,
                        const float *lse, const float *qkv, int B, int T, int G,
                        int qpg, int hd, const int32_t *pos);
 
+/* Cached-KV attention for generation (attention_decode.c).  K/V caches
+ * [slots, G, Tmax, hd].  kv_append: for sequence b of a step, its T new
+ * tokens' keys and values (fused QKV rows [B*T, G*(qpg+2)*hd], after RoPE)
+ * go to cache slot slot[b], positions pos[b] .. pos[b]+T-1.
+ * attention_decode: one query token per sequence (qkv [B, G*(qpg+2)*hd]);
+ * out [B, G*qpg*hd] = softmax(q k^T / sqrt(hd)) v over the first len[b]
+ * cached positions of slot slot[b] (len[b] = 0: zeros). */
+void cpu_kv_append(float *kc, float *vc, const float *qkv, const int32_t *slot, const int32_t *pos, int B,
+                   int T, int G, int qpg, int hd, int Tmax);
+void cpu_attention_decode(float *out, const float *qkv, const float *kc, const float *vc, const int32_t *slot,
+                          const int32_t *len, int B, int G, int qpg, int hd, int Tmax);
+
 /* Squared ReLU: out = max(x,0)^2 ; din = dout * 2*max(x,0) (overwrites din). */
 void cpu_sqrelu_fwd(float *out, const float *in, size_t n);
 void cpu_sqrelu_bwd(float *din, const float *dout, const float *in, size_t n);

@@ -64,6 +64,13 @@ void cuda_rope_fwd(nt_bf16 *qkv, int B, int T, int G, int qpg, int hd, int rot, 
 void cuda_rope_bwd(nt_bf16 *dqkv, int B, int T, int G, int qpg, int hd, int rot, float base,
                    int pos0, const int32_t *pos, nt_stream stream);
 
+/* ---- attention_decode.cu (generation: K/V cache append, one-query attention over it; hd <= 256) */
+void cuda_kv_append(nt_bf16 *kc, nt_bf16 *vc, const nt_bf16 *qkv, const int32_t *slot, const int32_t *pos, int B,
+                    int T, int G, int qpg, int hd, int Tmax, nt_stream stream);
+void cuda_attention_decode(nt_bf16 *out, const nt_bf16 *qkv, const nt_bf16 *kc, const nt_bf16 *vc,
+                           const int32_t *slot, const int32_t *len, int B, int G, int qpg, int hd, int Tmax,
+                           nt_stream stream);
+
 /* ---- attention.cu (causal GQA, fused QKV, hd <= 256) ------------------ */
 /* out [B,T,G*qpg*hd] bf16, lse [B,G*qpg,T] fp32 (natural log of the sum of
  * exp of the scaled scores).  pos: NULL, or device [B*T] positions inside

@@ -87,6 +87,17 @@ typedef struct nt_ops {
                   float grad_scale, int step);
     /* int32 token ids to the backend */
     int32_t *(*tokens_upload)(int32_t *dev, const int32_t *host, size_t n);
+
+    /* generation (kernels/cpu/attention_decode.c): K/V caches [slots, G,
+     * Tmax, hd] in act dtype; slot, pos, len: int32 backend arrays [B]
+     * (tokens_upload).  kv_append stores the keys/values of T new tokens
+     * per sequence (qkv [B*T, G*(qpg+2)*hd] after RoPE) at positions
+     * pos[b].. of slot slot[b]; attention_decode attends one query per
+     * sequence (qkv [B, ...]) over the first len[b] cached positions. */
+    void (*kv_append)(void *kc, void *vc, const void *qkv, const int32_t *slot, const int32_t *pos, int B,
+                      int T, int G, int qpg, int hd, int Tmax);
+    void (*attention_decode)(void *out, const void *qkv, const void *kc, const void *vc, const int32_t *slot,
+                             const int32_t *len, int B, int G, int qpg, int hd, int Tmax);
 } nt_ops;
 
 struct nt_config;

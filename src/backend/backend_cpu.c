@@ -93,6 +93,17 @@ static int32_t *b_tokens_upload(int32_t *dev, const int32_t *host, size_t n)
     return dev;
 }
 
+static void b_kv_append(void *kc, void *vc, const void *qkv, const int32_t *slot, const int32_t *pos, int B, int T,
+                        int G, int qpg, int hd, int Tmax)
+{
+    cpu_kv_append(kc, vc, qkv, slot, pos, B, T, G, qpg, hd, Tmax);
+}
+static void b_attn_decode(void *out, const void *qkv, const void *kc, const void *vc, const int32_t *slot,
+                          const int32_t *len, int B, int G, int qpg, int hd, int Tmax)
+{
+    cpu_attention_decode(out, qkv, kc, vc, slot, len, B, G, qpg, hd, Tmax);
+}
+
 static const nt_ops cpu_ops = {
     .name = "cpu-fp32",
     .host_resident = 1,
@@ -111,6 +122,7 @@ static const nt_ops cpu_ops = {
     .ce_bwd = b_ce_bwd,
     .scale_f32 = cpu_scale, .sumsq_f32 = cpu_sumsq, .adamw = b_adamw,
     .tokens_upload = b_tokens_upload,
+    .kv_append = b_kv_append, .attention_decode = b_attn_decode,
 };
 
 const nt_ops *nt_backend_cpu(void) { return &cpu_ops; }

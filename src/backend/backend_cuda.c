@@ -299,6 +299,17 @@ static int32_t *c_tokens_upload(int32_t *dev, const int32_t *host, size_t n)
     return dev;
 }
 
+static void c_kv_append(void *kc, void *vc, const void *qkv, const int32_t *slot, const int32_t *pos, int B, int T,
+                        int G, int qpg, int hd, int Tmax)
+{
+    P(2, cuda_kv_append(kc, vc, qkv, slot, pos, B, T, G, qpg, hd, Tmax, 0));
+}
+static void c_attn_decode(void *out, const void *qkv, const void *kc, const void *vc, const int32_t *slot,
+                          const int32_t *len, int B, int G, int qpg, int hd, int Tmax)
+{
+    P(1, cuda_attention_decode(out, qkv, kc, vc, slot, len, B, G, qpg, hd, Tmax, 0));
+}
+
 static const nt_ops cuda_ops = {
     .name = "cuda-bf16",
     .act_bytes = 2,
@@ -314,6 +325,7 @@ static const nt_ops cuda_ops = {
     .ce_rowmax = c_ce_rowmax, .ce_sumexp = c_ce_sumexp, .ce_loss = c_ce_loss, .ce_bwd = c_ce_bwd,
     .scale_f32 = c_scale_f32, .sumsq_f32 = c_sumsq_f32, .adamw = c_adamw,
     .tokens_upload = c_tokens_upload,
+    .kv_append = c_kv_append, .attention_decode = c_attn_decode,
 };
 
 int nt_backend_is_cuda(const nt_ops *ops) { return ops == &cuda_ops; }

@@ -89,6 +89,25 @@ typedef struct nt_config {
     int align_average_log_probs;   /* per-sequence log-probs averaged over response tokens instead of summed */
     char align_reference[NT_PATH_MAX];   /* reference policy checkpoint ("": the checkpoint the phase starts from) */
     char align_reference_mode[16];       /* precompute | online */
+
+    /* [generate] (ntron generate, run.phase = generate: src/infer/generate.c) */
+    char gen_input[NT_PATH_MAX];   /* prompts, JSON lines */
+    char gen_output[NT_PATH_MAX];  /* responses, JSON lines */
+    int gen_n;                     /* samples per prompt */
+    int gen_max_new_tokens;
+    double gen_temperature;        /* 0: greedy */
+    int gen_top_k;                 /* 0: off */
+    double gen_top_p;              /* 1: off */
+    char gen_stop[1024];           /* JSON array of stop strings ("" = none) */
+    int gen_batch;                 /* sequences decoded together per data-parallel rank */
+    int gen_logprobs;              /* per-token log-probs in the output */
+
+    /* [score] (ntron score, run.phase = score: src/infer/score.c) */
+    char score_input[NT_PATH_MAX];
+    char score_output[NT_PATH_MAX];
+    int score_batch;               /* conversations per forward pass and data-parallel rank */
+    char score_weights[256];       /* reward = sum of weight x attribute score */
+    int score_logprobs;            /* per-token log-probs of the response under an LM instead */
 } nt_config;
 
 #endif

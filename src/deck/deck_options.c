@@ -30,7 +30,7 @@
 const nt_option nt_deck_options[] = {
     /* [run] */
     {"run", "phase", NT_OPT_ENUM, FIELD(phase), "pretrain", ANY, 0,
-     "pretrain|sft|rm|dpo|rpo|generate|sdg", "phase this job runs (built: see `ntron help phases`)"},
+     "pretrain|sft|rm|dpo|rpo|generate|score|sdg", "phase this job runs (built: see `ntron help phases`)"},
     {"run", "name", NT_OPT_STRING, FIELD(name), "ntron", ANY, 0, NULL,
      "run name (no '/' or blanks); replaces %name in run.dir"},
     {"run", "dir", NT_OPT_STRING, FIELD(dir), "runs/%name", ANY, 0, NULL,
@@ -208,6 +208,45 @@ const nt_option nt_deck_options[] = {
      "RUNDIR/reference_logps.h5 before the first step, reused on resume and requeue when its hashes of the "
      "data and the reference agree (no second model in memory while training); online: a second, frozen "
      "model set computes the reference log-probs of every batch"},
+
+    /* [generate] */
+    {"generate", "input", NT_OPT_STRING, FIELD(gen_input), "", ANY, 0, NULL,
+     "prompts, one JSON object a line: \"messages\" (a conversation ending with a user turn, or a string: "
+     "one user turn; rendered with the Nemotron chat template up to <extra_id_1>Assistant) or \"prompt\" "
+     "(raw text); every other field is carried into the output"},
+    {"generate", "output", NT_OPT_STRING, FIELD(gen_output), "", ANY, 0, NULL,
+     "responses, JSON lines in input order, n per prompt (written as OUTPUT.tmp, renamed when complete)"},
+    {"generate", "n", NT_OPT_INT, FIELD(gen_n), "1", GE(1), 0, NULL,
+     "samples per prompt (sample j of prompt i draws from its own random stream)"},
+    {"generate", "max_new_tokens", NT_OPT_INT, FIELD(gen_max_new_tokens), "256", GE(1), 0, NULL,
+     "most tokens generated per response (below model.seq_len; a response also stops at the context end)"},
+    {"generate", "temperature", NT_OPT_DOUBLE, FIELD(gen_temperature), "1.0", GE(0), 0, NULL,
+     "softmax temperature; 0: greedy (argmax)"},
+    {"generate", "top_k", NT_OPT_INT, FIELD(gen_top_k), "0", GE(0), 0, NULL,
+     "sample among the k most likely tokens (0: all)"},
+    {"generate", "top_p", NT_OPT_DOUBLE, FIELD(gen_top_p), "1.0", 0, 1, NT_OPT_MIN_OPEN, NULL,
+     "nucleus sampling: the smallest set of most likely tokens with probability >= top_p (1: all)"},
+    {"generate", "stop", NT_OPT_STRING, FIELD(gen_stop), "", ANY, 0, NULL,
+     "stop strings as a JSON array, e.g. [\"\\n\\n\", \"###\"]: a response ends before the first one it "
+     "contains (besides EOS, the chat end-of-turn token and max_new_tokens)"},
+    {"generate", "batch", NT_OPT_INT, FIELD(gen_batch), "8", GE(1), 0, NULL,
+     "sequences decoded together on each data-parallel rank (KV cache slots)"},
+    {"generate", "logprobs", NT_OPT_BOOL, FIELD(gen_logprobs), "false", ANY, 0, NULL,
+     "write each response token's log-probability (untempered, untruncated softmax)"},
+
+    /* [score] */
+    {"score", "input", NT_OPT_STRING, FIELD(score_input), "", ANY, 0, NULL,
+     "conversations to score, JSON lines: \"prompt\" (messages or a string) and \"response\" (as "
+     "`ntron prep --format reward` renders them); other fields are carried into the output"},
+    {"score", "output", NT_OPT_STRING, FIELD(score_output), "", ANY, 0, NULL,
+     "scores, JSON lines in input order (written as OUTPUT.tmp, renamed when complete)"},
+    {"score", "batch", NT_OPT_INT, FIELD(score_batch), "8", GE(1), 0, NULL,
+     "conversations per forward pass on each data-parallel rank"},
+    {"score", "weights", NT_OPT_STRING, FIELD(score_weights), "0.3 0.74 0.46 0.47 -0.33", ANY, 0, NULL,
+     "reward = sum of weight x attribute score, one weight per model.reward_outputs (default: "
+     "Nemotron-4-340B-Reward's over helpfulness, correctness, coherence, complexity, verbosity)"},
+    {"score", "logprobs", NT_OPT_BOOL, FIELD(score_logprobs), "false", ANY, 0, NULL,
+     "instead of rewards: per-token log-probs of each response under an LM checkpoint (model.head = lm)"},
 };
 /* clang-format on */
 

@@ -4,6 +4,7 @@
  * others named with what they will be and refused as not built yet; the
  * common deck check of the training phases; `ntron help phases`. */
 #include "phases/phase.h"
+#include "infer/infer.h"
 #include "util/check.h"
 
 #include <string.h>
@@ -21,9 +22,24 @@ static const registry_row registry[] = {
     {"dpo", &nt_phase_dpo, NULL},
     {"rpo", &nt_phase_rpo, NULL},
     {"generate", NULL, "generation over a checkpoint (ntron generate)"},
+    {"score", NULL, "reward-model scores or response log-probs over a checkpoint (ntron score)"},
     {"sdg", NULL, "the synthetic-data pipeline (ntron sdg)"},
 };
 #define NREG (sizeof registry / sizeof registry[0])
+
+/* run.phase values that are not training phases: inference drivers of
+ * their own (src/infer), with their own deck checks */
+static const struct { const char *name; void (*check)(const nt_config *, const nt_deck_info *); } drivers[] = {
+    {"generate", nt_generate_deck_check},
+    {"score", nt_score_deck_check},
+};
+#define NDRIVERS (sizeof drivers / sizeof drivers[0])
+static int driver_of(const char *name)
+{
+    for (size_t i = 0; i < NDRIVERS; i++)
+        if (!strcmp(drivers[i].name, name)) return (int)i;
+    return -1;
+}
 
 static void built_list(char *buf, size_t n)
 {
@@ -52,6 +68,8 @@ const nt_phase *nt_phase_find(const char *name)
 
 void nt_phase_deck_check(const nt_config *c, const nt_deck_info *in)
 {
+    int d = driver_of(c->phase);
+    if (d >= 0) { drivers[d].check(c, in); return; }
     const registry_row *r = lookup(c->phase);
     char built[256];
     built_list(built, sizeof built);
@@ -83,7 +101,8 @@ void nt_phase_print_help(FILE *f)
     fprintf(f, "run.phase   head     what\n");
     for (size_t i = 0; i < NREG; i++) {
         const nt_phase *p = registry[i].entry;
-        fprintf(f, "%-11s %-8s %s%s\n", registry[i].name, p ? p->head : "-", p ? p->what : registry[i].what,
-                p ? "" : " [not built yet]");
+        int d = driver_of(registry[i].name);
+        fprintf(f, "%-11s %-8s %s%s\n", registry[i].name, p ? p->head : d >= 0 ? "ckpt's" : "-",
+                p ? p->what : registry[i].what, p || d >= 0 ? "" : " [not built yet]");
     }
 }

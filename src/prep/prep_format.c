@@ -181,6 +181,36 @@ static int render_conversation(render *r, const cJSON *msgs, const char *field, 
     return 0;
 }
 
+/* a prompt for generation: the conversation (messages or a string)
+ * rendered up to and including `<extra_id_1>Assistant\n` */
+int nt_prep_render_prompt(const nt_tokenizer *t, const cJSON *msgs, const char *field, nt_u32vec *out, char *err,
+                          size_t errlen)
+{
+    nt_prep_out o = {0};
+    o.tok = *out;
+    render r = {t, &o, 0, err, errlen};
+    int rc = render_conversation(&r, msgs, field, 'u');
+    *out = o.tok;
+    return rc;
+}
+
+/* a conversation to score: prompt rendered as a prompt, then the response,
+ * a newline and EOS, exactly as `prep --format reward` renders a sample;
+ * *resp_start = index of the response's first token */
+int nt_prep_render_scored(const nt_tokenizer *t, const cJSON *prompt, const char *response, nt_u32vec *out,
+                          size_t *resp_start, char *err, size_t errlen)
+{
+    nt_prep_out o = {0};
+    o.tok = *out;
+    render r = {t, &o, 0, err, errlen};
+    int rc = render_conversation(&r, prompt, "prompt", 'u');
+    *resp_start = o.tok.n;
+    if (!rc) rc = put_text(&r, "", response, "\n", 0);
+    if (!rc) put_id(&r, (uint32_t)t->eod, 0);
+    *out = o.tok;
+    return rc;
+}
+
 static void end_sample(nt_prep_out *out)
 {
     uint64_t e = out->tok.n;

@@ -34,6 +34,17 @@ const char *nt_prep_kind(nt_prep_format f);  /* pretrain | sft | preference | re
  * appends it to out.  Returns 0, or -1 with the reason in err. */
 int nt_prep_record(nt_prep_format fmt, const nt_tokenizer *t, const char *text, size_t len, nt_prep_out *out,
                    char *err, size_t errlen);
+/* For generation and scoring (src/infer), the same template: a prompt
+ * (messages or a string, `field` names it in errors) rendered up to and
+ * including `<extra_id_1>Assistant\n`, appended to out; a scored
+ * conversation = that prompt + response + "\n" + EOS, as `--format reward`
+ * renders a sample (*resp_start: index in out of the response's first
+ * token).  Return 0, or -1 with the reason in err. */
+struct cJSON;
+int nt_prep_render_prompt(const nt_tokenizer *t, const struct cJSON *msgs, const char *field, nt_u32vec *out,
+                          char *err, size_t errlen);
+int nt_prep_render_scored(const nt_tokenizer *t, const struct cJSON *prompt, const char *response, nt_u32vec *out,
+                          size_t *resp_start, char *err, size_t errlen);
 /* 1 if s[0..n) is valid UTF-8 without NUL bytes; else 0 and the reason. */
 int nt_utf8_check(const char *s, size_t n, char *err, size_t errlen);
 
