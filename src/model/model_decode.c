@@ -89,12 +89,12 @@ void nt_model_decode(nt_model *m, nt_kvcache *kv, nt_decode_acts *d, int B, int 
         o->layernorm_fwd(d->ln, d->mean, d->rstd, d->x, P->ln1_g, P->ln1_b, N, H, mc->norm_eps);
         o->matmul(d->qkv, d->ln, P->qkv, N, mc->qkv_local, H, 0, 1, 1.0f, 0.0f);
         if (T > 1) {
-            o->rope_fwd(d->qkv, B, T, G, qpg, hd, mc->rot, mc->rope_base, 0);
+            o->rope_fwd(d->qkv, B, T, G, qpg, hd, mc->rot, mc->rope_base, 0, NULL);
             o->kv_append(kv->k[l], kv->v[l], d->qkv, d->slot, d->pos, B, T, G, qpg, hd, kv->Tmax);
-            o->attention_fwd(d->att, d->lse, d->qkv, B, T, G, qpg, hd);
+            o->attention_fwd(d->att, d->lse, d->qkv, B, T, G, qpg, hd, NULL);
         } else {
             for (int b = 0; b < B; b++)
-                o->rope_fwd(AT(d->qkv, b, W), 1, 1, G, qpg, hd, mc->rot, mc->rope_base, pos[b]);
+                o->rope_fwd(AT(d->qkv, b, W), 1, 1, G, qpg, hd, mc->rot, mc->rope_base, pos[b], NULL);
             o->kv_append(kv->k[l], kv->v[l], d->qkv, d->slot, d->pos, B, 1, G, qpg, hd, kv->Tmax);
             o->attention_decode(d->att, d->qkv, kv->k[l], kv->v[l], d->slot, d->len, B, G, qpg, hd, kv->Tmax);
         }
