@@ -13,10 +13,11 @@
 # hidden 128), micro_batch 4, global batch 8 rows.  Reported: rows per step,
 # padding/packing efficiency (real tokens / row tokens), real tokens/s
 # (median over the steps after the first two) and the packed/padded ratio.
+# NTRON=path overrides BUILD_DIR/src/ntron (tests/device_check.sh passes its carried binary).
 set -euo pipefail
-B=$(cd "$1" && pwd); S=${2:-/tmp/ntron-sft-pack-bench}; T=${3:-1024}; STEPS=${4:-12}; BACKEND=${5:-cpu}
+S=${2:-/tmp/ntron-sft-pack-bench}; T=${3:-1024}; STEPS=${4:-12}; BACKEND=${5:-cpu}
 top=$(cd "$(dirname "$0")/.." && pwd)
-N=$B/src/ntron
+N=${NTRON:-$(cd "$1" && pwd)/src/ntron}
 PY=${PYTHON:-/usr/bin/python3}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader OMPI_MCA_oob_tcp_if_include=lo
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}

@@ -96,11 +96,13 @@ fi
 # other split, peak GPU memory); the 340B one-layer slice (inputs/gpu/
 # slice-340b.deck): measured peak GPU memory against `ntron plan` of the same
 # deck, whose model predicts the 340B deck's TP8 x PP12 memory.
-# NT_DEVICE_NTRON="run bench slice" picks the parts (all by default).
+# pack: SFT real tokens/s packed vs padded (postprocess/bench_sft_pack.sh,
+# seq_len 4096, CUDA backend).
+# NT_DEVICE_NTRON="run bench slice pack" picks the parts (all by default).
 if [ -x .carry/ntron ]; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
     N=$PWD/.carry/ntron
-    parts=${NT_DEVICE_NTRON:-run bench slice}
+    parts=${NT_DEVICE_NTRON:-run bench slice pack}
     one() { if command -v mpirun > /dev/null; then mpirun -np 1 "$@"; else "$@"; fi; }
     if [[ " $parts " == *" run "* ]]; then
         "$N" prep --tokenizer byte inputs/tiny/corpus.txt -o "$out/corpus.h5" > /dev/null
@@ -139,6 +141,11 @@ held, used = m.get("gpu_held_peak_mb", 0) / 1024, m.get("gpu_used_peak_mb", 0) /
 print(f"340B one-layer slice: predicted {p['mem_total'] / 2**30:.2f} GiB (plan), measured {held:.2f} GiB held by ntron, "
       f"{used:.2f} GiB in use on the device; ratio held/predicted {held * 2**30 / p['mem_total']:.3f}")
 CMP
+    fi
+    if [[ " $parts " == *" pack "* ]]; then
+        NTRON=$N timeout 240 postprocess/bench_sft_pack.sh - "$out/sftpack" 4096 12 cuda > "$out/sftpack.log" 2>&1 \
+            || { echo "SFT packing benchmark failed:"; tail -3 "$out/sftpack.log"; }
+        grep -E '^(lengths|padded|packed|SFT)' "$out/sftpack.log"
     fi
 fi
 "$PYTHON" - "$out" <<'PY' | tee "$out/results.md"
