@@ -44,7 +44,7 @@ print(f"lengths: {len(L)} conversations, tokens min {L.min()} median {int(np.med
       f"max {L.max()}, {np.mean(L > T + 1) * 100:.1f}% longer than a row (cut)")
 PY
 deck=$top/inputs/tiny/sft-code.deck
-common=(--set run.backend="$BACKEND" --set data.tokenizer="$S/spm.model" --set data.train="$S/conv.h5" --set model.vocab=512
+common=(--set run.backend="$BACKEND" --set data.tokenizer="$S/spm.model" --set data.train="$S/conv.h5" --set data.valid= --set model.vocab=512
         --set model.seq_len="$T" --set parallel.micro_batch=4 --set train.global_batch=8 --set train.epochs=0
         --set train.steps="$STEPS" --set checkpoint.dir= --set checkpoint.load= --set run.log_interval=1)
 for mode in padded packed; do
