@@ -2,13 +2,18 @@
 # test_hf.sh — ntron against Hugging Face transformers' NemotronForCausalLM
 # itself (torch 2.4.1 + transformers 4.44.2 in the venv that
 # tests/hf/setup_venv.sh makes or reuses; skips, exit 77, when it cannot):
-#  1. three random models (GQA 3 with hidden 96; MHA with a quarter of the
-#     head rotated, stored bf16; MQA 4 with head_dim 100, hidden 400 and
-#     partial_rotary_factor 0.567, whose truncated rotary width 56 differs
-#     from the rounded 57, stored fp16 in 3 shards) are imported with
-#     `ntron ckpt import-hf`; ntron's logits and loss on the same tokens
-#     equal transformers' within 1e-5 relative (fp32 both sides; the weights
-#     are bf16 values, which ntron's /model holds exactly);
+#  1. six random models, three written by tests/hf/hf_files.py (GQA 3 with
+#     hidden 96; MHA with a quarter of the head rotated, stored bf16; MQA 4
+#     with head_dim 100, hidden 400 and partial_rotary_factor 0.567, whose
+#     truncated rotary width 56 differs from the rounded 57, stored fp16 in
+#     3 shards) and three built by transformers and written with its
+#     save_pretrained (GQA 2 at hidden 160 in 14 fp32 shards; GQA 4 with 6 of
+#     16 dims rotated, bf16; head_dim 100 with 56 rotated, fp16), are
+#     imported with `ntron ckpt import-hf`; ntron's logits and loss on the
+#     same tokens equal transformers' within 1e-5 relative (fp32 both sides;
+#     the weights are bf16 values, which ntron's /model holds exactly); the
+#     fp32 and bf16 ones written by transformers round-trip import -> export
+#     bit-exactly;
 #  2. a negative control: the third model with partial_rotary_factor
 #     0.58000001 (58 dims) in HF must differ;
 #  3. an ntron-trained tiny model (inputs/tiny/pretrain.deck, SentencePiece
@@ -50,6 +55,31 @@ for m in a b c; do
     "$NTRON" ckpt import-hf $m ck_$m --deck-out $m.deck > imp_$m.out 2>&1 || { fail "import-hf $m: $(cat imp_$m.out)"; continue; }
     case_line $m $m ck_$m $m.deck pass "${NOPHASE[@]}"
 done
+# the same through models transformers itself builds and writes (save_pretrained): GQA 2
+# at hidden 160, sharded fp32; GQA 4 with 6 of 16 dims rotated, bf16; head_dim 100
+# with 56 dims rotated, fp16
+cat > specs <<EOF
+t_d 2 160 288 10 5 300 0.5 float32 100KB 5
+t_e 2 128 256 8 2 256 0.375 bfloat16 5GB 6
+t_f 2 400 320 4 2 200 0.567 float16 5GB 7
+EOF
+if "$VPY" "$top_srcdir/tests/hf/compare_hf.py" make specs > make.out 2> make.err; then
+    pass "save_pretrained: $(paste -sd';' make.out)"
+    for m in t_d t_e t_f; do
+        "$NTRON" ckpt import-hf $m ck_$m --deck-out $m.deck > imp_$m.out 2>&1 || { fail "import-hf $m: $(cat imp_$m.out)"; continue; }
+        case_line $m $m ck_$m $m.deck pass "${NOPHASE[@]}"
+    done
+    for rt in "t_d fp32" "t_e bf16"; do
+        set -- $rt
+        if "$NTRON" ckpt export-hf ck_$1 rt_$1 --dtype $2 > rt_$1.out 2>&1 && out=$($H same $1 rt_$1 2>&1); then
+            pass "transformers' $2 files: import -> export bit-exact ($out)"
+        else
+            fail "round trip $1 $2: $(cat rt_$1.out) $out"
+        fi
+    done
+else
+    fail "compare_hf.py make: $(grep -v Warning make.err | tail -3)"
+fi
 # negative control: HF rotating 58 dims where ntron rotates int(100*0.567) = 56
 rm -rf c58; cp -r c c58
 $PY -c "import json; p='c58/config.json'; c=json.load(open(p)); c['partial_rotary_factor']=0.58000001; json.dump(c,open(p,'w'))"

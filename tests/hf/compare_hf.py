@@ -13,6 +13,14 @@
       dot product of at most a few hundred terms, through a few layers),
       two orders of magnitude below the 1e-5 tolerance.
       Prints "PASS: ..." / "FAIL: ..." per case; exit 1 if any failed.
+
+  compare_hf.py make SPECS
+      SPECS: one model a line, "DIR layers hidden ffn heads kv vocab rot
+      dtype max_shard_size seed": a random NemotronConfig model built by
+      transformers (_from_config, eager attention), weights N(0, 0.05)
+      (vectors N(0, 0.1)) rounded to bf16 values (and without fp16
+      subnormals), saved with save_pretrained (safetensors, shards of at
+      most max_shard_size) in dtype float32, bfloat16 or float16.
 """
 
 import argparse
@@ -45,7 +53,34 @@ def check(name, d, tokens, B, T, nt_logits, nt_loss, tol):
     return err <= tol and lerr <= tol, msg
 
 
+def make(specs):
+    from transformers import NemotronConfig
+    for line in open(specs):
+        f = line.split()
+        if not f:
+            continue
+        d, L, H, F, A, G, V = f[0], *map(int, f[1:7])
+        rot, dtype, shard, seed = float(f[7]), f[8], f[9], int(f[10])
+        torch.manual_seed(seed)
+        cfg = NemotronConfig(vocab_size=V, hidden_size=H, intermediate_size=F, num_hidden_layers=L,
+                             num_attention_heads=A, num_key_value_heads=G, max_position_embeddings=64,
+                             partial_rotary_factor=rot, bos_token_id=1, eos_token_id=2)
+        model = NemotronForCausalLM._from_config(cfg, attn_implementation="eager", torch_dtype=torch.float32)
+        with torch.no_grad():
+            for _, p in model.named_parameters():
+                x = torch.randn(p.shape) * (0.1 if p.dim() == 1 else 0.05)
+                x = x.to(torch.bfloat16).float()
+                x[x.abs() < 2.0 ** -14] = 0
+                p.copy_(x)
+        model.to({"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype])
+        model.save_pretrained(d, safe_serialization=True, max_shard_size=shard)
+        print("made %s: %d parameters, %s, shards of at most %s" % (d, sum(p.numel() for p in model.parameters()), dtype, shard))
+    return 0
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "make":
+        return make(sys.argv[2])
     p = argparse.ArgumentParser()
     p.add_argument("cases")
     p.add_argument("--tol", type=float, default=1e-5)
