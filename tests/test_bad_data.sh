@@ -106,9 +106,16 @@ for spec in "deck --set train.warmup=99 --set train.steps=3" "data --set data.tr
 done
 [ -e "$WORK/run_once" ] && fail "bad deck/data on 3 ranks: run directory created" || true
 # a phase not built yet: run and check refuse it alike (one line, exit 2, nothing written)
-for ph in generate sdg; do
+for ph in sdg; do
     for cmd in run check; do
         expect_error "phase_${ph}_$cmd" 2 "^ntron: --set run\.phase: $ph is not built yet in this version \(built: pretrain, rm, sft[a-z, ]*\)\$" -- \
+            "$NTRON" $cmd "$DECK" --set run.phase=$ph --set data.train=$WORK/good.h5 --set run.dir=$WORK/run_phase
+    done
+done
+# generate and score are built (src/infer): a training deck lacks their keys, refused alike by run and check
+for ph in generate score; do
+    for cmd in run check; do
+        expect_error "phase_${ph}_$cmd" 2 "^ntron: .*pretrain\.deck: .*(generate\.input|model\.head).*" -- \
             "$NTRON" $cmd "$DECK" --set run.phase=$ph --set data.train=$WORK/good.h5 --set run.dir=$WORK/run_phase
     done
 done

@@ -104,6 +104,7 @@ typedef struct gen {
     char **out;                 /* [local jobs] finished records */
     int *job_item;              /* [local jobs] global item index */
     float *host;                /* logits on the host [rows, vocab_local] */
+    long prompt_tokens;         /* real (unpadded) tokens prefilled */
 } gen;
 
 static void set(cJSON *o, const char *key, cJSON *v)
@@ -244,6 +245,7 @@ static void run_jobs(gen *g, int njobs)
                 memset(q, 0, sizeof *q);
                 q->job = job; q->item = item; q->sample = sample; q->slot = free_slots[nfree - 1 - k];
                 q->len = p;
+                g->prompt_tokens += p;
                 k++;
                 T = nt;
                 next++;
@@ -408,7 +410,7 @@ int nt_generate_run(const nt_config *cfg, const nt_deck_info *info)
     nt_infer_write(&g.ms, &rec, g.in.n, n, cfg->gen_output);
     /* summed over the DP groups (their first rank): tokens and the seconds spent on them */
     int lead = gr->tp == 0 && gr->pp == 0;
-    double stats[4] = {lead ? (double)g.dec.n_prefill : 0, lead ? g.dec.t_prefill : 0,
+    double stats[4] = {lead ? (double)g.prompt_tokens : 0, lead ? g.dec.t_prefill : 0,
                        lead ? (double)g.dec.n_decode : 0, lead ? g.dec.t_decode : 0};
     nt_comm_allreduce_f64(&world, stats, 4, NT_SUM);
     if (world.rank == 0)
