@@ -19,7 +19,11 @@
 #  3. an ntron-trained tiny model (inputs/tiny/pretrain.deck, SentencePiece
 #     vocabulary 400: padded to 512 in ntron) exported with `ntron ckpt
 #     export-hf` loads with from_pretrained and agrees within 1e-5; the
-#     tokenizer files are there and the padding is trimmed.
+#     tokenizer files are there and the padding is trimmed;
+#  4. greedy generation: `ntron generate` (temperature 0, 20 new tokens) on the
+#     tiny checkpoint and transformers' generate (do_sample=False) on its export
+#     give the same token ids for three raw-text prompts (ntron stops before
+#     EOS, HF includes it).
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 PY=/usr/bin/python3
@@ -128,6 +132,46 @@ print(type(t).__name__, t.decode(ids) == s, ' '.join(map(str, ids)))" 2> tok.err
     fi
 else
     fail "export-hf tiny: $(cat exp.out)"
+fi
+
+# ---- greedy generation: ntron generate on the tiny checkpoint = transformers' generate on its export
+if [ -d tiny_hf ]; then
+    printf '%s\n' '{"id": "a", "prompt": "The quick brown fox"}' '{"id": "b", "prompt": "Numbers and letters"}' \
+        '{"id": "c", "prompt": "In the beginning"}' > gen_prompts.jsonl
+    if "$NTRON" generate tiny.deck "${TINY[@]}" --set checkpoint.load=$WORK/tiny.ck --set checkpoint.dir= \
+         --set generate.input=$WORK/gen_prompts.jsonl --set generate.output=$WORK/gen_out.jsonl \
+         --set generate.temperature=0 --set generate.max_new_tokens=20 < /dev/null > gen.out 2>&1; then
+        "$NTRON" tokenizer encode spm.model <(printf 'The quick brown fox') > p_a.ids
+        "$NTRON" tokenizer encode spm.model <(printf 'Numbers and letters') > p_b.ids
+        "$NTRON" tokenizer encode spm.model <(printf 'In the beginning') > p_c.ids
+        if out=$("$VPY" - gen_out.jsonl <<'PY' 2> gen_hf.err
+import json, sys, torch
+from transformers import AutoModelForCausalLM
+m = AutoModelForCausalLM.from_pretrained("tiny_hf", torch_dtype=torch.float32, attn_implementation="eager").eval()
+eos = m.generation_config.eos_token_id
+res = []
+for r in map(json.loads, open(sys.argv[1])):
+    ids = [int(x) for x in open(f"p_{r['id']}.ids").read().split()]
+    assert len(ids) == r["prompt_tokens"], (r["id"], len(ids), r["prompt_tokens"])
+    with torch.no_grad():
+        g = m.generate(torch.tensor([ids]), do_sample=False, max_new_tokens=20, eos_token_id=eos, pad_token_id=eos)
+    hf = g[0, len(ids):].tolist()
+    nt = r["response_ids"]
+    # ntron stops before EOS and the chat control tokens; HF includes its EOS
+    hf_cut = hf[:len(nt)]
+    ok = hf_cut == nt and (r["finish_reason"] != "length" or len(hf) == 20)
+    res.append(ok)
+    print(f"{r['id']}: {len(nt)} tokens ({r['finish_reason']}) {'equal' if ok else 'DIFFER: ntron ' + str(nt) + ' hf ' + str(hf)}")
+sys.exit(0 if all(res) else 1)
+PY
+        ); then
+            pass "greedy generation: ntron generate = transformers generate token for token ($(echo "$out" | paste -sd';'))"
+        else
+            fail "greedy generation differs: $out $(grep -v Warning gen_hf.err | tail -2)"
+        fi
+    else
+        fail "ntron generate on the tiny checkpoint: $(tail -3 gen.out)"
+    fi
 fi
 
 # ---- the README's way: a HF model in, SFT, out again (its logits compared too) ---------------

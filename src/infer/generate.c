@@ -113,8 +113,8 @@ static void set(cJSON *o, const char *key, cJSON *v)
     nt_json_add(o, key, v);
 }
 
-static char *record(gen *g, int item, int sample, const char *text, int ntok, const char *reason, const char *error,
-                    const float *lp, int nlp)
+static char *record(gen *g, int item, int sample, const char *text, const uint32_t *ids, int ntok, const char *reason,
+                    const char *error, const float *lp, int nlp)
 {
     cJSON *o = cJSON_Duplicate(g->in.obj[item], 1);
     NT_CHECK(o, "out of memory for an output record");
@@ -123,6 +123,9 @@ static char *record(gen *g, int item, int sample, const char *text, int ntok, co
     set(o, "response", cJSON_CreateString(text));
     set(o, "prompt_tokens", cJSON_CreateNumber((double)g->items[item].ids.n));
     set(o, "response_tokens", cJSON_CreateNumber(ntok));
+    cJSON *ri = nt_json_array();   /* the generated token ids (a stop string cuts the text only) */
+    for (int k = 0; k < ntok; k++) nt_json_push(ri, cJSON_CreateNumber(ids[k]));
+    set(o, "response_ids", ri);
     set(o, "finish_reason", cJSON_CreateString(reason));
     if (error) set(o, "error", cJSON_CreateString(error));
     if (g->cfg->gen_logprobs && !error) {
@@ -177,7 +180,7 @@ static int take_token(gen *g, gen_seq *q, int32_t t, float lp)
     size_t tl = strlen(text);
     if (g->items[q->item].chat && (!strcmp(reason, "eos") || !strcmp(reason, "end_of_turn")) && tl && text[tl - 1] == '\n')
         text[tl - 1] = 0;
-    g->out[q->job] = record(g, q->item, q->sample, text, (int)q->resp.n, reason, NULL, q->lp, q->nlp);
+    g->out[q->job] = record(g, q->item, q->sample, text, q->resp.v, (int)q->resp.n, reason, NULL, q->lp, q->nlp);
     free(text);
     return 1;
 }
@@ -235,7 +238,7 @@ static void run_jobs(gen *g, int njobs)
                 int job = next, item = g->job_item[job], sample = job % n;
                 const gen_item *it = &g->items[item];
                 if (it->refused[0]) {
-                    g->out[job] = record(g, item, sample, "", 0, "refused", it->refused, NULL, 0);
+                    g->out[job] = record(g, item, sample, "", NULL, 0, "refused", it->refused, NULL, 0);
                     next++;
                     continue;
                 }

@@ -469,6 +469,7 @@ int nt_hf_import(const char *hf_dir, const char *out, const char *deck_out)
     attr_i64(f, "hf_bos_token_id", hc.bos);
     attr_i64(f, "hf_eos_token_id", hc.eos);
     attr_i64(f, "hf_pad_token_id", hc.pad);
+    nt_ckpt_attrs_stamp(f);   /* last: the root-attribute checksum covers every attribute above */
     free(deck);
     free(sums);
     free(dsets);
