@@ -19,7 +19,7 @@
 # before the trainer's step) — the minimum, as other processes on a shared
 # machine only ever add time — with the median beside it, the time per pair
 # against two SFT sequences, and the one-off precompute per pair.  Default model:
-# layers 4, hidden 256, ffn 1024, seq_len 256, micro_batch 8, G 16, 12 steps;
+# layers 4, hidden 128, ffn 512, seq_len 128, micro_batch 8, G 16, 20 steps;
 # --set overrides (e.g. run.backend=cuda and a larger model on a GPU).
 set -euo pipefail
 B=$(cd "$1" && pwd); S=${2:-/tmp/ntron-pref-bench}; shift; [ $# -gt 0 ] && shift
@@ -31,9 +31,9 @@ mkdir -p "$S"; cd "$S"
 [ -f chat.h5 ] || "$N" prep --tokenizer spm.model --format chat "$top/inputs/data/chat.jsonl" -o chat.h5 > /dev/null
 [ -f pref_train.jsonl ] || python3 "$top/inputs/tiny/make_pref.py" pref 256 8
 [ -f pref.h5 ] || "$N" prep --tokenizer spm.model --format preference pref_train.jsonl -o pref.h5 > /dev/null
-C=(--set data.tokenizer=spm.model --set model.vocab=512 --set model.layers=4 --set model.hidden=256 --set model.ffn_hidden=1024
-   --set model.heads=4 --set model.kv_heads=2 --set model.seq_len=256 --set parallel.micro_batch=8 --set train.global_batch=16
-   --set train.steps=12 --set train.warmup=0 --set train.lr=1e-4 --set train.min_lr=1e-4 --set run.log_interval=1 "$@")
+C=(--set data.tokenizer=spm.model --set model.vocab=512 --set model.layers=4 --set model.hidden=128 --set model.ffn_hidden=512
+   --set model.heads=4 --set model.kv_heads=2 --set model.seq_len=128 --set parallel.micro_batch=8 --set train.global_batch=16
+   --set train.steps=20 --set train.warmup=0 --set train.lr=1e-4 --set train.min_lr=1e-4 --set run.log_interval=1 "$@")
 deck=$top/inputs/tiny/pretrain.deck
 run() { local name=$1; shift; rm -rf "$name"; mpirun --oversubscribe -np 1 "$N" run "$deck" "${C[@]}" --set run.dir="$S/$name" "$@" \
         < /dev/null > "$name.out" 2>&1 || { tail -3 "$name.out"; exit 1; }; }
