@@ -26,6 +26,12 @@
 #     from it bitwise (against an uninterrupted run of the same layout); a
 #     read-only or full checkpoint.dir and a read-only run.dir (or its parent)
 #     are refused before the first step, creating nothing
+#  6. a stopped peer: SIGSTOP of world rank 1 mid-training with
+#     run.collective_timeout = 2: the others' watchdogs fire within the timeout
+#     naming the operation (and the peer, for a pipeline transfer), the job
+#     ends non-zero within seconds — also when the launcher does not end a job
+#     on one rank's exit (orte_abort_on_non_zero_status = 0, as srun without
+#     --kill-on-bad-exit): the watchdog aborts the job, which kills the stopped rank
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 if ! "$PYTHON" -c "import h5py, numpy" 2>/dev/null; then echo "SKIP: $PYTHON lacks h5py/numpy"; exit 77; fi
@@ -259,6 +265,37 @@ else
     refuse start_ro_mkdir 1 "run.dir $TFS/run/sub: cannot be created: $TFS/run is not writable: cannot create a file in it: Read-only file system" none.ck --set run.dir=$TFS/run/sub
     umount "$TFS"; trap - EXIT
 fi
+
+# ---- 6: a stopped peer ----
+# stopped NAME RANKS OPREGEX [mpirun args] -- [--set ...]
+stopped() {
+    local name=$1 n=$2 op=$3; shift 3
+    local margs=() t0 t1 rc p pid=""
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do margs+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    rm -rf "$name"
+    NT_MPI_TIMEOUT=60 mpi "$n" "${margs[@]}" "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/$name --set train.steps=100000 \
+        --set run.collective_timeout=2 "$@" < /dev/null > "$name.out" 2> "$name.err" &
+    local job=$!
+    for _ in $(seq 100); do [ "$(grep -c '^step' "$name.out" 2>/dev/null)" -ge 3 ] && break; sleep 0.2; done
+    for p in $(pgrep -f "run.dir=$WORK/$name "); do
+        tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && pid=$p
+    done
+    [ -n "$pid" ] || { fail "$name: world rank 1 not found"; kill $job; wait $job; return; }
+    t0=$(date +%s.%N); kill -STOP "$pid"
+    wait $job; rc=$?
+    t1=$(date +%s.%N)
+    local dt; dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    local said; said=$(grep -E -m1 "^ntron: rank [02]: stuck for more than 2 s in $op" "$name.err")
+    if [ $rc -ne 0 ] && [ $rc -ne 124 ] && awk -v d="$dt" 'BEGIN { exit !(d < 15) }' && [ -n "$said" ] \
+       && { [ ! -e /proc/$pid ] || grep -q '^State:.*zombie' /proc/$pid/status; }; then
+        pass "$name: SIGSTOP of rank 1: exit $rc after ${dt}s, '${said#ntron: }'; the stopped rank is gone"
+    else fail "$name: SIGSTOP of rank 1: rc $rc after ${dt}s, said '$said'"; head -3 "$name.err"; kill -KILL "$pid" 2>/dev/null; fi
+}
+stopped stop_dp3 3 '[a-z-]+ \([a-z0-9, ]+ elements[a-z ]*\) on the (dp|world) communicator' -- --set train.global_batch=12
+stopped stop_dp3_no_launcher_abort 3 '[a-z-]+ \([a-z0-9, ]+ elements[a-z ]*\) on the (dp|world) communicator' \
+    --mca orte_abort_on_non_zero_status 0 -- --set train.global_batch=12
+stopped stop_pp2 2 '.*(from|to) rank 1, tag' -- --set parallel.pipeline=2
 
 # an undamaged copy still resumes (the refusals are not a blanket refusal)
 copy3 ok.ck; run ok 1 && grep -q "^load .*step 3, 24 samples" ok.out && $CMP losses base/metrics.jsonl ok/metrics.jsonl 4 6 0 >/dev/null \
