@@ -32,6 +32,10 @@
 #     ends non-zero within seconds — also when the launcher does not end a job
 #     on one rank's exit (orte_abort_on_non_zero_status = 0, as srun without
 #     --kill-on-bad-exit): the watchdog aborts the job, which kills the stopped rank
+#  7. one error, once: bad inputs under 2 and 3 ranks (a batch that does not
+#     divide at DP 3, a damaged data file, truncated and damaged checkpoints,
+#     a bad `latest`) print one ntron line, as the first line of stderr, no
+#     HDF5 diagnostic stack, no MPI_Abort (the ranks agree), exit 2
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 if ! "$PYTHON" -c "import h5py, numpy" 2>/dev/null; then echo "SKIP: $PYTHON lacks h5py/numpy"; exit 77; fi
@@ -296,6 +300,28 @@ stopped stop_dp3 3 '[a-z-]+ \([a-z0-9, ]+ elements[a-z ]*\) on the (dp|world) co
 stopped stop_dp3_no_launcher_abort 3 '[a-z-]+ \([a-z0-9, ]+ elements[a-z ]*\) on the (dp|world) communicator' \
     --mca orte_abort_on_non_zero_status 0 -- --set train.global_batch=12
 stopped stop_pp2 2 '.*(from|to) rank 1, tag' -- --set parallel.pipeline=2
+
+# ---- 7: one error, once ----
+once() { # NAME RANKS REGEX [--set ...]
+    local name=$1 n=$2 re=$3 rc; shift 3
+    rm -rf "run_$name"
+    mpi "$n" "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/run_$name "$@" < /dev/null > "$name.out" 2> "$name.err"; rc=$?
+    if [ $rc -eq 2 ] && [ "$(grep -c '^ntron:' "$name.err")" = 1 ] && head -1 "$name.err" | grep -Eq -- "^ntron: .*$re" \
+       && ! grep -Eq 'HDF5-DIAG|MPI_ABORT|#[0-9]{3}:' "$name.err" && [ ! -e "run_$name" ]; then
+        pass "$name ($n ranks): exit 2, one line first: $(head -1 "$name.err" | cut -c1-160)"
+    else fail "$name ($n ranks): rc $rc, $(grep -c '^ntron:' "$name.err") ntron lines, first '$(head -1 "$name.err")'"; head -4 "$name.err"; fi
+}
+once batch_dp3 3 "global batch 8 is not divisible by micro_batch \(2\) x data-parallel size \(3\)"
+head -c 5000 corpus.h5 > cut.h5
+once data_truncated 2 "cut.h5" --set data.train=$WORK/cut.h5
+mkdir -p cut.ck/iter_0000003; head -c 700000 base.ck/$F > cut.ck/$F; echo iter_0000003 > cut.ck/latest
+once ckpt_truncated 2 "cut.ck/iter_0000003/ckpt.h5: .*(truncated|checksum mismatch)" --set checkpoint.dir=$WORK/cut.ck
+once ckpt_flip 3 "checksum mismatch" --set checkpoint.dir=$WORK/flip.ck --set train.global_batch=12
+once ckpt_attrs 2 "root attributes checksum mismatch" --set checkpoint.dir=$WORK/it.ck
+once latest_bad 3 "latest names '\.\.'" --set checkpoint.dir=$WORK/p_dd.ck --set train.global_batch=12
+expect_error "ckpt info on a truncated file: one line" 2 "^ntron: checkpoint cut.ck/iter_0000003/ckpt.h5: (cannot open|.*failed)" -- "$NTRON" ckpt info cut.ck
+"$NTRON" ckpt info cut.ck > /dev/null 2> cut.info.err; ! grep -q 'HDF5-DIAG' cut.info.err && [ "$(grep -c '^ntron:' cut.info.err)" = 1 ] \
+    && pass "ckpt info on a truncated file: no HDF5 stack" || { fail "ckpt info truncated: $(head -3 cut.info.err)"; }
 
 # an undamaged copy still resumes (the refusals are not a blanket refusal)
 copy3 ok.ck; run ok 1 && grep -q "^load .*step 3, 24 samples" ok.out && $CMP losses base/metrics.jsonl ok/metrics.jsonl 4 6 0 >/dev/null \
