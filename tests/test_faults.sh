@@ -25,7 +25,8 @@
 #     previous checkpoint and `latest` intact; with space again the run resumes
 #     from it bitwise (against an uninterrupted run of the same layout); a
 #     read-only or full checkpoint.dir and a read-only run.dir (or its parent)
-#     are refused before the first step, creating nothing
+#     are refused before the first step, creating nothing; `ntron prep` onto a
+#     full disk: one line, exit 1, no .tmp left
 #  6. a stopped peer: SIGSTOP of world rank 1 mid-training with
 #     run.collective_timeout = 2: the others' watchdogs fire within the timeout
 #     naming the operation (and the peer, for a pipeline transfer), the job
@@ -267,6 +268,15 @@ else
     refuse start_ro_ckpt 1 "checkpoint.dir $TFS/ck: not writable: cannot create a file in it: Read-only file system" none.ck --set checkpoint.dir=$TFS/ck
     refuse start_ro_run 1 "run.dir $TFS/run: not writable: cannot create a file in it: Read-only file system" none.ck --set run.dir=$TFS/run
     refuse start_ro_mkdir 1 "run.dir $TFS/run/sub: cannot be created: $TFS/run is not writable: cannot create a file in it: Read-only file system" none.ck --set run.dir=$TFS/run/sub
+    # prep onto a full disk: one line first, exit 1, no .tmp and no output left
+    for n in 1 2; do
+        disk 0; mpi $n "$NTRON" prep --tokenizer byte "$top_srcdir/inputs/tiny/corpus.txt" -o $TFS/out.h5 \
+            < /dev/null > prep$n.out 2> prep$n.err; rc=$?
+        [ $rc = 1 ] && head -1 prep$n.err | grep -q "^ntron: prep: -o $TFS/out.h5: cannot reserve .* MB for $TFS/out.h5.tmp.[0-9]*: No space left on device" \
+            && [ "$(grep -c '^ntron:' prep$n.err)" = 1 ] && ! grep -q HDF5-DIAG prep$n.err && [ -z "$(ls $TFS)" ] \
+            && pass "prep on a full disk ($n ranks): exit 1, $(head -1 prep$n.err | cut -c1-120)..., nothing left" \
+            || { fail "prep on a full disk ($n ranks): rc $rc, left: $(ls $TFS)"; head -3 prep$n.err; }
+    done
     umount "$TFS"; trap - EXIT
 fi
 
@@ -291,6 +301,8 @@ stopped() {
     t1=$(date +%s.%N)
     local dt; dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
     local said; said=$(grep -E -m1 "^ntron: rank [02]: stuck for more than 2 s in $op" "$name.err")
+    # the launcher kills the stopped rank as the job ends: allow it a moment to go
+    for _ in $(seq 50); do { [ ! -e /proc/$pid ] || grep -q '^State:.*zombie' /proc/$pid/status; } && break; sleep 0.1; done
     if [ $rc -ne 0 ] && [ $rc -ne 124 ] && awk -v d="$dt" 'BEGIN { exit !(d < 15) }' && [ -n "$said" ] \
        && { [ ! -e /proc/$pid ] || grep -q '^State:.*zombie' /proc/$pid/status; }; then
         pass "$name: SIGSTOP of rank 1: exit $rc after ${dt}s, '${said#ntron: }'; the stopped rank is gone"
