@@ -3,8 +3,10 @@
  * iter_NNNNNNN/, the parent directory fsync'd, then `latest` (one line,
  * the directory name) is replaced by writing latest.tmp, fsync and rename.
  * A crash at any point leaves the previous checkpoint and `latest` intact.
- * Also: resolving a user's checkpoint path, pruning to the last K (in the
- * background), and the fault-injection points of the crash tests. */
+ * Also: validating `latest` as a pointer and where a run starts
+ * (nt_ckpt_resume_point), resolving a user's checkpoint path, pruning to
+ * the last K (in the background), and the fault-injection points of the
+ * crash tests. */
 #include "ckpt/ckpt.h"
 #include "util/check.h"
 #include "util/sys.h"
