@@ -26,7 +26,8 @@
 #     from it bitwise (against an uninterrupted run of the same layout); a
 #     read-only or full checkpoint.dir and a read-only run.dir (or its parent)
 #     are refused before the first step, creating nothing; `ntron prep` onto a
-#     full disk: one line, exit 1, no .tmp left
+#     full disk: one line, exit 1, no .tmp left; a raw write failing on one
+#     rank only (EIO injected, NTRON_FAULT_CKPT_EIO=RANK:STEP): the same clean stop
 #  6. a stopped peer: SIGSTOP of world rank 1 mid-training with
 #     run.collective_timeout = 2: the others' watchdogs fire within the timeout
 #     naming the operation (and the peer, for a pipeline transfer), the job
@@ -73,6 +74,7 @@ refuse() {
 copy3() { rm -rf "$1"; mkdir -p "$1"; cp -r base.ck/iter_0000003 "$1/"; echo iter_0000003 > "$1/latest"; }
 
 run base 1 --set checkpoint.interval=3 || { fail "base run"; tail -5 base.out; }
+run base2 2 --set checkpoint.interval=3 || { fail "2-rank base run"; tail -5 base2.out; }
 F=iter_0000003/ckpt.h5
 h5dump -A -a attrs_xxh3 base.ck/$F > /dev/null 2>&1 && h5dump -a format_version base.ck/$F | grep -q '(0): 2' \
     && pass "format_version 2 with a root attrs_xxh3" || fail "format_version / attrs_xxh3"
@@ -218,7 +220,6 @@ else
     FILE=$(stat -c %s base.ck/iter_0000003/ckpt.h5)
     # tmpfs of 1 checkpoint + LEFT pages: the second save (step 6) lacks space
     disk() { umount "$TFS"; mount -t tmpfs -o size=$(( ($(( (FILE + PAGE - 1) / PAGE )) + 1 + $1) * PAGE )) tmpfs "$TFS"; }
-    run base2 2 --set checkpoint.interval=3 || { fail "2-rank base run"; tail -5 base2.out; }
     # full NAME RANKS LEFT REGEX [--set ...]: the save of step 6 fails (exit 1, one
     # ntron line matching REGEX, besides Open MPI's own notices), iter_0000003 and
     # latest intact, no .tmp; then with space the run resumes bitwise
@@ -279,6 +280,24 @@ else
     done
     umount "$TFS"; trap - EXIT
 fi
+
+# ---- 5: a write failing on one rank only, after the reservation (EIO injected:
+# NTRON_FAULT_CKPT_EIO=RANK:STEP, independent writes): the ranks agree before any
+# metadata is written, one line, exit 1, .tmp removed, latest intact; resumes bitwise
+for r in 0 1; do
+    name=eio_rank$r
+    rm -rf $name.ck; mkdir -p $name.ck; cp -r base2.ck/iter_0000003 $name.ck/; echo iter_0000003 > $name.ck/latest
+    NTRON_FAULT_CKPT_EIO=$r:6 run $name 2 --set checkpoint.interval=3; rc=$?
+    err=$(grep '^ntron:' $name.out)
+    [ $rc = 1 ] && [ "$(grep -c '^ntron:' $name.out)" = 1 ] \
+        && grep -q "^ntron: checkpoint save failed: .*/$name.ck/iter_0000006.tmp/ckpt.h5: write failed: Input/output error (fault injection) (.*iter_0000006.tmp removed" $name.out \
+        && [ "$(ls $name.ck | tr '\n' ' ')" = "iter_0000003 latest " ] && ! grep -Eq 'Segmentation|HDF5-DIAG' $name.out \
+        && pass "EIO on rank $r only (DP2): exit 1, '${err#ntron: }'" || { fail "EIO on rank $r: rc $rc, ck: $(ls $name.ck)"; grep -v '^ *[0-9]' $name.out | tail -4; }
+    mv $name.out $name.failed.out
+    run $name 2 --set checkpoint.interval=3 && $CMP losses base2/metrics.jsonl $name/metrics.jsonl 4 6 0 > /dev/null \
+        && $CMP same base2.ck/iter_0000006/ckpt.h5 $name.ck/iter_0000006/ckpt.h5 > /dev/null \
+        && pass "after EIO on rank $r: resumes bitwise (= base2)" || { fail "after EIO on rank $r: resume"; tail -3 $name.out; }
+done
 
 # ---- 6: a stopped peer ----
 # stopped NAME RANKS OPREGEX [mpirun args] -- [--set ...]
