@@ -211,6 +211,7 @@ mpi 2 "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/two --set checkpoint.di
 
 # ---- 5: full disk, read-only file system ----
 TFS=$WORK/tfs
+umount "$TFS" 2>/dev/null   # left by an interrupted earlier run
 mkdir -p "$TFS"
 if ! mount -t tmpfs -o size=64k tmpfs "$TFS" 2>/dev/null; then
     echo "SKIP: full-disk cases: cannot mount a tmpfs (needs root)"
