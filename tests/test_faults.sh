@@ -25,7 +25,19 @@
 #     previous checkpoint and `latest` intact; with space again the run resumes
 #     from it bitwise (against an uninterrupted run of the same layout); a
 #     read-only or full checkpoint.dir and a read-only run.dir (or its parent)
-#     are refused before the first step, creating nothing
+#     are refused before the first step, creating nothing; `ntron prep` onto a
+#     full disk: one line, exit 1, no .tmp left; a raw write failing on one
+#     rank only (EIO injected, NTRON_FAULT_CKPT_EIO=RANK:STEP): the same clean stop
+#  6. a stopped peer: SIGSTOP of world rank 1 mid-training with
+#     run.collective_timeout = 2: the others' watchdogs fire within the timeout
+#     naming the operation (and the peer, for a pipeline transfer), the job
+#     ends non-zero within seconds — also when the launcher does not end a job
+#     on one rank's exit (orte_abort_on_non_zero_status = 0, as srun without
+#     --kill-on-bad-exit): the watchdog aborts the job, which kills the stopped rank
+#  7. one error, once: bad inputs under 2 and 3 ranks (a batch that does not
+#     divide at DP 3, a damaged data file, truncated and damaged checkpoints,
+#     a bad `latest`) print one ntron line, as the first line of stderr, no
+#     HDF5 diagnostic stack, no MPI_Abort (the ranks agree), exit 2
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 if ! "$PYTHON" -c "import h5py, numpy" 2>/dev/null; then echo "SKIP: $PYTHON lacks h5py/numpy"; exit 77; fi
@@ -62,6 +74,7 @@ refuse() {
 copy3() { rm -rf "$1"; mkdir -p "$1"; cp -r base.ck/iter_0000003 "$1/"; echo iter_0000003 > "$1/latest"; }
 
 run base 1 --set checkpoint.interval=3 || { fail "base run"; tail -5 base.out; }
+run base2 2 --set checkpoint.interval=3 || { fail "2-rank base run"; tail -5 base2.out; }
 F=iter_0000003/ckpt.h5
 h5dump -A -a attrs_xxh3 base.ck/$F > /dev/null 2>&1 && h5dump -a format_version base.ck/$F | grep -q '(0): 2' \
     && pass "format_version 2 with a root attrs_xxh3" || fail "format_version / attrs_xxh3"
@@ -198,6 +211,7 @@ mpi 2 "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/two --set checkpoint.di
 
 # ---- 5: full disk, read-only file system ----
 TFS=$WORK/tfs
+umount "$TFS" 2>/dev/null   # left by an interrupted earlier run
 mkdir -p "$TFS"
 if ! mount -t tmpfs -o size=64k tmpfs "$TFS" 2>/dev/null; then
     echo "SKIP: full-disk cases: cannot mount a tmpfs (needs root)"
@@ -207,7 +221,6 @@ else
     FILE=$(stat -c %s base.ck/iter_0000003/ckpt.h5)
     # tmpfs of 1 checkpoint + LEFT pages: the second save (step 6) lacks space
     disk() { umount "$TFS"; mount -t tmpfs -o size=$(( ($(( (FILE + PAGE - 1) / PAGE )) + 1 + $1) * PAGE )) tmpfs "$TFS"; }
-    run base2 2 --set checkpoint.interval=3 || { fail "2-rank base run"; tail -5 base2.out; }
     # full NAME RANKS LEFT REGEX [--set ...]: the save of step 6 fails (exit 1, one
     # ntron line matching REGEX, besides Open MPI's own notices), iter_0000003 and
     # latest intact, no .tmp; then with space the run resumes bitwise
@@ -257,8 +270,90 @@ else
     refuse start_ro_ckpt 1 "checkpoint.dir $TFS/ck: not writable: cannot create a file in it: Read-only file system" none.ck --set checkpoint.dir=$TFS/ck
     refuse start_ro_run 1 "run.dir $TFS/run: not writable: cannot create a file in it: Read-only file system" none.ck --set run.dir=$TFS/run
     refuse start_ro_mkdir 1 "run.dir $TFS/run/sub: cannot be created: $TFS/run is not writable: cannot create a file in it: Read-only file system" none.ck --set run.dir=$TFS/run/sub
+    # prep onto a full disk: one line first, exit 1, no .tmp and no output left
+    for n in 1 2; do
+        disk 0; mpi $n "$NTRON" prep --tokenizer byte "$top_srcdir/inputs/tiny/corpus.txt" -o $TFS/out.h5 \
+            < /dev/null > prep$n.out 2> prep$n.err; rc=$?
+        [ $rc = 1 ] && head -1 prep$n.err | grep -q "^ntron: prep: -o $TFS/out.h5: cannot reserve .* MB for $TFS/out.h5.tmp.[0-9]*: No space left on device" \
+            && [ "$(grep -c '^ntron:' prep$n.err)" = 1 ] && ! grep -q HDF5-DIAG prep$n.err && [ -z "$(ls $TFS)" ] \
+            && pass "prep on a full disk ($n ranks): exit 1, $(head -1 prep$n.err | cut -c1-120)..., nothing left" \
+            || { fail "prep on a full disk ($n ranks): rc $rc, left: $(ls $TFS)"; head -3 prep$n.err; }
+    done
     umount "$TFS"; trap - EXIT
 fi
+
+# ---- 5: a write failing on one rank only, after the reservation (EIO injected:
+# NTRON_FAULT_CKPT_EIO=RANK:STEP, independent writes): the ranks agree before any
+# metadata is written, one line, exit 1, .tmp removed, latest intact; resumes bitwise
+for r in 0 1; do
+    name=eio_rank$r
+    rm -rf $name.ck; mkdir -p $name.ck; cp -r base2.ck/iter_0000003 $name.ck/; echo iter_0000003 > $name.ck/latest
+    NTRON_FAULT_CKPT_EIO=$r:6 run $name 2 --set checkpoint.interval=3; rc=$?
+    err=$(grep '^ntron:' $name.out)
+    [ $rc = 1 ] && [ "$(grep -c '^ntron:' $name.out)" = 1 ] \
+        && grep -q "^ntron: checkpoint save failed: .*/$name.ck/iter_0000006.tmp/ckpt.h5: write failed: Input/output error (fault injection) (.*iter_0000006.tmp removed" $name.out \
+        && [ "$(ls $name.ck | tr '\n' ' ')" = "iter_0000003 latest " ] && ! grep -Eq 'Segmentation|HDF5-DIAG' $name.out \
+        && pass "EIO on rank $r only (DP2): exit 1, '${err#ntron: }'" || { fail "EIO on rank $r: rc $rc, ck: $(ls $name.ck)"; grep -v '^ *[0-9]' $name.out | tail -4; }
+    mv $name.out $name.failed.out
+    run $name 2 --set checkpoint.interval=3 && $CMP losses base2/metrics.jsonl $name/metrics.jsonl 4 6 0 > /dev/null \
+        && $CMP same base2.ck/iter_0000006/ckpt.h5 $name.ck/iter_0000006/ckpt.h5 > /dev/null \
+        && pass "after EIO on rank $r: resumes bitwise (= base2)" || { fail "after EIO on rank $r: resume"; tail -3 $name.out; }
+done
+
+# ---- 6: a stopped peer ----
+# stopped NAME RANKS OPREGEX [mpirun args] -- [--set ...]
+stopped() {
+    local name=$1 n=$2 op=$3; shift 3
+    local margs=() t0 t1 rc p pid=""
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do margs+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    rm -rf "$name"
+    NT_MPI_TIMEOUT=60 mpi "$n" "${margs[@]}" "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/$name --set train.steps=100000 \
+        --set run.collective_timeout=2 "$@" < /dev/null > "$name.out" 2> "$name.err" &
+    local job=$!
+    for _ in $(seq 100); do [ "$(grep -c '^step' "$name.out" 2>/dev/null)" -ge 3 ] && break; sleep 0.2; done
+    for p in $(pgrep -f "run.dir=$WORK/$name "); do
+        tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && pid=$p
+    done
+    [ -n "$pid" ] || { fail "$name: world rank 1 not found"; kill $job; wait $job; return; }
+    t0=$(date +%s.%N); kill -STOP "$pid"
+    wait $job; rc=$?
+    t1=$(date +%s.%N)
+    local dt; dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    local said; said=$(grep -E -m1 "^ntron: rank [02]: stuck for more than 2 s in $op" "$name.err")
+    # the launcher kills the stopped rank as the job ends: allow it a moment to go
+    for _ in $(seq 50); do { [ ! -e /proc/$pid ] || grep -q '^State:.*zombie' /proc/$pid/status; } && break; sleep 0.1; done
+    if [ $rc -ne 0 ] && [ $rc -ne 124 ] && awk -v d="$dt" 'BEGIN { exit !(d < 15) }' && [ -n "$said" ] \
+       && { [ ! -e /proc/$pid ] || grep -q '^State:.*zombie' /proc/$pid/status; }; then
+        pass "$name: SIGSTOP of rank 1: exit $rc after ${dt}s, '${said#ntron: }'; the stopped rank is gone"
+    else fail "$name: SIGSTOP of rank 1: rc $rc after ${dt}s, said '$said'"; head -3 "$name.err"; kill -KILL "$pid" 2>/dev/null; fi
+}
+stopped stop_dp3 3 '[a-z-]+ \([a-z0-9, ]+ elements[a-z ]*\) on the (dp|world) communicator' -- --set train.global_batch=12
+stopped stop_dp3_no_launcher_abort 3 '[a-z-]+ \([a-z0-9, ]+ elements[a-z ]*\) on the (dp|world) communicator' \
+    --mca orte_abort_on_non_zero_status 0 -- --set train.global_batch=12
+stopped stop_pp2 2 '.*(from|to) rank 1, tag' -- --set parallel.pipeline=2
+
+# ---- 7: one error, once ----
+once() { # NAME RANKS REGEX [--set ...]
+    local name=$1 n=$2 re=$3 rc; shift 3
+    rm -rf "run_$name"
+    mpi "$n" "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/run_$name "$@" < /dev/null > "$name.out" 2> "$name.err"; rc=$?
+    if [ $rc -eq 2 ] && [ "$(grep -c '^ntron:' "$name.err")" = 1 ] && head -1 "$name.err" | grep -Eq -- "^ntron: .*$re" \
+       && ! grep -Eq 'HDF5-DIAG|MPI_ABORT|#[0-9]{3}:' "$name.err" && [ ! -e "run_$name" ]; then
+        pass "$name ($n ranks): exit 2, one line first: $(head -1 "$name.err" | cut -c1-160)"
+    else fail "$name ($n ranks): rc $rc, $(grep -c '^ntron:' "$name.err") ntron lines, first '$(head -1 "$name.err")'"; head -4 "$name.err"; fi
+}
+once batch_dp3 3 "global batch 8 is not divisible by micro_batch \(2\) x data-parallel size \(3\)"
+head -c 5000 corpus.h5 > cut.h5
+once data_truncated 2 "cut.h5" --set data.train=$WORK/cut.h5
+mkdir -p cut.ck/iter_0000003; head -c 700000 base.ck/$F > cut.ck/$F; echo iter_0000003 > cut.ck/latest
+once ckpt_truncated 2 "cut.ck/iter_0000003/ckpt.h5: .*(truncated|checksum mismatch)" --set checkpoint.dir=$WORK/cut.ck
+once ckpt_flip 3 "checksum mismatch" --set checkpoint.dir=$WORK/flip.ck --set train.global_batch=12
+once ckpt_attrs 2 "root attributes checksum mismatch" --set checkpoint.dir=$WORK/it.ck
+once latest_bad 3 "latest names '\.\.'" --set checkpoint.dir=$WORK/p_dd.ck --set train.global_batch=12
+expect_error "ckpt info on a truncated file: one line" 2 "^ntron: checkpoint cut.ck/iter_0000003/ckpt.h5: (cannot open|.*failed)" -- "$NTRON" ckpt info cut.ck
+"$NTRON" ckpt info cut.ck > /dev/null 2> cut.info.err; ! grep -q 'HDF5-DIAG' cut.info.err && [ "$(grep -c '^ntron:' cut.info.err)" = 1 ] \
+    && pass "ckpt info on a truncated file: no HDF5 stack" || { fail "ckpt info truncated: $(head -3 cut.info.err)"; }
 
 # an undamaged copy still resumes (the refusals are not a blanket refusal)
 copy3 ok.ck; run ok 1 && grep -q "^load .*step 3, 24 samples" ok.out && $CMP losses base/metrics.jsonl ok/metrics.jsonl 4 6 0 >/dev/null \

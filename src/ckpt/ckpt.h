@@ -12,6 +12,12 @@
  * Commit protocol: write iter_NNNNNNN.tmp/, close, fsync, rename to
  * iter_NNNNNNN/, fsync the directory, then replace `latest` (a one-line
  * file naming the directory) by rename; keep the last `keep`.
+ *
+ * Trust (issue #20): a load verifies every dataset it reads (and /model on
+ * a resume), the root attributes against attrs_xxh3 (format 2) and the
+ * counters; `latest` must name a committed directory; a save that cannot
+ * be written (no space, quota, read-only) stops every rank with one line,
+ * the .tmp removed, the previous checkpoint and `latest` intact.
  */
 #ifndef NTRON_CKPT_H
 #define NTRON_CKPT_H

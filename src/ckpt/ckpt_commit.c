@@ -3,8 +3,10 @@
  * iter_NNNNNNN/, the parent directory fsync'd, then `latest` (one line,
  * the directory name) is replaced by writing latest.tmp, fsync and rename.
  * A crash at any point leaves the previous checkpoint and `latest` intact.
- * Also: resolving a user's checkpoint path, pruning to the last K (in the
- * background), and the fault-injection points of the crash tests. */
+ * Also: validating `latest` as a pointer and where a run starts
+ * (nt_ckpt_resume_point), resolving a user's checkpoint path, pruning to
+ * the last K (in the background), and the fault-injection points of the
+ * crash tests. */
 #include "ckpt/ckpt.h"
 #include "util/check.h"
 #include "util/sys.h"
@@ -322,10 +324,12 @@ void nt_ckpt_commit(const nt_grid *g, long step, const char *dir, const char *na
         snprintf(lt, sizeof lt, "%.2000s/latest.tmp", dir);
         snprintf(lf, sizeof lf, "%.2000s/latest", dir);
         FILE *f = fopen(lt, "w");
-        if (!f) nt_die(NT_EXIT_FAIL, "%s: cannot open for writing: %s", lt, strerror(errno));
-        if (fprintf(f, "%s\n", name) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0)
-            nt_die(NT_EXIT_FAIL, "%s: write failed: %s", lt, strerror(errno));
-        NT_CHECK_SYS(fclose(f) == 0 ? 0 : -1);
+        if (!f) nt_die(NT_EXIT_FAIL, "%s: cannot open for writing: %s ('latest' still names the previous checkpoint)", lt, strerror(errno));
+        if (fprintf(f, "%s\n", name) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0) {
+            int e = errno;
+            unlink(lt);   /* `latest` itself is untouched */
+            nt_die(NT_EXIT_FAIL, "%s: write failed: %s ('latest' still names the previous checkpoint)", lt, strerror(e));
+        }
         if (rename(lt, lf) != 0) nt_die(NT_EXIT_FAIL, "rename %s -> %s: %s", lt, lf, strerror(errno));
         nt_ckpt_fsync_path(dir);
         /* keep the last `keep` (never the one `latest` names) */

@@ -1,6 +1,6 @@
 /* ckpt_format.c — the checkpoint's element formats: the bf16 HDF5 float
  * type, fp32 -> bf16 rounding of a buffer (the element pair is in bf16.h),
- * and the per-dataset checksum.
+ * the per-dataset checksum and the root-attribute checksum (attrs_xxh3).
  *
  * Checksum: sum over elements (mod 2^64) of XXH3_64bits(value bytes,
  * seed = row-major index of the element in the full tensor).  A sum is

@@ -254,12 +254,29 @@ static void os_error(const char *file, char *out, size_t n)
     snprintf(out, n, "%.400s", stack[0] ? stack : "unknown I/O error");
 }
 
+/* Fault injection for the tests: NTRON_FAULT_CKPT_EIO=RANK:STEP makes world
+ * rank RANK's raw-data writes of the save of step STEP fail with EIO (the
+ * write is skipped), as a disk failing after the reservation would. */
+static int fault_eio(int rank, long step)
+{
+    const char *f = getenv("NTRON_FAULT_CKPT_EIO");
+    int r = -1;
+    long at = -1;
+    return f && sscanf(f, "%d:%ld", &r, &at) == 2 && r == rank && at == step;
+}
+
 static void write_failed(const char *file, const char *what)
 {
     if (wfail[0]) return;
     char why[512];
     os_error(file, why, sizeof why);
     snprintf(wfail, sizeof wfail, "checkpoint save failed: %s: %s: %s", file, what, why);
+}
+
+static void write_failed_injected(const char *file)
+{
+    if (!wfail[0])
+        snprintf(wfail, sizeof wfail, "checkpoint save failed: %s: write failed: %s (fault injection)", file, strerror(EIO));
 }
 
 /* the datasets' bytes plus room for the metadata (object headers, the
@@ -389,6 +406,9 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
      * sched_yield at the ~400 rendezvous).  "collective": two-phase
      * collective MPI-IO, for parallel file systems where aggregation wins. */
     int coll = !strcmp(ms->cfg.ckpt_write, "collective");
+    /* injected: no write at all on this rank (in collective mode the others
+     * then wait in the collective H5Dwrite: only independent mode can skip) */
+    int eio = !coll && fault_eio(g->world.rank, tr->step);
     NT_CHECK_H5(H5Pset_dxpl_mpio(dxpl, coll ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT));
 
     nt_model full;
@@ -432,7 +452,8 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
             dsets[(size_t)i * NKIND + k] = d;
             if (k == K_MODEL) {   /* converted and hashed during the master write */
                 /* memory type == file type: no conversion on the way */
-                if ((coll || !wfail[0]) && H5Dwrite(d, type, mspace, fs, dxpl, hb) < 0) write_failed(file, "write failed");
+                if (eio) write_failed_injected(file);
+                else if ((coll || !wfail[0]) && H5Dwrite(d, type, mspace, fs, dxpl, hb) < 0) write_failed(file, "write failed");
                 sums[(size_t)i * NKIND + k] = model_sum;
                 continue;
             }
@@ -452,7 +473,8 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
             int threaded = n >= NT_SUM_THREAD_MIN && pthread_create(&th, NULL, sum_run, &job) == 0;
             if (n && !threaded) sum_run(&job);
             /* after a failure: no more independent writes (collective ones must still be made) */
-            if ((coll || !wfail[0]) && H5Dwrite(d, type, mspace, fs, dxpl, buf) < 0) write_failed(file, "write failed");
+            if (eio) write_failed_injected(file);
+            else if ((coll || !wfail[0]) && H5Dwrite(d, type, mspace, fs, dxpl, buf) < 0) write_failed(file, "write failed");
             if (threaded) NT_CHECK(pthread_join(th, NULL) == 0, "checkpoint checksum thread: pthread_join failed");
             sums[(size_t)i * NKIND + k] = job.sum;
             if (k == K_MASTER) model_sum = job.sum_bf16;

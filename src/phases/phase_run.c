@@ -62,6 +62,19 @@ static void fill_batch(const nt_phase *ph, void *ps, nt_trainer *tr, nt_batch *b
     b->loss_tokens = tokens;
 }
 
+/* The first stage's batch must divide now (later stages are checked when
+ * they start): every rank finds the same, so it is printed once and all
+ * exit 2 together instead of each rank aborting the job. */
+static void first_batch_divides(nt_trainer *tr, const nt_config *cfg, const nt_comm *world)
+{
+    nt_catch c;
+    if (NT_TRY(&c)) {
+        nt_trainer_micro_batches(tr, nt_ramp_gbs(cfg, tr->consumed_tokens));
+        nt_catch_end(&c);
+    }
+    nt_comm_agree(world, c.status ? c.status : NT_EXIT_INPUT, c.msg);
+}
+
 static double save(nt_trainer *tr, nt_ckpt_meta *meta)
 {
     const nt_config *cfg = &tr->ms.cfg;
@@ -110,7 +123,7 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
     tr.consumed_tokens = cnt.consumed_tokens;
     tr.skipped_steps = cnt.skipped_steps;
     /* the first stage's batch must divide now; later stages are checked when they start */
-    nt_trainer_micro_batches(&tr, nt_ramp_gbs(cfg, tr.consumed_tokens));
+    first_batch_divides(&tr, cfg, &world);
     /* a job that cannot save (read-only, full) stops now, not hours later */
     nt_ckpt_check_writable(&tr, cfg->ckpt_dir, cfg->dir);
 

@@ -3,6 +3,7 @@
 #include "util/check.h"
 #include "util/sys.h"
 
+#include <mpi.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -52,6 +53,17 @@ static void *watchdog(void *arg)
             fprintf(stderr, "ntron: rank %d: stuck for more than %g s in %s (run.collective_timeout = %g s); aborting\n",
                     wd_rank, wd_timeout, op, wd_timeout);
             fflush(stderr);
+            /* abort the job, not only this rank: a peer that is stopped
+             * (SIGSTOP, a hung node) never exits by itself, and a launcher
+             * that does not end a job on one rank's exit (srun without
+             * --kill-on-bad-exit) would wait for it forever.  MPI_Abort has
+             * the launcher kill every rank, stopped ones included (SIGKILL).
+             * Called from this thread while the main one is blocked inside
+             * MPI: Open MPI's abort only asks the launcher (PMIx) */
+            int up = 0, down = 0, size = 1;
+            if (MPI_Initialized(&up) == MPI_SUCCESS && up && MPI_Finalized(&down) == MPI_SUCCESS && !down &&
+                MPI_Comm_size(MPI_COMM_WORLD, &size) == MPI_SUCCESS && size > 1)
+                MPI_Abort(MPI_COMM_WORLD, NT_EXIT_FAIL);
             _exit(NT_EXIT_FAIL);
         }
     }
