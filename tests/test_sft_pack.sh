@@ -113,19 +113,7 @@ assert 120 <= held < 120 + 8 * 8   # the last step's rows may reach into epoch 3
 PY
 
 # ---- 6 ----
-"$PYTHON" - <<'PY'
-import json, random
-rng = random.Random(11)
-words = ["apple", "river", "stone", "candle", "garden", "window", "silver", "forest", "pepper", "rocket", "violet", "marble"]
-lead = ["Say the last word again:", "Repeat my last word:", "Echo the final word:"]
-def conv():
-    w = [rng.choice(words) for _ in range(rng.randint(2, 4))]
-    return {"messages": [{"role": "user", "content": f"{rng.choice(lead)} {' '.join(w)}"},
-                         {"role": "assistant", "content": w[-1]}]}
-for name, n in [("train", 400), ("valid", 50)]:
-    with open(f"rep_{name}.jsonl", "w") as f:
-        for _ in range(n): f.write(json.dumps(conv()) + "\n")
-PY
+"$PYTHON" "$top_srcdir/tests/make_repeat_chat.py" 400 50 || fail "make the repeat-word sets"
 for s in train valid; do "$NTRON" prep --tokenizer spm.model --format chat rep_$s.jsonl -o rep_$s.h5 >/dev/null || fail "prep rep_$s"; done
 H=(--set model.seq_len=64 --set parallel.micro_batch=4 --set train.global_batch=8 --set train.warmup=5 --set train.lr=3e-3
    --set train.min_lr=3e-4 --set train.steps=0 --set train.epochs=4 --set data.train=$WORK/rep_train.h5
