@@ -67,6 +67,11 @@ expect_error "bad --steps" 2 "bench: --steps wants a whole number in \[1, 100000
 expect_error "bad --peak" 2 "bench: --peak wants a number > 0, got 'fast'" -- "$NTRON" bench "$TINY" --peak fast
 expect_error "bad --reference" 2 "bench: --reference wants one of single\|same, got 'other'" -- "$NTRON" bench "$TINY" --reference other
 expect_error "missing argument" 2 "bench: --json needs an argument FILE" -- "$NTRON" bench "$TINY" --json
+# a bad deck on 3 ranks: one line (not one per rank), exit 2
+out=$(mpi 3 "$NTRON" bench "$TINY" --set parallel.tensor=3 --steps 1 2>&1 >/dev/null); rc=$?
+k=$(printf '%s\n' "$out" | grep -c '^ntron:')
+[ "$rc" -eq 2 ] && [ "$k" -eq 1 ] && pass "bench: bad deck on 3 ranks: one line, exit 2: $(printf '%s\n' "$out" | grep -m1 '^ntron:')" \
+    || fail "bench: bad deck on 3 ranks: exit $rc, $k lines: $out"
 expect_help bench -- '^  --steps N ' '^  --warmup N ' '^  --gbs N ' '^  --peak TFLOPS ' '^  --reference single\|same ' \
     '^  --json FILE ' '^  --comm ' '^  --max-bytes N ' '^  --iters N ' '^  --set section\.key=value ' '^  --inject-fault '
 # recompute = none | selective | full: the same training step with less memory.  bench's JSON: first
