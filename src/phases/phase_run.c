@@ -62,14 +62,15 @@ static void fill_batch(const nt_phase *ph, void *ps, nt_trainer *tr, nt_batch *b
     b->loss_tokens = tokens;
 }
 
-/* The first stage's batch must divide now (later stages are checked when
- * they start): every rank finds the same, so it is printed once and all
- * exit 2 together instead of each rank aborting the job. */
-static void first_batch_divides(nt_trainer *tr, const nt_config *cfg, const nt_comm *world)
+/* A ramp stage's global batch must divide into micro-batches over DP: the
+ * first stage's is checked before anything runs, each later one when it
+ * starts.  Every rank finds the same, so it is printed once and all exit 2
+ * together instead of each rank aborting the job. */
+static void batch_divides(nt_trainer *tr, long gbs, const nt_comm *world)
 {
     nt_catch c;
     if (NT_TRY(&c)) {
-        nt_trainer_micro_batches(tr, nt_ramp_gbs(cfg, tr->consumed_tokens));
+        nt_trainer_micro_batches(tr, gbs);
         nt_catch_end(&c);
     }
     nt_comm_agree(world, c.status ? c.status : NT_EXIT_INPUT, c.msg);
@@ -123,7 +124,7 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
     tr.consumed_tokens = cnt.consumed_tokens;
     tr.skipped_steps = cnt.skipped_steps;
     /* the first stage's batch must divide now; later stages are checked when they start */
-    first_batch_divides(&tr, cfg, &world);
+    batch_divides(&tr, nt_ramp_gbs(cfg, tr.consumed_tokens), &world);
     /* a job that cannot save (read-only, full) stops now, not hours later */
     nt_ckpt_check_writable(&tr, cfg->ckpt_dir, cfg->dir);
 
@@ -194,6 +195,7 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
         }
         int stage = nt_ramp_stage_at(cfg, tr.consumed_tokens);
         long gbs = nt_ramp_gbs(cfg, tr.consumed_tokens);
+        if (stage != prev_stage) batch_divides(&tr, gbs, &world);   /* collective: every rank changes stage here */
         int nmicro = nt_trainer_micro_batches(&tr, gbs);
         if (stage != prev_stage && cfg->n_ramp > 0 && rank0)
             printf("ramp    stage %d: global batch %ld from %.4g tokens (%d micro-batches of %d per DP rank)\n",
