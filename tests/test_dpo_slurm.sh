@@ -60,7 +60,15 @@ mkdir -p $D
 "$NTRON" tokenizer train --vocab 512 -o $D/spm "$top_srcdir/inputs/tiny/corpus.txt" "$top_srcdir/inputs/data/tokenizer.txt" >/dev/null 2>&1 \
     || fail "tokenizer train"
 "$NTRON" prep --tokenizer $D/spm.model "$top_srcdir/inputs/tiny/corpus.txt" -o $D/corpus-spm.h5 >/dev/null || fail "prep corpus"
-for s in chat chat_code; do "$NTRON" prep --tokenizer $D/spm.model --format chat "$top_srcdir/inputs/data/$s.jsonl" -o $D/$s.h5 >/dev/null || fail "prep $s"; done
+# the tiny SFT decks' sets: the first conversations train, the rest are held out (as inputs/tiny/sft.sh splits them)
+for spec in "chat_code code 216" "chat chat 50"; do
+    set -- $spec
+    head -n "$3" "$top_srcdir/inputs/data/$1.jsonl" > $D/$2_train.jsonl
+    tail -n +"$(($3 + 1))" "$top_srcdir/inputs/data/$1.jsonl" > $D/$2_valid.jsonl
+    for p in train valid; do
+        "$NTRON" prep --tokenizer $D/spm.model --format chat $D/$2_$p.jsonl -o $D/$2_$p.h5 >/dev/null || fail "prep $2_$p"
+    done
+done
 "$PYTHON" "$top_srcdir/inputs/tiny/make_pref.py" $D/pref 96 32 || fail "make_pref.py"
 for s in train valid; do "$NTRON" prep --tokenizer $D/spm.model --format preference $D/pref_$s.jsonl -o $D/pref_$s.h5 >/dev/null || fail "prep pref_$s"; done
 mpi 1 "$NTRON" run "$top_srcdir/inputs/tiny/pretrain.deck" --set run.name=tiny-spm --set model.vocab=512 --set data.tokenizer=$D/spm.model \
