@@ -159,10 +159,7 @@ static int cmd_run(int argc, char **argv)
     char *text = nt_deck_resolved_text(&cfg);
     char sha[65];
     nt_sha256_hex(text, strlen(text), sha);
-    /* generate and score are inference drivers (src/infer), not training phases */
-    int rc = !strcmp(cfg.phase, "generate") ? nt_generate_run(&cfg, &info)
-             : !strcmp(cfg.phase, "score")  ? nt_score_run(&cfg, &info)
-                                            : nt_phase_run(&cfg, &info, text, sha);
+    int rc = nt_phase_dispatch(&cfg, &info, text, sha);
     free(text);
     free(sets);
     NT_CHECK_MPI(MPI_Finalize());

@@ -29,9 +29,13 @@ static const registry_row registry[] = {
 
 /* run.phase values that are not training phases: inference drivers of
  * their own (src/infer), with their own deck checks */
-static const struct { const char *name; void (*check)(const nt_config *, const nt_deck_info *); } drivers[] = {
-    {"generate", nt_generate_deck_check},
-    {"score", nt_score_deck_check},
+static const struct {
+    const char *name;
+    void (*check)(const nt_config *, const nt_deck_info *);
+    int (*run)(const nt_config *, const nt_deck_info *);
+} drivers[] = {
+    {"generate", nt_generate_deck_check, nt_generate_run},
+    {"score", nt_score_deck_check, nt_score_run},
 };
 #define NDRIVERS (sizeof drivers / sizeof drivers[0])
 static int driver_of(const char *name)
@@ -64,6 +68,12 @@ const nt_phase *nt_phase_find(const char *name)
     if (!r) nt_input_error("run.phase = %s: no such phase (built: %s)", name, built);
     if (!r->entry) nt_input_error("run.phase = %s is not built yet in this version (built: %s)", name, built);
     return r->entry;
+}
+
+int nt_phase_dispatch(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha)
+{
+    int d = driver_of(cfg->phase);
+    return d >= 0 ? drivers[d].run(cfg, info) : nt_phase_run(cfg, info, resolved, sha);
 }
 
 void nt_phase_deck_check(const nt_config *c, const nt_deck_info *in)

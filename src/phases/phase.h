@@ -66,6 +66,9 @@ const nt_phase *nt_phase_find(const char *name);
 void nt_phase_deck_check(const nt_config *cfg, const nt_deck_info *info);
 /* `ntron help phases` */
 void nt_phase_print_help(FILE *f);
+/* Runs cfg->phase: an inference driver's own run (generate, score) or the
+ * generic training loop; returns the exit status. */
+int nt_phase_dispatch(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha);
 /* The generic training loop (phase_run.c): runs cfg->phase; returns the exit status. */
 int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *resolved, const char *sha);
 
