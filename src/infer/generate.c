@@ -92,11 +92,14 @@ typedef struct gen_seq {
     int nlp, caplp;
 } gen_seq;
 
-typedef struct gen {
-    const nt_config *cfg;
+struct nt_gen {
+    nt_config cfg_own;          /* the deck's values (sampling, model, checkpoint) */
+    const nt_config *cfg;       /* = &cfg_own */
     nt_tokenizer tok;
-    nt_lines in;
+    int loaded;                 /* the model set and decoder exist */
+    const nt_lines *in;         /* the prompts of nt_gen_render (not owned) */
     gen_item *items;
+    int nitems;
     cJSON *stops;
     nt_sampling sp;
     nt_modelset ms;
@@ -105,7 +108,8 @@ typedef struct gen {
     int *job_item;              /* [local jobs] global item index */
     float *host;                /* logits on the host [rows, vocab_local] */
     long prompt_tokens;         /* real (unpadded) tokens prefilled */
-} gen;
+};
+typedef struct nt_gen gen;
 
 static void set(cJSON *o, const char *key, cJSON *v)
 {
@@ -116,7 +120,7 @@ static void set(cJSON *o, const char *key, cJSON *v)
 static char *record(gen *g, int item, int sample, const char *text, const uint32_t *ids, int ntok, const char *reason,
                     const char *error, const float *lp, int nlp)
 {
-    cJSON *o = cJSON_Duplicate(g->in.obj[item], 1);
+    cJSON *o = cJSON_Duplicate(g->in->obj[item], 1);
     NT_CHECK(o, "out of memory for an output record");
     set(o, "prompt_index", cJSON_CreateNumber(item));
     set(o, "sample", cJSON_CreateNumber(sample));
@@ -213,10 +217,10 @@ static void seq_free(gen_seq *q)
 }
 
 /* the generation loop of this DP rank over its jobs */
-static void run_jobs(gen *g, int njobs)
+static void run_jobs(gen *g, int njobs, int n)
 {
     const nt_config *c = g->cfg;
-    int S = c->gen_batch, n = c->gen_n;
+    int S = c->gen_batch;
     gen_seq *act = nt_calloc((size_t)S, sizeof *act, "active sequences");
     gen_seq **qs = nt_calloc((size_t)S, sizeof *qs, "step sequences");
     int *free_slots = nt_malloc((size_t)S * sizeof(int), "free slots"), nfree = S, nact = 0, next = 0;
@@ -303,15 +307,53 @@ static void run_jobs(gen *g, int njobs)
     free(act); free(qs); free(free_slots); free(tok); free(lp); free(slot); free(pos); free(rows);
 }
 
-/* ---- the driver ---------------------------------------------------------- */
+/* ---- the generator (infer.h: nt_gen_*) ------------------------------------ */
 
-/* renders every prompt; the first bad line's message into err */
-static int render_items(gen *g, char *err, size_t errlen)
+nt_gen *nt_gen_create(const nt_config *cfg)
+{
+    nt_comm world;
+    nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
+    gen *g = nt_calloc(1, sizeof *g, "generator");
+    g->cfg_own = *cfg;
+    g->cfg = &g->cfg_own;
+    /* bad input, found alike by every rank, reported once */
+    nt_catch ct;
+    if (NT_TRY(&ct)) {
+        nt_tokenizer_open(&g->tok, cfg->tokenizer);
+        nt_catch_end(&ct);
+    }
+    nt_comm_agree(&world, ct.status ? ct.status : NT_EXIT_INPUT, ct.msg);
+    char err[2048] = "";
+    if (g->tok.vocab > cfg->vocab)
+        snprintf(err, sizeof err, "data.tokenizer %s has %d ids, more than model.vocab = %d", cfg->tokenizer, g->tok.vocab,
+                 cfg->vocab);
+    nt_comm_agree(&world, NT_EXIT_INPUT, err);
+    int bad;
+    g->stops = parse_stops(cfg->gen_stop, err, sizeof err, &bad);   /* checked by the deck check */
+    g->sp = (nt_sampling){cfg->gen_temperature, cfg->gen_top_k, cfg->gen_top_p};
+    return g;
+}
+
+const nt_tokenizer *nt_gen_tokenizer(const nt_gen *g) { return &g->tok; }
+
+static void free_items(gen *g)
+{
+    for (int i = 0; i < g->nitems; i++) free(g->items[i].ids.v);
+    free(g->items);
+    g->items = NULL;
+    g->nitems = 0;
+    g->in = NULL;
+}
+
+int nt_gen_render(nt_gen *g, const nt_lines *in, const char *label, char *err, size_t errlen)
 {
     const nt_config *c = g->cfg;
-    g->items = nt_calloc((size_t)g->in.n, sizeof *g->items, "prompts");
-    for (int i = 0; i < g->in.n; i++) {
-        const cJSON *o = g->in.obj[i];
+    free_items(g);
+    g->in = in;
+    g->nitems = in->n;
+    g->items = nt_calloc((size_t)(in->n ? in->n : 1), sizeof *g->items, "prompts");
+    for (int i = 0; i < in->n; i++) {
+        const cJSON *o = in->obj[i];
         gen_item *it = &g->items[i];
         char why[512];
         int rc;
@@ -325,11 +367,11 @@ static int render_items(gen *g, char *err, size_t errlen)
             rc = k > 0 ? nt_tokenizer_encode(&g->tok, text, strlen(text), &it->ids, why, sizeof why) : -1;
             if (!rc && it->ids.n == 0) { rc = -1; snprintf(why, sizeof why, "field \"prompt\" is empty"); }
         }
-        if (rc) { snprintf(err, errlen, "%s:%d: %s", c->gen_input, g->in.lineno[i], why); return -1; }
+        if (rc) { snprintf(err, errlen, "%s:%d: %s", label, in->lineno ? in->lineno[i] : i + 1, why); return -1; }
         for (size_t k = 0; k < it->ids.n; k++)
             if ((int)it->ids.v[k] >= c->vocab) {
-                snprintf(err, errlen, "%s:%d: token id %u is beyond model.vocab = %d", c->gen_input, g->in.lineno[i],
-                         it->ids.v[k], c->vocab);
+                snprintf(err, errlen, "%s:%d: token id %u is beyond model.vocab = %d", label,
+                         in->lineno ? in->lineno[i] : i + 1, it->ids.v[k], c->vocab);
                 return -1;
             }
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
@@ -345,93 +387,122 @@ static int render_items(gen *g, char *err, size_t errlen)
     return 0;
 }
 
-int nt_generate_run(const nt_config *cfg, const nt_deck_info *info)
+void nt_gen_load(nt_gen *g, const nt_deck_info *info, int maxp)
 {
-    nt_comm world;
-    nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
-    nt_infer_echo(cfg, info, "generate");
-    gen g;
-    memset(&g, 0, sizeof g);
-    g.cfg = cfg;
-    char err[2048] = "";
-    /* bad input, found alike by every rank, reported once before anything is written */
-    nt_catch ct;
-    if (NT_TRY(&ct)) {
-        nt_tokenizer_open(&g.tok, cfg->tokenizer);
-        nt_catch_end(&ct);
-    }
-    nt_comm_agree(&world, ct.status ? ct.status : NT_EXIT_INPUT, ct.msg);
-    if (g.tok.vocab > cfg->vocab)
-        snprintf(err, sizeof err, "data.tokenizer %s has %d ids, more than model.vocab = %d", cfg->tokenizer, g.tok.vocab,
-                 cfg->vocab);
-    if (!err[0]) nt_lines_read(&g.in, cfg->gen_input, "generate.input", err, sizeof err);
-    if (!err[0]) render_items(&g, err, sizeof err);
-    if (!err[0]) nt_infer_check_output(cfg->gen_output, "generate.output", cfg->gen_input, err, sizeof err);
-    if (!err[0] && world.rank == 0) nt_infer_check_head(cfg->ckpt_load, "lm", "generate", err, sizeof err);
-    nt_comm_agree(&world, NT_EXIT_INPUT, err);
-    int bad;
-    g.stops = parse_stops(cfg->gen_stop, err, sizeof err, &bad);
-    g.sp = (nt_sampling){cfg->gen_temperature, cfg->gen_top_k, cfg->gen_top_p};
-
+    const nt_config *cfg = g->cfg;
     const nt_ops *ops = nt_backend_select(cfg, info);
     nt_config mc = *cfg;
     mc.sequence_parallel = 0;   /* decode steps have one row per sequence */
-    nt_infer_load(&g.ms, &mc, ops);
-    nt_grid *gr = &g.ms.grid;
-    int DP = gr->DP, dp = gr->dp, n = cfg->gen_n;
-    int nlocal = 0;
-    for (int i = dp; i < g.in.n; i += DP) nlocal++;
-    int njobs = nlocal * n;
-    g.out = nt_calloc((size_t)(njobs ? njobs : 1), sizeof *g.out, "output records");
-    g.job_item = nt_malloc((size_t)(njobs ? njobs : 1) * sizeof(int), "jobs");
-    for (int k = 0, i = dp; i < g.in.n; i += DP, k++)
-        for (int j = 0; j < n; j++) g.job_item[k * n + j] = i;
-    int maxp = 1;
-    for (int i = dp; i < g.in.n; i += DP)
-        if (!g.items[i].refused[0] && (int)g.items[i].ids.n > maxp) maxp = (int)g.items[i].ids.n;
+    nt_infer_load(&g->ms, &mc, ops);
+    if (maxp <= 0)   /* the longest rendered prompt of this DP rank's share */
+        for (int i = g->ms.grid.dp; i < g->nitems; i += g->ms.grid.DP)
+            if (!g->items[i].refused[0] && (int)g->items[i].ids.n > maxp) maxp = (int)g->items[i].ids.n;
+    if (maxp < 1) maxp = 1;
     int S = cfg->gen_batch;
     /* rows of one step: a decode step (S), the longest prompt alone, or a
      * prefill group of several prompts within a budget of 2048 rows */
     long rows = (long)S * maxp < 2048 ? (long)S * maxp : 2048;
     if (rows < maxp) rows = maxp;
     if (rows < S) rows = S;
-    nt_decoder_init(&g.dec, &g.ms, S, cfg->seq_len, (int)rows);
-    const nt_model *head = nt_decoder_head(&g.dec);
-    if (head) g.host = nt_malloc((size_t)S * head->mc.vocab_local * sizeof(float), "host logits");
+    nt_decoder_init(&g->dec, &g->ms, S, cfg->seq_len, (int)rows);
+    const nt_model *head = nt_decoder_head(&g->dec);
+    if (head) g->host = nt_malloc((size_t)S * head->mc.vocab_local * sizeof(float), "host logits");
+    g->loaded = 1;
+}
+
+const nt_grid *nt_gen_grid(const nt_gen *g) { return &g->ms.grid; }
+const nt_modelset *nt_gen_modelset(const nt_gen *g) { return &g->ms; }
+
+void nt_gen_run(nt_gen *g, int n, nt_records *out)
+{
+    NT_CHECK(g->loaded && g->in, "internal: nt_gen_run before nt_gen_load and nt_gen_render");
+    const nt_grid *gr = &g->ms.grid;
+    int DP = gr->DP, dp = gr->dp;
+    int nlocal = 0;
+    for (int i = dp; i < g->nitems; i += DP) nlocal++;
+    int njobs = nlocal * n;
+    g->out = nt_calloc((size_t)(njobs ? njobs : 1), sizeof *g->out, "output records");
+    g->job_item = nt_malloc((size_t)(njobs ? njobs : 1) * sizeof(int), "jobs");
+    for (int k = 0, i = dp; i < g->nitems; i += DP, k++)
+        for (int j = 0; j < n; j++) g->job_item[k * n + j] = i;
+    run_jobs(g, njobs, n);
+    for (int k = 0; k < njobs; k++) nt_records_push(out, g->out[k]);
+    free(g->out);
+    free(g->job_item);
+    g->out = NULL;
+    g->job_item = NULL;
+}
+
+void nt_gen_stats(const nt_gen *g, double st[4])
+{
+    const nt_grid *gr = &g->ms.grid;
+    int lead = gr->tp == 0 && gr->pp == 0;
+    st[0] = lead ? (double)g->prompt_tokens : 0;
+    st[1] = lead ? g->dec.t_prefill : 0;
+    st[2] = lead ? (double)g->dec.n_decode : 0;
+    st[3] = lead ? g->dec.t_decode : 0;
+}
+
+void nt_gen_free(nt_gen *g)
+{
+    if (!g) return;
+    free_items(g);
+    free(g->host);
+    if (g->loaded) {
+        nt_decoder_free(&g->dec);
+        nt_modelset_free(&g->ms);
+    }
+    cJSON_Delete(g->stops);
+    nt_tokenizer_close(&g->tok);
+    free(g);
+}
+
+/* ---- the driver ---------------------------------------------------------- */
+
+int nt_generate_run(const nt_config *cfg, const nt_deck_info *info)
+{
+    nt_comm world;
+    nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
+    nt_infer_echo(cfg, info, "generate");
+    gen *g = nt_gen_create(cfg);
+    nt_lines in = {0};
+    char err[2048] = "";
+    /* bad input, found alike by every rank, reported once before anything is written */
+    nt_lines_read(&in, cfg->gen_input, "generate.input", err, sizeof err);
+    if (!err[0]) nt_gen_render(g, &in, cfg->gen_input, err, sizeof err);
+    if (!err[0]) nt_infer_check_output(cfg->gen_output, "generate.output", cfg->gen_input, err, sizeof err);
+    if (!err[0] && world.rank == 0) nt_infer_check_head(cfg->ckpt_load, "lm", "generate", err, sizeof err);
+    nt_comm_agree(&world, NT_EXIT_INPUT, err);
+
+    int n = cfg->gen_n;
+    nt_gen_load(g, info, 0);
+    const nt_grid *gr = &g->ms.grid;
+    int S = cfg->gen_batch;
     if (world.rank == 0) {
         printf("generate %d prompts x %d samples from %s: %s, batch %d per DP rank, TP %d x PP %d x DP %d, "
                "temperature %g, top_k %d, top_p %g, max_new_tokens %d, KV cache %.3g MiB per rank\n",
-               g.in.n, n, cfg->ckpt_load, ops->name, S, gr->TP, gr->PP, DP, cfg->gen_temperature, cfg->gen_top_k,
-               cfg->gen_top_p, cfg->gen_max_new_tokens, nt_kvcache_bytes(&g.dec.kv[0]) * g.ms.v / 1048576.0);
+               in.n, n, cfg->ckpt_load, g->ms.ops->name, S, gr->TP, gr->PP, gr->DP, cfg->gen_temperature,
+               cfg->gen_top_k, cfg->gen_top_p, cfg->gen_max_new_tokens,
+               nt_kvcache_bytes(&g->dec.kv[0]) * g->ms.v / 1048576.0);
         fflush(stdout);
     }
     double t0 = nt_now();
-    run_jobs(&g, njobs);
-    double dt = nt_now() - t0;
     nt_records rec = {0};
-    for (int k = 0; k < njobs; k++) nt_records_push(&rec, g.out[k]);
-    nt_infer_write(&g.ms, &rec, g.in.n, n, cfg->gen_output);
+    nt_gen_run(g, n, &rec);
+    double dt = nt_now() - t0;
+    nt_infer_write(&g->ms, &rec, in.n, n, cfg->gen_output);
     /* summed over the DP groups (their first rank): tokens and the seconds spent on them */
-    int lead = gr->tp == 0 && gr->pp == 0;
-    double stats[4] = {lead ? (double)g.prompt_tokens : 0, lead ? g.dec.t_prefill : 0,
-                       lead ? (double)g.dec.n_decode : 0, lead ? g.dec.t_decode : 0};
+    double stats[4];
+    nt_gen_stats(g, stats);
     nt_comm_allreduce_f64(&world, stats, 4, NT_SUM);
     if (world.rank == 0)
         printf("generate done: %s, %d records in %.2f s; prefill %.0f tokens at %.1f tokens/s, decode %.0f tokens "
                "at %.1f tokens/s (per DP group)\n",
-               cfg->gen_output, g.in.n * n, dt, stats[0], stats[1] > 0 ? stats[0] / stats[1] : 0, stats[2],
+               cfg->gen_output, in.n * n, dt, stats[0], stats[1] > 0 ? stats[0] / stats[1] : 0, stats[2],
                stats[3] > 0 ? stats[2] / stats[3] : 0);
     nt_records_free(&rec);
-    free(g.out);
-    free(g.job_item);
-    free(g.host);
-    nt_decoder_free(&g.dec);
-    nt_modelset_free(&g.ms);
-    for (int i = 0; i < g.in.n; i++) free(g.items[i].ids.v);
-    free(g.items);
-    nt_lines_free(&g.in);
-    cJSON_Delete(g.stops);
-    nt_tokenizer_close(&g.tok);
+    nt_gen_free(g);
+    nt_lines_free(&in);
     return 0;
 }
 

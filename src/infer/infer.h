@@ -26,6 +26,8 @@ int nt_score_main(int argc, char **argv);
 /* both: `ntron CMD DECK [--set ...]` with run.phase = CMD (generate.c) */
 int nt_infer_cmd(const char *cmd, int argc, char **argv, int logprobs_flag);
 
+typedef struct nt_records { int n, cap; char **s; } nt_records;
+
 /* ---- shared by generate.c and score.c (infer_common.c) ---- */
 
 /* The JSON-lines input: every line parsed (an object), on every rank.
@@ -39,6 +41,30 @@ typedef struct nt_lines {
 int nt_lines_read(nt_lines *l, const char *path, const char *key, char *err, size_t errlen);
 void nt_lines_free(nt_lines *l);
 
+/* ---- the generator in process (generate.c): `ntron generate` and the
+ * synthetic-data stages (src/sdg) ---- */
+typedef struct nt_gen nt_gen;
+/* the tokenizer of cfg->tokenizer opened on every rank (bad: reported once,
+ * exit 2); the sampling keys ([generate]) taken from cfg (copied) */
+nt_gen *nt_gen_create(const nt_config *cfg);
+const nt_tokenizer *nt_gen_tokenizer(const nt_gen *g);
+/* renders every prompt of in ("messages" ending with a user turn, or raw
+ * "prompt" text; the random stream keyed by "id"), in kept by pointer until
+ * the next render; the first bad line "LABEL:LINE: why" into err, -1 */
+int nt_gen_render(nt_gen *g, const nt_lines *in, const char *label, char *err, size_t errlen);
+/* loads checkpoint.load (collective over world); maxp: the longest prompt to
+ * prefill (0: the longest rendered one of this rank's share) */
+void nt_gen_load(nt_gen *g, const nt_deck_info *info, int maxp);
+const nt_grid *nt_gen_grid(const nt_gen *g);
+const nt_modelset *nt_gen_modelset(const nt_gen *g);
+/* n samples of each rendered prompt of this DP rank (i mod DP = dp): the
+ * records of `ntron generate` (the input's fields, "response",
+ * "finish_reason", ...) pushed in (prompt, sample) order */
+void nt_gen_run(nt_gen *g, int n, nt_records *out);
+/* prompt tokens, prefill seconds, decode tokens, decode seconds (this DP group's lead rank; 0 elsewhere) */
+void nt_gen_stats(const nt_gen *g, double st[4]);
+void nt_gen_free(nt_gen *g);
+
 /* Refuses a checkpoint whose head is not `want` ("lm" | "reward"): the
  * head attribute read on rank 0; message in err, return -1. */
 int nt_infer_check_head(const char *ckpt, const char *want, const char *cmd, char *err, size_t errlen);
@@ -49,7 +75,6 @@ void nt_infer_load(nt_modelset *ms, const nt_config *cfg, const struct nt_ops *o
  * the rank's order); nt_infer_write gathers them to world rank 0, which
  * writes them interleaved in input order (item i of DP rank i % DP holds
  * `per` records each) to path.tmp, fsyncs and renames it to path. */
-typedef struct nt_records { int n, cap; char **s; } nt_records;
 void nt_records_push(nt_records *r, char *json);
 void nt_records_free(nt_records *r);
 void nt_infer_write(const nt_modelset *ms, nt_records *r, int nitems, int per, const char *path);
