@@ -65,6 +65,21 @@ void nt_gen_run(nt_gen *g, int n, nt_records *out);
 void nt_gen_stats(const nt_gen *g, double st[4]);
 void nt_gen_free(nt_gen *g);
 
+/* ---- the scorer in process (score.c): `ntron score` and the SDG reward
+ * stage; the same steps as the generator's ---- */
+typedef struct nt_scorer nt_scorer;
+nt_scorer *nt_scorer_create(const nt_config *cfg);
+/* "prompt" (messages or a string) and "response" of every line rendered */
+int nt_scorer_render(nt_scorer *sc, const nt_lines *in, const char *label, char *err, size_t errlen);
+void nt_scorer_load(nt_scorer *sc, const nt_deck_info *info);
+const nt_grid *nt_scorer_grid(const nt_scorer *sc);
+const nt_modelset *nt_scorer_modelset(const nt_scorer *sc);
+long nt_scorer_tokens(const nt_scorer *sc);
+/* this DP rank's lines (i mod DP = dp) with "scores" and "reward" (or the
+ * log-probs), pushed in order */
+void nt_scorer_run(nt_scorer *sc, nt_records *out);
+void nt_scorer_free(nt_scorer *sc);
+
 /* Refuses a checkpoint whose head is not `want` ("lm" | "reward"): the
  * head attribute read on rank 0; message in err, return -1. */
 int nt_infer_check_head(const char *ckpt, const char *want, const char *cmd, char *err, size_t errlen);

@@ -88,85 +88,120 @@ static double stage_fn(void *state, const nt_stage *s)
     return 0.0;
 }
 
-int nt_score_run(const nt_config *cfg, const nt_deck_info *info)
+struct nt_scorer {
+    nt_config cfg;
+    nt_tokenizer tok;
+    int loaded;
+    nt_modelset ms;
+    const nt_lines *in;
+    score_item *items;
+    int nitems;
+    double w[MAX_OUTPUTS];
+    long ntokens;             /* real tokens scored by this rank */
+};
+
+nt_scorer *nt_scorer_create(const nt_config *cfg)
 {
     nt_comm world;
     nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
-    nt_infer_echo(cfg, info, "score");
-    nt_tokenizer tok;
+    nt_scorer *sc = nt_calloc(1, sizeof *sc, "scorer");
+    sc->cfg = *cfg;
     nt_catch ct;
     if (NT_TRY(&ct)) {
-        nt_tokenizer_open(&tok, cfg->tokenizer);
+        nt_tokenizer_open(&sc->tok, cfg->tokenizer);
         nt_catch_end(&ct);
     }
     nt_comm_agree(&world, ct.status ? ct.status : NT_EXIT_INPUT, ct.msg);
-    int lp_mode = cfg->score_logprobs, K = cfg->reward_outputs, T = cfg->seq_len;
-    double w[MAX_OUTPUTS] = {0};
     char err[2048] = "";
-    if (!lp_mode) parse_weights(cfg->score_weights, K, w, err, sizeof err);   /* checked by the deck check */
-    err[0] = 0;
-    if (tok.vocab > cfg->vocab)
-        snprintf(err, sizeof err, "data.tokenizer %s has %d ids, more than model.vocab = %d", cfg->tokenizer, tok.vocab,
-                 cfg->vocab);
-    nt_lines in = {0};
-    if (!err[0]) nt_lines_read(&in, cfg->score_input, "score.input", err, sizeof err);
-    score_item *items = nt_calloc((size_t)(in.n ? in.n : 1), sizeof *items, "conversations");
-    for (int i = 0; !err[0] && i < in.n; i++) {
+    if (!cfg->score_logprobs) parse_weights(cfg->score_weights, cfg->reward_outputs, sc->w, err, sizeof err);
+    if (!err[0] && sc->tok.vocab > cfg->vocab)
+        snprintf(err, sizeof err, "data.tokenizer %s has %d ids, more than model.vocab = %d", cfg->tokenizer,
+                 sc->tok.vocab, cfg->vocab);
+    nt_comm_agree(&world, NT_EXIT_INPUT, err);
+    return sc;
+}
+
+static void scorer_free_items(nt_scorer *sc)
+{
+    for (int i = 0; i < sc->nitems; i++) free(sc->items[i].ids.v);
+    free(sc->items);
+    sc->items = NULL;
+    sc->nitems = 0;
+    sc->in = NULL;
+}
+
+int nt_scorer_render(nt_scorer *sc, const nt_lines *in, const char *label, char *err, size_t errlen)
+{
+    int T = sc->cfg.seq_len;
+    scorer_free_items(sc);
+    sc->in = in;
+    sc->nitems = in->n;
+    sc->items = nt_calloc((size_t)(in->n ? in->n : 1), sizeof *sc->items, "conversations");
+    for (int i = 0; i < in->n; i++) {
         char why[512];
         const char *resp;
-        const cJSON *prompt = nt_json_field(in.obj[i], "prompt", why, sizeof why);
+        const cJSON *prompt = nt_json_field(in->obj[i], "prompt", why, sizeof why);
         int rc = prompt ? 0 : -1;
-        if (!rc && nt_json_get_string(in.obj[i], "response", &resp, why, sizeof why) <= 0) rc = -1;
-        if (!rc) rc = nt_prep_render_scored(&tok, prompt, resp, &items[i].ids, &items[i].resp0, why, sizeof why);
-        if (rc) { snprintf(err, sizeof err, "%s:%d: %s", cfg->score_input, in.lineno[i], why); break; }
-        if ((int)items[i].ids.n > T)
-            snprintf(items[i].refused, sizeof items[i].refused,
-                     "conversation of %zu tokens is longer than the context model.seq_len = %d", items[i].ids.n, T);
+        if (!rc && nt_json_get_string(in->obj[i], "response", &resp, why, sizeof why) <= 0) rc = -1;
+        if (!rc) rc = nt_prep_render_scored(&sc->tok, prompt, resp, &sc->items[i].ids, &sc->items[i].resp0, why, sizeof why);
+        if (rc) {
+            snprintf(err, errlen, "%s:%d: %s", label, in->lineno ? in->lineno[i] : i + 1, why);
+            return -1;
+        }
+        if ((int)sc->items[i].ids.n > T)
+            snprintf(sc->items[i].refused, sizeof sc->items[i].refused,
+                     "conversation of %zu tokens is longer than the context model.seq_len = %d", sc->items[i].ids.n, T);
     }
-    if (!err[0]) nt_infer_check_output(cfg->score_output, "score.output", cfg->score_input, err, sizeof err);
-    if (!err[0] && world.rank == 0)
-        nt_infer_check_head(cfg->ckpt_load, lp_mode ? "lm" : "reward", lp_mode ? "score --logprobs" : "score", err,
-                            sizeof err);
-    nt_comm_agree(&world, NT_EXIT_INPUT, err);
+    return 0;
+}
 
-    const nt_ops *ops = nt_backend_select(cfg, info);
-    nt_config mc = *cfg;
-    mc.micro_batch = cfg->score_batch;
-    nt_modelset ms;
-    nt_infer_load(&ms, &mc, ops);
-    nt_grid *g = &ms.grid;
+void nt_scorer_load(nt_scorer *sc, const nt_deck_info *info)
+{
+    const nt_ops *ops = nt_backend_select(&sc->cfg, info);
+    nt_config mc = sc->cfg;
+    mc.micro_batch = sc->cfg.score_batch;
+    nt_infer_load(&sc->ms, &mc, ops);
+    sc->loaded = 1;
+}
+
+const nt_grid *nt_scorer_grid(const nt_scorer *sc) { return &sc->ms.grid; }
+const nt_modelset *nt_scorer_modelset(const nt_scorer *sc) { return &sc->ms; }
+long nt_scorer_tokens(const nt_scorer *sc) { return sc->ntokens; }
+
+void nt_scorer_run(nt_scorer *sc, nt_records *rec)
+{
+    NT_CHECK(sc->loaded && sc->in, "internal: nt_scorer_run before nt_scorer_load and nt_scorer_render");
+    const nt_config *cfg = &sc->cfg;
+    const nt_lines *in = sc->in;
+    score_item *items = sc->items;
+    int lp_mode = cfg->score_logprobs, K = cfg->reward_outputs, T = cfg->seq_len;
+    nt_modelset *ms = &sc->ms;
+    nt_grid *g = &ms->grid;
     int B = cfg->score_batch, DP = g->DP;
-    if (world.rank == 0) {
-        printf("score %d conversations from %s: %s, batch %d per DP rank, TP %d x PP %d x DP %d\n", in.n,
-               cfg->ckpt_load, lp_mode ? "per-token log-probs (LM head)" : "reward head", B, g->TP, g->PP, DP);
-        fflush(stdout);
-    }
-    int *mine = nt_malloc((size_t)(in.n ? in.n : 1) * sizeof(int), "local items"), nmine = 0;
-    for (int i = g->dp; i < in.n; i += DP)
+    int *mine = nt_malloc((size_t)(in->n ? in->n : 1) * sizeof(int), "local items"), nmine = 0;
+    for (int i = g->dp; i < in->n; i += DP)
         if (!items[i].refused[0]) mine[nmine++] = i;
     nt_batch b = {0};
     nt_batch_reserve(&b, B, T, lp_mode, 0);
     stage_out so = {K, T, lp_mode, nt_calloc((size_t)B * K, sizeof(float), "scores"),
                     nt_calloc((size_t)B * T, sizeof(float), "log-probs")};
-    float *all_scores = nt_calloc((size_t)(in.n ? in.n : 1) * K, sizeof(float), "scores");
-    float **all_lp = nt_calloc((size_t)(in.n ? in.n : 1), sizeof(float *), "log-probs");
-    double t0 = nt_now();
-    long ntokens = 0;
+    float *all_scores = nt_calloc((size_t)(in->n ? in->n : 1) * K, sizeof(float), "scores");
+    float **all_lp = nt_calloc((size_t)(in->n ? in->n : 1), sizeof(float *), "log-probs");
     for (int k0 = 0; k0 < nmine; k0 += B) {
         for (int r = 0; r < B; r++) {
             int i = mine[k0 + r < nmine ? k0 + r : k0];   /* a short last batch repeats its first row */
             const score_item *it = &items[i];
             int L = (int)it->ids.n;
             int32_t *row = nt_batch_row(&b, r);
-            for (int t = 0; t <= T; t++) row[t] = t < L ? (int32_t)it->ids.v[t] : (int32_t)tok.eod;
+            for (int t = 0; t <= T; t++) row[t] = t < L ? (int32_t)it->ids.v[t] : (int32_t)sc->tok.eod;
             b.ends[r] = L - 1;
             if (lp_mode) {
                 uint8_t *m = nt_batch_mask(&b, r);
                 for (int t = 0; t <= T; t++) m[t] = t >= (int)it->resp0 && t < L;
             }
-            if (k0 + r < nmine) ntokens += L;
+            if (k0 + r < nmine) sc->ntokens += L;
         }
-        nt_modelset_forward_pass(&ms, &b, stage_fn, &so, NULL);
+        nt_modelset_forward_pass(ms, &b, stage_fn, &so, NULL);
         /* the last stage's results to every stage (the writer is pipeline rank 0) */
         if (g->PP > 1) {
             if (lp_mode) nt_comm_bcast(&g->pp_comm, so.logp, (size_t)B * T * sizeof(float), g->PP - 1);
@@ -181,11 +216,9 @@ int nt_score_run(const nt_config *cfg, const nt_deck_info *info)
             for (int t = n0; t < L; t++) all_lp[i][t - n0] = so.logp[(size_t)r * T + (t - 1)];
         }
     }
-    double dt = nt_now() - t0;
-    nt_records rec = {0};
     static const char *const names[5] = {"helpfulness", "correctness", "coherence", "complexity", "verbosity"};
-    for (int i = g->dp; i < in.n; i += DP) {
-        cJSON *o = cJSON_Duplicate(in.obj[i], 1);
+    for (int i = g->dp; i < in->n; i += DP) {
+        cJSON *o = cJSON_Duplicate(in->obj[i], 1);
         NT_CHECK(o, "out of memory for an output record");
         const score_item *it = &items[i];
         cJSON_DeleteItemFromObjectCaseSensitive(o, "line_index");
@@ -202,34 +235,72 @@ int nt_score_run(const nt_config *cfg, const nt_deck_info *info)
             nt_json_num(o, "logprob_sum", sum);
         } else {
             const float *s = all_scores + (size_t)i * K;
-            cJSON *sc = K == 5 ? nt_json_object() : nt_json_array();
+            cJSON *scs = K == 5 ? nt_json_object() : nt_json_array();
             double rw = 0;
             for (int k = 0; k < K; k++) {
-                rw += w[k] * s[k];
-                if (K == 5) nt_json_num(sc, names[k], s[k]);
-                else nt_json_push(sc, cJSON_CreateNumber(s[k]));
+                rw += sc->w[k] * s[k];
+                if (K == 5) nt_json_num(scs, names[k], s[k]);
+                else nt_json_push(scs, cJSON_CreateNumber(s[k]));
             }
-            nt_json_add(o, "scores", sc);
+            nt_json_add(o, "scores", scs);
             nt_json_num(o, "reward", rw);
         }
         char *txt = cJSON_PrintUnformatted(o);
         NT_CHECK(txt, "out of memory printing an output record");
         cJSON_Delete(o);
-        nt_records_push(&rec, txt);
+        nt_records_push(rec, txt);
     }
-    nt_infer_write(&ms, &rec, in.n, 1, cfg->score_output);
-    double st[2] = {g->tp == 0 && g->pp == 0 ? (double)ntokens : 0, dt};
+    for (int i = 0; i < in->n; i++) free(all_lp[i]);
+    free(all_lp); free(all_scores); free(mine); free(so.scores); free(so.logp);
+    nt_batch_free(&b);
+}
+
+void nt_scorer_free(nt_scorer *sc)
+{
+    if (!sc) return;
+    scorer_free_items(sc);
+    if (sc->loaded) nt_modelset_free(&sc->ms);
+    nt_tokenizer_close(&sc->tok);
+    free(sc);
+}
+
+int nt_score_run(const nt_config *cfg, const nt_deck_info *info)
+{
+    nt_comm world;
+    nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
+    nt_infer_echo(cfg, info, "score");
+    nt_scorer *sc = nt_scorer_create(cfg);
+    int lp_mode = cfg->score_logprobs;
+    char err[2048] = "";
+    nt_lines in = {0};
+    nt_lines_read(&in, cfg->score_input, "score.input", err, sizeof err);
+    if (!err[0]) nt_scorer_render(sc, &in, cfg->score_input, err, sizeof err);
+    if (!err[0]) nt_infer_check_output(cfg->score_output, "score.output", cfg->score_input, err, sizeof err);
+    if (!err[0] && world.rank == 0)
+        nt_infer_check_head(cfg->ckpt_load, lp_mode ? "lm" : "reward", lp_mode ? "score --logprobs" : "score", err,
+                            sizeof err);
+    nt_comm_agree(&world, NT_EXIT_INPUT, err);
+    nt_scorer_load(sc, info);
+    const nt_grid *g = &sc->ms.grid;
+    if (world.rank == 0) {
+        printf("score %d conversations from %s: %s, batch %d per DP rank, TP %d x PP %d x DP %d\n", in.n,
+               cfg->ckpt_load, lp_mode ? "per-token log-probs (LM head)" : "reward head", cfg->score_batch, g->TP,
+               g->PP, g->DP);
+        fflush(stdout);
+    }
+    double t0 = nt_now();
+    nt_records rec = {0};
+    nt_scorer_run(sc, &rec);
+    double dt = nt_now() - t0;
+    nt_infer_write(&sc->ms, &rec, in.n, 1, cfg->score_output);
+    double st[2] = {g->tp == 0 && g->pp == 0 ? (double)sc->ntokens : 0, dt};
     nt_comm_allreduce_f64(&world, st, 2, NT_MAX);
     if (world.rank == 0)
         printf("score done: %s, %d records in %.2f s (%.0f tokens on the busiest DP rank)\n", cfg->score_output, in.n,
                st[1], st[0]);
     nt_records_free(&rec);
-    for (int i = 0; i < in.n; i++) { free(items[i].ids.v); free(all_lp[i]); }
-    free(items); free(all_lp); free(all_scores); free(mine); free(so.scores); free(so.logp);
-    nt_batch_free(&b);
-    nt_modelset_free(&ms);
+    nt_scorer_free(sc);
     nt_lines_free(&in);
-    nt_tokenizer_close(&tok);
     return 0;
 }
 
