@@ -16,7 +16,10 @@ make -j"$(nproc)" check >check.out 2>&1; rc=$?
 if [ ! -f test-suite.log ]; then tail -30 check.out; echo "0 passed, 1 failed (make check did not run the tests, exit $rc)"; exit 1; fi
 grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' check.out
 for f in $(grep -lE '^:test-result: (FAIL|ERROR)' tests/*.trs 2>/dev/null); do
-    echo "---- ${f%.trs}.log ----"; grep -E 'FAIL|error|ntron:' "${f%.trs}.log" | head -40
+    # the failed checks first (a long log's FAIL lines must not fall beyond the excerpt), then the context
+    echo "---- ${f%.trs}.log ----"; grep -E '^FAIL' "${f%.trs}.log" | head -20
+    echo "---- ${f%.trs}.log: error and ntron lines ----"; grep -E 'error|ntron:' "${f%.trs}.log" | grep -v '^FAIL' | head -20
+    echo "---- ${f%.trs}.log: last lines ----"; tail -8 "${f%.trs}.log"
 done
 count() { grep -E "^# $1: " test-suite.log | awk '{print $3}'; }
 p=$(count PASS); f=$(count FAIL); s=$(count SKIP); e=$(count ERROR)
