@@ -6,7 +6,7 @@
  *   ntron prep ... | ntron tokenizer train|encode|decode ...
  *   ntron ckpt info PATH | ntron ckpt convert IN OUT
  *   ntron ckpt import-hf HF_DIR OUT | ntron ckpt export-hf CKPT OUT_DIR
- *   ntron help [deck|phases]
+ *   ntron help [deck|phases|sdg]
  *   ntron --version
  * Exit status: 0 success, 2 bad input, 1 other failure, 3 saved-and-requeue.
  */
@@ -24,6 +24,7 @@
 #include "prep/prep.h"
 #include "phases/phase.h"
 #include "infer/infer.h"
+#include "sdg/sdg.h"
 #include "util/sha256.h"
 #include "tokenizer/tokenizer.h"
 #include "train/ramp.h"
@@ -45,11 +46,12 @@ static void usage(FILE *f)
             "  tokenizer train|encode|decode ...         SentencePiece model: train, text <-> ids\n"
             "  generate DECK [--set ...]                 responses to JSON-lines prompts from a checkpoint (KV cache, sampling)\n"
             "  score DECK [--logprobs] [--set ...]       reward-model scores (or response log-probs) of JSON-lines conversations\n"
+            "  sdg DECK [--set ...]                      the synthetic-data stages (prompts, dialogues, scoring, filtering, pairs)\n"
             "  ckpt info PATH                            checkpoint attributes, tensor list, checksums verified\n"
             "  ckpt convert IN OUT                       re-save a checkpoint's model weights only (new directory OUT)\n"
             "  ckpt import-hf HF_DIR OUT                 Hugging Face NemotronForCausalLM (safetensors) -> checkpoint\n"
             "  ckpt export-hf CKPT OUT_DIR               checkpoint -> Hugging Face NemotronForCausalLM directory\n"
-            "  help [deck|phases]                        this text, every deck key, or the phases (built or not)\n"
+            "  help [deck|phases|sdg]                    this text, every deck key, the phases or the sdg stages\n"
             "  --version                                 version and build configuration\n"
             "exit status: 0 ok, 1 failure, 2 bad input, 3 saved on a signal (requeue)\n");
 }
@@ -190,10 +192,10 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "help")) {
         /* help topics: each owner prints its own table */
         static const struct { const char *topic; void (*print)(FILE *); } topics[] = {
-            {"deck", nt_deck_print_help}, {"phases", nt_phase_print_help}};
+            {"deck", nt_deck_print_help}, {"phases", nt_phase_print_help}, {"sdg", nt_sdg_print_help}};
         for (size_t i = 0; argc > 2 && i < sizeof topics / sizeof topics[0]; i++)
             if (!strcmp(argv[2], topics[i].topic)) { topics[i].print(stdout); return 0; }
-        if (argc > 2) nt_input_error("help: unknown topic '%s' (topics: deck, phases)", argv[2]);
+        if (argc > 2) nt_input_error("help: unknown topic '%s' (topics: deck, phases, sdg)", argv[2]);
         usage(stdout);
         return 0;
     }
@@ -206,6 +208,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "ckpt")) return nt_ckpt_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "generate")) return nt_generate_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "score")) return nt_score_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "sdg")) return nt_sdg_main(argc - 2, argv + 2);
     usage(stderr);
     nt_input_error("unknown command '%s'", cmd);
 }

@@ -108,6 +108,29 @@ typedef struct nt_config {
     int score_batch;               /* conversations per forward pass and data-parallel rank */
     char score_weights[256];       /* reward = sum of weight x attribute score */
     int score_logprobs;            /* per-token log-probs of the response under an LM instead */
+
+    /* [sdg] (ntron sdg, run.phase = sdg: src/sdg) */
+    char sdg_stages[512];          /* the stages to run, in order */
+    char sdg_templates[NT_PATH_MAX];   /* directory of the stage templates (STAGE.txt) */
+    int sdg_shard_size;            /* input records per shard (the unit of resumption) */
+    int sdg_topics;                /* macro topics */
+    char sdg_topics_file[NT_PATH_MAX];
+    int sdg_subtopics;             /* per topic */
+    int sdg_questions;             /* per subtopic */
+    int sdg_writing;               /* per topic and document type */
+    char sdg_document_types[NT_PATH_MAX];
+    char sdg_documents[NT_PATH_MAX];
+    int sdg_closed_qa;             /* instructions per document */
+    int sdg_document_chars;        /* a document is cut to this many bytes */
+    char sdg_math_keywords[NT_PATH_MAX];
+    char sdg_python_keywords[NT_PATH_MAX];
+    int sdg_problems;              /* per keyword */
+    char sdg_prompts[NT_PATH_MAX]; /* prompts of a file (JSON lines) */
+    char sdg_personas[NT_PATH_MAX];
+    int sdg_responses;             /* responses per prompt */
+    char sdg_reward_model[NT_PATH_MAX];
+    double sdg_reward_threshold;
+    double sdg_pair_margin;
 } nt_config;
 
 #endif

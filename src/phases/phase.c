@@ -5,6 +5,7 @@
  * common deck check of the training phases; `ntron help phases`. */
 #include "phases/phase.h"
 #include "infer/infer.h"
+#include "sdg/sdg.h"
 #include "util/check.h"
 
 #include <string.h>
@@ -36,6 +37,7 @@ static const struct {
 } drivers[] = {
     {"generate", nt_generate_deck_check, nt_generate_run},
     {"score", nt_score_deck_check, nt_score_run},
+    {"sdg", nt_sdg_deck_check, nt_sdg_run},
 };
 #define NDRIVERS (sizeof drivers / sizeof drivers[0])
 static int driver_of(const char *name)
@@ -50,7 +52,7 @@ static void built_list(char *buf, size_t n)
     size_t len = 0;
     buf[0] = 0;
     for (size_t i = 0; i < NREG && len + 32 < n; i++)
-        if (registry[i].entry) len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", registry[i].name);
+        if (registry[i].entry || driver_of(registry[i].name) >= 0) len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", registry[i].name);
 }
 
 static const registry_row *lookup(const char *name)

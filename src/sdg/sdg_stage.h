@@ -1,0 +1,112 @@
+/* sdg_stage.h — what a synthetic-data stage is (the table in
+ * sdg_stages.c) and what the driver (sdg_run.c) gives it: the per-stage
+ * vtable of nccl-tests' style.  A stage reads input records (JSON
+ * objects, built by `inputs` on every rank from earlier stages' files and
+ * the deck's files), is run shard by shard (`shard`: records [a, b) of
+ * the input, each record owned by one data-parallel group, which returns
+ * its output lines), and its outputs are written in input order. */
+#ifndef NTRON_SDG_STAGE_H
+#define NTRON_SDG_STAGE_H
+
+#include "infer/infer.h"
+#include "sdg/sdg_template.h"
+
+#include <cjson/cJSON.h>
+
+enum { SDG_NEEDS_NONE = 0, SDG_NEEDS_GEN = 1, SDG_NEEDS_RM = 2 };
+
+/* counts of one shard, summed into the stage's report (X-macro: name, what) */
+#define SDG_STATS(X)                                                              \
+    X(in, "input records")                                                        \
+    X(out, "output records")                                                      \
+    X(generated, "responses generated")                                           \
+    X(prompt_tokens, "prompt tokens prefilled")                                   \
+    X(new_tokens, "tokens generated")                                             \
+    X(finish_eos, "responses ended by EOS")                                       \
+    X(finish_turn, "responses ended by the end of turn")                          \
+    X(finish_stop, "responses ended by a stop string")                            \
+    X(finish_length, "responses cut at max_new_tokens or the context")            \
+    X(refused, "prompts too long for the context")                                \
+    X(lists, "responses that parsed as a list")                                   \
+    X(unlisted, "responses with no list")                                         \
+    X(items, "list items kept")                                                   \
+    X(repeats, "list items dropped as repeats")                                   \
+    X(cut, "list items beyond the number asked for")                              \
+    X(empty, "empty or refused outputs dropped")                                  \
+    X(filler, "filler sentences removed from user turns")                         \
+    X(scored, "conversations scored")                                             \
+    X(passed, "conversations at or above the reward threshold")                   \
+    X(failed, "conversations below the threshold (or not scored)")                \
+    X(pairs, "preference pairs")                                                  \
+    X(pairs_truth, "pairs ranked by a reference answer")                          \
+    X(pairs_reward, "pairs ranked by the reward model")                           \
+    X(no_pair, "prompts without a pair (fewer than 2 responses, or a tie)")
+typedef struct sdg_stats {
+#define SDG_FIELD(name, what) long name;
+    SDG_STATS(SDG_FIELD)
+#undef SDG_FIELD
+    double seconds;
+} sdg_stats;
+
+typedef struct sdg_ctx sdg_ctx;
+
+typedef struct sdg_stage {
+    const char *name;
+    const char *what;                    /* one line for `ntron help sdg` */
+    int needs;                           /* SDG_NEEDS_* of its shards */
+    const char *const *names;            /* template placeholders (NULL: no template) */
+    const char *const *required;
+    /* the stages whose output it reads ("prompts": the prompt stages run before it) */
+    const char *after;
+    /* deck check of its own keys (files named, counts); bad: nt_deck_bad */
+    void (*check)(const nt_config *c, const nt_deck_info *in);
+    /* input records (every rank alike); bad input: the reason in err, -1 */
+    int (*inputs)(sdg_ctx *x, cJSON *in, char *err, size_t errlen);
+    /* the stage's settings that decide its output (hashed with the inputs and the template) */
+    void (*settings)(const nt_config *c, char *buf, size_t n);
+    /* records [a, b) of in: out[k - a] = the output lines of record k
+     * (malloc'd, "\n"-joined, "" for none) for the records this rank
+     * writes (sdg_mine), NULL for the others */
+    void (*shard)(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_stats *st);
+} sdg_stage;
+
+/* the driver's side (sdg_run.c) */
+struct sdg_ctx {
+    const nt_config *cfg;
+    const nt_deck_info *info;
+    const sdg_stage *stage;
+    nt_template tpl;                     /* the stage's template (when it has one) */
+    char dir[NT_PATH_MAX];               /* run.dir: STAGE.jsonl, STAGE.d/, STAGE.report.json */
+    char listed[512];                    /* sdg.stages, normalised: " a b c " */
+    nt_gen *gen;                         /* the generator, loaded on first use */
+    nt_scorer *rm;                       /* the reward model, loaded on first use */
+    int DP, dp, lead;                    /* the data-parallel layout of the shard's engine; lead: writes */
+    int shard_a;                         /* the shard's first record (ownership is by place in the shard) */
+};
+
+const sdg_stage *sdg_stage_find(const char *name);
+int sdg_stage_count(void);
+const sdg_stage *sdg_stage_at(int i);
+/* not built yet: NULL, else what it will be */
+const char *sdg_stage_unbuilt(const char *name);
+
+/* ---- services of the driver to the stages (sdg_run.c) ---- */
+/* this rank writes record k of a shard (k mod DP = dp, and it leads its group) */
+int sdg_mine(const sdg_ctx *x, int k);
+/* whether stage name was listed in sdg.stages before the current one */
+int sdg_ran_before(const sdg_ctx *x, const char *name);
+/* the records of an earlier stage's output (appended to arr); -1 and err if unreadable */
+int sdg_read_stage(sdg_ctx *x, const char *name, cJSON *arr, char *err, size_t errlen);
+/* n samples of each prompt (objects with "id" and "messages"), all ranks
+ * calling with the same prompts: text[k * n + j] and reason[k * n + j]
+ * (malloc'd) for the prompts this rank's group generates (k mod DP = dp), NULL for the others */
+void sdg_generate(sdg_ctx *x, cJSON *const *prompts, int np, int n, char **text, char **reason, sdg_stats *st);
+/* scores of conversations ("prompt" messages, "response"): the scored
+ * records (JSON text, malloc'd) of this rank's group, NULL for the others */
+void sdg_score(sdg_ctx *x, cJSON *const *convs, int nc, char **scored, sdg_stats *st);
+/* a record's JSON text (malloc'd); the object is deleted */
+char *sdg_print(cJSON *o);
+/* a user turn as messages [{"role": "user", "content": text}] */
+cJSON *sdg_user_messages(const char *text);
+
+#endif
