@@ -57,8 +57,8 @@ static size_t marker(const char *s)
         if (s[i] && s[i] != ' ' && s[i] != '\t') return 0;   /* "3.14" is not a marker */
         return i;
     }
-    if ((s[0] == '-' || s[0] == '*' || s[0] == '+') && (s[1] == ' ' || s[1] == '\t')) return 1;
-    if (!strncmp(s, "\xe2\x80\xa2", 3) && (s[3] == ' ' || s[3] == '\t')) return 3;   /* U+2022 bullet */
+    if ((s[0] == '-' || s[0] == '*' || s[0] == '+') && (s[1] == ' ' || s[1] == '\t' || !s[1])) return 1;
+    if (!strncmp(s, "\xe2\x80\xa2", 3) && (s[3] == ' ' || s[3] == '\t' || !s[3])) return 3;   /* U+2022 bullet */
     return 0;
 }
 

@@ -5,7 +5,7 @@
  *      gives its string items (other items are skipped);
  *   2. else marked lines: a line whose first non-blank characters are a
  *      number with '.', ')' or ':' ("1.", "2)", "3:"), or a bullet '-',
- *      '*', '+' or "•" followed by a blank, starts an item (the marker and
+ *      '*', '+' or "•" followed by a blank or the line end, starts an item (the marker and
  *      blanks removed); an unmarked non-blank line right after an item
  *      continues it (joined by one space); a blank line ends the item;
  *      lines before the first item (a preamble) are ignored;

@@ -1,0 +1,129 @@
+/* test_sdg_rules.c — the documented rules of the synthetic-data stages,
+ * case by case: list parsing (src/sdg/sdg_list.h: JSON arrays, numbered
+ * and bulleted lines, continuations, preambles, repeats, the cap),
+ * templates (sdg_template.h: placeholders, escapes, unknown and missing
+ * placeholders with file:line), polite filler (sdg_filler.h). */
+#include "sdg/sdg_filler.h"
+#include "sdg/sdg_list.h"
+#include "sdg/sdg_template.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fails = 0, checks = 0;
+
+static void expect(int ok, const char *what)
+{
+    checks++;
+    if (!ok) { fails++; printf("FAIL: %s\n", what); }
+}
+
+/* items joined by '|' */
+static void list_case(const char *name, const char *text, int max, const char *want, int repeats, int cut)
+{
+    char **items;
+    nt_list_stats st;
+    int n = nt_list_parse(text, max, &items, &st);
+    char got[2048] = "";
+    size_t len = 0;
+    for (int i = 0; i < n; i++) len += (size_t)snprintf(got + len, sizeof got - len, "%s%s", i ? "|" : "", items[i]);
+    int ok = !strcmp(got, want) && st.repeats == repeats && st.cut == cut;
+    checks++;
+    if (!ok) {
+        fails++;
+        printf("FAIL: list %s: got '%s' (repeats %d, cut %d), want '%s' (%d, %d)\n", name, got, st.repeats, st.cut, want, repeats, cut);
+    } else printf("PASS: list %s: %d items\n", name, n);
+    nt_list_free(items, n);
+}
+
+static void filler_case(const char *in, const char *want, int removed)
+{
+    int rm = -1;
+    char *got = nt_filler_strip(in, &rm);
+    int ok = !strcmp(got, want) && rm == removed;
+    checks++;
+    if (!ok) { fails++; printf("FAIL: filler '%s': got '%s' (%d removed), want '%s' (%d)\n", in, got, rm, want, removed); }
+    else printf("PASS: filler '%s' -> '%s'\n", in, got);
+    free(got);
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+    FILE *f = fopen(name, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) { printf("FAIL: cannot write %s\n", name); exit(1); }
+    return name;
+}
+
+static void template_bad(const char *name, const char *text, const char *want_sub)
+{
+    static const char *const names[] = {"topic", "n", NULL}, *const req[] = {"topic", NULL};
+    nt_template t;
+    char err[1024] = "";
+    int rc = nt_template_load(&t, write_file(name, text), names, req, err, sizeof err);
+    int ok = rc != 0 && strstr(err, want_sub) != NULL;
+    checks++;
+    if (!ok) { fails++; printf("FAIL: template %s: rc %d, '%s' (want '%s')\n", name, rc, err, want_sub); }
+    else printf("PASS: template %s refused: %s\n", name, err);
+    if (rc == 0) nt_template_free(&t);
+}
+
+int main(void)
+{
+    /* ---- lists ---- */
+    list_case("numbered", "1. Cooking\n2. Music\n3. Travel", 0, "Cooking|Music|Travel", 0, 0);
+    list_case("preamble and epilogue", "Here are three topics:\n\n1) Cooking\n2) Music\n\nHope this helps!", 0,
+              "Cooking|Music", 0, 0);
+    list_case("bullets", "- a\n* b\n+ c\n\xe2\x80\xa2 d", 0, "a|b|c|d", 0, 0);
+    list_case("colon numbers", "1: one\n2: two", 0, "one|two", 0, 0);
+    list_case("continuation", "1. first line\n   goes on\n2. second\n\nnot part of it", 0, "first line goes on|second", 0, 0);
+    list_case("no list", "Cooking is a topic. Music is another.", 0, "", 0, 0);
+    list_case("a number is not a marker", "3.14 is pi\n2019 was a year", 0, "", 0, 0);
+    list_case("marker without blank", "1.Cooking\n-Music", 0, "", 0, 0);
+    list_case("json array", "Sure: [\"a\", \"b\", 3, \"c\"] done", 0, "a|b|c", 0, 0);
+    list_case("json over lines", "[\"x\", \"y\"]\n1. z", 0, "x|y", 0, 0);
+    list_case("broken json falls back to lines", "[not json\n1. z", 0, "z", 0, 0);
+    list_case("repeats", "1. Music\n2. music\n3.  MUSIC \n4. Art", 0, "Music|Art", 2, 0);
+    list_case("cap", "1. a\n2. b\n3. c\n4. d", 2, "a|b", 0, 2);
+    list_case("bold and quotes", "1. **Cooking**\n2. \"Music\"\n3. __'Art'__", 0, "Cooking|Music|Art", 0, 0);
+    list_case("empty items", "1. \n2. b\n-  ", 0, "b", 0, 0);
+    list_case("indented and CRLF", "  1. a\r\n  2. b\r\n", 0, "a|b", 0, 0);
+    list_case("big numbers", "10. ten\n11) eleven", 0, "ten|eleven", 0, 0);
+    list_case("empty text", "", 0, "", 0, 0);
+
+    /* ---- templates ---- */
+    static const char *const names[] = {"topic", "n", NULL}, *const req[] = {"topic", NULL};
+    nt_template t;
+    char err[1024] = "";
+    int rc = nt_template_load(&t, write_file("t_ok.txt", "List {n} parts of {topic} {{json}}.\n\n"), names, req, err, sizeof err);
+    expect(rc == 0, "a good template loads");
+    if (rc == 0) {
+        const char *vals[] = {"cooking", "3"};
+        char *s = nt_template_render(&t, names, vals);
+        expect(!strcmp(s, "List 3 parts of cooking {json}."), "render: placeholders, escapes, final blank lines dropped");
+        printf("%s: rendered '%s'\n", strcmp(s, "List 3 parts of cooking {json}.") ? "FAIL" : "PASS", s);
+        free(s);
+        nt_template_free(&t);
+    }
+    template_bad("t_unknown.txt", "line one\nList {count} of {topic}", "t_unknown.txt:2: unknown placeholder {count} (this stage fills {topic}, {n})");
+    template_bad("t_missing.txt", "List {n} things", "does not use {topic}");
+    template_bad("t_lone.txt", "List }{topic}", "t_lone.txt:1: a lone '}'");
+    template_bad("t_open.txt", "{topic} and {bad name}", "does not open a {name} placeholder");
+    template_bad("t_empty.txt", "  \n\n", "is empty");
+    rc = nt_template_load(&t, "no/such/file.txt", names, req, err, sizeof err);
+    expect(rc != 0 && strstr(err, "no/such/file.txt: cannot open") != NULL, "a missing template: cannot open");
+
+    /* ---- filler ---- */
+    filler_case("Thank you! What about rye bread?", "What about rye bread?", 1);
+    filler_case("Thanks, that was helpful. Can you give an example? Great.", "Can you give an example?", 2);
+    filler_case("Thankfully it works. Why?", "Thankfully it works. Why?", 0);
+    filler_case("Great! Perfect. Thanks", "", 3);
+    filler_case("How do I great-grill a steak?", "How do I great-grill a steak?", 0);
+    filler_case("Okay. Now explain recursion.\nThanks in advance!", "Now explain recursion.", 2);
+    filler_case("Thank you for the very long and detailed explanation about all of the many ways to bake. What next?",
+                "Thank you for the very long and detailed explanation about all of the many ways to bake. What next?", 0);
+    filler_case("What is 2+2?", "What is 2+2?", 0);
+
+    printf("test_sdg_rules: %d checks, %d failed\n", checks, fails);
+    return fails ? 1 : 0;
+}
