@@ -331,7 +331,9 @@ stopped() {
 stopped stop_dp3 3 '[a-z-]+ \([a-z0-9, ]+ elements[a-z ]*\) on the (dp|world) communicator' -- --set train.global_batch=12
 stopped stop_dp3_no_launcher_abort 3 '[a-z-]+ \([a-z0-9, ]+ elements[a-z ]*\) on the (dp|world) communicator' \
     --mca orte_abort_on_non_zero_status 0 -- --set train.global_batch=12
-stopped stop_pp2 2 '.*(from|to) rank 1, tag' -- --set parallel.pipeline=2
+# rank 0 waits on rank 1 either in a pipeline transfer (which names the peer) or,
+# between steps, in the loss all-reduce: whichever it is in when rank 1 stops
+stopped stop_pp2 2 '(.*(from|to) rank 1, tag|[a-z-]+ \([a-z0-9, ]+ elements[a-z ]*\) on the (world|pp) communicator)' -- --set parallel.pipeline=2
 
 # ---- 7: one error, once ----
 once() { # NAME RANKS REGEX [--set ...]
