@@ -128,6 +128,7 @@ typedef struct nt_config {
     char sdg_prompts[NT_PATH_MAX]; /* prompts of a file (JSON lines) */
     char sdg_personas[NT_PATH_MAX];
     int sdg_responses;             /* responses per prompt */
+    double sdg_responses_temperature;  /* their sampling temperature */
     char sdg_reward_model[NT_PATH_MAX];
     double sdg_reward_threshold;
     double sdg_pair_margin;

@@ -288,6 +288,9 @@ const nt_option nt_deck_options[] = {
      "user personas of the dialogue stage, one description a line"},
     {"sdg", "responses", NT_OPT_INT, FIELD(sdg_responses), "2", GE(1), 0, NULL,
      "responses sampled per prompt by the responses stage (pairs needs 2 or more)"},
+    {"sdg", "responses_temperature", NT_OPT_DOUBLE, FIELD(sdg_responses_temperature), "1.0", GE(0), 0, NULL,
+     "softmax temperature of the responses stage (the other stages sample with generate.temperature); "
+     "top_k, top_p and max_new_tokens are generate's"},
     {"sdg", "reward_model", NT_OPT_STRING, FIELD(sdg_reward_model), "", ANY, 0, NULL,
      "reward-model checkpoint of the score stage (model.* as the generator's, a reward head of "
      "model.reward_outputs scores; reward = score.weights x scores)"},

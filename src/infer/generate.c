@@ -336,6 +336,8 @@ nt_gen *nt_gen_create(const nt_config *cfg)
 
 const nt_tokenizer *nt_gen_tokenizer(const nt_gen *g) { return &g->tok; }
 
+void nt_gen_set_temperature(nt_gen *g, double t) { g->sp.temperature = t; }
+
 static void free_items(gen *g)
 {
     for (int i = 0; i < g->nitems; i++) free(g->items[i].ids.v);

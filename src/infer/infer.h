@@ -48,6 +48,8 @@ typedef struct nt_gen nt_gen;
  * exit 2); the sampling keys ([generate]) taken from cfg (copied) */
 nt_gen *nt_gen_create(const nt_config *cfg);
 const nt_tokenizer *nt_gen_tokenizer(const nt_gen *g);
+/* the softmax temperature of the next runs (0: greedy) */
+void nt_gen_set_temperature(nt_gen *g, double t);
 /* renders every prompt of in ("messages" ending with a user turn, or raw
  * "prompt" text; the random stream keyed by "id"), in kept by pointer until
  * the next render; the first bad line "LABEL:LINE: why" into err, -1 */

@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <hdf5.h>
+#include <signal.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -240,6 +241,8 @@ void sdg_generate(sdg_ctx *x, cJSON *const *prompts, int np, int n, char **text,
         x->gen = nt_gen_create(&gc);
         nt_gen_load(x->gen, x->info, x->cfg->seq_len);
     }
+    nt_gen_set_temperature(x->gen, !strcmp(x->stage->name, "responses") ? x->cfg->sdg_responses_temperature
+                                                                        : x->cfg->gen_temperature);
     nt_lines L = {np, (cJSON **)prompts, NULL};
     char err[2048] = "";
     char label[64];
@@ -305,6 +308,21 @@ void sdg_score(sdg_ctx *x, cJSON *const *convs, int nc, char **scored, sdg_stats
         scored[i] = sdg_print(o);
     }
     nt_records_free(&rec);
+}
+
+/* NTRON_FAULT_SDG_KILL=STAGE:N: rank 0 is killed (SIGKILL, nothing cleaned
+ * up) after writing the N-th shard of STAGE this run — what a pre-empted
+ * or crashed job leaves (tests/test_sdg.sh) */
+static void fault_after_shard(const char *stage, int written)
+{
+    const char *f = getenv("NTRON_FAULT_SDG_KILL");
+    if (!f) return;
+    const char *colon = strchr(f, ':');
+    if (!colon || (size_t)(colon - f) != strlen(stage) || strncmp(f, stage, strlen(stage)) != 0) return;
+    if (atoi(colon + 1) != written) return;
+    fprintf(stderr, "ntron: NTRON_FAULT_SDG_KILL: killing rank 0 after shard %d of %s\n", written, stage);
+    fflush(stderr);
+    raise(SIGKILL);
 }
 
 /* ---- shards ---------------------------------------------------------------------- */
@@ -588,16 +606,23 @@ static void stage_identity(const sdg_ctx *x, const char *intext, char sha[65])
     const nt_config *c = x->cfg;
     char settings[2048];
     x->stage->settings(c, settings, sizeof settings);
-    size_t n = strlen(intext) + strlen(settings) + (x->stage->names ? strlen(x->tpl.text) : 0) + 8192;
+    size_t n = strlen(intext) + strlen(settings) + (x->stage->names ? strlen(x->tpl.text) : 0) + 2 * NT_PATH_MAX + 8192;
     char *id = nt_malloc(n, "stage identity");
-    int k = snprintf(id, n,
-                     "ntron sdg stage %s\nsettings %s\nshard_size %d\nseed %llu\ngenerator %s\nreward_model %s\n"
-                     "tokenizer %s\nsampling n/a max_new_tokens %d temperature %.17g top_k %d top_p %.17g stop %s\n"
-                     "model %d %d %d %d %d %d %d\ntemplate\n%s\ninputs\n",
-                     x->stage->name, settings, c->sdg_shard_size, (unsigned long long)c->seed, c->ckpt_load,
-                     c->sdg_reward_model, c->tokenizer, c->gen_max_new_tokens, c->gen_temperature, c->gen_top_k,
-                     c->gen_top_p, c->gen_stop, c->layers, c->hidden, c->ffn_hidden, c->heads, c->kv_heads, c->vocab,
-                     c->seq_len, x->stage->names ? x->tpl.text : "-");
+    int gen = x->stage->needs == SDG_NEEDS_GEN, rm = x->stage->needs == SDG_NEEDS_RM;
+    /* the engine that makes the output (none for filter and pairs), and nothing else */
+    char engine[NT_PATH_MAX * 2 + 1024] = "-";
+    if (gen)
+        snprintf(engine, sizeof engine, "generator %s tokenizer %s max_new_tokens %d temperature %.17g top_k %d top_p %.17g stop %s",
+                 c->ckpt_load, c->tokenizer, c->gen_max_new_tokens, c->gen_temperature, c->gen_top_k, c->gen_top_p,
+                 c->gen_stop);
+    else if (rm)
+        snprintf(engine, sizeof engine, "reward_model %s tokenizer %s weights %s outputs %d", c->sdg_reward_model,
+                 c->tokenizer, c->score_weights, c->reward_outputs);
+    int k = snprintf(id, n, "ntron sdg stage %s\nsettings %s\nshard_size %d\nseed %llu\n%s\nmodel %d %d %d %d %d %d %d\n"
+                     "template\n%s\ninputs\n",
+                     x->stage->name, settings, c->sdg_shard_size, (unsigned long long)c->seed, engine, c->layers,
+                     c->hidden, c->ffn_hidden, c->heads, c->kv_heads, c->vocab, c->seq_len,
+                     x->stage->names ? x->tpl.text : "-");
     snprintf(id + k, n - (size_t)k, "%s", intext);
     nt_sha256_hex(id, strlen(id), sha);
     free(id);
@@ -727,6 +752,7 @@ static void run_stage(sdg_ctx *x, const sdg_stage *st, const nt_comm *world)
             free(jt);
             write_atomic(spath, text, off);
             free(text);
+            fault_after_shard(st->name, s + 1 - kept);
             for (int k = 0; k < b - a; k++) free(lines[k]);
             free(lines);
             int left = N - recs_done;
@@ -783,7 +809,7 @@ int nt_sdg_run(const nt_config *cfg, const nt_deck_info *info)
         char *text = nt_deck_resolved_text(cfg);
         nt_rundir_write(cfg->dir, "deck.resolved", text);
         free(text);
-        printf("sdg stages:%s in %s, TP %d x PP %d x DP %d, shards of %d records\n", x.listed, cfg->dir, cfg->tensor,
+        printf("sdg stages:%sin %s, TP %d x PP %d x DP %d, shards of %d records\n", x.listed, cfg->dir, cfg->tensor,
                cfg->pipeline, world.size / (cfg->tensor * cfg->pipeline), cfg->sdg_shard_size);
         fflush(stdout);
     }

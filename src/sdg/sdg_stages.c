@@ -817,7 +817,10 @@ static void resp_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
     free_texts(t, np * n);
     free_texts(r, np * n);
 }
-static void resp_settings(const nt_config *c, char *b, size_t n) { snprintf(b, n, "responses=%d", c->sdg_responses); }
+static void resp_settings(const nt_config *c, char *b, size_t n)
+{
+    snprintf(b, n, "responses=%d temperature=%.17g", c->sdg_responses, c->sdg_responses_temperature);
+}
 
 /* score: the reward model over responses and dialogues */
 static int score_inputs(sdg_ctx *x, cJSON *in, char *err, size_t errlen)
