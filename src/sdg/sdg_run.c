@@ -23,6 +23,7 @@
 #include "sdg/sdg.h"
 #include "sdg/sdg_list.h"
 #include "sdg/sdg_stage.h"
+#include "ckpt/ckpt.h"
 #include "cli/cli_flags.h"
 #include "util/check.h"
 #include "util/json.h"
@@ -606,18 +607,21 @@ static void stage_identity(const sdg_ctx *x, const char *intext, char sha[65])
     const nt_config *c = x->cfg;
     char settings[2048];
     x->stage->settings(c, settings, sizeof settings);
-    size_t n = strlen(intext) + strlen(settings) + (x->stage->names ? strlen(x->tpl.text) : 0) + 2 * NT_PATH_MAX + 8192;
+    size_t n = strlen(intext) + strlen(settings) + (x->stage->names ? strlen(x->tpl.text) : 0) + 6 * NT_PATH_MAX + 8192;
     char *id = nt_malloc(n, "stage identity");
     int gen = x->stage->needs == SDG_NEEDS_GEN, rm = x->stage->needs == SDG_NEEDS_RM;
     /* the engine that makes the output (none for filter and pairs), and nothing else */
-    char engine[NT_PATH_MAX * 2 + 1024] = "-";
+    char engine[NT_PATH_MAX * 4 + 2048] = "-", file[NT_PATH_MAX + 64] = "", why[512];
+    /* the checkpoint file itself (a directory's `latest` resolved): a newer checkpoint is another generator */
+    const char *ck = gen ? c->ckpt_load : rm ? c->sdg_reward_model : "";
+    if (ck[0] && nt_ckpt_resolve(ck, file, sizeof file, why, sizeof why) != 0) snprintf(file, sizeof file, "?");
     if (gen)
-        snprintf(engine, sizeof engine, "generator %s tokenizer %s max_new_tokens %d temperature %.17g top_k %d top_p %.17g stop %s",
-                 c->ckpt_load, c->tokenizer, c->gen_max_new_tokens, c->gen_temperature, c->gen_top_k, c->gen_top_p,
-                 c->gen_stop);
+        snprintf(engine, sizeof engine, "generator %s (%s) tokenizer %s max_new_tokens %d temperature %.17g top_k %d top_p %.17g stop %s",
+                 c->ckpt_load, file, c->tokenizer, c->gen_max_new_tokens, c->gen_temperature, c->gen_top_k,
+                 c->gen_top_p, c->gen_stop);
     else if (rm)
-        snprintf(engine, sizeof engine, "reward_model %s tokenizer %s weights %s outputs %d", c->sdg_reward_model,
-                 c->tokenizer, c->score_weights, c->reward_outputs);
+        snprintf(engine, sizeof engine, "reward_model %s (%s) tokenizer %s weights %s outputs %d", c->sdg_reward_model,
+                 file, c->tokenizer, c->score_weights, c->reward_outputs);
     int k = snprintf(id, n, "ntron sdg stage %s\nsettings %s\nshard_size %d\nseed %llu\n%s\nmodel %d %d %d %d %d %d %d\n"
                      "template\n%s\ninputs\n",
                      x->stage->name, settings, c->sdg_shard_size, (unsigned long long)c->seed, engine, c->layers,
@@ -793,7 +797,8 @@ int nt_sdg_run(const nt_config *cfg, const nt_deck_info *info)
         gen |= st->needs == SDG_NEEDS_GEN && !(!strcmp(st->name, "topics") && cfg->sdg_topics_file[0]);
         rm |= st->needs == SDG_NEEDS_RM;
     }
-    if (world.rank == 0) {
+    sdg_check_files(cfg, x.listed, err, sizeof err);   /* every rank reads them alike */
+    if (!err[0] && world.rank == 0) {
         if (gen) nt_infer_check_head(cfg->ckpt_load, "lm", "the sdg generator (checkpoint.load)", err, sizeof err);
         if (!err[0] && rm)
             nt_infer_check_head(cfg->sdg_reward_model, "reward", "the sdg score stage (sdg.reward_model)", err, sizeof err);

@@ -87,6 +87,10 @@ struct sdg_ctx {
 const sdg_stage *sdg_stage_find(const char *name);
 int sdg_stage_count(void);
 const sdg_stage *sdg_stage_at(int i);
+/* the files the listed stages read from the deck (topics_file, document_types,
+ * documents, keywords, personas, prompts) read and checked, before anything is
+ * written; listed: " a b c "; the first problem into err, -1 */
+int sdg_check_files(const nt_config *c, const char *listed, char *err, size_t errlen);
 /* not built yet: NULL, else what it will be */
 const char *sdg_stage_unbuilt(const char *name);
 

@@ -555,31 +555,10 @@ static void python_settings(const nt_config *c, char *b, size_t n)
 
 /* ---- the prompt pool ------------------------------------------------------- */
 
-/* {id, from, prompt: messages ending with a user turn, answer?} of the
- * prompt stages run before and of sdg.prompts; twoturn's too when with2 */
-static int pool_inputs(sdg_ctx *x, cJSON *in, int with2, char *err, size_t errlen)
+/* the prompts of sdg.prompts as pool records (bad line: FILE:LINE: why) */
+static int read_prompts_file(const char *path, cJSON *in, char *err, size_t errlen)
 {
-    static const char *const stages[] = {"revise", "questions", "writing", "closed_qa", "math", "python", "twoturn"};
-    for (size_t s = 0; s < sizeof stages / sizeof stages[0]; s++) {
-        const char *name = stages[s];
-        if (!strcmp(name, "twoturn") && !with2) continue;
-        if (!sdg_ran_before(x, name)) continue;
-        if (!strcmp(name, "questions") && sdg_ran_before(x, "revise")) continue;   /* revised instead */
-        cJSON *recs = nt_json_array();
-        if (sdg_read_stage(x, name, recs, err, errlen)) { cJSON_Delete(recs); return -1; }
-        const cJSON *r;
-        cJSON_ArrayForEach(r, recs) {
-            cJSON *o = nt_json_object();
-            nt_json_str(o, "id", str(r, "id"));
-            nt_json_str(o, "from", name);
-            const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "prompt");
-            nt_json_add(o, "prompt", cJSON_IsString(p) ? sdg_user_messages(p->valuestring) : dup(p));
-            nt_json_push(in, o);
-        }
-        cJSON_Delete(recs);
-    }
-    const char *path = x->cfg->sdg_prompts;
-    if (path[0]) {
+    {
         nt_lines f;
         if (nt_lines_read(&f, path, "sdg.prompts", err, errlen)) return -1;
         for (int i = 0; i < f.n; i++) {
@@ -617,6 +596,33 @@ static int pool_inputs(sdg_ctx *x, cJSON *in, int with2, char *err, size_t errle
         }
         nt_lines_free(&f);
     }
+    return 0;
+}
+
+/* {id, from, prompt: messages ending with a user turn, answer?} of the
+ * prompt stages run before and of sdg.prompts; twoturn's too when with2 */
+static int pool_inputs(sdg_ctx *x, cJSON *in, int with2, char *err, size_t errlen)
+{
+    static const char *const stages[] = {"revise", "questions", "writing", "closed_qa", "math", "python", "twoturn"};
+    for (size_t s = 0; s < sizeof stages / sizeof stages[0]; s++) {
+        const char *name = stages[s];
+        if (!strcmp(name, "twoturn") && !with2) continue;
+        if (!sdg_ran_before(x, name)) continue;
+        if (!strcmp(name, "questions") && sdg_ran_before(x, "revise")) continue;   /* revised instead */
+        cJSON *recs = nt_json_array();
+        if (sdg_read_stage(x, name, recs, err, errlen)) { cJSON_Delete(recs); return -1; }
+        const cJSON *r;
+        cJSON_ArrayForEach(r, recs) {
+            cJSON *o = nt_json_object();
+            nt_json_str(o, "id", str(r, "id"));
+            nt_json_str(o, "from", name);
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "prompt");
+            nt_json_add(o, "prompt", cJSON_IsString(p) ? sdg_user_messages(p->valuestring) : dup(p));
+            nt_json_push(in, o);
+        }
+        cJSON_Delete(recs);
+    }
+    if (x->cfg->sdg_prompts[0] && read_prompts_file(x->cfg->sdg_prompts, in, err, errlen)) return -1;
     /* a prompt must end with a user turn: checked here, once, for every source */
     const cJSON *r;
     int i = 0;
@@ -975,6 +981,29 @@ const sdg_stage *sdg_stage_find(const char *name)
 }
 int sdg_stage_count(void) { return NSTAGES; }
 const sdg_stage *sdg_stage_at(int i) { return &table[i]; }
+int sdg_check_files(const nt_config *c, const char *listed, char *err, size_t errlen)
+{
+    cJSON *tmp = nt_json_array();
+    int rc = 0;
+#define LISTED(name) (strstr(listed, " " name " ") != NULL)
+    if (!rc && LISTED("topics") && c->sdg_topics_file[0]) rc = read_list_file(c->sdg_topics_file, "topics_file", tmp, err, errlen);
+    if (!rc && LISTED("writing")) rc = read_list_file(c->sdg_document_types, "document_types", tmp, err, errlen);
+    if (!rc && LISTED("math")) rc = read_list_file(c->sdg_math_keywords, "math_keywords", tmp, err, errlen);
+    if (!rc && LISTED("python")) rc = read_list_file(c->sdg_python_keywords, "python_keywords", tmp, err, errlen);
+    if (!rc && LISTED("dialogue")) rc = read_list_file(c->sdg_personas, "personas", tmp, err, errlen);
+    if (!rc && LISTED("closed_qa")) {
+        sdg_ctx x;
+        memset(&x, 0, sizeof x);
+        x.cfg = c;
+        rc = c_inputs(&x, tmp, err, errlen);
+    }
+    if (!rc && (LISTED("twoturn") || LISTED("dialogue") || LISTED("responses")) && c->sdg_prompts[0])
+        rc = read_prompts_file(c->sdg_prompts, tmp, err, errlen);
+#undef LISTED
+    cJSON_Delete(tmp);
+    return rc;
+}
+
 const char *sdg_stage_unbuilt(const char *name)
 {
     for (size_t i = 0; i < sizeof unbuilt / sizeof unbuilt[0]; i++)
