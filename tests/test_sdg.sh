@@ -177,6 +177,11 @@ PY
     && "$NTRON" prep --tokenizer spm.model --format preference ref/pairs.jsonl -o pairs.h5 > prep2.out 2>&1 \
     && pass "ntron prep reads filter.jsonl (--format chat) and pairs.jsonl (--format preference)" \
     || { fail "prep of the sdg outputs"; tail -2 prep1.out prep2.out; }
+"$PY" "$top_srcdir/postprocess/sdg_report.py" ref > report.out 2>&1 && [ "$(grep -c '^| [a-z_]* | [0-9]' report.out)" = 14 ] \
+    && { "$PY" -c 'import matplotlib' 2>/dev/null || grep -q "no histogram" report.out; } \
+    && { ! "$PY" -c 'import matplotlib' 2>/dev/null || [ -s ref/rewards.png ]; } \
+    && pass "postprocess/sdg_report.py: 14 stage rows$([ -s ref/rewards.png ] && echo ', reward histograms in ref/rewards.png')" \
+    || { fail "sdg_report.py"; tail -3 report.out; }
 grep -q "^sdg done: 14 stages" ref.out && grep -Eq "^sdg responses +shard [0-9]+/[0-9]+: .*tokens/s.*ETA" ref.out \
     && pass "progress: a line per shard with tokens/s and ETA" || fail "progress lines"
 

@@ -7,8 +7,12 @@
 # after each), inputs/tiny/align.sh (DPO, then RPO x3, each referencing the
 # previous checkpoint, held-out pair numbers) and last `ntron generate`
 # with the final RPO model on a few chat prompts (greedy) into
-# runs/tiny-generate.jsonl.  Not in it yet: synthetic data generation (not
-# built).  Arguments go to run.sh's pretraining; NP=2 runs 2 MPI ranks.
+# runs/tiny-generate.jsonl, then inputs/tiny/sdg.sh: the tiny reward model
+# and the synthetic-data stages (prompts, dialogues, responses, reward
+# scores, filtering, preference pairs) with the final RPO model as
+# generator, their outputs prepared for SFT and DPO.  Not in it yet: a
+# second round (SFT/DPO of a new base on the SDG data).  Arguments go to
+# run.sh's pretraining; NP=2 runs 2 MPI ranks.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 inputs/tiny/run.sh "$@"
@@ -31,3 +35,4 @@ import json
 for r in map(json.loads, open("runs/tiny-generate.jsonl")):
     print(f"pipeline: generate [{r['id']}] {r['response_tokens']} tokens ({r['finish_reason']}): {r['response'][:100]!r}")
 PY
+inputs/tiny/sdg.sh

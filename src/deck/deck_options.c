@@ -252,7 +252,7 @@ const nt_option nt_deck_options[] = {
     {"sdg", "stages", NT_OPT_STRING, FIELD(sdg_stages), "", ANY, 0, NULL,
      "the synthetic-data stages to run, in order, blank- or comma-separated (`ntron help sdg` lists them); "
      "each writes RUNDIR/STAGE.jsonl, shard by shard"},
-    {"sdg", "templates", NT_OPT_STRING, FIELD(sdg_templates), "inputs/sdg", ANY, 0, NULL,
+    {"sdg", "templates", NT_OPT_STRING, FIELD(sdg_templates), "inputs/sdg/templates", ANY, 0, NULL,
      "directory of the prompt templates, one file STAGE.txt per generating stage, {name} placeholders "
      "({{ and }}: literal braces)"},
     {"sdg", "shard_size", NT_OPT_INT, FIELD(sdg_shard_size), "64", GE(1), 0, NULL,
