@@ -30,8 +30,11 @@ wrong_phase "--set run.phase=rm" pretrain "slurm/pretrain\.sbatch runs run\.phas
     "$SD/pretrain.deck" --set run.phase=rm --set model.head=reward
 wrong_phase "a pretrain deck" sft-code "slurm/sft-code\.sbatch runs run\.phase = sft, but .* has run\.phase = pretrain$" "$SD/pretrain.deck"
 wrong_phase "an rm deck" sdg "slurm/sdg\.sbatch runs run\.phase = generate or sdg, but .* has run\.phase = rm$" "$SD/pretrain.deck" --set run.phase=rm --set model.head=reward
-# a phase not built yet is refused by the deck check itself, before the script compares phases
-wrong_phase "a deck of a phase not built yet" dpo "run\.phase: sdg is not built yet in this version" "$SD/pretrain.deck" --set run.phase=sdg
+wrong_phase "an sdg deck" dpo "slurm/dpo\.sbatch runs run\.phase = dpo, but .* has run\.phase = sdg$" "$SD/pretrain.deck" \
+    --set run.phase=sdg --set sdg.stages=topics --set sdg.templates="$top_srcdir/inputs/sdg/templates" \
+    --set sdg.topics_file="$top_srcdir/inputs/sdg/topics.txt"
+# a deck the check refuses is refused before the script compares phases
+wrong_phase "a deck that fails ntron check" dpo "^ntron: .*pretrain\.deck: sdg\.stages .*is empty" "$SD/pretrain.deck" --set run.phase=sdg
 mkdir -p phase; cp "$SD/pretrain.deck" phase/dpo.deck
 expect_error "submit: dpo.deck with run.phase = pretrain" 2 "^submit: slurm/dpo\.sbatch runs run\.phase = dpo, but deck phase/dpo\.deck has run\.phase = pretrain$" \
     -- "$top_srcdir/slurm/submit" --dry-run phase/dpo.deck
