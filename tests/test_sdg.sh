@@ -7,7 +7,8 @@
 #     dialogue stage plays the memorised 3-turn dialogue from the persona
 #     with the polite filler ("Thank you!", "Great.") removed; twoturn the
 #     memorised follow-up; every stage of the pipeline runs (revise, writing,
-#     closed_qa, math, python, responses, score, filter, pairs) and its
+#     closed_qa, math, python, responses, score, filter, pairs; the math
+#     seed's responses checked against its reference answer) and its
 #     output is read by `ntron prep` (filter: --format chat; pairs:
 #     --format preference); reports count what went in and out
 #  2. the same bytes for 1, 2 and 3 data-parallel ranks, TP2 and PP2 (every
@@ -163,6 +164,11 @@ fl = load("filter")
 assert len(fl) == len(sc) and all(r["messages"][-1]["role"] == "assistant" for r in fl)
 pr = load("pairs")
 assert pr and all(p["chosen_reward"] > p["rejected_reward"] and p["chosen"] != p["rejected"] for p in pr)
+# the math seed (reference answer 5): its 3 responses are the memorised "The answer is 5.", all right
+# (sdg_answer.h), so they are ranked by the reward, which ties: no pair
+c = rep("pairs")["counts"]
+assert (c["answers_right"], c["answers_wrong"], c["no_correct"], c["pairs_truth"]) == (3, 0, 0, 0), c
+assert not [p for p in pr if p["id"] == "f.add"], pr
 for s in ["topics", "subtopics", "questions", "revise", "writing", "closed_qa", "math", "python", "twoturn", "dialogue",
           "responses", "score", "filter", "pairs"]:
     r = rep(s)

@@ -2,8 +2,14 @@
  * case by case: list parsing (src/sdg/sdg_list.h: JSON arrays, numbered
  * and bulleted lines, continuations, preambles, repeats, the cap),
  * templates (sdg_template.h: placeholders, escapes, unknown and missing
- * placeholders with file:line), polite filler (sdg_filler.h). */
+ * placeholders with file:line), polite filler (sdg_filler.h), matching a
+ * final answer with the reference (sdg_answer.h; the extraction itself is
+ * checked against lm-eval by tests/test_answer.sh) and ranking pairs by
+ * the reference answer or the reward (sdg_pairs.h). */
+#include "sdg/sdg_answer.h"
 #include "sdg/sdg_filler.h"
+#include "sdg/sdg_pairs.h"
+#include "util/json.h"
 #include "sdg/sdg_list.h"
 #include "sdg/sdg_template.h"
 
@@ -123,6 +129,77 @@ int main(void)
     filler_case("Thank you for the very long and detailed explanation about all of the many ways to bake. What next?",
                 "Thank you for the very long and detailed explanation about all of the many ways to bake. What next?", 0);
     filler_case("What is 2+2?", "What is 2+2?", 0);
+
+    /* ---- matching answers ---- */
+    static const struct { const char *resp, *ref; int want; } am[] = {
+        {"So the total is \\boxed{42}.", "42", 1},
+        {"The answer is 42.", "42.0", 1},
+        {"12 plus 30 makes 42", "42", 1},
+        {"It is 41.", "42", 0},
+        {"\\boxed{\\frac{1}{2}}", "0.5", 1},
+        {"\\boxed{\\dfrac{3}{4}}", "3/4", 1},
+        {"\\boxed{-\\frac{1}{3}}", "-1/3", 1},
+        {"The answer is 1,000.", "1000", 1},
+        {"Total: $30.50.", "30.5", 1},
+        {"\\boxed{50\\%}", "50", 1},
+        {"\\boxed{x=5}", "5", 1},
+        {"\\boxed{\\text{(B)}}", "(b)", 1},
+        {"\\boxed{1/0}", "1/0", 1},           /* not a number: the same text */
+        {"0.3333", "1/3", 0},                    /* off by 3e-5: more than 1e-6 */
+        {"0.333333", "1/3", 1},                  /* off by 3e-7: within 1e-6 */
+        {"No number here.", "7", 0},
+        {"\\boxed{}", "", 0},                    /* an empty answer never matches */
+        {"The answer is 7", "7", 1},             /* no strict match (a character must follow); the last number */
+    };
+    for (size_t i = 0; i < sizeof am / sizeof am[0]; i++) {
+        int got = nt_answer_correct(am[i].resp, am[i].ref);
+        checks++;
+        if (got != am[i].want) { fails++; printf("FAIL: answer '%s' vs '%s': %d, want %d\n", am[i].resp, am[i].ref, got, am[i].want); }
+        else printf("PASS: answer '%s' vs '%s': %s\n", am[i].resp, am[i].ref, got ? "right" : "wrong");
+    }
+
+    /* ---- pairs ---- */
+    {
+        char e2[256];
+        const char *scored =
+            "[{\"source\":\"m\",\"prompt\":\"q\",\"answer\":\"42\",\"response\":\"it is 41\",\"reward\":5},"
+            "{\"source\":\"m\",\"prompt\":\"q\",\"answer\":\"42\",\"response\":\"it is 42\",\"reward\":1},"
+            "{\"source\":\"m\",\"prompt\":\"q\",\"answer\":\"42\",\"response\":\"\\\\boxed{42}\",\"reward\":2},"
+            "{\"source\":\"m\",\"prompt\":\"q\",\"answer\":\"42\",\"response\":\"it is 40\",\"reward\":3},"
+            "{\"source\":\"w\",\"prompt\":\"q2\",\"answer\":\"9\",\"response\":\"8\",\"reward\":1},"
+            "{\"source\":\"w\",\"prompt\":\"q2\",\"answer\":\"9\",\"response\":\"7\",\"reward\":3},"
+            "{\"source\":\"r\",\"prompt\":\"q3\",\"answer\":\"1\",\"response\":\"1\",\"reward\":1},"
+            "{\"source\":\"r\",\"prompt\":\"q3\",\"answer\":\"1\",\"response\":\"x=1\",\"reward\":4},"
+            "{\"source\":\"n\",\"prompt\":\"q4\",\"response\":\"a\",\"reward\":2},"
+            "{\"source\":\"n\",\"prompt\":\"q4\",\"response\":\"b\",\"reward\":2.05}]";
+        cJSON *in = nt_json_parse(scored, strlen(scored), e2, sizeof e2), *groups = nt_json_array();
+        nt_pairs_group(in, groups);
+        expect(cJSON_GetArraySize(groups) == 4, "pairs: 4 groups by source");
+        nt_pair_result pr;
+        cJSON *o = nt_pairs_make(cJSON_GetArrayItem(groups, 0), 0.5, &pr);
+        int ok = o && pr.by_truth && pr.correct == 2 && pr.wrong == 2 &&
+                 !strcmp(cJSON_GetObjectItem(o, "chosen")->valuestring, "\\boxed{42}") &&
+                 !strcmp(cJSON_GetObjectItem(o, "rejected")->valuestring, "it is 41") &&
+                 !strcmp(cJSON_GetObjectItem(o, "judge")->valuestring, "answer");
+        expect(ok, "pairs by the answer: the best right response over the best wrong one, whatever the rewards");
+        printf("%s: pairs by the answer\n", ok ? "PASS" : "FAIL");
+        cJSON_Delete(o);
+        o = nt_pairs_make(cJSON_GetArrayItem(groups, 1), 0.5, &pr);
+        expect(!o && pr.no_correct && pr.wrong == 2, "pairs: no right response, no pair");
+        o = nt_pairs_make(cJSON_GetArrayItem(groups, 2), 0.5, &pr);
+        ok = o && !pr.by_truth && pr.correct == 2 && !strcmp(cJSON_GetObjectItem(o, "chosen")->valuestring, "x=1") &&
+             !strcmp(cJSON_GetObjectItem(o, "judge")->valuestring, "reward");
+        expect(ok, "pairs: every response right, ranked by the reward");
+        cJSON_Delete(o);
+        o = nt_pairs_make(cJSON_GetArrayItem(groups, 3), 0.5, &pr);
+        expect(!o && !pr.no_correct, "pairs: no reference, a reward gap under the margin makes no pair");
+        o = nt_pairs_make(cJSON_GetArrayItem(groups, 3), 0.01, &pr);
+        ok = o && !strcmp(cJSON_GetObjectItem(o, "chosen")->valuestring, "b") && !cJSON_GetObjectItem(o, "correct");
+        expect(ok, "pairs: no reference, by the reward above the margin");
+        cJSON_Delete(o);
+        cJSON_Delete(groups);
+        cJSON_Delete(in);
+    }
 
     printf("test_sdg_rules: %d checks, %d failed\n", checks, fails);
     return fails ? 1 : 0;

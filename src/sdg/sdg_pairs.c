@@ -1,5 +1,6 @@
 /* sdg_pairs.c — preference pairs out of scored responses (sdg_pairs.h). */
 #include "sdg/sdg_pairs.h"
+#include "sdg/sdg_answer.h"
 #include "util/check.h"
 #include "util/json.h"
 
@@ -37,27 +38,60 @@ void nt_pairs_group(const cJSON *scored, cJSON *out)
         cJSON *e = nt_json_object();
         nt_json_str(e, "response", str(r, "response"));
         nt_json_num(e, "reward", rw->valuedouble);
+        const cJSON *ans = cJSON_GetObjectItemCaseSensitive(cur, "answer");
+        if (cJSON_IsString(ans)) cJSON_AddItemToObject(e, "correct", cJSON_CreateBool(nt_answer_correct(str(r, "response"), ans->valuestring)));
         nt_json_push(cJSON_GetObjectItemCaseSensitive(cur, "responses"), e);
     }
+}
+
+/* the highest (want_max) or lowest reward among the responses whose
+ * "correct" is `correct` (-1: any); first of equals wins, so the order of
+ * the samples decides ties, not the memory layout */
+static const cJSON *pick(const cJSON *rs, int correct, int want_max)
+{
+    const cJSON *e, *best = NULL;
+    cJSON_ArrayForEach(e, rs) {
+        if (correct >= 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "correct")) != correct) continue;
+        double v = nt_json_number(e, "reward");
+        if (!best || (want_max ? v > nt_json_number(best, "reward") : v < nt_json_number(best, "reward"))) best = e;
+    }
+    return best;
 }
 
 cJSON *nt_pairs_make(const cJSON *g, double margin, nt_pair_result *pr)
 {
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(g, "responses"), *e;
-    const cJSON *best = NULL, *worst = NULL;
-    int n = 0;
-    /* first of equals wins: the order of the samples decides ties, not the memory layout */
+    int n = 0, right = 0, judged = 0;
     cJSON_ArrayForEach(e, rs) {
-        double v = nt_json_number(e, "reward");
-        if (!best || v > nt_json_number(best, "reward")) best = e;
-        if (!worst || v < nt_json_number(worst, "reward")) worst = e;
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "correct");
         n++;
+        if (cJSON_IsBool(c)) {
+            judged++;
+            right += cJSON_IsTrue(c);
+        }
     }
-    pr->by_truth = 0;
+    memset(pr, 0, sizeof *pr);
     pr->ranked = n;
-    if (n < 2 || best == worst) return NULL;
+    pr->correct = right;
+    pr->wrong = judged - right;
+    const cJSON *best, *worst;
+    const char *judge = "reward";
+    if (judged && right == 0) {   /* the truth is known and no response has it */
+        pr->no_correct = 1;
+        return NULL;
+    }
+    if (judged && right < judged) {   /* by the truth: the best right answer over the best wrong one */
+        best = pick(rs, 1, 1);
+        worst = pick(rs, 0, 1);
+        judge = "answer";
+        pr->by_truth = 1;
+    } else {   /* by the reward model (every response right, or no truth) */
+        best = pick(rs, -1, 1);
+        worst = pick(rs, -1, 0);
+        if (n < 2 || best == worst) return NULL;
+        if (!(nt_json_number(best, "reward") - nt_json_number(worst, "reward") > margin)) return NULL;
+    }
     double hi = nt_json_number(best, "reward"), lo = nt_json_number(worst, "reward");
-    if (!(hi - lo > margin)) return NULL;
     cJSON *o = nt_json_object();
     nt_json_str(o, "id", str(g, "id"));
     cJSON *p = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(g, "prompt"), 1);
@@ -67,7 +101,8 @@ cJSON *nt_pairs_make(const cJSON *g, double margin, nt_pair_result *pr)
     nt_json_str(o, "rejected", str(worst, "response"));
     nt_json_num(o, "chosen_reward", hi);
     nt_json_num(o, "rejected_reward", lo);
-    nt_json_str(o, "judge", "reward");
+    nt_json_str(o, "judge", judge);
     nt_json_num(o, "responses", n);
+    if (judged) nt_json_num(o, "correct", right);
     return o;
 }

@@ -892,6 +892,9 @@ static void pairs_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, s
         lines l = {0};
         nt_pair_result pr;
         cJSON *o = nt_pairs_make(cJSON_GetArrayItem(in, k), x->cfg->sdg_pair_margin, &pr);
+        st->answers_right += pr.correct;
+        st->answers_wrong += pr.wrong;
+        st->no_correct += pr.no_correct;
         if (o) {
             st->pairs++;
             if (pr.by_truth) st->pairs_truth++;
