@@ -197,7 +197,18 @@ same() { # name: every stage output equal to ref's
     for s in $ALL; do cmp -s ref/$s.jsonl $1/$s.jsonl || bad="$bad $s"; done
     [ -z "$bad" ] && pass "$1: every stage's output has the same bytes as 1 rank" || fail "$1: differs in:$bad"
 }
-sdg dp2 2 && same dp2 || fail "dp2 run"
+sdg dp2 2 --set sdg.prep=true && same dp2 || fail "dp2 run"
+# sdg.prep = true: the next phases' datasets, written by the sdg job itself (2 ranks), hold what ntron prep makes
+if "$PY" - dp2 <<'PY'
+import sys, h5py, numpy as np
+for name, keys in (("filter", ("tokens", "doc_offsets", "loss_mask")), ("pairs", ("tokens", "doc_offsets", "ranges", "rewards"))):
+    a, b = h5py.File(f"{sys.argv[1]}/{name}.h5", "r"), h5py.File(f"{name}.h5", "r")
+    for k in keys:
+        assert np.array_equal(a[k][()], b[k][()]), (name, k)
+    assert a.attrs["kind"] == b.attrs["kind"] and a.attrs["tokenizer_hash"] == b.attrs["tokenizer_hash"], name
+PY
+then pass "sdg.prep: dp2/filter.h5 and dp2/pairs.h5 hold the datasets ntron prep makes of its outputs"
+else fail "sdg.prep datasets"; fi
 sdg dp3 3 && same dp3 || fail "dp3 run"
 # TP2 splits the reward head's sums: its scores agree to 1e-5 (relative), not bit for bit
 sdg tp2 2 --set parallel.tensor=2 || fail "tp2 run"
@@ -261,4 +272,5 @@ bad personas "sdg.personas.* is empty: the dialogue stage needs it" --set sdg.pe
 printf '{"id": "x", "prompt": "ok"}\n{"id": "y"}\n' > badp.jsonl
 bad prompts_line "badp.jsonl:2: missing field \"prompt\"" --set sdg.prompts=$WORK/badp.jsonl
 bad one_response "sdg.responses.* = 1: the pairs stage needs 2 or more" --set sdg.responses=1
+bad prep_no_tokenizer "sdg.prep: = true needs data.tokenizer" --set sdg.prep=true --set data.tokenizer=
 finish

@@ -132,6 +132,7 @@ typedef struct nt_config {
     char sdg_reward_model[NT_PATH_MAX];
     double sdg_reward_threshold;
     double sdg_pair_margin;
+    int sdg_prep;                      /* filter.h5 and pairs.h5 written too (data.tokenizer) */
 } nt_config;
 
 #endif

@@ -288,6 +288,32 @@ int nt_prep_main(int argc, char **argv)
     if (inspect) return nt_prep_inspect(inspect, tokspec);
     if (!in || !out) nt_cli_error(&cli, "need INPUT and -o OUT.h5 (see ntron prep --help)");
     if (!tokspec) nt_cli_error(&cli, "--tokenizer is required (byte, or a SentencePiece .model file)");
+    return nt_prep_file(in, out, tokspec, format, sep);
+}
+
+/* everything that can fail on input or the output path, before MPI
+ * starts and before anything is written; every rank checks alike, the
+ * ranks agree once MPI is up (c->status, c->msg): printed once, all exit
+ * together.  Its own function: nothing of the caller's lives across the
+ * longjmp. */
+static void prep_open(nt_catch *c, nt_tokenizer *tok, const char *tokspec, nt_prep_format fmt, const char *format,
+                      const char *in, const char *out, const char **m, size_t *size)
+{
+    if (NT_TRY(c)) {
+        nt_tokenizer_open(tok, tokspec);
+        if (fmt >= NT_FMT_CHAT && (tok->sys_id < 0 || tok->user_id < 0 || tok->asst_id < 0))
+            nt_input_error("prep: --format %s needs a SentencePiece model with the chat tokens %s %s %s "
+                           "(`ntron tokenizer train` adds them); %s has none", format, NT_CHAT_SYSTEM, NT_CHAT_USER,
+                           NT_CHAT_ASSISTANT, tokspec);
+        struct stat ist;
+        *m = map_input(in, size, &ist);
+        check_output(out, in, &ist);
+        nt_catch_end(c);
+    }
+}
+
+int nt_prep_file(const char *in, const char *out, const char *tokspec, const char *format, const char *sep)
+{
     nt_prep_format fmt;
     if (!strcmp(format, "text")) fmt = NT_FMT_TEXT;
     else if (!strcmp(format, "jsonl")) fmt = NT_FMT_JSONL;
@@ -297,24 +323,11 @@ int nt_prep_main(int argc, char **argv)
     int by_line = !strcmp(sep, "line");
     if (fmt != NT_FMT_TEXT) by_line = 1;
 
-    /* everything that can fail on input or the output path, before MPI
-     * starts and before anything is written; every rank checks alike, the
-     * ranks agree once MPI is up: printed once, all exit together */
     nt_tokenizer tok;
     size_t size = 0;
     const char *m = NULL;
     nt_catch c;
-    if (NT_TRY(&c)) {
-        nt_tokenizer_open(&tok, tokspec);
-        if (fmt >= NT_FMT_CHAT && (tok.sys_id < 0 || tok.user_id < 0 || tok.asst_id < 0))
-            nt_input_error("prep: --format %s needs a SentencePiece model with the chat tokens %s %s %s "
-                           "(`ntron tokenizer train` adds them); %s has none", format, NT_CHAT_SYSTEM, NT_CHAT_USER,
-                           NT_CHAT_ASSISTANT, tokspec);
-        struct stat ist;
-        m = map_input(in, &size, &ist);
-        check_output(out, in, &ist);
-        nt_catch_end(&c);
-    }
+    prep_open(&c, &tok, tokspec, fmt, format, in, out, &m, &size);
 
     int was_init = 0;
     NT_CHECK_MPI(MPI_Initialized(&was_init));

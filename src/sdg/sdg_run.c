@@ -24,6 +24,7 @@
 #include "sdg/sdg_list.h"
 #include "sdg/sdg_stage.h"
 #include "ckpt/ckpt.h"
+#include "prep/prep.h"
 #include "cli/cli_flags.h"
 #include "util/check.h"
 #include "util/json.h"
@@ -125,6 +126,12 @@ void nt_sdg_deck_check(const nt_config *c, const nt_deck_info *in)
             nt_template_free(&t);
         }
     }
+    if (c->sdg_prep && !c->tokenizer[0])
+        nt_deck_bad(in, "sdg.prep", "= true needs data.tokenizer (the SentencePiece model of the next phases)");
+    int outs = 0;
+    for (int i = 0; i < n && i < 64; i++) outs += !strcmp(names[i], "filter") || !strcmp(names[i], "pairs");
+    if (c->sdg_prep && !outs)
+        nt_deck_bad(in, "sdg.prep", "= true, but sdg.stages has neither filter nor pairs: nothing to prepare");
     if (gen && strcmp(c->head, "lm") != 0)
         nt_deck_bad(in, "model.head", "the generator needs a language model: model.head = lm, not %s", c->head);
     if (gen && !c->ckpt_load[0]) nt_deck_bad(in, "checkpoint.load", "is empty: the generating stages need the generator's checkpoint");
@@ -823,6 +830,17 @@ int nt_sdg_run(const nt_config *cfg, const nt_deck_info *info)
     for (int i = 0; i < n; i++) run_stage(&x, sdg_stage_find(names[i]), &world);
     free_gen(&x);
     free_rm(&x);
+    /* the datasets of the next phases, every rank together (ntron prep) */
+    static const char *const prep[][2] = {{"filter", "chat"}, {"pairs", "preference"}};
+    for (int k = 0; cfg->sdg_prep && k < 2; k++) {
+        char word[40];
+        snprintf(word, sizeof word, " %s ", prep[k][0]);
+        if (!strstr(x.listed, word)) continue;
+        char in[NT_PATH_MAX + 64], out[NT_PATH_MAX + 64];
+        snprintf(in, sizeof in, "%s/%s.jsonl", cfg->dir, prep[k][0]);
+        snprintf(out, sizeof out, "%s/%s.h5", cfg->dir, prep[k][0]);
+        nt_prep_file(in, out, cfg->tokenizer, prep[k][1], "line");
+    }
     if (world.rank == 0) printf("sdg done: %d stages in %.2f s, outputs in %s\n", n, nt_now() - t0, cfg->dir);
     return 0;
 }
