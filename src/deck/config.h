@@ -132,6 +132,10 @@ typedef struct nt_config {
     char sdg_reward_model[NT_PATH_MAX];
     double sdg_reward_threshold;
     double sdg_pair_margin;
+    char sdg_ifeval_kinds[2048];   /* the instruction kinds the ifeval stage draws from ("all" or ids) */
+    int sdg_ifeval_max;            /* instructions per prompt: 1..this */
+    double sdg_ifeval_multiturn;   /* fraction of prompts with the instructions in a first turn */
+    double sdg_ifeval_secondturn;  /* fraction asking to revise a first answer */
 } nt_config;
 
 #endif
