@@ -10,6 +10,7 @@
  *                                kwargs refused with the argument named
  *   ifeval_check cases FILE      per JSON line {"name", "id", "kwargs",
  *                                "prompt", "response"}: NAME STRICT LOOSE (1/0)
+ *   ifeval_check describe FILE   per case: NAME and the JSON string of its instruction text
  *   ifeval_check counts FILE     per NUL-terminated text: words, sentences and
  *                                capital words as the verifiers count them
  *   ifeval_check lang TEXT...    the detected language of each text
@@ -44,7 +45,7 @@ static char *slurp(const char *path, size_t *len)
     return b;
 }
 
-static int cases(const char *path)
+static int cases(const char *path, int describe)
 {
     size_t n;
     char *t = slurp(path, &n);
@@ -61,8 +62,15 @@ static int cases(const char *path)
             fprintf(stderr, "%s:%d: not a case {name, id, kwargs, prompt, response}\n", path, lineno);
             return 2;
         }
-        printf("%s %d %d\n", name->valuestring, nt_ifeval_verify(id->valuestring, kw, pr->valuestring, re->valuestring, 0),
-               nt_ifeval_verify(id->valuestring, kw, pr->valuestring, re->valuestring, 1));
+        if (describe) {
+            char *d = nt_ifeval_describe(id->valuestring, kw);
+            cJSON *js = cJSON_CreateString(d);
+            char *t = cJSON_PrintUnformatted(js);
+            printf("%s %s\n", name->valuestring, t);
+            free(t); free(d); cJSON_Delete(js);
+        } else
+            printf("%s %d %d\n", name->valuestring, nt_ifeval_verify(id->valuestring, kw, pr->valuestring, re->valuestring, 0),
+                   nt_ifeval_verify(id->valuestring, kw, pr->valuestring, re->valuestring, 1));
         cJSON_Delete(o);
     }
     free(t);
@@ -206,7 +214,8 @@ static void draws(void)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && !strcmp(argv[1], "cases")) return cases(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "cases")) return cases(argv[2], 0);
+    if (argc == 3 && !strcmp(argv[1], "describe")) return cases(argv[2], 1);
     if (argc == 3 && !strcmp(argv[1], "counts")) return counts(argv[2]);
     if (argc >= 2 && !strcmp(argv[1], "lang")) {
         for (int i = 2; i < argc; i++) {
@@ -217,7 +226,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc != 1) {
-        fprintf(stderr, "usage: ifeval_check [cases FILE | counts FILE | lang TEXT...]\n");
+        fprintf(stderr, "usage: ifeval_check [cases FILE | describe FILE | counts FILE | lang TEXT...]\n");
         return 2;
     }
     draws();

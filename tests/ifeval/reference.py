@@ -4,6 +4,8 @@
     reference.py cases CASES.jsonl   one line per case: NAME STRICT LOOSE (1/0),
                                      from lm-eval 0.4.5's own
                                      test_instruction_following_strict/loose
+    reference.py describe CASES.jsonl  NAME and the JSON string of the instruction's
+                                     text (build_description of the case's kwargs)
     reference.py counts TEXTS        per NUL-terminated text: words, sentences
                                      (punkt) and str.isupper() tokens of
                                      nltk.word_tokenize, as instructions_util counts them
@@ -32,6 +34,15 @@ def cases(path):
         s = utils.test_instruction_following_strict(inp, c["response"]).follow_all_instructions
         lo = utils.test_instruction_following_loose(inp, c["response"]).follow_all_instructions
         print(c["name"], int(s), int(lo))
+
+
+def describe(path):
+    from lm_eval.tasks.ifeval import instructions_registry as reg
+    for line in open(path, encoding="utf-8"):
+        if line.strip():
+            c = json.loads(line)
+            ins = reg.INSTRUCTION_DICT[c["id"]](c["id"])
+            print(c["name"], json.dumps(ins.build_description(**{k: v for k, v in c["kwargs"].items() if v}), ensure_ascii=False))
 
 
 def counts(path):
@@ -81,4 +92,4 @@ def corpus(n):
 
 
 if __name__ == "__main__":
-    {"cases": cases, "counts": counts, "corpus": lambda a: corpus(int(a))}[sys.argv[1]](sys.argv[2])
+    {"cases": cases, "describe": describe, "counts": counts, "corpus": lambda a: corpus(int(a))}[sys.argv[1]](sys.argv[2])
