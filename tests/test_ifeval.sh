@@ -14,8 +14,8 @@
 #  4. agreement of the three counts on realistic text (the standard
 #     library's docstrings, ~5000 texts, a third in capitals): words (\w+
 #     tokens) and capital words (nltk.word_tokenize) must agree on every
-#     text, sentences (punkt, without its orthographic table: see
-#     src/sdg/ifeval_punkt.c) on at least 99% (measured: 99.6%)
+#     text, sentences (punkt with a part of its orthographic table: see
+#     src/sdg/ifeval_punkt.c) on at least 99% (measured: 99.9%, 4993 of 4999)
 # Without the venv (no network to PyPI, no punkt data): 2-4 skip, exit 77.
 . "$(dirname "$0")/lib.sh"
 CHECK=${NTRON_BUILDDIR:-$PWD}/tests/ifeval_check
@@ -83,6 +83,6 @@ ref counts "$WORK/corpus.bin" > "$WORK/ref.counts" || fail "reference.py counts"
 if msg=$(paste -d' ' "$WORK/ref.counts" "$WORK/c.counts" | awk '{n++; w += $1 == $4; s += $2 == $5; c += $3 == $6}
     END {printf "%d %d %d %d %.2f", n, w, s, c, n ? 100 * s / n : 0; exit !(n > 1000 && w == n && c == n && s >= 0.99 * n)}'); then
     set -- $msg
-    pass "counts on $1 realistic texts (stdlib docstrings, a third in capitals): words agree on $2, capital words on $4, sentences on $3 ($5%; punkt's orthographic table is not carried)"
+    pass "counts on $1 realistic texts (stdlib docstrings, a third in capitals): words agree on $2, capital words on $4, sentences on $3 ($5%; of punkt's orthographic table only 1,600 common words are carried)"
 else set -- $msg; fail "counts on $1 texts: words agree on $2, capital words on $4, sentences on $3 ($5%)"; fi
 finish

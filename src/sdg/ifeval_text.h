@@ -9,11 +9,11 @@
  *   sentences  nltk's English punkt (ifeval_punkt.c): the punkt algorithm
  *              itself (candidate contexts, word tokens, first and second
  *              pass, boundary realignment) with its abbreviation,
- *              collocation and sentence-starter lists, but without its
- *              20,366-entry orthographic-context table: a capitalised word
- *              after an abbreviation, ellipsis or initial is taken as never
- *              seen in lower case (punkt then keeps the abbreviation
- *              unsplit unless the word is a sentence starter), a lower-case
+ *              collocation and sentence-starter lists, and of its
+ *              20,366-entry orthographic-context table only what it says of
+ *              some 1,600 common words (ifeval_ortho.c): another
+ *              capitalised word after an abbreviation, ellipsis or initial
+ *              is taken as never seen in lower case (a name), a lower-case
  *              word as seen capitalised (no break);
  *   capitals   tokens of nltk.word_tokenize (punkt sentences, then the
  *              NLTKWordTokenizer rules of nltk 3.9.1) that are str.isupper();
@@ -66,6 +66,12 @@ long nt_ifeval_count_sentences(const uint32_t *c, size_t n);
 long nt_ifeval_count_capital_words(const uint32_t *c, size_t n);
 /* punkt sentence spans of text: *spans = malloc'd [start, end) pairs; returns their count */
 long nt_ifeval_sentences(const uint32_t *c, size_t n, size_t **spans);
+
+/* ---- punkt's orthographic facts of common words (ifeval_ortho.c, generated) ---- */
+extern const char *const nt_punkt_lc_only[];     /* seen in lower case, never capitalised mid-sentence */
+extern const int nt_punkt_lc_only_n;
+extern const char *const nt_punkt_lc_mid_uc[];   /* seen in lower case and capitalised mid-sentence */
+extern const int nt_punkt_lc_mid_uc_n;
 
 /* ---- language (ifeval_lang.cc, CLD2) ---- */
 /* the ISO 639-1 code of the language of UTF-8 text into code (CLD2's
