@@ -10,10 +10,11 @@
 # what the instructions module imports: nltk 3.9.1 (the version lm-eval
 # 0.4.5 asks for at least), langdetect 1.0.9 and immutabledict.  lm-eval
 # itself is not installed (it pulls in torch): its wheel is downloaded with
-# --no-deps and the ifeval files (instructions*.py and utils.py, whose test_instruction_following_strict/loose the test runs) are unpacked under $VENV/ref as the
-# package lm_eval.tasks.ifeval (empty lm_eval/ and lm_eval/tasks/ package
-# files and an lm_eval/utils.py holding only eval_logger, so nothing else of
-# lm-eval is imported).
+# --no-deps and its ifeval files (instructions*.py, and utils.py whose
+# test_instruction_following_strict/loose the test runs) are unpacked under
+# $VENV/ref as the package lm_eval.tasks.ifeval, beside empty lm_eval/ and
+# lm_eval/tasks/ package files and an lm_eval/utils.py holding only
+# eval_logger, so that nothing else of lm-eval is imported.
 #
 # Punkt: the reference counts sentences with nltk's English punkt model
 # (nltk 3.9 loads the pickle-free punkt_tab data for it).  First
