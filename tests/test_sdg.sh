@@ -22,7 +22,11 @@
 #     topics file, a generator checkpoint with a reward head, a reward model
 #     with an LM head, an unknown stage, a stage not built yet, a stage
 #     before what it reads, a missing personas file key, a bad prompts line,
-#     pairs with one response per prompt
+#     pairs with one response per prompt, an unknown IFEval instruction id,
+#     IFEval variant fractions above 1
+#  5. ifeval: prompts with 1..2 instructions in the three variants, their
+#     texts where each variant puts them, carried by responses and score;
+#     the same bytes on 2 ranks
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 export OPENBLAS_NUM_THREADS=1
@@ -265,7 +269,7 @@ bad empty_topics "sdg.topics_file = .*empty.txt: no items \(the file is empty" -
 bad reward_generator "checkpoint .*rmck.* has a reward head; the sdg generator \(checkpoint.load\) needs .*LM head" --set checkpoint.load=$WORK/rmck
 bad lm_reward_model "checkpoint .*lmck.* has a language-model \(LM\) head; the sdg score stage" --set sdg.reward_model=$WORK/lmck
 bad unknown_stage "sdg.stages: no stage named 'topicz'" --set "sdg.stages=topicz subtopics"
-bad unbuilt_stage "stage ifeval \(instruction-following .*\) is not built yet" --set "sdg.stages=topics ifeval"
+bad unbuilt_stage "stage genetic \(Genetic Instruct: .*\) is not built yet" --set "sdg.stages=topics genetic"
 bad order "stage subtopics reads the output of topics: list it before subtopics" --set "sdg.stages=subtopics topics"
 bad no_prompts "stage responses needs prompts" --set "sdg.stages=topics responses" --set sdg.prompts=
 bad personas "sdg.personas.* is empty: the dialogue stage needs it" --set sdg.personas=
@@ -273,4 +277,65 @@ printf '{"id": "x", "prompt": "ok"}\n{"id": "y"}\n' > badp.jsonl
 bad prompts_line "badp.jsonl:2: missing field \"prompt\"" --set sdg.prompts=$WORK/badp.jsonl
 bad one_response "sdg.responses.* = 1: the pairs stage needs 2 or more" --set sdg.responses=1
 bad prep_no_tokenizer "sdg.prep: = true needs data.tokenizer" --set sdg.prep=true --set data.tokenizer=
+bad ifeval_kind "sdg.ifeval_kinds.*unknown instruction id 'keywords:exist' \(all, or ids of: keywords:existence" \
+    --set "sdg.stages=ifeval responses" --set "sdg.ifeval_kinds=punctuation:no_comma keywords:exist"
+bad ifeval_fractions "sdg.ifeval_multiturn.*0.7 \+ sdg.ifeval_secondturn 0.5 is more than 1" --set "sdg.stages=ifeval responses" \
+    --set sdg.ifeval_multiturn=0.7 --set sdg.ifeval_secondturn=0.5
+
+# ---- 5: ifeval: prompts with verifiable instructions, into responses and score ----
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do printf '{"id": "q%d", "prompt": "Tell me about bread, part %d."}\n' $i $i; done > iprompts.jsonl
+# kinds of short texts: the tiny model's context (192 tokens) refuses longer prompts
+ifv() { sdg "$@" --set "sdg.stages=ifeval responses score" --set sdg.prompts=$WORK/iprompts.jsonl --set sdg.ifeval_max=2 \
+    --set sdg.ifeval_multiturn=0.3 --set sdg.ifeval_secondturn=0.3 --set sdg.responses=2 \
+    --set "sdg.ifeval_kinds=punctuation:no_comma startend:quotation length_constraints:number_words combination:repeat_prompt keywords:existence detectable_format:title"; }
+ifv if1 1 || { fail "ifeval run: exit $?"; tail -3 if1.err; }
+if msg=$("$PY" - if1 "${NTRON_BUILDDIR:-$PWD}/tests/ifeval_check" <<'PY'
+import collections, json, subprocess, sys
+d, check = sys.argv[1], sys.argv[2]
+def load(s): return [json.loads(l) for l in open(f"{d}/{s}.jsonl")]
+recs = load("ifeval")
+rep = json.load(open(f"{d}/ifeval.report.json"))["counts"]
+# a prompt whose generated turn is empty is dropped (counted): the memorised model ends some at once
+assert len(recs) >= 6 and len(recs) + rep["empty"] == 12 and all(r["id"] == r["source"] + ".if" for r in recs), [r["id"] for r in recs]
+var = collections.Counter(r["variant"] for r in recs)
+assert set(var) <= {"single", "multiturn", "secondturn"} and len(var) >= 2, var
+# every instruction's text (tests/ifeval_check describe) is in the user turns, as each variant places it
+cases = [{"name": f"{r['id']}/{i}", "id": x["id"], "kwargs": x["kwargs"], "prompt": "", "response": ""}
+         for r in recs for i, x in enumerate(r["instructions"])]
+open(f"{d}/instructions.jsonl", "w").write("".join(json.dumps(c) + "\n" for c in cases))
+desc = dict(l.split(" ", 1) for l in subprocess.run([check, "describe", f"{d}/instructions.jsonl"], check=True,
+                                                    capture_output=True, text=True).stdout.splitlines())
+for r in recs:
+    ins, m = r["instructions"], r["messages"]
+    assert 1 <= len(ins) <= 2 and len({x["id"] for x in ins}) == len(ins), ins
+    roles = [x["role"] for x in m]
+    texts = [json.loads(desc[f"{r['id']}/{i}"]) for i in range(len(ins))]
+    if r["variant"] == "single":
+        assert roles == ["user"] and m[0]["content"] == "Tell me about bread, part %s.\n\n" % r["source"][3:] + "\n".join(texts), m
+    elif r["variant"] == "multiturn":
+        assert roles == ["user", "assistant", "user"] and m[1]["content"] and m[2]["content"].startswith("Tell me about bread"), m
+        assert all(t in m[0]["content"] for t in texts) and m[0]["content"].endswith("apply to all the following questions."), m[0]
+    else:
+        assert roles == ["user", "assistant", "user"] and m[0]["content"].startswith("Tell me about bread") and m[1]["content"], m
+        assert m[2]["content"].startswith("Revise your previous answer") and all(t in m[2]["content"] for t in texts), m[2]
+        assert all(x["id"] != "combination:repeat_prompt" for x in ins)
+    for x in ins:
+        if x["id"] == "combination:repeat_prompt":
+            assert x["kwargs"]["prompt_to_repeat"] and m[-1]["content"].startswith(x["kwargs"]["prompt_to_repeat"]), x
+assert rep["multiturn"] == var["multiturn"] and rep["secondturn"] == var["secondturn"], rep
+assert rep["instructions"] == len(cases), rep
+by = {r["id"]: r for r in recs}
+# responses answer the ifeval prompts (carrying their instructions) and, as ever, the plain prompts of sdg.prompts
+resp = [r for r in load("responses") if r["source"] in by]
+plain = [r for r in load("responses") if r["source"] not in by]
+assert resp and all(r["instructions"] == by[r["source"]]["instructions"] and r["prompt"] == by[r["source"]]["messages"]
+                    for r in resp) and plain and all("instructions" not in r for r in plain)
+sc = [s for s in load("score") if s["source"] in by]
+assert len(sc) == len(resp) and all(s["instructions"] == by[s["source"]]["instructions"] for s in sc)
+print(f"{len(recs)} prompts ({dict(var)}; {rep['empty']} dropped: empty generated turn), {len(cases)} instructions, their texts in place; {len(resp)} responses "
+      f"and {len(sc)} scored conversations carry them")
+PY
+); then pass "ifeval stage: $msg"; else fail "ifeval stage: $msg"; fi
+ifv if2 2 && cmp -s if1/ifeval.jsonl if2/ifeval.jsonl && cmp -s if1/responses.jsonl if2/responses.jsonl \
+    && pass "ifeval on 2 data-parallel ranks: the same ifeval and responses bytes" || fail "ifeval dp2 differs"
 finish

@@ -133,6 +133,10 @@ typedef struct nt_config {
     double sdg_reward_threshold;
     double sdg_pair_margin;
     int sdg_prep;                      /* filter.h5 and pairs.h5 written too (data.tokenizer) */
+    char sdg_ifeval_kinds[2048];   /* the instruction kinds the ifeval stage draws from ("all" or ids) */
+    int sdg_ifeval_max;            /* instructions per prompt: 1..this */
+    double sdg_ifeval_multiturn;   /* fraction of prompts with the instructions in a first turn */
+    double sdg_ifeval_secondturn;  /* fraction asking to revise a first answer */
 } nt_config;
 
 #endif

@@ -301,6 +301,17 @@ const nt_option nt_deck_options[] = {
     {"sdg", "prep", NT_OPT_BOOL, FIELD(sdg_prep), "false", ANY, 0, NULL,
      "also tokenize the outputs with data.tokenizer for the next phases, as ntron prep does: filter.jsonl "
      "into RUNDIR/filter.h5 (--format chat), pairs.jsonl into RUNDIR/pairs.h5 (--format preference)"},
+    {"sdg", "ifeval_kinds", NT_OPT_STRING, FIELD(sdg_ifeval_kinds), "all", ANY, 0, NULL,
+     "instruction kinds the ifeval stage draws from: all (the 25 of IFEval) or blank-separated ids such as "
+     "keywords:existence length_constraints:number_words (an unknown id is refused, the 25 listed)"},
+    {"sdg", "ifeval_max", NT_OPT_INT, FIELD(sdg_ifeval_max), "2", GE(1), 0, NULL,
+     "instructions per prompt of the ifeval stage: 1..this, drawn without conflicts (IFEval's conflict table)"},
+    {"sdg", "ifeval_multiturn", NT_OPT_DOUBLE, FIELD(sdg_ifeval_multiturn), "0.2", 0, 1, 0, NULL,
+     "fraction of ifeval prompts whose instructions come in a first user turn, for all the following questions "
+     "(the generator acknowledges them), the question in a later turn"},
+    {"sdg", "ifeval_secondturn", NT_OPT_DOUBLE, FIELD(sdg_ifeval_secondturn), "0.2", 0, 1, 0, NULL,
+     "fraction of ifeval prompts asked plainly first (the generator answers), then asked to revise the answer "
+     "so that it follows the instructions (ifeval_multiturn + ifeval_secondturn <= 1)"},
 };
 /* clang-format on */
 

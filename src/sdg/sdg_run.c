@@ -856,7 +856,7 @@ void nt_sdg_print_help(FILE *f)
             len += (size_t)snprintf(ph + len, sizeof ph - len, "%s{%s}", k ? " " : "", st->names[k]);
         fprintf(f, "  %-10s %s%s%s%s\n", st->name, st->what, len ? " [" : "", ph, len ? "]" : "");
     }
-    static const char *const later[] = {"ifeval", "genetic", "judge"};
+    static const char *const later[] = {"genetic", "judge"};
     for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
         fprintf(f, "  %-10s %s [not built yet]\n", later[i], sdg_stage_unbuilt(later[i]));
 }

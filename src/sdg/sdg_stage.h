@@ -43,7 +43,10 @@ enum { SDG_NEEDS_NONE = 0, SDG_NEEDS_GEN = 1, SDG_NEEDS_RM = 2 };
     X(answers_wrong, "responses whose final answer does not")                     \
     X(no_correct, "prompts with a reference answer and no response matching it")  \
     X(pairs_reward, "pairs ranked by the reward model")                           \
-    X(no_pair, "prompts without a pair (fewer than 2 responses, or a tie)")
+    X(no_pair, "prompts without a pair (fewer than 2 responses, or a tie)")                   \
+    X(instructions, "IFEval instructions given")                                  \
+    X(multiturn, "IFEval prompts of the multi-turn variant")                      \
+    X(secondturn, "IFEval prompts of the second-turn variant")
 typedef struct sdg_stats {
 #define SDG_FIELD(name, what) long name;
     SDG_STATS(SDG_FIELD)

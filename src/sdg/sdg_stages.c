@@ -11,6 +11,7 @@
  *              the prompt is the document, a blank line, the instruction
  *   math       problems per keyword of sdg.math_keywords ({keyword}, {n})
  *   python     problems per keyword of sdg.python_keywords ({keyword}, {n})
+ *   ifeval     each prompt with verifiable IFEval instructions (sdg_ifeval.c)
  *   twoturn    user -> assistant -> user: the generator answers the prompt, then
  *              writes the user's follow-up ({conversation})
  *   dialogue   3 assistant turns: the generator alternates assistant and user, the
@@ -23,7 +24,8 @@
  *
  * The prompt stages (questions or, when it runs, revise; writing,
  * closed_qa, math, python) and sdg.prompts are the prompts of twoturn,
- * dialogue and responses; twoturn's also go to responses.  Every
+ * dialogue, ifeval and responses; twoturn's and ifeval's also go to
+ * responses (ifeval's "instructions" carried through).  Every
  * generator call is the chat template's user turn holding the rendered
  * template; its random stream is keyed by "STAGE/ID[/round]", so a
  * record's output does not depend on the shard, the rank count or the
@@ -31,6 +33,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sdg/sdg_stage.h"
 #include "sdg/sdg_filler.h"
+#include "sdg/sdg_ifeval.h"
 #include "sdg/sdg_list.h"
 #include "sdg/sdg_pairs.h"
 #include "util/check.h"
@@ -603,10 +606,10 @@ static int read_prompts_file(const char *path, cJSON *in, char *err, size_t errl
  * prompt stages run before and of sdg.prompts; twoturn's too when with2 */
 static int pool_inputs(sdg_ctx *x, cJSON *in, int with2, char *err, size_t errlen)
 {
-    static const char *const stages[] = {"revise", "questions", "writing", "closed_qa", "math", "python", "twoturn"};
+    static const char *const stages[] = {"revise", "questions", "writing", "closed_qa", "math", "python", "twoturn", "ifeval"};
     for (size_t s = 0; s < sizeof stages / sizeof stages[0]; s++) {
         const char *name = stages[s];
-        if (!strcmp(name, "twoturn") && !with2) continue;
+        if ((!strcmp(name, "twoturn") || !strcmp(name, "ifeval")) && !with2) continue;
         if (!sdg_ran_before(x, name)) continue;
         if (!strcmp(name, "questions") && sdg_ran_before(x, "revise")) continue;   /* revised instead */
         cJSON *recs = nt_json_array();
@@ -616,8 +619,10 @@ static int pool_inputs(sdg_ctx *x, cJSON *in, int with2, char *err, size_t errle
             cJSON *o = nt_json_object();
             nt_json_str(o, "id", str(r, "id"));
             nt_json_str(o, "from", name);
-            const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "prompt");
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "prompt"), *ins = cJSON_GetObjectItemCaseSensitive(r, "instructions");
+            if (!p) p = cJSON_GetObjectItemCaseSensitive(r, "messages");   /* ifeval's records */
             nt_json_add(o, "prompt", cJSON_IsString(p) ? sdg_user_messages(p->valuestring) : dup(p));
+            if (ins) nt_json_add(o, "instructions", dup(ins));
             nt_json_push(in, o);
         }
         cJSON_Delete(recs);
@@ -815,6 +820,8 @@ static void resp_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
             nt_json_str(o, "finish_reason", why);
             const cJSON *ans = cJSON_GetObjectItemCaseSensitive(rec, "answer");
             if (ans) nt_json_add(o, "answer", dup(ans));
+            const cJSON *ins = cJSON_GetObjectItemCaseSensitive(rec, "instructions");
+            if (ins) nt_json_add(o, "instructions", dup(ins));
             lines_add(&l, o);
         }
         out[k - a] = lines_take(&l);
@@ -954,6 +961,8 @@ static const sdg_stage table[] = {
      math_settings, k_shard},
     {"python", "Python problems per keyword of sdg.python_keywords", SDG_NEEDS_GEN, N_K, R_K, NULL, chk_python,
      python_inputs, python_settings, k_shard},
+    {"ifeval", "prompts with verifiable IFEval instructions (sdg.ifeval_*): single, multi-turn, second-turn", SDG_NEEDS_GEN,
+     NULL, NULL, "prompts", sdg_ifeval_check, pool1, sdg_ifeval_settings, sdg_ifeval_shard},
     {"twoturn", "two-turn prompts: user, the generator's answer, the user's follow-up", SDG_NEEDS_GEN, N_TT, N_TT,
      "prompts", chk_none, pool1, no_settings, tt_shard},
     {"dialogue", "3-turn dialogues, the user played from a persona, filler removed", SDG_NEEDS_GEN, N_D, R_D,
@@ -971,7 +980,6 @@ static const sdg_stage table[] = {
 
 /* the stages that are not built yet, and what they will be */
 static const struct { const char *name, *what; } unbuilt[] = {
-    {"ifeval", "instruction-following prompts with verifiable IFEval instructions (and their verifiers)"},
     {"genetic", "Genetic Instruct: code instructions evolved from seeds, judged by an LLM"},
     {"judge", "LLM-as-judge of preference pairs in both orders"},
 };
@@ -1000,7 +1008,7 @@ int sdg_check_files(const nt_config *c, const char *listed, char *err, size_t er
         x.cfg = c;
         rc = c_inputs(&x, tmp, err, errlen);
     }
-    if (!rc && (LISTED("twoturn") || LISTED("dialogue") || LISTED("responses")) && c->sdg_prompts[0])
+    if (!rc && (LISTED("twoturn") || LISTED("dialogue") || LISTED("ifeval") || LISTED("responses")) && c->sdg_prompts[0])
         rc = read_prompts_file(c->sdg_prompts, tmp, err, errlen);
 #undef LISTED
     cJSON_Delete(tmp);
