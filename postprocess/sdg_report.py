@@ -45,9 +45,17 @@ def main():
     for s in stages:
         r, c = reps[s], reps[s]["counts"]
         rows.append([s, r["records_in"], r["records_out"], r["duplicates_removed"] + c.get("repeats", 0),
-                     rate(r, "list_parsed"), rate(r, "filter_pass"), (f"{c['pairs']} ({c.get('pairs_truth', 0)} by answer)" if c.get("pairs_truth") else c.get("pairs", 0) or ""), c.get("empty", 0) or "",
+                     rate(r, "list_parsed"), rate(r, "filter_pass"), (f"{c['pairs']} ({c.get('pairs_truth', 0)} by answer/verifiers)" if c.get("pairs_truth") else c.get("pairs", 0) or ""), c.get("empty", 0) or "",
                      rate(r, "tokens_per_s"), rate(r, "records_in_per_s"), rate(r, "records_out_per_s")])
     ntpost.write_table(rows, header, a.md, a.csv)
+    for s in ("responses", "score"):   # IFEval verifier pass rates of the responses to instruction prompts
+        v = reps.get(s, {}).get("verifiers")
+        if v:
+            print(f"\nverifiers ({s}, {v['responses']} responses): prompt-level strict "
+                  f"{v['prompt_level']['strict']:.3f}, loose {v['prompt_level']['loose']:.3f}")
+            ntpost.write_table([[k, e["n"], f"{e['strict']:.3f}", f"{e['loose']:.3f}"] for k, e in sorted(v["kinds"].items())],
+                               ["instruction", "n", "strict", "loose"])
+            break
     hists = [(s, reps[s][k]) for s, k in (("score", "reward"), ("pairs", "pair_rewards")) if s in reps and k in reps[s]]
     if not hists:
         return

@@ -332,8 +332,12 @@ assert resp and all(r["instructions"] == by[r["source"]]["instructions"] and r["
                     for r in resp) and plain and all("instructions" not in r for r in plain)
 sc = [s for s in load("score") if s["source"] in by]
 assert len(sc) == len(resp) and all(s["instructions"] == by[s["source"]]["instructions"] for s in sc)
+# the reports' verifier pass rates: every instruction of every response checked, per kind
+ver = json.load(open(f"{d}/responses.report.json"))["verifiers"]
+assert ver["responses"] == len(resp) and sum(k["n"] for k in ver["kinds"].values()) == sum(len(r["instructions"]) for r in resp), ver
+assert all(0 <= k["strict"] <= k["loose"] <= 1 for k in ver["kinds"].values()), ver
 print(f"{len(recs)} prompts ({dict(var)}; {rep['empty']} dropped: empty generated turn), {len(cases)} instructions, their texts in place; {len(resp)} responses "
-      f"and {len(sc)} scored conversations carry them")
+      f"and {len(sc)} scored conversations carry them; verifiers: prompt-level strict {ver['prompt_level']['strict']:.2f} over {len(ver['kinds'])} kinds")
 PY
 ); then pass "ifeval stage: $msg"; else fail "ifeval stage: $msg"; fi
 ifv if2 2 && cmp -s if1/ifeval.jsonl if2/ifeval.jsonl && cmp -s if1/responses.jsonl if2/responses.jsonl \

@@ -9,6 +9,7 @@
 #include "sdg/sdg_answer.h"
 #include "sdg/sdg_filler.h"
 #include "sdg/sdg_pairs.h"
+#include "sdg/sdg_verifiers.h"
 #include "util/json.h"
 #include "sdg/sdg_list.h"
 #include "sdg/sdg_template.h"
@@ -198,6 +199,39 @@ int main(void)
         expect(ok, "pairs: no reference, by the reward above the margin");
         cJSON_Delete(o);
         cJSON_Delete(groups);
+        cJSON_Delete(in);
+    }
+    /* ---- pairs by the verifiers, and their pass rates ---- */
+    {
+        char e2[256];
+        const char *scored =
+            "[{\"source\":\"i\",\"prompt\":[{\"role\":\"user\",\"content\":\"List fruit. Do not use any commas.\"}],"
+            "\"instructions\":[{\"id\":\"punctuation:no_comma\",\"kwargs\":{}}],\"response\":\"apples, pears\",\"reward\":9},"
+            "{\"source\":\"i\",\"prompt\":[{\"role\":\"user\",\"content\":\"List fruit. Do not use any commas.\"}],"
+            "\"instructions\":[{\"id\":\"punctuation:no_comma\",\"kwargs\":{}}],\"response\":\"apples and pears\",\"reward\":1}]";
+        cJSON *in = nt_json_parse(scored, strlen(scored), e2, sizeof e2), *groups = nt_json_array();
+        nt_pairs_group(in, groups);
+        nt_pair_result pr;
+        cJSON *o = nt_pairs_make(cJSON_GetArrayItem(groups, 0), 0.5, &pr);
+        int ok = o && pr.by_truth && pr.correct == 1 && pr.wrong == 1 &&
+                 !strcmp(cJSON_GetObjectItem(o, "chosen")->valuestring, "apples and pears") &&
+                 !strcmp(cJSON_GetObjectItem(o, "judge")->valuestring, "verifiers");
+        expect(ok, "pairs by the verifiers: the response that follows the instruction, whatever the rewards");
+        printf("%s: pairs by the verifiers\n", ok ? "PASS" : "FAIL");
+        cJSON_Delete(o);
+        cJSON_Delete(groups);
+        char *l0 = cJSON_PrintUnformatted(cJSON_GetArrayItem(in, 0)), *l1 = cJSON_PrintUnformatted(cJSON_GetArrayItem(in, 1));
+        char lines[2048];
+        snprintf(lines, sizeof lines, "%s\n{\"no\": \"instructions\"}\n%s\n", l0, l1);
+        cJSON *rep = nt_verifiers_report(lines, strlen(lines));
+        const cJSON *k = rep ? cJSON_GetObjectItem(cJSON_GetObjectItem(rep, "kinds"), "punctuation:no_comma") : NULL;
+        ok = k && nt_json_number(rep, "responses") == 2 && nt_json_number(k, "n") == 2 && nt_json_number(k, "strict") == 0.5 &&
+             nt_json_number(cJSON_GetObjectItem(rep, "prompt_level"), "strict") == 0.5;
+        expect(ok, "verifier report: 2 responses, punctuation:no_comma strict 0.5");
+        printf("%s: verifier pass rates per kind\n", ok ? "PASS" : "FAIL");
+        cJSON_Delete(rep);
+        free(l0);
+        free(l1);
         cJSON_Delete(in);
     }
 

@@ -1,6 +1,7 @@
 /* sdg_pairs.c — preference pairs out of scored responses (sdg_pairs.h). */
 #include "sdg/sdg_pairs.h"
 #include "sdg/sdg_answer.h"
+#include "sdg/sdg_verifiers.h"
 #include "util/check.h"
 #include "util/json.h"
 
@@ -32,6 +33,9 @@ void nt_pairs_group(const cJSON *scored, cJSON *out)
                 NT_CHECK(a, "out of memory");
                 nt_json_add(cur, "answer", a);
             }
+            const cJSON *ins = cJSON_GetObjectItemCaseSensitive(r, "instructions");
+            if (cJSON_IsString(ans)) nt_json_str(cur, "truth", "answer");
+            else if (cJSON_IsArray(ins) && cJSON_GetArraySize(ins) > 0) nt_json_str(cur, "truth", "verifiers");
             nt_json_add(cur, "responses", nt_json_array());
             nt_json_push(out, cur);
         }
@@ -40,6 +44,8 @@ void nt_pairs_group(const cJSON *scored, cJSON *out)
         nt_json_num(e, "reward", rw->valuedouble);
         const cJSON *ans = cJSON_GetObjectItemCaseSensitive(cur, "answer");
         if (cJSON_IsString(ans)) cJSON_AddItemToObject(e, "correct", cJSON_CreateBool(nt_answer_correct(str(r, "response"), ans->valuestring)));
+        else if (!strcmp(str(cur, "truth"), "verifiers"))   /* every instruction followed (strict) */
+            cJSON_AddItemToObject(e, "correct", cJSON_CreateBool(nt_verifiers_followed(r, 0) == 1));
         nt_json_push(cJSON_GetObjectItemCaseSensitive(cur, "responses"), e);
     }
 }
@@ -83,7 +89,7 @@ cJSON *nt_pairs_make(const cJSON *g, double margin, nt_pair_result *pr)
     if (judged && right < judged) {   /* by the truth: the best right answer over the best wrong one */
         best = pick(rs, 1, 1);
         worst = pick(rs, 0, 1);
-        judge = "answer";
+        judge = str(g, "truth");
         pr->by_truth = 1;
     } else {   /* by the reward model (every response right, or no truth) */
         best = pick(rs, -1, 1);

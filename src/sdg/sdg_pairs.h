@@ -1,11 +1,13 @@
 /* sdg_pairs.h — preference pairs out of scored responses: the responses
  * of one prompt grouped (in the order of the scored file), then ranked.
  * A prompt with a reference "answer" (math) marks each response correct
- * or not (sdg_answer.h: its final answer against the reference); then
+ * or not (sdg_answer.h: its final answer against the reference), a prompt
+ * with IFEval "instructions" by the verifiers (sdg_verifiers.h: every
+ * instruction followed, strict); then
  *   - some right, some wrong: chosen = the right response with the
  *     highest reward, rejected = the wrong one with the highest reward
- *     (the wrong answer the reward model likes most), judge "answer",
- *     whatever their reward gap;
+ *     (the wrong answer the reward model likes most), judge "answer" or
+ *     "verifiers", whatever their reward gap;
  *   - none right: no pair (nothing to choose);
  *   - all right, or no reference: by the reward model, chosen = the
  *     highest reward, rejected = the lowest, kept when their difference
@@ -20,7 +22,7 @@
 #include <cjson/cJSON.h>
 
 typedef struct nt_pair_result {
-    int by_truth;     /* ranked by the reference answer */
+    int by_truth;     /* ranked by the reference answer or the verifiers */
     int ranked;       /* responses ranked */
     int correct;      /* responses matching the reference answer */
     int wrong;        /* responses not matching it */
@@ -28,7 +30,7 @@ typedef struct nt_pair_result {
 } nt_pair_result;
 
 /* scored records (with "source", "prompt", "response", "reward") into
- * groups {id, prompt, answer?, responses: [{response, reward, correct?}]} appended to out */
+ * groups {id, prompt, answer?, truth?, responses: [{response, reward, correct?}]} appended to out */
 void nt_pairs_group(const cJSON *scored, cJSON *out);
 /* the pair of one group (NULL: none) */
 cJSON *nt_pairs_make(const cJSON *group, double margin, nt_pair_result *pr);

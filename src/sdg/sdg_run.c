@@ -23,6 +23,7 @@
 #include "sdg/sdg.h"
 #include "sdg/sdg_list.h"
 #include "sdg/sdg_stage.h"
+#include "sdg/sdg_verifiers.h"
 #include "ckpt/ckpt.h"
 #include "prep/prep.h"
 #include "cli/cli_flags.h"
@@ -572,6 +573,7 @@ static void finish_stage(sdg_ctx *x, int nshards, int kept, int nin, double seco
     free(keys);
     stage_file(x, st->name, ".jsonl", path, sizeof path);
     write_atomic(path, all, n);
+    cJSON *ver = nt_verifiers_report(all, n);   /* responses to instruction-following prompts */
     free(all);
     cJSON *rep = nt_json_object();
     nt_json_str(rep, "stage", st->name);
@@ -591,6 +593,7 @@ static void finish_stage(sdg_ctx *x, int nshards, int kept, int nin, double seco
     if (tot.seconds > 0) nt_json_num(rates, "records_in_per_s", nin / tot.seconds);
     nt_json_add(rep, "rates", rates);
     reward_report(rep, st->name, rw, nrw);
+    if (ver) nt_json_add(rep, "verifiers", ver);
     free(rw);
     stage_file(x, st->name, ".report.json", path, sizeof path);
     char *txt = cJSON_Print(rep);
