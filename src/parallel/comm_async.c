@@ -87,21 +87,25 @@ void nt_async_reduce(nt_async *a, const float *src, float *dst, size_t n, int ow
     }
 }
 
-void nt_async_allgather_slice(nt_async *a, float *buf, size_t off, size_t n, size_t stride)
+void nt_async_allgather_slice(nt_async *a, float *buf, size_t off, size_t n, size_t stride, int tag)
 {
+    int S = a->comm.size, me = a->comm.rank;
     NT_CHECK(n <= stride && n < INT_MAX, "internal: all-gather slice of %zu elements at stride %zu", n, stride);
-    if (n == 0 || a->comm.size == 1) return;
-    MPI_Datatype blk, slice;
-    NT_CHECK_MPI(MPI_Type_contiguous((int)n, MPI_FLOAT, &blk));
-    NT_CHECK_MPI(MPI_Type_create_resized(blk, 0, (MPI_Aint)(stride * sizeof(float)), &slice));
-    NT_CHECK_MPI(MPI_Type_commit(&slice));
-    nt_async_op *o = op_new(a);
-    o->state = OP_GATHER;
-    o->n = n;
-    NT_CHECK_MPI(MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf + off, 1, slice, a->comm.mpi, &o->req));
-    /* freeing a type in use by a pending operation is allowed: that operation completes normally */
-    NT_CHECK_MPI(MPI_Type_free(&slice));
-    NT_CHECK_MPI(MPI_Type_free(&blk));
+    NT_CHECK(tag >= 0 && tag <= a->tag_ub, "internal: tag %d outside MPI's range [0, %d]", tag, a->tag_ub);
+    if (n == 0 || S == 1) return;
+    /* every rank sends its slice to every other one: each sends and receives
+     * (S-1) slices, the volume of a ring all-gather, in one step */
+    for (int k = 1; k < S; k++) {
+        int to = (me + k) % S, from = (me - k + S) % S;
+        nt_async_op *r = op_new(a);
+        r->state = OP_GATHER;
+        r->n = n;
+        NT_CHECK_MPI(MPI_Irecv(buf + (size_t)from * stride + off, (int)n, MPI_FLOAT, from, tag, a->comm.mpi, &r->req));
+        nt_async_op *o = op_new(a);
+        o->state = OP_GATHER;
+        o->n = n;
+        NT_CHECK_MPI(MPI_Isend(buf + (size_t)me * stride + off, (int)n, MPI_FLOAT, to, tag, a->comm.mpi, &o->req));
+    }
 }
 
 /* the request of o has completed: the next step of its chain */

@@ -16,7 +16,8 @@
  *    rank sends and receives (size-1)/size of the data.
  *  - nt_async_allgather_slice: an in-place all-gather of the slice
  *    [off, off+n) of every rank's shard of a buffer sharded in blocks of
- *    `stride` elements (rank r's slice at r*stride + off): a copy.
+ *    `stride` elements (rank r's slice at r*stride + off): a copy, each rank
+ *    sending its slice straight to every other (the volume of a ring).
  *
  * Requests are advanced by nt_async_test (never blocks; also the place
  * where a relaying rank adds and sends on) and completed by nt_async_wait,
@@ -48,8 +49,9 @@ void nt_async_free(nt_async *a);
  * flight.  src must stay unchanged, and dst untouched, until nt_async_wait. */
 void nt_async_reduce(nt_async *a, const float *src, float *dst, size_t n, int owner, int tag);
 /* Starts the all-gather of buf[r*stride + off .. +n) from each rank r into
- * the same place on every rank (n <= stride). */
-void nt_async_allgather_slice(nt_async *a, float *buf, size_t off, size_t n, size_t stride);
+ * the same place on every rank (n <= stride); every rank starts the same
+ * slices with the same tags, unique among the transfers in flight. */
+void nt_async_allgather_slice(nt_async *a, float *buf, size_t off, size_t n, size_t stride, int tag);
 /* Advances what can advance without waiting; returns the requests still open. */
 int nt_async_test(nt_async *a);
 /* Completes every request started: one watchdog region and fault point

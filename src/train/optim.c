@@ -97,7 +97,7 @@ void nt_optimizer_apply(nt_optimizer *opt, double lr, double scale, double *t_op
         for (size_t x0 = 0; x0 < sn; x0 += k, nslices++) {
             size_t x1 = sn - x0 < k ? sn : x0 + k;
             adamw_range(opt, x0, x1, lr, scale);
-            nt_async_allgather_slice(&opt->gr.async, ms->master, x0, x1 - x0, sn);
+            nt_async_allgather_slice(&opt->gr.async, ms->master, x0, x1 - x0, sn, nslices % (opt->gr.async.tag_ub + 1));
             nt_async_test(&opt->gr.async);
         }
         *t_opt = nt_now() - t0;
