@@ -102,7 +102,7 @@ void nt_optimizer_apply(nt_optimizer *opt, double lr, double scale, double *t_op
         }
         *t_opt = nt_now() - t0;
         char what[160];
-        snprintf(what, sizeof what, "all-gather (f32, %zu elements per rank) in %d slices", sn, nslices);
+        snprintf(what, sizeof what, "all-gather (f32, %zu elements per rank)", sn);   /* as the comm layer's */
         t0 = nt_now();
         nt_async_wait(&opt->gr.async, what);
         opt->t_gather = nt_now() - t0;
