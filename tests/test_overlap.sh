@@ -17,7 +17,9 @@
 #     step with and without the overlap, and training goes on identically
 #  5. bucket sizes out of range (0, 5000, not a number; --set and deck
 #     line) and a bad overlap value: one line naming the key, exit 2
-#  6. `ntron help deck` lists both keys
+#  6. `ntron plan` models it (cpu-fp32 cluster, hand-computed exposed time
+#     of the last bucket) and keeps the DP time exposed on a GPU cluster
+#  7. `ntron help deck` lists both keys
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 if ! "$PYTHON" -c "import h5py, numpy" 2>/dev/null; then echo "SKIP: $PYTHON lacks h5py/numpy"; exit 77; fi
@@ -121,7 +123,39 @@ k=$(printf '%s\n' "$out" | grep -c '^ntron:')
 [ $rc -eq 2 ] && [ "$k" -eq 1 ] && [ ! -e bad2 ] && pass "bad bucket size on 2 ranks: one line, exit 2, nothing written: $(printf '%s\n' "$out" | grep -m1 '^ntron:')" \
     || fail "bad bucket size on 2 ranks: exit $rc, $k lines: $out"
 
-# ---- 6 ----
+# ---- 6: the plan ----
+SMALLD=$top_srcdir/inputs/small/pretrain.deck
+CPUC=$top_srcdir/inputs/clusters/cpu-fp32.cluster
+"$NTRON" plan "$SMALLD" --cluster "$CPUC" --dp 2 --json plan_off.json > plan_off.out 2>&1 || fail "plan off"
+"$NTRON" plan "$SMALLD" --cluster "$CPUC" --dp 2 --set parallel.overlap_grad_reduce=true --set parallel.bucket_mb=0.5 \
+    --json plan_on.json > plan_on.out 2>&1 || fail "plan on"
+"$NTRON" plan "$SMALLD" --dp 2 --set parallel.overlap_grad_reduce=true --json plan_gpu.json > plan_gpu.out 2>&1 || fail "plan gpu"
+"$PYTHON" - plan_off.json plan_on.json plan_gpu.json <<'PY' && pass "plan: $(cat plan.txt)" || fail "plan DP overlap: $(cat plan.txt 2>/dev/null)"
+import json, sys
+off, on, gpu = (json.load(open(p))["stages"][0] for p in sys.argv[1:])
+bad = []
+def near(name, got, want):
+    if abs(got - want) > 1e-9 * abs(want): bad.append("%s: %r, want %r" % (name, got, want))
+# cpu-fp32.cluster: 5 GB/s, 1 us per hop, 1 us per collective; DP 2; the last 0.5 MB bucket
+# (131072 fp32 elements, 524288 B) follows the backward: 1 hop; the last all-gather slice: 1 step
+last = 524288 / 5e9 + 1e-6 + 1e-6
+near("off: t_dp = reduce-scatter + all-gather", off["t_dp"], off["t_dp_rs"] + off["t_dp_ag"])
+near("on: reduce-scatter exposed = last bucket", on["t_dp_rs_exposed"], last)
+near("on: all-gather exposed = last slice", on["t_dp_ag_exposed"], last)
+near("on: t_dp", on["t_dp"], 2 * last)
+near("on: t_iter", on["t_iter"], off["t_iter"] - off["t_dp"] + 2 * last)
+if not (on["dp_overlap"] == 1 and off["dp_overlap"] == 0 and on["t_dp_rs"] - on["t_bwd_mb"] < last):
+    bad.append("overlap flags / backward")
+if gpu["dp_overlap"] != 0 or abs(gpu["t_dp"] - gpu["t_dp_rs"] - gpu["t_dp_ag"]) > 1e-12:
+    bad.append("the CUDA backend (DGX H100 cluster) must stay exposed")
+open("plan.txt", "w").write("DP2 small deck on cpu-fp32: exposed DP %.4g ms -> %.4g ms with 0.5 MB buckets (hand-computed); "
+                            "DGX H100 stays exposed (CUDA backend: no overlap)%s" % (1e3 * off["t_dp"], 1e3 * on["t_dp"], "; " + "; ".join(bad) if bad else ""))
+sys.exit(1 if bad else 0)
+PY
+grep -q "^dp overlap reduce-scatter" plan_on.out && grep -q "parallel.overlap_grad_reduce is not implemented on the CUDA backend" plan_gpu.out \
+    && pass "plan prints the overlap it assumes, and says the CUDA backend has none" || fail "plan overlap lines"
+
+# ---- 7 ----
 h=$("$NTRON" help deck)
 grep -q "parallel.overlap_grad_reduce = false" <<< "$h" && grep -q "parallel.bucket_mb = 25 " <<< "$h" \
     && pass "ntron help deck lists parallel.overlap_grad_reduce and parallel.bucket_mb" || fail "help deck lacks the keys"
