@@ -195,11 +195,13 @@ int nt_bench_main(int argc, char **argv)
         printf("data   synthetic: token j of sample k = hash(seed, k, j) mod %d; %ld warm-up + %ld timed steps\n",
                cfg.vocab, warmup, steps);
         printf("backend %s; ms/iter = slowest rank, barrier before each step\n", tr.ms.ops->name);
+        printf("dp grad %s\n", tr.opt.gr.how);
         fflush(stdout);
     }
     nt_batch batch = {0};
     double *ms = nt_malloc((size_t)steps * sizeof(double), "step times");
-    double first_loss = NAN, last_loss = NAN, ph[5] = {0};
+    double first_loss = NAN, last_loss = NAN, ph[5] = {0}, dpw[2] = {0};   /* dpw: DP reduction, all-gather waits */
+    int started_bwd = 0;
     int all_finite = 1;
     for (long s = 0; s < warmup + steps; s++) {
         nt_step_stats st;
@@ -215,6 +217,9 @@ int nt_bench_main(int argc, char **argv)
             ms[s - warmup] = dt * 1e3;
             double x[5] = {tr.t_fwd, tr.t_bwd, tr.t_p2p, tr.t_coll, tr.t_opt};
             for (int i = 0; i < 5; i++) ph[i] += x[i] * 1e3 / (double)steps;
+            dpw[0] += tr.t_dp_wait * 1e3 / (double)steps;
+            dpw[1] += tr.t_dp_gather * 1e3 / (double)steps;
+            started_bwd = tr.opt.gr.started_in_backward;
         }
     }
     /* GPU: one more (untimed) step with per-op-class timing, which synchronises
@@ -231,7 +236,11 @@ int nt_bench_main(int argc, char **argv)
     double rss_peak = nt_peak_rss_mb(), mem[4] = {rss_peak, rss_peak - rss_base, 0, 0};
     if (ops->mem_stats) ops->mem_stats(&mem[2], &mem[3]);   /* GPU: held by ntron, in use on the device */
     nt_comm_allreduce_f64(&tr.ms.grid.world, mem, 4, NT_MAX);
-    int DP = tr.ms.grid.DP;
+    int DP = tr.ms.grid.DP, nbuckets = tr.opt.gr.nbuckets, overlap = tr.opt.gr.overlap;
+    char dphow[sizeof tr.opt.gr.how];
+    snprintf(dphow, sizeof dphow, "%s", tr.opt.gr.how);
+    double dpw0[2] = {dpw[0], dpw[1]};   /* rank 0's */
+    nt_comm_allreduce_f64(&tr.ms.grid.world, dpw, 2, NT_MAX);
     nt_batch_free(&batch);
     nt_trainer_free(&tr);
 
@@ -276,6 +285,11 @@ int nt_bench_main(int argc, char **argv)
                all_finite ? "" : ", NON-FINITE loss or grad norm", passed ? "PASSED" : "FAILED");
         printf("phases rank 0 mean ms/step: forward %.2f, backward %.2f, p2p wait %.2f, collectives %.2f, optimizer %.2f\n",
                ph[0], ph[1], ph[2], ph[3], ph[4]);
+        if (DP > 1)
+            printf("dp comm mean ms/step waiting after the backward for the gradient reduce-scatter (exposed): %.3f "
+                   "rank 0, %.3f max over ranks; for the parameter all-gather: %.3f rank 0, %.3f max; overlap %s, "
+                   "%d buckets, %d started in the backward\n",
+                   dpw0[0], dpw[0], dpw0[1], dpw[1], overlap ? "on" : "off", nbuckets, started_bwd);
         printf("memory peak RSS %.1f MB (max over ranks), %.1f MB above the RSS before the model was built\n", mem[0],
                mem[1]);
         double ctot = cls[0] + cls[1] + cls[2];
@@ -337,6 +351,15 @@ int nt_bench_main(int argc, char **argv)
         double phv[5];
         for (int i = 0; i < 5; i++) phv[i] = ph[i];
         nt_json_add(o, "ms_fwd_bwd_p2p_coll_opt_rank0", nt_json_doubles(phv, 5));
+        nt_json_str(o, "dp_reduction", dphow);
+        nt_json_num(o, "overlap_grad_reduce", overlap);
+        nt_json_num(o, "bucket_mb", cfg.bucket_mb);
+        nt_json_num(o, "dp_buckets", nbuckets);
+        nt_json_num(o, "dp_buckets_started_in_backward", started_bwd);
+        nt_json_num(o, "ms_dp_reduce_exposed_rank0", dpw0[0]);
+        nt_json_num(o, "ms_dp_reduce_exposed_max", dpw[0]);
+        nt_json_num(o, "ms_dp_allgather_rank0", dpw0[1]);
+        nt_json_num(o, "ms_dp_allgather_max", dpw[1]);
         nt_json_save(json, o);
         cJSON_Delete(o);
     }

@@ -43,6 +43,8 @@ typedef struct nt_config {
     /* [parallel] */
     int tensor, pipeline, virtual_stages, sequence_parallel, micro_batch;
     char comm[16];             /* auto | nccl | mpi: how the CUDA backend's device buffers travel */
+    int overlap_grad_reduce;   /* DP gradient reduction started in buckets during the backward */
+    double bucket_mb;          /* its bucket size, MB (2^20 bytes) of fp32 gradients */
 
     /* [train] */
     long steps;                /* 0: derived from tokens */

@@ -96,6 +96,14 @@ const nt_option nt_deck_options[] = {
      "how the CUDA backend's collectives move device buffers: nccl (one GPU per rank), mpi (staged through "
      "host memory; works with ranks sharing a GPU), auto (nccl when built with NCCL and no two ranks share a "
      "GPU, else mpi; rank 0 says which and why); the CPU backend always uses MPI"},
+    {"parallel", "overlap_grad_reduce", NT_OPT_BOOL, FIELD(overlap_grad_reduce), "false", ANY, 0, NULL,
+     "start the data-parallel gradient reduce-scatter in buckets during the backward, as the last micro-batch's "
+     "backward finishes each bucket's gradients, and all-gather the parameters in slices overlapped with AdamW; "
+     "bitwise the same training as false (ntron fixes the order of the sums either way); the CUDA backend "
+     "reduces synchronously after the backward (the echo says so)"},
+    {"parallel", "bucket_mb", NT_OPT_DOUBLE, FIELD(bucket_mb), "25", 0.01, 4096, 0, NULL,
+     "bucket size of overlap_grad_reduce in MB (2^20 bytes) of fp32 gradients (25: PyTorch DDP's bucket_cap_mb); "
+     "a bucket never crosses a data-parallel shard boundary"},
 
     /* [train] */
     {"train", "steps", NT_OPT_LONG, FIELD(steps), "0", GE(0), 0, NULL,

@@ -51,6 +51,8 @@ static nt_tensor_info *add_tensor(nt_model *m, int *cap, const char *name, int f
     return t;
 }
 
+#define LAYER_TENSORS 8   /* tensors per layer in the table, in build_table's order */
+
 static void build_table(nt_model *m)
 {
     const nt_model_config *mc = &m->mc;
@@ -531,6 +533,14 @@ void nt_model_head_scores_backward(nt_model *m, nt_acts *a, const int *ends, con
 
 /* ---- backward ---------------------------------------------------------- */
 
+/* tensors [t0, t1) have their final gradient of this backward: tell the hook */
+static void grads_done(const nt_model *m, int t0, int t1)
+{
+    if (!m->grads_done || t1 <= t0) return;
+    const nt_tensor_info *a = &m->tensors[t0], *b = &m->tensors[t1 - 1];
+    m->grads_done(m->grads_done_ctx, m, a->offset, b->offset + b->numel);
+}
+
 void nt_model_backward(nt_model *m, nt_acts *a)
 {
     const nt_ops *o = m->ops;
@@ -560,6 +570,7 @@ void nt_model_backward(nt_model *m, nt_acts *a)
         tp_reduce_rows(m, dloc, a->dtmp, NH);
         o->zero(a->dx, NlH * eb);
         o->layernorm_bwd(a->dx, m->d_lnf_g, m->d_lnf_b, dloc, xL, a->meanf, a->rstdf, m->lnf_g, Nl, H);
+        grads_done(m, m->has_embedding + LAYER_TENSORS * m->nlayers, m->ntensors);
     }
     for (int l = m->nlayers - 1; l >= 0; l--) {
         const nt_layer_view *P = &m->layer[l];
@@ -605,9 +616,11 @@ void nt_model_backward(nt_model *m, nt_acts *a)
         tp_reduce_rows(m, dloc, a->dtmp, NH);
         o->layernorm_bwd(a->dx, P->d_ln1_g, P->d_ln1_b, dloc, x,
                          ATF(a->mean1, r, Nl), ATF(a->rstd1, r, Nl), P->ln1_g, Nl, H);
+        grads_done(m, m->has_embedding + LAYER_TENSORS * l, m->has_embedding + LAYER_TENSORS * (l + 1));
     }
     if (m->has_embedding) {
         tp_gather_rows(m, dY, a->dx, NlH);
         o->embedding_bwd(m->d_emb, a->tokens, dY, N, mc->vocab_lo, mc->vocab_local, H);
+        grads_done(m, 0, 1);
     }
 }

@@ -58,6 +58,14 @@ typedef struct nt_model {
     float *master;              /* fp32 master (== params on the CPU backend) */
     float *grads;               /* fp32, NULL if !want_grads */
 
+    /* When set, nt_model_backward reports each range [lo, hi) of the flat
+     * gradients (elements) it has finished writing: the head's tensors, then
+     * each layer's from the last, then the embedding.  The model set sets it
+     * for the last backward of a pass, where those gradients are final (the
+     * data-parallel reduction starts on them: train/grad_reduce.h). */
+    void (*grads_done)(void *ctx, const struct nt_model *m, size_t lo, size_t hi);
+    void *grads_done_ctx;
+
     nt_layer_view *layer;       /* [nlayers] */
     void *emb, *lnf_g, *lnf_b, *lm_head, *reward_head;
     float *d_emb, *d_lnf_g, *d_lnf_b, *d_lm_head, *d_reward_head;

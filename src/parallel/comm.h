@@ -81,6 +81,11 @@ void nt_comm_recv_f32(const nt_comm *c, float *buf, size_t n, int peer, int tag)
 void nt_comm_isend_f32(const nt_comm *c, const float *buf, size_t n, int peer, int tag, MPI_Request *req);
 void nt_comm_waitall(int n, MPI_Request *reqs);
 void nt_comm_barrier(const nt_comm *c);
+/* The start of a collective built outside this file (comm_async.c) that
+ * blocks: the named watchdog region every collective here opens ("%s on the
+ * LABEL communicator") and the NTRON_FAULT_HANG_COMM point, counted like
+ * the collectives of c.  End it with nt_watchdog_leave() (signals.h). */
+void nt_comm_region_enter(const nt_comm *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The agreed error exit.  Collective over c, which must span every rank of
  * the job (the world): each rank passes its own message, or NULL / "" when

@@ -125,6 +125,16 @@ static void coll_begin(const nt_comm *c, const char *fmt, ...)
     fault_point(c, what);
 }
 
+void nt_comm_region_enter(const nt_comm *c, const char *fmt, ...)
+{
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    coll_begin(c, "%s", what);
+}
+
 /* ---- host scratch: one buffer for device staging, one for bf16 <-> fp32 ---- */
 
 typedef struct scratch { void *p; size_t bytes; } scratch;

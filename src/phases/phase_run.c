@@ -151,6 +151,7 @@ int nt_phase_run(const nt_config *cfg, const nt_deck_info *info, const char *res
         printf("layout  world %d = TP %d x PP %d x DP %d, micro_batch %d, backend %s\n",
                ms->grid.world.size, cfg->tensor, cfg->pipeline, ms->grid.DP, cfg->micro_batch, ms->ops->name);
         printf("place   %s (rank 0)\n", ms->place.how);
+        printf("dp grad %s\n", tr.opt.gr.how);
         printf("phase   %s: %s\n", ph->name, ph->what);
         if (ph->describe) ph->describe(ps, stdout);
         printf("run     %ld steps, run directory %s\n", tr.total_steps, cfg->dir);

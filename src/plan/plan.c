@@ -123,11 +123,15 @@ void nt_plan_compute(nt_plan *P, const nt_config *cfg, const nt_cluster *cl, int
     double tp_bw = tp_inter ? cl->inter_gbps : cl->intra_gbps, tp_lat = tp_inter ? cl->inter_lat_us : cl->intra_lat_us;
     double msg = s * B * h * ab;                       /* one activation tensor, full sequence */
     double colls_layer = rc == 2 ? 6 : 4;              /* all-reduce equivalents per layer per micro-batch */
-    double tstage = 0, tcomp = 0, ttp = 0, vtp = 0;
+    double tstage = 0, tcomp = 0, ttp = 0, vtp = 0, tbwd = 0;
     for (int r = 0; r < p; r++) {
         double gemm = Lp * (gemm_layer_tok + rec_gemm) + (r == p - 1 ? 6 * h * V : 0);
         double attn = 0.5 * Lp * (attn_layer_tok + rec_attn); /* causal: half the s^2 FLOPs executed */
         double tc = s * B * (gemm / (T * peak * cl->gemm_eff) + attn / (T * peak * cl->attn_eff));
+        /* its backward: 2/3 of the useful FLOPs, and the recomputation */
+        double gemm_b = Lp * (gemm_layer_tok * 2 / 3 + rec_gemm) + (r == p - 1 ? 4 * h * V : 0);
+        double attn_b = 0.5 * Lp * (attn_layer_tok * 2 / 3 + rec_attn);
+        double tb = s * B * (gemm_b / (T * peak * cl->gemm_eff) + attn_b / (T * peak * cl->attn_eff));
         double ncoll = Lp * colls_layer + (r == 0) + (r == p - 1);
         double vol = t > 1 ? ncoll * 2.0 * (T - 1) / T * msg : 0;
         double tt = 0;
@@ -136,9 +140,10 @@ void nt_plan_compute(nt_plan *P, const nt_config *cfg, const nt_cluster *cl, int
                             : ring_time(msg, 2 * (T - 1) / T, 2 * (t - 1), tp_bw, tp_lat, cl->base_lat_us);
             tt = ncoll * one;
         }
-        if (tc + tt > tstage) { tstage = tc + tt; tcomp = tc; ttp = tt; vtp = vol; }
+        if (tc + tt > tstage) { tstage = tc + tt; tcomp = tc; ttp = tt; vtp = vol; tbwd = tb; }
     }
     P->t_compute_mb = tcomp;
+    P->t_bwd_mb = tbwd;
     P->t_tp_mb = ttp;
     P->vol_tp = vtp * m;
     P->bubble = (double)(p - 1) / ((double)v * m);
@@ -153,17 +158,35 @@ void nt_plan_compute(nt_plan *P, const nt_config *cfg, const nt_cluster *cl, int
         P->vol_pp = sends * bytes;
         P->t_p2p = sends * (bytes / (bw * 1e9) + lat * 1e-6);
     }
-    /* § Time: data parallel (distributed optimizer), exposed, not overlapped */
+    /* § Time: optimizer (AdamW on the local shard, HBM-bandwidth bound) */
+    P->t_opt = P->params_gpu_max / dp * (28.0 + ab) / (cl->hbm_tbps * 1e12);
+    /* § Time: data parallel (distributed optimizer): exposed, or overlapped (§ DP overlap) */
     if (dp > 1) {
         int dp_inter = t * dp > cl->gpus_per_node;
         double bw = dp_inter ? cl->inter_gbps : cl->intra_gbps, lat = dp_inter ? cl->inter_lat_us : cl->intra_lat_us;
         double frac = (double)(dp - 1) / dp;
         P->vol_dp = frac * P->params_gpu_max * (4.0 + ab);
-        P->t_dp = ring_time(P->params_gpu_max * 4.0, frac, dp - 1, bw, lat, cl->base_lat_us) +
-                  ring_time(P->params_gpu_max * ab, frac, dp - 1, bw, lat, cl->base_lat_us);
+        P->t_dp_rs = ring_time(P->params_gpu_max * 4.0, frac, dp - 1, bw, lat, cl->base_lat_us);
+        P->t_dp_ag = ring_time(P->params_gpu_max * ab, frac, dp - 1, bw, lat, cl->base_lat_us);
+        /* ntron overlaps only where the gradients are host memory (the CPU backend) */
+        P->dp_overlap = cfg->overlap_grad_reduce && cl->cpu_fp32;
+        if (P->dp_overlap) {
+            /* the last bucket follows the backward, the last slice AdamW: each passes
+             * its d-1 hops of the chain (the all-gather slice: one step) after them */
+            double shard = P->params_gpu_max / dp, bucket = cfg->bucket_mb * 1048576.0 / 4.0;
+            double last = bucket < shard ? bucket : shard;
+            double last_rs = (dp - 1) * (last * 4.0 / (bw * 1e9) + lat * 1e-6) + cl->base_lat_us * 1e-6;
+            double last_ag = frac * dp * last * ab / (bw * 1e9) + lat * 1e-6 + cl->base_lat_us * 1e-6;
+            P->t_dp_rs_exposed = maxd(last_rs, P->t_dp_rs - P->t_bwd_mb);
+            P->t_dp_ag_exposed = maxd(last_ag, P->t_dp_ag - P->t_opt);
+            if (P->t_dp_rs_exposed > P->t_dp_rs) P->t_dp_rs_exposed = P->t_dp_rs;
+            if (P->t_dp_ag_exposed > P->t_dp_ag) P->t_dp_ag_exposed = P->t_dp_ag;
+        } else {
+            P->t_dp_rs_exposed = P->t_dp_rs;
+            P->t_dp_ag_exposed = P->t_dp_ag;
+        }
+        P->t_dp = P->t_dp_rs_exposed + P->t_dp_ag_exposed;
     }
-    /* § Time: optimizer (AdamW on the local shard, HBM-bandwidth bound) */
-    P->t_opt = P->params_gpu_max / dp * (28.0 + ab) / (cl->hbm_tbps * 1e12);
     P->t_iter = P->t_pipeline + P->t_p2p + P->t_dp + P->t_opt;
     P->tokens_per_s_gpu = (double)gbs * s / P->t_iter / P->world;
     P->tflops_gpu = P->flops_iter / P->t_iter / P->world / 1e12;

@@ -40,6 +40,11 @@ typedef struct nt_plan {
     double bubble;                 /* (p-1)/(v*m) */
     double t_pipeline;             /* (m + (p-1)/v) * (t_compute_mb + t_tp_mb) */
     double t_p2p, t_dp, t_opt, t_iter;
+    /* data parallel: t_dp is the exposed part of the transfers t_dp_rs + t_dp_ag; with the
+     * overlap (parallel.overlap_grad_reduce on the CPU backend) they hide behind the last
+     * micro-batch's backward (t_bwd_mb) and AdamW (t_opt) */
+    int dp_overlap;
+    double t_dp_rs, t_dp_ag, t_bwd_mb, t_dp_rs_exposed, t_dp_ag_exposed;
     /* volumes, bytes per GPU per iteration */
     double vol_tp, vol_pp, vol_dp;
     double tokens_per_s_gpu, tflops_gpu, mfu;

@@ -14,7 +14,8 @@
 
 #define GB 1e9
 
-static void print_stage(const nt_plan *P, const nt_cluster *cl, int stage, double tok_lo, double tok_hi, double steps)
+static void print_stage(const nt_plan *P, const nt_cluster *cl, int cfg_overlap, int stage, double tok_lo, double tok_hi,
+                        double steps)
 {
     static const char *rcname[] = {"none", "selective", "full"};
     printf("--------------------------------------------------------------------------------\n");
@@ -37,8 +38,17 @@ static void print_stage(const nt_plan *P, const nt_cluster *cl, int stage, doubl
     printf("pipeline   bubble (p-1)/(v*m) = %.4f; slowest rank per micro-batch: compute %.2f ms + TP comm %.2f ms\n",
            P->bubble, P->t_compute_mb * 1e3, P->t_tp_mb * 1e3);
     printf("comm/GPU   TP %.4g GB/iter (exposed, in the stage time), PP %.4g GB/iter %.3f s (exposed), "
-           "DP %.4g GB/iter %.3f s (exposed, no overlap assumed)\n",
-           P->vol_tp / GB, P->vol_pp / GB, P->t_p2p, P->vol_dp / GB, P->t_dp);
+           "DP %.4g GB/iter %.3f s (%s)\n",
+           P->vol_tp / GB, P->vol_pp / GB, P->t_p2p, P->vol_dp / GB, P->t_dp,
+           P->dp < 2 ? "none at DP 1"
+           : P->dp_overlap ? "exposed part, overlap modelled below"
+           : cfg_overlap ? "exposed: parallel.overlap_grad_reduce is not implemented on the CUDA backend, no overlap"
+                         : "exposed, no overlap: parallel.overlap_grad_reduce = false");
+    if (P->dp_overlap)
+        printf("dp overlap reduce-scatter %.4g s behind the last micro-batch's backward %.4g s: %.4g s exposed; "
+               "all-gather %.4g s behind AdamW %.4g s: %.4g s exposed (transfers assumed at full bandwidth alongside "
+               "the compute; the last bucket's and slice's always follow it)\n",
+               P->t_dp_rs, P->t_bwd_mb, P->t_dp_rs_exposed, P->t_dp_ag, P->t_opt, P->t_dp_ag_exposed);
     printf("iteration  %.3f s = pipeline %.3f + p2p %.3f + DP %.3f + optimizer %.3f\n", P->t_iter, P->t_pipeline,
            P->t_p2p, P->t_dp, P->t_opt);
     printf("throughput %.1f tokens/s/GPU, %.1f TFLOP/s/GPU, MFU %.1f%% of %.1f TFLOP/s\n", P->tokens_per_s_gpu,
@@ -121,7 +131,7 @@ int nt_plan_main(int argc, char **argv)
         if (hi > budget) hi = budget;
         if (lo > hi) lo = hi;
         double steps = ceil((hi - lo) / ((double)gbs * cfg.seq_len));
-        print_stage(&P, &cl, k, lo, hi, steps);
+        print_stage(&P, &cl, cfg.overlap_grad_reduce, k, lo, hi, steps);
         total_days += steps * P.t_iter / 86400;
         total_gpuh += steps * P.t_iter * P.world / 3600;
         cJSON *o = nt_json_object();
@@ -136,7 +146,10 @@ int nt_plan_main(int argc, char **argv)
         nt_json_num(o, "act_layer_bytes", P.act_layer_bytes); nt_json_num(o, "inflight_layers", P.inflight_layers);
         nt_json_num(o, "flops_iter", P.flops_iter); nt_json_num(o, "flops_recompute_iter", P.flops_recompute_iter);
         nt_json_num(o, "bubble", P.bubble); nt_json_num(o, "t_compute_mb", P.t_compute_mb); nt_json_num(o, "t_tp_mb", P.t_tp_mb);
-        nt_json_num(o, "t_pipeline", P.t_pipeline); nt_json_num(o, "t_p2p", P.t_p2p); nt_json_num(o, "t_dp", P.t_dp); nt_json_num(o, "t_opt", P.t_opt);
+        nt_json_num(o, "t_pipeline", P.t_pipeline); nt_json_num(o, "t_p2p", P.t_p2p); nt_json_num(o, "t_dp", P.t_dp);
+        nt_json_num(o, "dp_overlap", P.dp_overlap); nt_json_num(o, "t_dp_rs", P.t_dp_rs); nt_json_num(o, "t_dp_ag", P.t_dp_ag);
+        nt_json_num(o, "t_bwd_mb", P.t_bwd_mb); nt_json_num(o, "t_dp_rs_exposed", P.t_dp_rs_exposed);
+        nt_json_num(o, "t_dp_ag_exposed", P.t_dp_ag_exposed); nt_json_num(o, "t_opt", P.t_opt);
         nt_json_num(o, "t_iter", P.t_iter); nt_json_num(o, "vol_tp", P.vol_tp); nt_json_num(o, "vol_pp", P.vol_pp); nt_json_num(o, "vol_dp", P.vol_dp);
         nt_json_num(o, "tokens_per_s_gpu", P.tokens_per_s_gpu); nt_json_num(o, "tflops_gpu", P.tflops_gpu); nt_json_num(o, "mfu", P.mfu);
         nt_json_num(o, "tokens_from", lo); nt_json_num(o, "tokens_to", hi); nt_json_num(o, "steps", steps);

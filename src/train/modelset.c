@@ -211,6 +211,14 @@ static void micro_io(const nt_batch *b, int mb, int B, int32_t *inp, int32_t *tg
 
 /* ---- the passes ---------------------------------------------------------- */
 
+/* a chunk's backward finished gradient elements [lo, hi) of its own buffer */
+static void chunk_grads_done(void *ctx, const nt_model *m, size_t lo, size_t hi)
+{
+    nt_modelset *ms = ctx;
+    size_t base = (size_t)(m->grads - ms->grads);
+    ms->grads_final(ms->grads_final_ctx, base + lo, base + hi);
+}
+
 static void build_schedule(nt_modelset *ms, int m)
 {
     if (ms->sched_m == m) return;
@@ -285,6 +293,11 @@ double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void
 
     build_schedule(ms, m);
     o->zero(ms->grads, ms->npadded * sizeof(float));
+    /* the last backward of each chunk: where its gradients become final */
+    int last_b[NT_MAX_CHUNKS];
+    for (int c = 0; c < ms->v; c++) last_b[c] = -1;
+    for (int k = 0; k < ms->sched_len; k++)
+        if (ms->sched[k].kind != 'F') last_b[ms->sched[k].chunk] = k;
     for (int k = 0; k < ms->sched_len; k++) {
         nt_action a = ms->sched[k];
         int c = a.chunk, s = c * P + g->pp;
@@ -301,7 +314,13 @@ double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void
             fx.tp2p += nt_now() - t0;
         }
         t0 = nt_now();
-        nt_model_backward(&ms->chunk[c], ac);
+        nt_model *mdl = &ms->chunk[c];
+        if (k == last_b[c] && ms->grads_final) {
+            mdl->grads_done = chunk_grads_done;
+            mdl->grads_done_ctx = ms;
+        }
+        nt_model_backward(mdl, ac);
+        mdl->grads_done = NULL;
         o->sync();
         tb += nt_now() - t0;
         if (s > 0) {

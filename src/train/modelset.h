@@ -54,6 +54,11 @@ typedef struct nt_modelset {
     size_t shard_lo, shard_n;           /* this DP rank's range of the flat buffers */
     int micro_batch, seq_len;
     double t_fwd, t_bwd, t_p2p;         /* seconds of the last pass: compute and p2p waits */
+    /* set by the gradient reduction (train/grad_reduce.h): called during a
+     * training pass with each range [lo, hi) of ms->grads that has become
+     * final (the last backward of its chunk has written it); NULL: none */
+    void (*grads_final)(void *ctx, size_t lo, size_t hi);
+    void *grads_final_ctx;
     int sched_m;                        /* micro-batches the cached schedule is for */
     nt_action *sched;
     int sched_len;
@@ -74,7 +79,9 @@ void nt_modelset_bytes(const nt_modelset *ms, double *params, double *grads, int
 /* Training pass over this DP rank's rows of b (micro_batches(b->gbs) x
  * micro_batch rows): forward, loss (fn on the last stage, which sets the
  * head's gradient) and backward of every micro-batch in the schedule's
- * order; gradients accumulate into ms->grads (zeroed first).  Returns the
+ * order; gradients accumulate into ms->grads (zeroed first), and the last
+ * backward of each chunk reports its ranges to ms->grads_final as they
+ * become final.  Returns the
  * sum of fn's values on this rank (0 off the last stage). */
 double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void *state, double *acc);
 /* Forward-only pass (any set; no backward, no gradient memory touched):

@@ -5,6 +5,8 @@
 #include "util/sys.h"
 #include "util/signals.h"
 
+#include <stdio.h>
+
 
 void nt_optimizer_init(nt_optimizer *opt, nt_modelset *ms)
 {
@@ -18,22 +20,22 @@ void nt_optimizer_init(nt_optimizer *opt, nt_modelset *ms)
     opt->grad_shard = ms->grid.DP == 1 ? ms->grads : o->alloc(ms->shard_n * sizeof(float), "gradient shard");
     o->zero(opt->adam_m, ms->shard_n * sizeof(float));
     o->zero(opt->adam_v, ms->shard_n * sizeof(float));
+    nt_grad_reduce_init(&opt->gr, ms, opt->grad_shard);
 }
 
 void nt_optimizer_free(nt_optimizer *opt)
 {
     const nt_ops *o = opt->ms->ops;
+    nt_grad_reduce_free(&opt->gr);
     o->free(opt->adam_m);
     o->free(opt->adam_v);
     if (opt->grad_shard != opt->ms->grads) o->free(opt->grad_shard);
     opt->adam_m = opt->adam_v = opt->grad_shard = NULL;
 }
 
-void nt_optimizer_reduce_grads(nt_optimizer *opt)
-{
-    nt_modelset *ms = opt->ms;
-    if (ms->grid.DP > 1) nt_comm_reduce_scatter_f32(&ms->grid.dp_comm, ms->grads, opt->grad_shard, ms->npadded);
-}
+void nt_optimizer_begin_pass(nt_optimizer *opt, int nan_fault) { nt_grad_reduce_begin(&opt->gr, nan_fault); }
+
+void nt_optimizer_reduce_grads(nt_optimizer *opt) { nt_grad_reduce_finish(&opt->gr); }
 
 double nt_optimizer_shard_sumsq(const nt_optimizer *opt)
 {
@@ -55,22 +57,20 @@ double nt_optimizer_shard_sumsq(const nt_optimizer *opt)
     return ss;
 }
 
-void nt_optimizer_apply(nt_optimizer *opt, double lr, double scale, double *t_opt, double *t_coll)
+/* AdamW on shard elements [lo + x0, lo + x1) (flat indices), tensor by tensor */
+static void adamw_range(nt_optimizer *opt, size_t x0, size_t x1, double lr, double scale)
 {
     nt_modelset *ms = opt->ms;
     const nt_config *cfg = &ms->cfg;
     const nt_ops *o = ms->ops;
-    nt_grid *g = &ms->grid;
-    size_t lo = ms->shard_lo, hi = ms->shard_lo + ms->shard_n, base = 0, eb = o->act_bytes;
-    double t0 = nt_now();
-    opt->step++;
+    size_t lo = ms->shard_lo, from = lo + x0, to = lo + x1, base = 0, eb = o->act_bytes;
     for (int c = 0; c < ms->v; c++) {
         nt_model *m = &ms->chunk[c];
         for (int i = 0; i < m->ntensors; i++) {
             const nt_tensor_info *t = &m->tensors[i];
             size_t a = base + t->offset, b = a + t->numel;
-            if (b <= lo || a >= hi) continue;
-            size_t x = a > lo ? a : lo, y = b < hi ? b : hi;
+            if (b <= from || a >= to) continue;
+            size_t x = a > from ? a : from, y = b < to ? b : to;
             float wd = t->decay ? (float)cfg->weight_decay : 0.0f;
             o->adamw(ms->master + x, (char *)ms->params + x * eb, opt->adam_m + (x - lo), opt->adam_v + (x - lo),
                      opt->grad_shard + (x - lo), y - x, (float)lr, (float)cfg->beta1, (float)cfg->beta2,
@@ -78,6 +78,38 @@ void nt_optimizer_apply(nt_optimizer *opt, double lr, double scale, double *t_op
         }
         base += m->nparams;
     }
+}
+
+void nt_optimizer_apply(nt_optimizer *opt, double lr, double scale, double *t_opt, double *t_coll)
+{
+    nt_modelset *ms = opt->ms;
+    const nt_ops *o = ms->ops;
+    nt_grid *g = &ms->grid;
+    size_t sn = ms->shard_n;
+    double t0 = nt_now();
+    opt->step++;
+    opt->t_gather = 0;
+    if (opt->gr.overlap) {
+        /* slice by slice of the shard: AdamW, then that slice's all-gather on every rank
+         * (host memory, params == master) while the next slice is stepped */
+        size_t k = opt->gr.bucket_elems < sn ? opt->gr.bucket_elems : sn;
+        int nslices = 0;
+        for (size_t x0 = 0; x0 < sn; x0 += k, nslices++) {
+            size_t x1 = sn - x0 < k ? sn : x0 + k;
+            adamw_range(opt, x0, x1, lr, scale);
+            nt_async_allgather_slice(&opt->gr.async, ms->master, x0, x1 - x0, sn, nslices % (opt->gr.async.tag_ub + 1));
+            nt_async_test(&opt->gr.async);
+        }
+        *t_opt = nt_now() - t0;
+        char what[160];
+        snprintf(what, sizeof what, "all-gather (f32, %zu elements per rank)", sn);   /* as the comm layer's */
+        t0 = nt_now();
+        nt_async_wait(&opt->gr.async, what);
+        opt->t_gather = nt_now() - t0;
+        *t_coll += opt->t_gather;
+        return;
+    }
+    adamw_range(opt, 0, sn, lr, scale);
     o->sync();
     *t_opt = nt_now() - t0;
     t0 = nt_now();
@@ -86,7 +118,8 @@ void nt_optimizer_apply(nt_optimizer *opt, double lr, double scale, double *t_op
     if (g->DP > 1 && !o->params_are_master)
         nt_comm_allgather(&g->dp_comm, (char *)ms->params + ms->shard_lo * o->act_bytes, ms->params, ms->shard_n,
                           nt_dtype_of_act(o->act_bytes));
-    *t_coll += nt_now() - t0;
+    opt->t_gather = nt_now() - t0;
+    *t_coll += opt->t_gather;
 }
 
 double nt_optim_clip_coef(double norm, double clip)

@@ -27,31 +27,22 @@ void nt_trainer_free(nt_trainer *tr)
 void nt_trainer_step(nt_trainer *tr, nt_batch *b, nt_stage_fn lossfn, void *state, int nacc, nt_step_stats *st)
 {
     nt_modelset *ms = &tr->ms;
-    const nt_ops *o = ms->ops;
     nt_grid *g = &ms->grid;
     NT_CHECK(nacc >= 0 && nacc < NT_MAX_ACC, "internal: %d phase accumulators (at most %d)", nacc, NT_MAX_ACC - 1);
     int m = nt_modelset_micro_batches(ms, b->gbs);
     double red[NT_MAX_ACC] = {0};   /* [0] loss, [1..nacc] the phase's accumulators */
-    red[0] = nt_modelset_train_pass(ms, b, lossfn, state, red + 1);
-
-    double t0 = nt_now(), tcoll = 0;
-    /* sequence parallel: norm weights saw only this rank's rows */
-    if (g->TP > 1 && ms->cfg.sequence_parallel)
-        for (int c = 0; c < ms->v; c++) {
-            nt_model *mdl = &ms->chunk[c];
-            for (int i = 0; i < mdl->ntensors; i++)
-                if (mdl->tensors[i].split == NT_SPLIT_NONE && mdl->tensors[i].full_cols == 1)
-                    nt_comm_allreduce_f32(&g->tp_comm, mdl->grads + mdl->tensors[i].offset, mdl->tensors[i].numel, NT_SUM);
-        }
-    {   /* test hook: a NaN in this rank's gradient at a given step */
+    int nan_fault = 0;
+    {   /* test hook: a NaN in this rank's gradient at a given step (put in by the reduction, once final) */
         const char *fnan = getenv("NTRON_FAULT_NAN");
         int fr;
         long fs;
-        if (fnan && sscanf(fnan, "%d:%ld", &fr, &fs) == 2 && fr == g->world.rank && fs == tr->step + 1) {
-            float bad = NAN;
-            o->to_f32(ms->grads, &bad, 1);
-        }
+        nan_fault = fnan && sscanf(fnan, "%d:%ld", &fr, &fs) == 2 && fr == g->world.rank && fs == tr->step + 1;
     }
+    /* the DP reduction: with parallel.overlap_grad_reduce its buckets start inside the pass */
+    nt_optimizer_begin_pass(&tr->opt, nan_fault);
+    red[0] = nt_modelset_train_pass(ms, b, lossfn, state, red + 1);
+
+    double t0 = nt_now(), tcoll = 0;
     int local_bad = !isfinite(red[0]);
     /* loss and accumulators live on the last stage: sum over PP, then over DP */
     nt_comm_allreduce_f64(&g->pp_comm, red, 1, NT_SUM);
@@ -61,7 +52,8 @@ void nt_trainer_step(nt_trainer *tr, nt_batch *b, nt_stage_fn lossfn, void *stat
         nt_comm_allreduce_f64(&g->dp_comm, red + 1, (size_t)nacc, NT_SUM);
     }
     double loss = red[0];
-    /* ZeRO-1: reduce-scatter fp32 gradients over DP */
+    /* ZeRO-1: reduce-scatter fp32 gradients over DP (the sequence-parallel TP sums of the
+     * norm weights first): what the backward did not start, then the wait for all of it */
     nt_optimizer_reduce_grads(&tr->opt);
     double ss = nt_optimizer_shard_sumsq(&tr->opt);
     local_bad |= !isfinite(ss);
@@ -84,6 +76,8 @@ void nt_trainer_step(nt_trainer *tr, nt_batch *b, nt_stage_fn lossfn, void *stat
     tr->t_bwd = ms->t_bwd;
     tr->t_p2p = ms->t_p2p;
     tr->t_coll = tcoll;
+    tr->t_dp_wait = tr->opt.gr.t_wait;
+    tr->t_dp_gather = skip ? 0 : tr->opt.t_gather;
     tr->step++;
     tr->consumed_samples += (uint64_t)b->gbs;
     tr->consumed_tokens += (double)b->gbs * ms->seq_len;

@@ -1,7 +1,8 @@
 /* trainer.h — one training step: a trainable model set (modelset.h), its
  * optimizer (optim.h) and the run's counters.  The step runs the training
  * pass with the phase's loss on the last stage, sums the loss and the
- * phase's accumulators over PP and DP, reduce-scatters the gradients,
+ * phase's accumulators over PP and DP, reduce-scatters the gradients
+ * (grad_reduce.h: with parallel.overlap_grad_reduce started in the pass),
  * takes the global norm, clips, guards against non-finite values and
  * applies AdamW.  Shared by the phase loop, bench and the tests. */
 #ifndef NTRON_TRAINER_H
@@ -24,6 +25,9 @@ typedef struct nt_trainer {
     double consumed_tokens;
     /* time of the last step, seconds: compute, p2p waits, collectives, optimizer */
     double t_fwd, t_bwd, t_p2p, t_coll, t_opt;
+    /* of t_coll: the wait for the DP gradient reduction after the backward (its exposed part)
+     * and for the parameter all-gather */
+    double t_dp_wait, t_dp_gather;
 } nt_trainer;
 
 typedef struct nt_step_stats {
