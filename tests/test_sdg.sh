@@ -276,6 +276,10 @@ bad personas "sdg.personas.* is empty: the dialogue stage needs it" --set sdg.pe
 printf '{"id": "x", "prompt": "ok"}\n{"id": "y"}\n' > badp.jsonl
 bad prompts_line "badp.jsonl:2: missing field \"prompt\"" --set sdg.prompts=$WORK/badp.jsonl
 bad one_response "sdg.responses.* = 1: the pairs stage needs 2 or more" --set sdg.responses=1
+printf '{"id": "x", "prompt": "Hi", "instructions": [{"id": "keywords:exist", "kwargs": {}}]}\n' > badins1.jsonl
+bad seed_instruction_id "badins1.jsonl:1: instructions\[0\]: unknown instruction id 'keywords:exist'" --set sdg.prompts=$WORK/badins1.jsonl
+printf '{"id": "x", "prompt": "Hi", "instructions": [{"id": "length_constraints:number_words", "kwargs": {"relation": "at least", "num_words": 5}}]}\n' > badins2.jsonl
+bad seed_instruction_args "badins2.jsonl:1: instructions\[0\] \(length_constraints:number_words\): .*num_words must be an integer in 100..500" --set sdg.prompts=$WORK/badins2.jsonl
 bad prep_no_tokenizer "sdg.prep: = true needs data.tokenizer" --set sdg.prep=true --set data.tokenizer=
 bad ifeval_kind "sdg.ifeval_kinds.*unknown instruction id 'keywords:exist' \(all, or ids of: keywords:existence" \
     --set "sdg.stages=ifeval responses" --set "sdg.ifeval_kinds=punctuation:no_comma keywords:exist"
@@ -340,6 +344,24 @@ print(f"{len(recs)} prompts ({dict(var)}; {rep['empty']} dropped: empty generate
       f"and {len(sc)} scored conversations carry them; verifiers: prompt-level strict {ver['prompt_level']['strict']:.2f} over {len(ver['kinds'])} kinds")
 PY
 ); then pass "ifeval stage: $msg"; else fail "ifeval stage: $msg"; fi
+# seed prompts with their own IFEval instructions (as IFEval's data gives them): carried, verified, reported
+printf '%s\n' '{"id": "nc", "prompt": "Tell me about bread.", "instructions": [{"id": "punctuation:no_comma", "kwargs": {}}]}' \
+    '{"id": "caps", "prompt": "What is 2+3?", "instructions": [{"id": "change_case:english_capital", "kwargs": {}}]}' > sprompts.jsonl
+sdg sp 2 --set "sdg.stages=responses score pairs" --set sdg.prompts=$WORK/sprompts.jsonl --set sdg.responses=3 \
+    || { fail "seed instructions run: exit $?"; tail -3 sp.err; }
+if msg=$("$PY" - sp <<'PY'
+import json, sys
+d = sys.argv[1]
+resp = [json.loads(l) for l in open(f"{d}/responses.jsonl")]
+assert len(resp) == 6 and all(r["instructions"][0]["id"] in ("punctuation:no_comma", "change_case:english_capital") for r in resp)
+k = json.load(open(f"{d}/responses.report.json"))["verifiers"]["kinds"]
+# the memorised replies ("Bread is baked.", "The answer is 5.") have no comma and are not in capitals
+assert k["punctuation:no_comma"] == {"n": 3, "strict": 1, "loose": 1} and k["change_case:english_capital"]["strict"] == 0, k
+c = json.load(open(f"{d}/pairs.report.json"))["counts"]
+assert (c["answers_right"], c["answers_wrong"], c["no_correct"]) == (3, 3, 1), c
+print(f"verifier pass rates {k}; pairs stage: 3 right, 3 wrong, the capitals prompt without a right response (no pair)")
+PY
+); then pass "seed prompts with IFEval instructions: $msg"; else fail "seed prompts with instructions: $msg"; fi
 ifv if2 2 && cmp -s if1/ifeval.jsonl if2/ifeval.jsonl && cmp -s if1/responses.jsonl if2/responses.jsonl \
     && pass "ifeval on 2 data-parallel ranks: the same ifeval and responses bytes" || fail "ifeval dp2 differs"
 finish

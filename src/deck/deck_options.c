@@ -291,7 +291,8 @@ const nt_option nt_deck_options[] = {
      "problems asked for per math or python keyword"},
     {"sdg", "prompts", NT_OPT_STRING, FIELD(sdg_prompts), "", ANY, 0, NULL,
      "more prompts for the response stages, JSON lines with \"prompt\" (a string or messages ending with a "
-     "user turn), optional \"id\" and \"answer\" (a reference answer: pairs ranks by it)"},
+     "user turn), optional \"id\", \"answer\" (a reference answer: pairs ranks by it) and \"instructions\" "
+     "(IFEval [{\"id\", \"kwargs\"}], checked in the registry: pairs ranks by the verifiers)"},
     {"sdg", "personas", NT_OPT_STRING, FIELD(sdg_personas), "", ANY, 0, NULL,
      "user personas of the dialogue stage, one description a line"},
     {"sdg", "responses", NT_OPT_INT, FIELD(sdg_responses), "2", GE(1), 0, NULL,

@@ -32,6 +32,7 @@
  * order.  List outputs are parsed by sdg_list.h's rule. */
 #define _POSIX_C_SOURCE 200809L
 #include "sdg/sdg_stage.h"
+#include "sdg/ifeval.h"
 #include "sdg/sdg_filler.h"
 #include "sdg/sdg_ifeval.h"
 #include "sdg/sdg_list.h"
@@ -577,6 +578,25 @@ static int read_prompts_file(const char *path, cJSON *in, char *err, size_t errl
                 snprintf(why, sizeof why, "field \"id\" is neither a string nor a number");
             else if (ans && !cJSON_IsString(ans) && !cJSON_IsNumber(ans))
                 snprintf(why, sizeof why, "field \"answer\" is neither a string nor a number");
+            const cJSON *ins = cJSON_GetObjectItemCaseSensitive(o, "instructions"), *x;
+            if (!why[0] && ins) {   /* IFEval instructions of a seed prompt: [{"id", "kwargs"}], checked in the registry */
+                if (!cJSON_IsArray(ins) || cJSON_GetArraySize(ins) == 0)
+                    snprintf(why, sizeof why, "field \"instructions\" is not a non-empty list of {\"id\", \"kwargs\"}");
+                int k = 0;
+                cJSON_ArrayForEach(x, ins) {
+                    if (why[0]) break;
+                    const cJSON *xid = cJSON_GetObjectItemCaseSensitive(x, "id"), *kw = cJSON_GetObjectItemCaseSensitive(x, "kwargs");
+                    char e2[400];
+                    if (!cJSON_IsString(xid)) snprintf(why, sizeof why, "instructions[%d]: no \"id\" string", k);
+                    else if (nt_ifeval_find(xid->valuestring) < 0)
+                        snprintf(why, sizeof why, "instructions[%d]: unknown instruction id '%.100s' (not in the IFEval registry; "
+                                 "`ntron help sdg`)", k, xid->valuestring);
+                    else if (kw && !cJSON_IsObject(kw)) snprintf(why, sizeof why, "instructions[%d]: \"kwargs\" is not an object", k);
+                    else if (nt_ifeval_args_check(xid->valuestring, kw, e2, sizeof e2))
+                        snprintf(why, sizeof why, "instructions[%d] (%s): %s", k, xid->valuestring, e2);
+                    k++;
+                }
+            }
             if (why[0]) {
                 fail(err, errlen, "%s:%d: %s", path, f.lineno[i], why);
                 nt_lines_free(&f);
@@ -595,6 +615,7 @@ static int read_prompts_file(const char *path, cJSON *in, char *err, size_t errl
                 if (cJSON_IsNumber(ans)) snprintf(num, sizeof num, "%.17g", ans->valuedouble);
                 nt_json_str(r, "answer", cJSON_IsString(ans) ? ans->valuestring : num);
             }
+            if (ins) nt_json_add(r, "instructions", dup(ins));
             nt_json_push(in, r);
         }
         nt_lines_free(&f);
