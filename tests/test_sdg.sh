@@ -280,6 +280,8 @@ printf '{"id": "x", "prompt": "Hi", "instructions": [{"id": "keywords:exist", "k
 bad seed_instruction_id "badins1.jsonl:1: instructions\[0\]: unknown instruction id 'keywords:exist'" --set sdg.prompts=$WORK/badins1.jsonl
 printf '{"id": "x", "prompt": "Hi", "instructions": [{"id": "length_constraints:number_words", "kwargs": {"relation": "at least", "num_words": 5}}]}\n' > badins2.jsonl
 bad seed_instruction_args "badins2.jsonl:1: instructions\[0\] \(length_constraints:number_words\): .*num_words must be an integer in 100..500" --set sdg.prompts=$WORK/badins2.jsonl
+bad reward_as_generator "a generator of sdg.generators needs a checkpoint with an LM head" --set "sdg.generators=$WORK/rmck"
+bad generators_no_responses "sdg.generators: is set, but sdg.stages has no responses stage" --set "sdg.stages=topics" --set "sdg.generators=$WORK/lmck"
 bad prep_no_tokenizer "sdg.prep: = true needs data.tokenizer" --set sdg.prep=true --set data.tokenizer=
 bad ifeval_kind "sdg.ifeval_kinds.*unknown instruction id 'keywords:exist' \(all, or ids of: keywords:existence" \
     --set "sdg.stages=ifeval responses" --set "sdg.ifeval_kinds=punctuation:no_comma keywords:exist"
@@ -362,6 +364,22 @@ assert (c["answers_right"], c["answers_wrong"], c["no_correct"]) == (3, 3, 1), c
 print(f"verifier pass rates {k}; pairs stage: 3 right, 3 wrong, the capitals prompt without a right response (no pair)")
 PY
 ); then pass "seed prompts with IFEval instructions: $msg"; else fail "seed prompts with instructions: $msg"; fi
+# several generators (sdg.generators): n samples per prompt from each, keyed apart, ranked together
+for np in 1 2; do
+    sdg mg$np $np --set "sdg.stages=responses score pairs" --set sdg.prompts=$WORK/sprompts.jsonl --set sdg.responses=2 \
+        --set "sdg.generators=$WORK/./lmck" --set sdg.shard_size=1 || fail "sdg.generators run on $np rank(s)"
+done
+if "$PY" - mg1 "$WORK/./lmck" <<'PY' && cmp -s mg1/responses.jsonl mg2/responses.jsonl && cmp -s mg1/pairs.jsonl mg2/pairs.jsonl
+import json, sys
+d, g2 = sys.argv[1], sys.argv[2]
+resp = [json.loads(l) for l in open(f"{d}/responses.jsonl")]
+for src in ("f.nc", "f.caps"):
+    rs = [r for r in resp if r["source"] == src]
+    assert [r["sample"] for r in rs] == [0, 1, 2, 3] and [r["generator"] == g2 for r in rs] == [False, False, True, True], rs
+assert json.load(open(f"{d}/pairs.report.json"))["counts"]["answers_right"] == 4
+PY
+then pass "sdg.generators: 2 samples a prompt from checkpoint.load and 2 from the second generator, numbered 0-3, ranked together; the same bytes on 2 ranks"
+else fail "sdg.generators"; fi
 ifv if2 2 && cmp -s if1/ifeval.jsonl if2/ifeval.jsonl && cmp -s if1/responses.jsonl if2/responses.jsonl \
     && pass "ifeval on 2 data-parallel ranks: the same ifeval and responses bytes" || fail "ifeval dp2 differs"
 finish

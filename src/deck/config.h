@@ -135,6 +135,7 @@ typedef struct nt_config {
     double sdg_reward_threshold;
     double sdg_pair_margin;
     int sdg_prep;                      /* filter.h5 and pairs.h5 written too (data.tokenizer) */
+    char sdg_generators[4 * NT_PATH_MAX];  /* more generator checkpoints of the responses stage */
     char sdg_ifeval_kinds[2048];   /* the instruction kinds the ifeval stage draws from ("all" or ids) */
     int sdg_ifeval_max;            /* instructions per prompt: 1..this */
     double sdg_ifeval_multiturn;   /* fraction of prompts with the instructions in a first turn */

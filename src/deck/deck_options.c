@@ -307,6 +307,9 @@ const nt_option nt_deck_options[] = {
      "the filter stage keeps conversations whose reward is at least this"},
     {"sdg", "pair_margin", NT_OPT_DOUBLE, FIELD(sdg_pair_margin), "0", GE(0), 0, NULL,
      "pairs ranked by reward need chosen_reward - rejected_reward above this (else no pair)"},
+    {"sdg", "generators", NT_OPT_STRING, FIELD(sdg_generators), "", ANY, 0, NULL,
+     "more generator checkpoints (blank-separated, LM heads, model.* as checkpoint.load's) for the responses stage: "
+     "each prompt gets sdg.responses samples from checkpoint.load and from each of them, ranked together by pairs"},
     {"sdg", "prep", NT_OPT_BOOL, FIELD(sdg_prep), "false", ANY, 0, NULL,
      "also tokenize the outputs with data.tokenizer for the next phases, as ntron prep does: filter.jsonl "
      "into RUNDIR/filter.h5 (--format chat), pairs.jsonl into RUNDIR/pairs.h5 (--format preference)"},

@@ -129,6 +129,14 @@ void nt_sdg_deck_check(const nt_config *c, const nt_deck_info *in)
     }
     if (c->sdg_prep && !c->tokenizer[0])
         nt_deck_bad(in, "sdg.prep", "= true needs data.tokenizer (the SentencePiece model of the next phases)");
+    if (c->sdg_generators[0]) {
+        int has = 0;
+        for (int i = 0; i < n && i < 64; i++) has |= !strcmp(names[i], "responses");
+        if (!has) nt_deck_bad(in, "sdg.generators", "is set, but sdg.stages has no responses stage (the one that uses them)");
+        char gp[8][NT_PATH_MAX];
+        int ng = sdg_generators(c, gp, 8);
+        if (ng > 8) nt_deck_bad(in, "sdg.generators", "names %d checkpoints: at most 7 besides checkpoint.load", ng - 1);
+    }
     int outs = 0;
     for (int i = 0; i < n && i < 64; i++) outs += !strcmp(names[i], "filter") || !strcmp(names[i], "pairs");
     if (c->sdg_prep && !outs)
@@ -243,10 +251,14 @@ static void free_gen(sdg_ctx *x)
 
 void sdg_generate(sdg_ctx *x, cJSON *const *prompts, int np, int n, char **text, char **reason, sdg_stats *st)
 {
+    const char *want = x->gen_want[0] ? x->gen_want : x->cfg->ckpt_load;
+    if (x->gen && strcmp(x->gen_have, want) != 0) free_gen(x);   /* another generator of the responses stage */
     if (!x->gen) {   /* one model in memory at a time */
         free_rm(x);
         nt_config gc = *x->cfg;
         gc.gen_logprobs = 0;
+        snprintf(gc.ckpt_load, sizeof gc.ckpt_load, "%s", want);
+        snprintf(x->gen_have, sizeof x->gen_have, "%s", want);
         x->gen = nt_gen_create(&gc);
         nt_gen_load(x->gen, x->info, x->cfg->seq_len);
     }
@@ -621,10 +633,19 @@ static void stage_identity(const sdg_ctx *x, const char *intext, char sha[65])
     char *id = nt_malloc(n, "stage identity");
     int gen = x->stage->needs == SDG_NEEDS_GEN, rm = x->stage->needs == SDG_NEEDS_RM;
     /* the engine that makes the output (none for filter and pairs), and nothing else */
-    char engine[NT_PATH_MAX * 4 + 2048] = "-", file[NT_PATH_MAX + 64] = "", why[512];
+    char engine[NT_PATH_MAX * 14 + 2048] = "-", file[NT_PATH_MAX * 9 + 64] = "", why[512];
     /* the checkpoint file itself (a directory's `latest` resolved): a newer checkpoint is another generator */
     const char *ck = gen ? c->ckpt_load : rm ? c->sdg_reward_model : "";
     if (ck[0] && nt_ckpt_resolve(ck, file, sizeof file, why, sizeof why) != 0) snprintf(file, sizeof file, "?");
+    if (gen && !strcmp(x->stage->name, "responses") && c->sdg_generators[0]) {   /* and the others' files */
+        char gp[8][NT_PATH_MAX], f2[NT_PATH_MAX + 64];
+        int ng = sdg_generators(c, gp, 8);
+        size_t fl = strlen(file);
+        for (int g = 1; g < ng; g++) {
+            if (nt_ckpt_resolve(gp[g], f2, sizeof f2, why, sizeof why) != 0) snprintf(f2, sizeof f2, "?");
+            fl += (size_t)snprintf(file + fl, sizeof file > fl ? sizeof file - fl : 0, " + %s", f2);
+        }
+    }
     if (gen)
         snprintf(engine, sizeof engine, "generator %s (%s) tokenizer %s max_new_tokens %d temperature %.17g top_k %d top_p %.17g stop %s",
                  c->ckpt_load, file, c->tokenizer, c->gen_max_new_tokens, c->gen_temperature, c->gen_top_k,
@@ -810,6 +831,10 @@ int nt_sdg_run(const nt_config *cfg, const nt_deck_info *info)
     sdg_check_files(cfg, x.listed, err, sizeof err);   /* every rank reads them alike */
     if (!err[0] && world.rank == 0) {
         if (gen) nt_infer_check_head(cfg->ckpt_load, "lm", "the sdg generator (checkpoint.load)", err, sizeof err);
+        char gp[8][NT_PATH_MAX];
+        int ng = strstr(x.listed, " responses ") ? sdg_generators(cfg, gp, 8) : 0;
+        for (int g = 1; g < ng && !err[0]; g++)
+            nt_infer_check_head(gp[g], "lm", "a generator of sdg.generators", err, sizeof err);
         if (!err[0] && rm)
             nt_infer_check_head(cfg->sdg_reward_model, "reward", "the sdg score stage (sdg.reward_model)", err, sizeof err);
         if (!err[0] && nt_rundir_probe(cfg->dir, err, sizeof err) != 0) {

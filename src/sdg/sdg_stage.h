@@ -85,6 +85,8 @@ struct sdg_ctx {
     char dir[NT_PATH_MAX];               /* run.dir: STAGE.jsonl, STAGE.d/, STAGE.report.json */
     char listed[512];                    /* sdg.stages, normalised: " a b c " */
     nt_gen *gen;                         /* the generator, loaded on first use */
+    char gen_want[NT_PATH_MAX];          /* the generator's checkpoint ("" = checkpoint.load) */
+    char gen_have[NT_PATH_MAX];          /* the one x->gen holds */
     nt_scorer *rm;                       /* the reward model, loaded on first use */
     int DP, dp, lead;                    /* the data-parallel layout of the shard's engine; lead: writes */
     int shard_a;                         /* the shard's first record (ownership is by place in the shard) */
@@ -105,6 +107,8 @@ const char *sdg_stage_unbuilt(const char *name);
 int sdg_mine(const sdg_ctx *x, int k);
 /* whether stage name was listed in sdg.stages before the current one */
 int sdg_ran_before(const sdg_ctx *x, const char *name);
+/* the generators of the responses stage: checkpoint.load, then sdg.generators (at most max; the count) */
+int sdg_generators(const nt_config *c, char paths[][NT_PATH_MAX], int max);
 /* the records of an earlier stage's output (appended to arr); -1 and err if unreadable */
 int sdg_read_stage(sdg_ctx *x, const char *name, cJSON *arr, char *err, size_t errlen);
 /* n samples of each prompt (objects with "id" and "messages"), all ranks

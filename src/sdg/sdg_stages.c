@@ -811,31 +811,62 @@ static void dlg_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg
 static void dlg_settings(const nt_config *c, char *b, size_t n) { snprintf(b, n, "personas=%s", c->sdg_personas); }
 
 /* responses: sdg.responses samples per prompt */
+int sdg_generators(const nt_config *c, char paths[][NT_PATH_MAX], int max)
+{
+    int n = 0;
+    if (max < 1) return 0;
+    snprintf(paths[n++], NT_PATH_MAX, "%s", c->ckpt_load);
+    const char *q = c->sdg_generators;
+    while (*q) {
+        while (*q == ' ' || *q == '\t') q++;
+        size_t k = 0;
+        while (q[k] && q[k] != ' ' && q[k] != '\t') k++;
+        if (k && n < max) snprintf(paths[n], NT_PATH_MAX, "%.*s", (int)k, q);
+        if (k) n++;
+        q += k;
+    }
+    return n;
+}
+
+/* responses: sdg.responses samples per prompt from each generator (checkpoint.load, then
+ * sdg.generators: generator g's samples are numbered g x n + j, its random streams keyed
+ * apart); the generators go in alternating order shard by shard, so one reload a shard */
 static void resp_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_stats *st)
 {
     int np = b - a, n = x->cfg->sdg_responses;
+    char gp[8][NT_PATH_MAX];
+    int G = sdg_generators(x->cfg, gp, 8);
     cJSON **p = nt_calloc((size_t)(np ? np : 1), sizeof *p, "prompts");
-    for (int k = a; k < b; k++) {
-        const cJSON *rec = cJSON_GetArrayItem(in, k);
-        p[k - a] = gen_prompt_msgs("responses", str(rec, "id"), 0, cJSON_GetObjectItemCaseSensitive(rec, "prompt"));
+    size_t per = (size_t)(np ? np : 1) * (size_t)n * (size_t)G;
+    char **t = nt_calloc(per, sizeof *t, "responses"), **r = nt_calloc(per, sizeof *r, "reasons");
+    int shard = a / (x->cfg->sdg_shard_size > 0 ? x->cfg->sdg_shard_size : 1);
+    for (int q = 0; q < G; q++) {
+        int g = shard % 2 ? G - 1 - q : q;
+        for (int k = a; k < b; k++) {
+            const cJSON *rec = cJSON_GetArrayItem(in, k);
+            p[k - a] = gen_prompt_msgs("responses", str(rec, "id"), g, cJSON_GetObjectItemCaseSensitive(rec, "prompt"));
+        }
+        snprintf(x->gen_want, sizeof x->gen_want, "%s", G > 1 ? gp[g] : "");
+        sdg_generate(x, p, np, n, t + (size_t)g * np * n, r + (size_t)g * np * n, st);
+        for (int k = a; k < b; k++) cJSON_Delete(p[k - a]);
     }
-    char **t = nt_calloc((size_t)(np ? np : 1) * n, sizeof *t, "responses"), **r = nt_calloc((size_t)(np ? np : 1) * n, sizeof *r, "reasons");
-    sdg_generate(x, p, np, n, t, r, st);
+    x->gen_want[0] = 0;
     for (int k = a; k < b; k++) {
-        cJSON_Delete(p[k - a]);
         if (!sdg_mine(x, k)) continue;
         const cJSON *rec = cJSON_GetArrayItem(in, k);
         lines l = {0};
-        for (int j = 0; j < n; j++) {
-            const char *text = t[(size_t)(k - a) * n + j], *why = r[(size_t)(k - a) * n + j];
+        for (int gj = 0; gj < G * n; gj++) {
+            int g = gj / n, j = gj % n;
+            const char *text = t[(size_t)g * np * n + (size_t)(k - a) * n + j], *why = r[(size_t)g * np * n + (size_t)(k - a) * n + j];
             if (!text || !text[0] || !strcmp(why, "refused")) { st->empty++; continue; }
             cJSON *o = nt_json_object();
             char id[1024];
-            snprintf(id, sizeof id, "%s#%d", str(rec, "id"), j);
+            snprintf(id, sizeof id, "%s#%d", str(rec, "id"), gj);
             nt_json_str(o, "id", id);
             nt_json_str(o, "source", str(rec, "id"));
             nt_json_str(o, "from", str(rec, "from"));
-            nt_json_num(o, "sample", j);
+            nt_json_num(o, "sample", gj);
+            if (G > 1) nt_json_str(o, "generator", gp[g]);
             nt_json_add(o, "prompt", dup(cJSON_GetObjectItemCaseSensitive(rec, "prompt")));
             nt_json_str(o, "response", text);
             nt_json_str(o, "finish_reason", why);
@@ -848,12 +879,13 @@ static void resp_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
         out[k - a] = lines_take(&l);
     }
     free(p);
-    free_texts(t, np * n);
-    free_texts(r, np * n);
+    free_texts(t, (int)per);
+    free_texts(r, (int)per);
 }
 static void resp_settings(const nt_config *c, char *b, size_t n)
 {
-    snprintf(b, n, "responses=%d temperature=%.17g", c->sdg_responses, c->sdg_responses_temperature);
+    snprintf(b, n, "responses=%d temperature=%.17g%s%s", c->sdg_responses, c->sdg_responses_temperature,
+             c->sdg_generators[0] ? " generators=" : "", c->sdg_generators);
 }
 
 /* score: the reward model over responses and dialogues */
