@@ -10,13 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
-build-aux/install-deps
-if [ ! -x build/src/ntron ]; then
-    ./autogen.sh >/dev/null 2>&1
-    mkdir -p build
-    (cd build && "$top/configure" ${NTRON_CONFIGURE_FLAGS:-} >configure.out 2>&1 || { cat configure.out; exit 1; })
-fi
-make -C build -j"$(nproc)" >build/make.out 2>&1 || { tail -40 build/make.out; exit 1; }
+inputs/tiny/build.sh
 mkdir -p runs/tiny-data
 [ -f runs/tiny-data/corpus.h5 ] || build/src/ntron prep --tokenizer byte inputs/tiny/corpus.txt -o runs/tiny-data/corpus.h5
 NP=${NP:-1}

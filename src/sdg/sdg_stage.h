@@ -39,9 +39,9 @@ enum { SDG_NEEDS_NONE = 0, SDG_NEEDS_GEN = 1, SDG_NEEDS_RM = 2 };
     X(failed, "conversations below the threshold (or not scored)")                \
     X(pairs, "preference pairs")                                                  \
     X(pairs_truth, "pairs ranked by a reference answer")                          \
-    X(answers_right, "responses whose final answer matches the reference")        \
-    X(answers_wrong, "responses whose final answer does not")                     \
-    X(no_correct, "prompts with a reference answer and no response matching it")  \
+    X(answers_right, "responses right by the ground truth (reference answer or verifiers)") \
+    X(answers_wrong, "responses wrong by the ground truth")                       \
+    X(no_correct, "prompts with a ground truth and no right response")            \
     X(pairs_reward, "pairs ranked by the reward model")                           \
     X(no_pair, "prompts without a pair (fewer than 2 responses, or a tie)")                   \
     X(instructions, "IFEval instructions given")                                  \

@@ -7,7 +7,7 @@
 #            (with the SDG conversations) -> 07 DPO -> 08..10 RPO x3 (on the SDG pairs)
 #   round 2: 11 SDG (generator_2 = round 1's aligned model) -> 12 general SFT
 #            of the base -> 13 DPO -> 14..16 RPO x3 (on round 2's data)
-# It installs what is missing and builds (as inputs/tiny/run.sh), prepares
+# It installs what is missing and builds (inputs/tiny/build.sh), prepares
 # the tokenizer and data under runs/tiny-data (as inputs/tiny/sft.sh,
 # align.sh and sdg.sh do), starts slurm/local-cluster, submits the numbered
 # decks of the pipeline directory with `slurm/submit DIR` (one job each,
@@ -24,17 +24,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 top=$PWD
+[ "${NTRON_SKIP_BUILD:-0}" = 1 ] || inputs/tiny/build.sh   # in the clone, before any NTRON_WORKDIR
 [ -z "${NTRON_WORKDIR:-}" ] || cd "$NTRON_WORKDIR"
 P=${PIPELINE:-inputs/tiny/pipeline}
-if [ "${NTRON_SKIP_BUILD:-0}" != 1 ]; then
-    build-aux/install-deps
-    if [ ! -x build/src/ntron ]; then
-        ./autogen.sh >/dev/null 2>&1
-        mkdir -p build
-        (cd build && "$top/configure" ${NTRON_CONFIGURE_FLAGS:-} >configure.out 2>&1 || { cat configure.out; exit 1; })
-    fi
-    make -C build -j"$(nproc)" >build/make.out 2>&1 || { tail -40 build/make.out; exit 1; }
-fi
 export NTRON_HOME=$top NTRON_BIN=${NTRON_BIN:-$top/build/src/ntron}
 N=$NTRON_BIN
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
