@@ -5,15 +5,20 @@
  * placeholders with file:line), polite filler (sdg_filler.h), matching a
  * final answer with the reference (sdg_answer.h; the extraction itself is
  * checked against lm-eval by tests/test_answer.sh) and ranking pairs by
- * the reference answer or the reward (sdg_pairs.h). */
+ * the reference answer or the reward (sdg_pairs.h), the LLM judge's parse
+ * rules (sdg_verdict.h) and the MinHash near-duplicate test (sdg_minhash.h:
+ * the estimate against the exact Jaccard index). */
 #include "sdg/sdg_answer.h"
 #include "sdg/sdg_filler.h"
 #include "sdg/sdg_pairs.h"
+#include "sdg/sdg_minhash.h"
+#include "sdg/sdg_verdict.h"
 #include "sdg/sdg_verifiers.h"
 #include "util/json.h"
 #include "sdg/sdg_list.h"
 #include "sdg/sdg_template.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +65,29 @@ static const char *write_file(const char *name, const char *text)
     FILE *f = fopen(name, "w");
     if (!f || fputs(text, f) < 0 || fclose(f) != 0) { printf("FAIL: cannot write %s\n", name); exit(1); }
     return name;
+}
+
+/* a solution verdict: parsed (score, correct) or not */
+static void verdict_case(const char *reply, int parsed, double score, int correct, const char *reason)
+{
+    nt_verdict v;
+    nt_verdict_parse(reply, 10, &v);
+    int ok = v.parsed == parsed && (!parsed || (v.score > score - 1e-12 && v.score < score + 1e-12)) && v.correct == correct &&
+             (!reason || !strcmp(v.reason, reason));
+    checks++;
+    if (!ok) {
+        fails++;
+        printf("FAIL: verdict '%s': parsed %d score %g correct %d reason '%s' (%s); want %d %g %d '%s'\n", reply, v.parsed,
+               v.score, v.correct, v.reason, v.why, parsed, score, correct, reason ? reason : "*");
+    } else printf("PASS: verdict '%.40s': %s\n", reply, parsed ? "parsed" : v.why);
+}
+
+static void pair_case(const char *reply, int want)
+{
+    int got = nt_verdict_pair(reply);
+    checks++;
+    if (got != want) { fails++; printf("FAIL: pair verdict '%s': %d, want %d\n", reply, got, want); }
+    else printf("PASS: pair verdict '%.40s': %c\n", reply, want ? want : '0');
 }
 
 static void template_bad(const char *name, const char *text, const char *want_sub)
@@ -233,6 +261,79 @@ int main(void)
         free(l0);
         free(l1);
         cJSON_Delete(in);
+    }
+
+    /* the LLM judge's solution verdict (sdg_verdict.h) */
+    verdict_case("Correct: yes\nScore: 8\nReason: handles every input.", 1, 8, 1, "handles every input.");
+    verdict_case("correct: NO\nscore: 3\nreason: off by one", 1, 3, 0, "off by one");
+    verdict_case("Score: 7/10", 1, 7, -1, "");
+    verdict_case("Score: 4 / 5", 1, 8, -1, NULL);                      /* scaled to 10 */
+    verdict_case("Score = [9]", 1, 9, -1, NULL);
+    verdict_case("The score is 6.5.", 1, 6.5, -1, NULL);
+    verdict_case("Score: 2\nOn reflection, Score: 9", 1, 9, -1, NULL);  /* the last one decides */
+    verdict_case("Score: 9\nScore: 11", 0, 0, -1, NULL);               /* the last is out of range */
+    verdict_case("Score: 12", 0, 0, -1, NULL);
+    verdict_case("Score: 3/0", 0, 0, -1, NULL);
+    verdict_case("Score: high", 0, 0, -1, NULL);
+    verdict_case("Scores: 8", 0, 0, -1, NULL);                          /* not the word "score" */
+    verdict_case("Looks fine to me.", 0, 0, -1, NULL);
+    verdict_case("", 0, 0, -1, NULL);
+    verdict_case("Incorrect: yes\nScore: 5", 1, 5, -1, NULL);          /* "incorrect" is not "correct" */
+    verdict_case("Correct: true Score:10", 1, 10, 1, NULL);
+    verdict_case("Score: 1e3", 1, 1, -1, NULL);                         /* digits only: 1, then "e3" */
+    /* the pairwise verdict */
+    pair_case("A is clearer. [[A]]", 'A');
+    pair_case("[[A]] at first, but [[B]]", 'B');
+    pair_case("both fine [[C]]", 'C');
+    pair_case("[[Tie]]", 'C');
+    pair_case("[[b]]", 'B');
+    pair_case("A is better", 0);
+    pair_case("[A]", 0);
+    pair_case("[[D]]", 0);
+    /* MinHash: identical, disjoint, empty, and the estimate against the exact Jaccard index */
+    {
+        nt_minhash a, b;
+        nt_minhash_of("Write a Python function sum_of(a, b) that returns the sum.", 3, &a);
+        nt_minhash_of("write a python function SUM_OF(a b) that returns the sum", 3, &b);
+        expect(nt_minhash_similarity(&a, &b) == 1.0, "minhash: case and punctuation do not matter");
+        nt_minhash_of("Sort a list of names by length.", 3, &b);
+        expect(nt_minhash_similarity(&a, &b) < 0.1, "minhash: unrelated texts");
+        nt_minhash e1, e2;
+        nt_minhash_of("?!", 3, &e1);
+        nt_minhash_of("", 3, &e2);
+        expect(nt_minhash_similarity(&e1, &e2) == 1.0 && nt_minhash_similarity(&a, &e1) == 0.0, "minhash: texts without words");
+        nt_minhash_of("two words", 3, &e1);
+        nt_minhash_of("Two, words!", 3, &e2);
+        expect(nt_minhash_similarity(&e1, &e2) == 1.0 && nt_ngram_jaccard("two words", "Two, words!", 3) == 1.0,
+               "minhash: a text shorter than n words is one shingle");
+        /* 40 pairs of random texts sharing a varying part: |estimate - exact| within 4 standard errors */
+        unsigned long long r = 12345;
+        int worst_ok = 1;
+        double worst = 0;
+        for (int t = 0; t < 40; t++) {
+            char x[4096] = "", y[4096] = "";
+            int shared = 5 + t, own = 40 - t;
+            for (int i = 0; i < shared + own; i++) {
+                r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+                char w[16];
+                snprintf(w, sizeof w, "w%llu ", (r >> 33) % 5000);
+                strcat(x, w);
+                if (i < shared) strcat(y, w);
+                else {
+                    r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+                    snprintf(w, sizeof w, "v%llu ", (r >> 33) % 5000);
+                    strcat(y, w);
+                }
+            }
+            nt_minhash_of(x, 2, &a);
+            nt_minhash_of(y, 2, &b);
+            double J = nt_ngram_jaccard(x, y, 2), est = nt_minhash_similarity(&a, &b);
+            double se = sqrt(J * (1 - J) / NT_MINHASH_K) + 1e-3;
+            if (fabs(est - J) > worst) worst = fabs(est - J);
+            if (fabs(est - J) > 4 * se) { worst_ok = 0; printf("  pair %d: J %.3f estimate %.3f\n", t, J, est); }
+        }
+        expect(worst_ok, "minhash: the estimate within 4 standard errors of the exact Jaccard index");
+        printf("%s: minhash estimate vs exact Jaccard on 40 pairs, worst |error| %.3f\n", worst_ok ? "PASS" : "FAIL", worst);
     }
 
     printf("test_sdg_rules: %d checks, %d failed\n", checks, fails);

@@ -140,6 +140,19 @@ typedef struct nt_config {
     int sdg_ifeval_max;            /* instructions per prompt: 1..this */
     double sdg_ifeval_multiturn;   /* fraction of prompts with the instructions in a first turn */
     double sdg_ifeval_secondturn;  /* fraction asking to revise a first answer */
+    /* the genetic stage (Genetic Instruct) and the LLM judge */
+    char sdg_seeds[NT_PATH_MAX];   /* seed (instruction, solution) pairs, JSON lines */
+    char sdg_operators[512];       /* mutation operators "name:weight ..." (template genetic_NAME.txt) */
+    int sdg_population;            /* new individuals per generation */
+    int sdg_generations;
+    int sdg_examples;              /* parents shown to a template's {examples} */
+    int sdg_pool_max;              /* parents kept (the fittest) */
+    char sdg_judge_model[NT_PATH_MAX];  /* the judge's checkpoint ("" = checkpoint.load) */
+    double sdg_judge_threshold;    /* genetic: kept when the judge's score (0..10) is at least this */
+    double sdg_judge_temperature;  /* the judge samples at this temperature (0: greedy) */
+    double sdg_dedup_threshold;    /* near-duplicate when the MinHash similarity is at least this */
+    int sdg_dedup_ngram;           /* word n-grams of the MinHash */
+    char sdg_judge_disagree[8];    /* tie | drop: a pair the two orders disagree on */
 } nt_config;
 
 #endif

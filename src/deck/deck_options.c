@@ -324,6 +324,33 @@ const nt_option nt_deck_options[] = {
     {"sdg", "ifeval_secondturn", NT_OPT_DOUBLE, FIELD(sdg_ifeval_secondturn), "0.2", 0, 1, 0, NULL,
      "fraction of ifeval prompts asked plainly first (the generator answers), then asked to revise the answer "
      "so that it follows the instructions (ifeval_multiturn + ifeval_secondturn <= 1)"},
+    {"sdg", "seeds", NT_OPT_STRING, FIELD(sdg_seeds), "", ANY, 0, NULL,
+     "seed pairs of the genetic stage: JSON lines with \"instruction\" and \"solution\" (optional \"id\")"},
+    {"sdg", "operators", NT_OPT_STRING, FIELD(sdg_operators), "new:1 deepen:1 broaden:1 concretise:1 reasoning:1", ANY, 0, NULL,
+     "mutation operators of the genetic stage, blank-separated NAME:WEIGHT (weight 1 when omitted); each is the "
+     "template sdg.templates/genetic_NAME.txt filling {instruction} {solution} {examples}"},
+    {"sdg", "population", NT_OPT_INT, FIELD(sdg_population), "16", GE(1), 0, NULL,
+     "new instructions made per generation of the genetic stage"},
+    {"sdg", "generations", NT_OPT_INT, FIELD(sdg_generations), "2", 1, 99, 0, NULL,
+     "generations of the genetic stage (each resumable: RUNDIR/genetic.gNN.*)"},
+    {"sdg", "examples", NT_OPT_INT, FIELD(sdg_examples), "3", 1, 16, 0, NULL,
+     "parents listed in a genetic template's {examples} (the first is the tournament's winner)"},
+    {"sdg", "pool_max", NT_OPT_INT, FIELD(sdg_pool_max), "1000", GE(1), 0, NULL,
+     "parents the genetic stage keeps for the next generation: the fittest (judge score; seeds count as 10)"},
+    {"sdg", "judge_model", NT_OPT_STRING, FIELD(sdg_judge_model), "", ANY, 0, NULL,
+     "the LLM judge's checkpoint (an LM head, model.* as the generator's); empty: the generator, checkpoint.load"},
+    {"sdg", "judge_threshold", NT_OPT_DOUBLE, FIELD(sdg_judge_threshold), "7", 0, 10, 0, NULL,
+     "the genetic stage keeps a pair when the judge scores it at least this (0..10) and does not call it incorrect"},
+    {"sdg", "judge_temperature", NT_OPT_DOUBLE, FIELD(sdg_judge_temperature), "0", GE(0), 0, NULL,
+     "sampling temperature of the judge's replies (0: greedy)"},
+    {"sdg", "dedup_threshold", NT_OPT_DOUBLE, FIELD(sdg_dedup_threshold), "0.7", 0, 1, 0, NULL,
+     "a new instruction whose MinHash similarity (estimated Jaccard of word n-grams) to a kept one or a seed is "
+     "at least this is a near-duplicate and dropped"},
+    {"sdg", "dedup_ngram", NT_OPT_INT, FIELD(sdg_dedup_ngram), "3", 1, 16, 0, NULL,
+     "word n-grams of the near-duplicate MinHash"},
+    {"sdg", "judge_disagree", NT_OPT_ENUM, FIELD(sdg_judge_disagree), "tie", ANY, 0, "tie|drop",
+     "judge stage: a pair whose two orders (A/B, B/A) disagree counts as a tie (in the agreement rates' "
+     "denominators) or is dropped from them"},
 };
 /* clang-format on */
 

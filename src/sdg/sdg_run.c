@@ -80,11 +80,7 @@ void nt_sdg_deck_check(const nt_config *c, const nt_deck_info *in)
     int gen = 0, rm = 0;
     for (int i = 0; i < n; i++) {
         const sdg_stage *st = sdg_stage_find(names[i]);
-        if (!st) {
-            const char *what = sdg_stage_unbuilt(names[i]);
-            if (what) nt_deck_bad(in, "sdg.stages", "stage %s (%s) is not built yet in this version (built: %s)", names[i], what, built);
-            nt_deck_bad(in, "sdg.stages", "no stage named '%s' (stages: %s)", names[i], built);
-        }
+        if (!st) nt_deck_bad(in, "sdg.stages", "no stage named '%s' (stages: %s)", names[i], built);
         for (int j = 0; j < i; j++)
             if (!strcmp(names[j], names[i])) nt_deck_bad(in, "sdg.stages", "stage %s is listed twice", names[i]);
         /* what it reads must run before it */
@@ -138,9 +134,10 @@ void nt_sdg_deck_check(const nt_config *c, const nt_deck_info *in)
         if (ng > 8) nt_deck_bad(in, "sdg.generators", "names %d checkpoints: at most 7 besides checkpoint.load", ng - 1);
     }
     int outs = 0;
-    for (int i = 0; i < n && i < 64; i++) outs += !strcmp(names[i], "filter") || !strcmp(names[i], "pairs");
+    for (int i = 0; i < n && i < 64; i++)
+        outs += !strcmp(names[i], "filter") || !strcmp(names[i], "pairs") || !strcmp(names[i], "genetic") || !strcmp(names[i], "judge");
     if (c->sdg_prep && !outs)
-        nt_deck_bad(in, "sdg.prep", "= true, but sdg.stages has neither filter nor pairs: nothing to prepare");
+        nt_deck_bad(in, "sdg.prep", "= true, but sdg.stages has none of filter, pairs, genetic, judge: nothing to prepare");
     if (gen && strcmp(c->head, "lm") != 0)
         nt_deck_bad(in, "model.head", "the generator needs a language model: model.head = lm, not %s", c->head);
     if (gen && !c->ckpt_load[0]) nt_deck_bad(in, "checkpoint.load", "is empty: the generating stages need the generator's checkpoint");
@@ -262,8 +259,9 @@ void sdg_generate(sdg_ctx *x, cJSON *const *prompts, int np, int n, char **text,
         x->gen = nt_gen_create(&gc);
         nt_gen_load(x->gen, x->info, x->cfg->seq_len);
     }
-    nt_gen_set_temperature(x->gen, !strcmp(x->stage->name, "responses") ? x->cfg->sdg_responses_temperature
-                                                                        : x->cfg->gen_temperature);
+    nt_gen_set_temperature(x->gen, x->temperature >= 0 ? x->temperature
+                                   : !strcmp(x->stage->name, "responses") ? x->cfg->sdg_responses_temperature
+                                                                          : x->cfg->gen_temperature);
     nt_lines L = {np, (cJSON **)prompts, NULL};
     char err[2048] = "";
     char label[64];
@@ -354,8 +352,7 @@ static int exists(const char *path)
     return stat(path, &s) == 0;
 }
 
-/* path.tmp written, fsynced, renamed to path (rank 0) */
-static void write_atomic(const char *path, const char *text, size_t n)
+void sdg_write_atomic(const char *path, const char *text, size_t n)
 {
     char tmp[NT_PATH_MAX + 80];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -460,7 +457,7 @@ static void stats_reduce(sdg_stats *s)
 #undef SDG_FROM
 }
 
-static char *read_text(const char *path, size_t *len)
+char *sdg_read_text(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -529,15 +526,15 @@ static void finish_stage(sdg_ctx *x, int nshards, int kept, int nin, double seco
     double *rw = NULL;
     sdg_stats tot = {0};
     for (int s = 0; s < nshards; s++) {
-        snprintf(path, sizeof path, "%s/%s.d/shard_%05d.stats.json", x->dir, st->name, s);
+        snprintf(path, sizeof path, "%s/%s.d/shard_%05d.stats.json", x->dir, x->base, s);
         size_t len;
-        char *t = read_text(path, &len), why[256];
+        char *t = sdg_read_text(path, &len), why[256];
         cJSON *o = t ? nt_json_parse(t, len, why, sizeof why) : NULL;
         if (o) stats_add_json(&tot, o);
         cJSON_Delete(o);
         free(t);
-        snprintf(path, sizeof path, "%s/%s.d/shard_%05d.jsonl", x->dir, st->name, s);
-        t = read_text(path, &len);
+        snprintf(path, sizeof path, "%s/%s.d/shard_%05d.jsonl", x->dir, x->base, s);
+        t = sdg_read_text(path, &len);
         if (!t) nt_die(NT_EXIT_FAIL, "%s: cannot read: %s", path, strerror(errno));
         for (char *line = t, *eol; *line; line = eol + 1) {
             eol = strchr(line, '\n');
@@ -583,12 +580,12 @@ static void finish_stage(sdg_ctx *x, int nshards, int kept, int nin, double seco
     }
     for (int i = 0; i < nkeys; i++) free(keys[i]);
     free(keys);
-    stage_file(x, st->name, ".jsonl", path, sizeof path);
-    write_atomic(path, all, n);
+    stage_file(x, x->base, ".jsonl", path, sizeof path);
+    sdg_write_atomic(path, all, n);
     cJSON *ver = nt_verifiers_report(all, n);   /* responses to instruction-following prompts */
-    free(all);
     cJSON *rep = nt_json_object();
     nt_json_str(rep, "stage", st->name);
+    if (x->rounds) nt_json_num(rep, "pass", x->round);
     nt_json_num(rep, "records_in", nin);
     nt_json_num(rep, "records_out", out);
     nt_json_num(rep, "duplicates_removed", dups);
@@ -607,7 +604,9 @@ static void finish_stage(sdg_ctx *x, int nshards, int kept, int nin, double seco
     reward_report(rep, st->name, rw, nrw);
     if (ver) nt_json_add(rep, "verifiers", ver);
     free(rw);
-    stage_file(x, st->name, ".report.json", path, sizeof path);
+    if (st->finish_pass) st->finish_pass(x, all, n, rep);
+    free(all);
+    stage_file(x, x->base, ".report.json", path, sizeof path);
     char *txt = cJSON_Print(rep);
     NT_CHECK(txt, "out of memory");
     cJSON_Delete(rep);
@@ -616,10 +615,10 @@ static void finish_stage(sdg_ctx *x, int nshards, int kept, int nin, double seco
     NT_CHECK(txt, "out of memory");
     txt[tl] = '\n';
     txt[tl + 1] = 0;
-    write_atomic(path, txt, tl + 1);
+    sdg_write_atomic(path, txt, tl + 1);
     free(txt);
     printf("sdg %-9s done: %d records in, %d out (%d repeats removed), %d shards (%d kept from an earlier run), "
-           "%.2f s; report %s\n", st->name, nin, out, dups, nshards, kept, seconds, path);
+           "%.2f s; report %s\n", x->base, nin, out, dups, nshards, kept, seconds, path);
     fflush(stdout);
 }
 
@@ -653,9 +652,9 @@ static void stage_identity(const sdg_ctx *x, const char *intext, char sha[65])
     else if (rm)
         snprintf(engine, sizeof engine, "reward_model %s (%s) tokenizer %s weights %s outputs %d", c->sdg_reward_model,
                  file, c->tokenizer, c->score_weights, c->reward_outputs);
-    int k = snprintf(id, n, "ntron sdg stage %s\nsettings %s\nshard_size %d\nseed %llu\n%s\nmodel %d %d %d %d %d %d %d\n"
+    int k = snprintf(id, n, "ntron sdg stage %s pass %d\nsettings %s\nshard_size %d\nseed %llu\n%s\nmodel %d %d %d %d %d %d %d\n"
                      "template\n%s\ninputs\n",
-                     x->stage->name, settings, c->sdg_shard_size, (unsigned long long)c->seed, engine, c->layers,
+                     x->stage->name, x->round, settings, c->sdg_shard_size, (unsigned long long)c->seed, engine, c->layers,
                      c->hidden, c->ffn_hidden, c->heads, c->kv_heads, c->vocab, c->seq_len,
                      x->stage->names ? x->tpl.text : "-");
     snprintf(id + k, n - (size_t)k, "%s", intext);
@@ -679,10 +678,10 @@ static void set_layout(sdg_ctx *x, const nt_comm *world)
     x->lead = world->rank % TP == 0 && world->rank / (TP * x->DP) == 0;
 }
 
-static void run_stage(sdg_ctx *x, const sdg_stage *st, const nt_comm *world)
+static void run_pass(sdg_ctx *x, const sdg_stage *st, const nt_comm *world)
 {
     const nt_config *c = x->cfg;
-    x->stage = st;
+    x->temperature = -1;
     char err[4096] = "";
     if (st->names) {
         char path[NT_PATH_MAX + 64];
@@ -699,16 +698,16 @@ static void run_stage(sdg_ctx *x, const sdg_stage *st, const nt_comm *world)
     stage_identity(x, intext, sha);
     free(intext);
     char d[NT_PATH_MAX + 64], idpath[NT_PATH_MAX + 80], outpath[NT_PATH_MAX + 64];
-    stage_file(x, st->name, ".d", d, sizeof d);
+    stage_file(x, x->base, ".d", d, sizeof d);
     snprintf(idpath, sizeof idpath, "%s/identity", d);
-    stage_file(x, st->name, ".jsonl", outpath, sizeof outpath);
+    stage_file(x, x->base, ".jsonl", outpath, sizeof outpath);
     int done = 0;
     if (world->rank == 0) {
-        char *have = read_text(idpath, NULL);
+        char *have = sdg_read_text(idpath, NULL);
         if (have && strncmp(have, sha, 64) != 0)
             snprintf(err, sizeof err, "%s: stage %s was started with other inputs or settings (its template, its "
                      "sdg.* keys, the checkpoints, the sampling keys or an earlier stage's output changed): remove "
-                     "%s and %s to redo it, or use another run.dir", d, st->name, d, outpath);
+                     "%s and %s to redo it, or use another run.dir", d, x->base, d, outpath);
         else if (have) done = exists(outpath);
         else if (exists(outpath))
             snprintf(err, sizeof err, "%s exists without %s: not made by this version of ntron sdg; remove it or use "
@@ -719,7 +718,7 @@ static void run_stage(sdg_ctx *x, const sdg_stage *st, const nt_comm *world)
     nt_comm_bcast(world, &done, sizeof done, 0);
     if (done) {
         if (world->rank == 0) {
-            printf("sdg %-9s kept: %s is finished (same inputs and settings)\n", st->name, outpath);
+            printf("sdg %-9s kept: %s is finished (same inputs and settings)\n", x->base, outpath);
             fflush(stdout);
         }
         if (st->names) nt_template_free(&x->tpl);
@@ -731,9 +730,9 @@ static void run_stage(sdg_ctx *x, const sdg_stage *st, const nt_comm *world)
         if (!exists(idpath)) {
             char line[80];
             snprintf(line, sizeof line, "%s\n", sha);
-            write_atomic(idpath, line, strlen(line));
+            sdg_write_atomic(idpath, line, strlen(line));
         }
-        printf("sdg %-9s %d input records, %d shards of %d\n", st->name, N, (N + c->sdg_shard_size - 1) / c->sdg_shard_size,
+        printf("sdg %-9s %d input records, %d shards of %d\n", x->base, N, (N + c->sdg_shard_size - 1) / c->sdg_shard_size,
                c->sdg_shard_size);
         fflush(stdout);
     }
@@ -783,18 +782,18 @@ static void run_stage(sdg_ctx *x, const sdg_stage *st, const nt_comm *world)
             char *jt = cJSON_PrintUnformatted(js);
             NT_CHECK(jt, "out of memory");
             cJSON_Delete(js);
-            write_atomic(stpath, jt, strlen(jt));   /* before the shard: a shard that exists has its counts */
+            sdg_write_atomic(stpath, jt, strlen(jt));   /* before the shard: a shard that exists has its counts */
             free(jt);
-            write_atomic(spath, text, off);
+            sdg_write_atomic(spath, text, off);
             free(text);
-            fault_after_shard(st->name, s + 1 - kept);
+            fault_after_shard(x->base, s + 1 - kept);
             for (int k = 0; k < b - a; k++) free(lines[k]);
             free(lines);
             int left = N - recs_done;
             double per = busy / (double)(recs_done - kept_recs > 0 ? recs_done - kept_recs : 1);
             printf("sdg %-9s shard %d/%d: %d records -> %ld in %.2f s, %ld tokens generated (%.1f tokens/s); "
                    "%d/%d records done, ETA %.0f s\n",
-                   st->name, s + 1, nshards, b - a, nout, dt, ss.new_tokens, dt > 0 ? ss.new_tokens / dt : 0.0,
+                   x->base, s + 1, nshards, b - a, nout, dt, ss.new_tokens, dt > 0 ? ss.new_tokens / dt : 0.0,
                    recs_done, N, left * per);
             fflush(stdout);
         }
@@ -803,6 +802,27 @@ static void run_stage(sdg_ctx *x, const sdg_stage *st, const nt_comm *world)
     NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));   /* the next stage reads STAGE.jsonl */
     if (st->names) nt_template_free(&x->tpl);
     cJSON_Delete(in);
+}
+
+/* a stage: one pass, or its rounds (STAGE.g01, STAGE.g02, ...) and its finish */
+static void run_stage(sdg_ctx *x, const sdg_stage *st, const nt_comm *world)
+{
+    x->stage = st;
+    x->rounds = st->rounds ? st->rounds(x->cfg) : 0;
+    if (!x->rounds) {
+        x->round = 0;
+        snprintf(x->base, sizeof x->base, "%s", st->name);
+        run_pass(x, st, world);
+        return;
+    }
+    for (int r = 1; r <= x->rounds; r++) {
+        x->round = r;
+        snprintf(x->base, sizeof x->base, "%s.g%02d", st->name, r);
+        run_pass(x, st, world);
+    }
+    snprintf(x->base, sizeof x->base, "%s", st->name);
+    if (world->rank == 0 && st->finish) st->finish(x);
+    NT_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));   /* the next stage reads STAGE.jsonl */
 }
 
 int nt_sdg_run(const nt_config *cfg, const nt_deck_info *info)
@@ -835,6 +855,8 @@ int nt_sdg_run(const nt_config *cfg, const nt_deck_info *info)
         int ng = strstr(x.listed, " responses ") ? sdg_generators(cfg, gp, 8) : 0;
         for (int g = 1; g < ng && !err[0]; g++)
             nt_infer_check_head(gp[g], "lm", "a generator of sdg.generators", err, sizeof err);
+        if (!err[0] && cfg->sdg_judge_model[0] && (strstr(x.listed, " genetic ") || strstr(x.listed, " judge ")))
+            nt_infer_check_head(cfg->sdg_judge_model, "lm", "the LLM judge (sdg.judge_model)", err, sizeof err);
         if (!err[0] && rm)
             nt_infer_check_head(cfg->sdg_reward_model, "reward", "the sdg score stage (sdg.reward_model)", err, sizeof err);
         if (!err[0] && nt_rundir_probe(cfg->dir, err, sizeof err) != 0) {
@@ -859,15 +881,17 @@ int nt_sdg_run(const nt_config *cfg, const nt_deck_info *info)
     free_gen(&x);
     free_rm(&x);
     /* the datasets of the next phases, every rank together (ntron prep) */
-    static const char *const prep[][2] = {{"filter", "chat"}, {"pairs", "preference"}};
-    for (int k = 0; cfg->sdg_prep && k < 2; k++) {
+    /* stage, its output file, the dataset, the format */
+    static const char *const prep[][4] = {{"filter", "filter", "filter", "chat"}, {"pairs", "pairs", "pairs", "preference"},
+                                          {"genetic", "genetic", "genetic", "chat"}, {"judge", "judge_pairs", "judge", "preference"}};
+    for (int k = 0; cfg->sdg_prep && k < 4; k++) {
         char word[40];
         snprintf(word, sizeof word, " %s ", prep[k][0]);
         if (!strstr(x.listed, word)) continue;
         char in[NT_PATH_MAX + 64], out[NT_PATH_MAX + 64];
-        snprintf(in, sizeof in, "%s/%s.jsonl", cfg->dir, prep[k][0]);
-        snprintf(out, sizeof out, "%s/%s.h5", cfg->dir, prep[k][0]);
-        nt_prep_file(in, out, cfg->tokenizer, prep[k][1], "line");
+        snprintf(in, sizeof in, "%s/%s.jsonl", cfg->dir, prep[k][1]);
+        snprintf(out, sizeof out, "%s/%s.h5", cfg->dir, prep[k][2]);
+        nt_prep_file(in, out, cfg->tokenizer, prep[k][3], "line");
     }
     if (world.rank == 0) printf("sdg done: %d stages in %.2f s, outputs in %s\n", n, nt_now() - t0, cfg->dir);
     return 0;
@@ -884,9 +908,6 @@ void nt_sdg_print_help(FILE *f)
             len += (size_t)snprintf(ph + len, sizeof ph - len, "%s{%s}", k ? " " : "", st->names[k]);
         fprintf(f, "  %-10s %s%s%s%s\n", st->name, st->what, len ? " [" : "", ph, len ? "]" : "");
     }
-    static const char *const later[] = {"genetic", "judge"};
-    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
-        fprintf(f, "  %-10s %s [not built yet]\n", later[i], sdg_stage_unbuilt(later[i]));
 }
 
 int nt_sdg_main(int argc, char **argv)

@@ -46,7 +46,12 @@ enum { SDG_NEEDS_NONE = 0, SDG_NEEDS_GEN = 1, SDG_NEEDS_RM = 2 };
     X(no_pair, "prompts without a pair (fewer than 2 responses, or a tie)")                   \
     X(instructions, "IFEval instructions given")                                  \
     X(multiturn, "IFEval prompts of the multi-turn variant")                      \
-    X(secondturn, "IFEval prompts of the second-turn variant")
+    X(secondturn, "IFEval prompts of the second-turn variant")                    \
+    X(judged, "judge verdicts asked for")                                         \
+    X(unparsed, "judge replies that did not parse (never accepted)")              \
+    X(incorrect, "solutions the judge called incorrect")                          \
+    X(below, "solutions scored below sdg.judge_threshold")                        \
+    X(accepted, "solutions the judge accepted")
 typedef struct sdg_stats {
 #define SDG_FIELD(name, what) long name;
     SDG_STATS(SDG_FIELD)
@@ -74,6 +79,15 @@ typedef struct sdg_stage {
      * (malloc'd, "\n"-joined, "" for none) for the records this rank
      * writes (sdg_mine), NULL for the others */
     void (*shard)(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_stats *st);
+    /* optional: the number of passes (the genetic stage's generations): pass r
+     * (x->round, 1-based) writes RUNDIR/STAGE.gNN.* as a stage of its own would */
+    int (*rounds)(const nt_config *c);
+    /* optional, rank 0, after a pass's shards are joined (joined: its output
+     * text): the stage's own fields of the pass's report */
+    void (*finish_pass)(sdg_ctx *x, const char *joined, size_t n, cJSON *rep);
+    /* optional, rank 0, after the last pass of a stage with rounds: writes
+     * RUNDIR/STAGE.jsonl and RUNDIR/STAGE.report.json */
+    void (*finish)(sdg_ctx *x);
 } sdg_stage;
 
 /* the driver's side (sdg_run.c) */
@@ -90,6 +104,9 @@ struct sdg_ctx {
     nt_scorer *rm;                       /* the reward model, loaded on first use */
     int DP, dp, lead;                    /* the data-parallel layout of the shard's engine; lead: writes */
     int shard_a;                         /* the shard's first record (ownership is by place in the shard) */
+    int round, rounds;                   /* the pass (1-based) of a stage with rounds, and their number */
+    char base[64];                       /* the pass's file name: STAGE, or STAGE.gNN */
+    double temperature;                  /* >= 0: the next sdg_generate samples at it (the judge) */
 };
 
 const sdg_stage *sdg_stage_find(const char *name);
@@ -99,8 +116,6 @@ const sdg_stage *sdg_stage_at(int i);
  * documents, keywords, personas, prompts) read and checked, before anything is
  * written; listed: " a b c "; the first problem into err, -1 */
 int sdg_check_files(const nt_config *c, const char *listed, char *err, size_t errlen);
-/* not built yet: NULL, else what it will be */
-const char *sdg_stage_unbuilt(const char *name);
 
 /* ---- services of the driver to the stages (sdg_run.c) ---- */
 /* this rank writes record k of a shard (k mod DP = dp, and it leads its group) */
@@ -118,8 +133,17 @@ void sdg_generate(sdg_ctx *x, cJSON *const *prompts, int np, int n, char **text,
 /* scores of conversations ("prompt" messages, "response"): the scored
  * records (JSON text, malloc'd) of this rank's group, NULL for the others */
 void sdg_score(sdg_ctx *x, cJSON *const *convs, int nc, char **scored, sdg_stats *st);
+/* path.tmp written, fsynced, renamed to path (rank 0; a failure: exit 1) */
+void sdg_write_atomic(const char *path, const char *text, size_t n);
+/* a whole file (malloc'd, NUL-terminated; *len its size) or NULL */
+char *sdg_read_text(const char *path, size_t *len);
 /* a record's JSON text (malloc'd); the object is deleted */
 char *sdg_print(cJSON *o);
+/* "User: ...\n\nAssistant: ..." of a messages array (malloc'd; for templates) */
+char *sdg_conversation_text(const cJSON *msgs);
+/* a generator prompt {"id": "STAGE/ID[/round]" (round > 0), "messages": [user: text]}:
+ * its id keys the random stream */
+cJSON *sdg_gen_prompt(const char *stage, const char *id, int round, const char *text);
 /* a user turn as messages [{"role": "user", "content": text}] */
 cJSON *sdg_user_messages(const char *text);
 

@@ -21,6 +21,8 @@
  *   score      the reward model's scores and reward of every conversation
  *   filter     conversations with reward >= sdg.reward_threshold, as SFT chat records
  *   pairs      preference pairs per prompt (sdg_pairs.c), as `prep --format preference` reads
+ *   genetic    Genetic Instruct (sdg_genetic.h): instructions evolved from seed pairs, judged by an LLM
+ *   judge      LLM-as-judge of the pairs in both orders (sdg_judge.h) ({question}, {response_a}, {response_b})
  *
  * The prompt stages (questions or, when it runs, revise; writing,
  * closed_qa, math, python) and sdg.prompts are the prompts of twoturn,
@@ -34,7 +36,9 @@
 #include "sdg/sdg_stage.h"
 #include "sdg/ifeval.h"
 #include "sdg/sdg_filler.h"
+#include "sdg/sdg_genetic.h"
 #include "sdg/sdg_ifeval.h"
+#include "sdg/sdg_judge.h"
 #include "sdg/sdg_list.h"
 #include "sdg/sdg_pairs.h"
 #include "util/check.h"
@@ -114,7 +118,7 @@ static char *cut_utf8(const char *s, int max)
 }
 
 /* "User: ...\n\nAssistant: ..." of a messages array (for the templates) */
-static char *conversation_text(const cJSON *msgs)
+char *sdg_conversation_text(const cJSON *msgs)
 {
     size_t cap = 256, n = 0;
     char *b = nt_malloc(cap, "conversation text");
@@ -143,7 +147,7 @@ static void push_msg(cJSON *msgs, const char *role, const char *content)
 }
 
 /* a generator prompt: {"id": "STAGE/ID[/round]", "messages": [user: text]} */
-static cJSON *gen_prompt(const char *stage, const char *id, int round, const char *text)
+cJSON *sdg_gen_prompt(const char *stage, const char *id, int round, const char *text)
 {
     cJSON *p = nt_json_object();
     char key[1024];
@@ -209,7 +213,7 @@ static char **gen_over(sdg_ctx *x, const cJSON *in, int a, int b, values_fn valu
         char num[32];
         values(x->cfg, rec, vals, num);
         char *text = nt_template_render(&x->tpl, x->stage->names, vals);
-        p[k - a] = gen_prompt(x->stage->name, str(rec, "id"), 0, text);
+        p[k - a] = sdg_gen_prompt(x->stage->name, str(rec, "id"), 0, text);
         free(text);
     }
     char **text = nt_calloc((size_t)(np ? np : 1), sizeof *text, "responses");
@@ -694,10 +698,10 @@ static void tt_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_
         const char *resp = a1[k - a] && r1[k - a] && strcmp(r1[k - a], "refused") ? a1[k - a] : "";
         push_msg(msgs[k - a], "assistant", resp[0] ? resp : "-");
         const char *vals[2];
-        char *conv = conversation_text(msgs[k - a]);
+        char *conv = sdg_conversation_text(msgs[k - a]);
         vals[0] = conv;
         char *text = nt_template_render(&x->tpl, x->stage->names, vals);
-        p[k - a] = gen_prompt("twoturn", str(rec, "id"), 2, text);
+        p[k - a] = sdg_gen_prompt("twoturn", str(rec, "id"), 2, text);
         free(text);
         free(conv);
     }
@@ -762,10 +766,10 @@ static void dlg_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg
             const cJSON *rec = cJSON_GetArrayItem(in, k);
             if (!user) p[k - a] = gen_prompt_msgs("dialogue", str(rec, "id"), round, msgs[k - a]);
             else {
-                char *conv = conversation_text(msgs[k - a]);
+                char *conv = sdg_conversation_text(msgs[k - a]);
                 const char *vals[2] = {str(rec, "persona"), conv};
                 char *text = nt_template_render(&x->tpl, x->stage->names, vals);
-                p[k - a] = gen_prompt("dialogue", str(rec, "id"), round, text);
+                p[k - a] = sdg_gen_prompt("dialogue", str(rec, "id"), round, text);
                 free(text);
                 free(conv);
             }
@@ -996,46 +1000,48 @@ static const char *const N_C[] = {"document", "n", NULL}, *const R_C[] = {"docum
 static const char *const N_K[] = {"keyword", "n", NULL}, *const R_K[] = {"keyword", NULL};
 static const char *const N_TT[] = {"conversation", NULL};
 static const char *const N_D[] = {"persona", "conversation", NULL}, *const R_D[] = {"persona", "conversation", NULL};
+static const char *const N_J[] = {"question", "response_a", "response_b", NULL};
 
 static const sdg_stage table[] = {
     {"topics", "macro topics, listed by the generator or read from sdg.topics_file", SDG_NEEDS_GEN, N_TOPICS, NULL,
-     NULL, chk_none, topics_inputs, topics_settings, topics_shard},
+     NULL, chk_none, topics_inputs, topics_settings, topics_shard, NULL, NULL, NULL},
     {"subtopics", "subtopics of each topic", SDG_NEEDS_GEN, N_SUB, R_SUB, "topics", chk_none, from_topics,
-     sub_settings, sub_shard},
+     sub_settings, sub_shard, NULL, NULL, NULL},
     {"questions", "open-QA questions of each subtopic", SDG_NEEDS_GEN, N_Q, R_Q, "subtopics", chk_none,
-     from_subtopics, q_settings, q_shard},
+     from_subtopics, q_settings, q_shard, NULL, NULL, NULL},
     {"revise", "each question revised: more detail, context or a format", SDG_NEEDS_GEN, N_REV, N_REV, "questions",
-     chk_none, from_questions, no_settings, rev_shard},
+     chk_none, from_questions, no_settings, rev_shard, NULL, NULL, NULL},
     {"writing", "writing tasks per topic and document type", SDG_NEEDS_GEN, N_W, R_W, "topics", chk_writing,
-     w_inputs, w_settings, w_shard},
+     w_inputs, w_settings, w_shard, NULL, NULL, NULL},
     {"closed_qa", "instructions over the documents of sdg.documents", SDG_NEEDS_GEN, N_C, R_C, NULL, chk_closed,
-     c_inputs, c_settings, c_shard},
+     c_inputs, c_settings, c_shard, NULL, NULL, NULL},
     {"math", "math problems per keyword of sdg.math_keywords", SDG_NEEDS_GEN, N_K, R_K, NULL, chk_math, math_inputs,
-     math_settings, k_shard},
+     math_settings, k_shard, NULL, NULL, NULL},
     {"python", "Python problems per keyword of sdg.python_keywords", SDG_NEEDS_GEN, N_K, R_K, NULL, chk_python,
-     python_inputs, python_settings, k_shard},
+     python_inputs, python_settings, k_shard, NULL, NULL, NULL},
     {"ifeval", "prompts with verifiable IFEval instructions (sdg.ifeval_*): single, multi-turn, second-turn", SDG_NEEDS_GEN,
-     NULL, NULL, "prompts", sdg_ifeval_check, pool1, sdg_ifeval_settings, sdg_ifeval_shard},
+     NULL, NULL, "prompts", sdg_ifeval_check, pool1, sdg_ifeval_settings, sdg_ifeval_shard, NULL, NULL, NULL},
     {"twoturn", "two-turn prompts: user, the generator's answer, the user's follow-up", SDG_NEEDS_GEN, N_TT, N_TT,
-     "prompts", chk_none, pool1, no_settings, tt_shard},
+     "prompts", chk_none, pool1, no_settings, tt_shard, NULL, NULL, NULL},
     {"dialogue", "3-turn dialogues, the user played from a persona, filler removed", SDG_NEEDS_GEN, N_D, R_D,
-     "prompts", chk_dialogue, dlg_inputs, dlg_settings, dlg_shard},
+     "prompts", chk_dialogue, dlg_inputs, dlg_settings, dlg_shard, NULL, NULL, NULL},
     {"responses", "sdg.responses sampled responses per prompt", SDG_NEEDS_GEN, NULL, NULL, "prompts", chk_none,
-     pool2, resp_settings, resp_shard},
+     pool2, resp_settings, resp_shard, NULL, NULL, NULL},
     {"score", "reward-model scores of the responses and dialogues", SDG_NEEDS_RM, NULL, NULL, "responses|dialogue",
-     chk_score, score_inputs, score_settings, score_shard},
+     chk_score, score_inputs, score_settings, score_shard, NULL, NULL, NULL},
     {"filter", "conversations with reward >= sdg.reward_threshold, as SFT chat records", SDG_NEEDS_NONE, NULL, NULL,
-     "score", chk_none, from_score, filter_settings, filter_shard},
+     "score", chk_none, from_score, filter_settings, filter_shard, NULL, NULL, NULL},
     {"pairs", "preference pairs per prompt, as prep --format preference reads", SDG_NEEDS_NONE, NULL, NULL, "score",
-     chk_pairs, pairs_inputs, pairs_settings, pairs_shard},
+     chk_pairs, pairs_inputs, pairs_settings, pairs_shard, NULL, NULL, NULL},
+    {"genetic", "Genetic Instruct: instructions evolved from sdg.seeds by weighted operators over sdg.generations, "
+     "solved, judged by an LLM (genetic_OP.txt, genetic_judge.txt), near-duplicates removed", SDG_NEEDS_GEN, NULL, NULL,
+     NULL, sdg_genetic_check, sdg_genetic_inputs, sdg_genetic_settings, sdg_genetic_shard, sdg_genetic_rounds,
+     sdg_genetic_finish_pass, sdg_genetic_finish},
+    {"judge", "LLM-as-judge of the pairs in both orders (A/B, B/A), compared with the reward model and the ground truth",
+     SDG_NEEDS_GEN, N_J, N_J, "pairs", chk_none, sdg_judge_inputs, sdg_judge_settings, sdg_judge_shard, NULL,
+     sdg_judge_finish_pass, NULL},
 };
 #define NSTAGES ((int)(sizeof table / sizeof table[0]))
-
-/* the issue's stages that are not built yet, and what they will be */
-static const struct { const char *name, *what; } unbuilt[] = {
-    {"genetic", "Genetic Instruct: code instructions evolved from seeds, judged by an LLM"},
-    {"judge", "LLM-as-judge of preference pairs in both orders"},
-};
 
 const sdg_stage *sdg_stage_find(const char *name)
 {
@@ -1061,16 +1067,10 @@ int sdg_check_files(const nt_config *c, const char *listed, char *err, size_t er
         x.cfg = c;
         rc = c_inputs(&x, tmp, err, errlen);
     }
+    if (!rc && LISTED("genetic")) rc = sdg_genetic_seeds(c->sdg_seeds, tmp, err, errlen);
     if (!rc && (LISTED("twoturn") || LISTED("dialogue") || LISTED("ifeval") || LISTED("responses")) && c->sdg_prompts[0])
         rc = read_prompts_file(c->sdg_prompts, tmp, err, errlen);
 #undef LISTED
     cJSON_Delete(tmp);
     return rc;
-}
-
-const char *sdg_stage_unbuilt(const char *name)
-{
-    for (size_t i = 0; i < sizeof unbuilt / sizeof unbuilt[0]; i++)
-        if (!strcmp(unbuilt[i].name, name)) return unbuilt[i].what;
-    return NULL;
 }
