@@ -20,7 +20,7 @@
 #  4. bad input: one line, exit 2, no run directory: an unknown placeholder
 #     (file:line), a template without its required placeholder, an empty
 #     topics file, a generator checkpoint with a reward head, a reward model
-#     with an LM head, an unknown stage, a stage not built yet, a stage
+#     with an LM head, an unknown stage, a stage
 #     before what it reads, a missing personas file key, a bad prompts line,
 #     pairs with one response per prompt, an unknown IFEval instruction id,
 #     IFEval variant fractions above 1
@@ -269,7 +269,7 @@ bad empty_topics "sdg.topics_file = .*empty.txt: no items \(the file is empty" -
 bad reward_generator "checkpoint .*rmck.* has a reward head; the sdg generator \(checkpoint.load\) needs .*LM head" --set checkpoint.load=$WORK/rmck
 bad lm_reward_model "checkpoint .*lmck.* has a language-model \(LM\) head; the sdg score stage" --set sdg.reward_model=$WORK/lmck
 bad unknown_stage "sdg.stages: no stage named 'topicz'" --set "sdg.stages=topicz subtopics"
-bad unbuilt_stage "stage genetic \(Genetic Instruct: .*\) is not built yet" --set "sdg.stages=topics genetic"
+bad genetic_no_seeds "sdg.seeds.*is empty: the genetic stage needs seed" --set "sdg.stages=topics genetic"
 bad order "stage subtopics reads the output of topics: list it before subtopics" --set "sdg.stages=subtopics topics"
 bad no_prompts "stage responses needs prompts" --set "sdg.stages=topics responses" --set sdg.prompts=
 bad personas "sdg.personas.* is empty: the dialogue stage needs it" --set sdg.personas=

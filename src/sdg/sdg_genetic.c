@@ -356,7 +356,8 @@ int sdg_genetic_inputs(sdg_ctx *x, cJSON *in, char *err, size_t errlen)
         }
         /* the parent: a tournament of two */
         int a = (int)(nt_rng_u64(key, base + 1) % (uint64_t)np), b = (int)(nt_rng_u64(key, base + 2) % (uint64_t)np);
-        int win = a <= b ? a : b;   /* parents are ranked fittest first: the lower rank wins (ties too) */
+        double fa = num(cJSON_GetArrayItem(p.kept, par[a]), "fitness", 0), fb = num(cJSON_GetArrayItem(p.kept, par[b]), "fitness", 0);
+        int win = fb > fa ? b : a;   /* the fitter; a tie: the first drawn */
         const cJSON *parent = cJSON_GetArrayItem(p.kept, par[win]);
         /* {examples}: the winner, then distinct others */
         int ex[16], nex = 0;

@@ -8,7 +8,7 @@
  * score; seeds count as 10; ties: the older).  Individual i of generation
  * r draws, from the random stream keyed by ("genetic/gNN", run.seed) at
  * i: an operator of sdg.operators by weight, a parent by a tournament of
- * two (the fitter; a tie: the one listed first), and sdg.examples - 1
+ * two (the fitter; a tie: the first drawn), and sdg.examples - 1
  * further distinct parents for {examples}.  Then three generator calls:
  *   1. the operator's template genetic_OP.txt ({instruction}, {solution}
  *      of the parent, {examples}: "1. ..." the parents' instructions) ->
