@@ -8,14 +8,21 @@
 #     same step-1 loss and gradient norm (1e-5 relative: fp32 sums in another
 #     order), and the same loss tokens
 #  3. TP2 (sequence parallel), PP2 and DP2 of the packed run agree with one
-#     rank (1e-5 relative, as every layout in test_layouts.sh: the gradient
-#     norm's sum of squares is added per pipeline stage)
+#     rank (1e-5 relative, as every layout in test_layouts.sh; PP2: losses
+#     bitwise, grad norms within 1e-12, the gradient norm's sum of squares
+#     being added per pipeline stage)
 #  4. bitwise resume of a packed run from its own checkpoint (mid-epoch)
 #  5. train.epochs with packing: steps = ceil(rows of the epochs / global batch),
 #     stated at start; the summary counts the samples the rows held
 #  6. behaviour: the repeat-the-last-word set trained packed: the held-out
 #     assistant NLL falls below 60% of its value before training
 #  7. data.pack in phase pretrain is refused by `ntron check` (exit 2)
+#  8. conversations longer than a packed row (seq_len 200: 10 of the 60 of
+#     chat.jsonl's, the others ~1.2 per row): cut to the row and
+#     counted, not refused: one epoch read exactly once (global batch = the
+#     epoch's rows) reports "truncated N rows" with N = the conversations of
+#     chat.h5 longer than seq_len+1 tokens (h5py), and the loss tokens of the
+#     step are those of the cut conversations
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 if ! "$PYTHON" -c "import h5py, numpy" 2>/dev/null; then echo "SKIP: $PYTHON lacks h5py/numpy"; exit 77; fi
@@ -54,6 +61,10 @@ print(f"loss {p[0]['loss']:.4f} -> {p[-1]['loss']:.4f}, pack_efficiency {ep:.3f}
 assert len(p) == 8 and p[-1]["loss"] < 0.95 * p[0]["loss"]
 assert ep > 1.5 * ed and ep <= 1.0
 assert sum(r["loss_tokens"] for r in p) > 1.5 * sum(r["loss_tokens"] for r in d)
+# real tokens per second = the rows' real tokens (efficiency x 8 rows x 513 tokens) over the step time
+for x in p:
+    want = x["pack_efficiency"] * 8 * 513 / (x["ms"] / 1000)
+    assert abs(x["real_tokens_per_s"] - want) <= 1e-6 * want, (x["real_tokens_per_s"], want)
 PY
 
 # ---- 2 ----
@@ -82,13 +93,22 @@ for k in ("loss", "grad_norm"):
 PY
 
 # ---- 3 ----
+same_losses() { # A B: every step's loss of two runs bitwise equal
+    "$PYTHON" - "$1/metrics.jsonl" "$2/metrics.jsonl" <<'PY'
+import json, sys
+a, b = ([json.loads(l)["loss"] for l in open(p)] for p in sys.argv[1:3])
+assert len(a) == len(b) and a == b, list(zip(a, b))
+print(f"; losses of {len(a)} steps bitwise equal")
+PY
+}
 for spec in "tp2 2 1e-5 --set parallel.tensor=2 --set parallel.sequence_parallel=true" \
-            "pp2 2 1e-5 --set parallel.pipeline=2" "dp2 2 1e-5"; do
+            "pp2 2 1e-12 --set parallel.pipeline=2" "dp2 2 1e-5"; do
     set -- $spec
     name=$1 n=$2 tol=$3; shift 3
     sft_run "$name" "$n" "$@" || { fail "$name packed sft run"; tail -3 "$name.out"; continue; }
     $CMP losses pk1/metrics.jsonl "$name/metrics.jsonl" 1 8 "$tol" > "$name.cmp" 2>&1 \
-        && pass "packed sft $name = 1 rank (tol $tol: $(cat "$name.cmp"))" || fail "packed sft $name differs: $(cat "$name.cmp")"
+        && { [ "$name" != pp2 ] || same_losses pk1 pp2 >> pp2.cmp 2>&1; } \
+        && pass "packed sft $name = 1 rank (tol $tol: $(tr "\n" " " < "$name.cmp"))" || fail "packed sft $name differs: $(cat "$name.cmp")"
 done
 
 # ---- 4 ----
@@ -134,4 +154,30 @@ PY
 # ---- 7 ----
 expect_error "data.pack in phase pretrain" 2 "data\.pack: phase pretrain does not pack rows" -- \
     "$NTRON" check "$DECK" "${C[@]}" --set data.train=$WORK/corpus.h5 --set data.pack=true --set train.steps=1 --set train.warmup=0
+
+# ---- 8 ----
+X=(--set model.seq_len=200 --set train.lr=0 --set train.min_lr=0 --set train.warmup=0 --set train.steps=1)
+sft_run cut_probe 1 "${X[@]}" || { fail "seq_len 200 pack probe"; tail -3 cut_probe.out; }
+RC=$(sed -n 's/^pack .* in \([0-9]*\) rows.*/\1/p' cut_probe.out)
+sft_run cut 1 "${X[@]}" --set train.global_batch="${RC:-1}" --set parallel.micro_batch=1 || { fail "seq_len 200 packed run"; tail -3 cut.out; }
+"$PYTHON" - chat.h5 cut.out cut/metrics.jsonl <<'PY' > cut.txt 2>&1 \
+    && pass "conversations longer than a row are cut and counted: $(cat cut.txt)" || fail "packed truncation: $(cat cut.txt)"
+import json, re, sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+offs, mask = f["doc_offsets"][()].astype(np.int64), f["loss_mask"][()]
+L = np.diff(offs)
+cap = 201
+want = int((L > cap).sum())
+# loss tokens of the cut rows: a conversation's first token is never a target, nor any past the cut
+loss_tokens = sum(int(mask[o + 1 : o + min(n, cap)].sum()) for o, n in zip(offs[:-1], L))
+out = open(sys.argv[2]).read()
+m = re.search(r"^truncated (\d+) rows read", out, re.M)
+r = [json.loads(l) for l in open(sys.argv[3])]
+print(f"{want} of {len(L)} conversations longer than {cap} tokens, summary: {m.group(0) if m else 'no truncated line'}; "
+      f"loss tokens {r[0]['loss_tokens']:.0f} (want {loss_tokens})")
+assert m and int(m.group(1)) == want and want > 0, out
+assert re.search(r"^samples   60 seen = 1 epochs of 60 samples", out, re.M), out
+assert len(r) == 1 and r[0]["loss_tokens"] == loss_tokens
+assert int(re.search(r"^pack .* in (\d+) rows", out, re.M).group(1)) < len(L)   # packed, not one per row
+PY
 finish
