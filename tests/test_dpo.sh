@@ -8,11 +8,14 @@
 #  2. at step 1, before any update, policy and reference log-probs are identical
 #     (ref_gap = 0, dpo loss = ln 2 exactly) under 1 rank, TP2 (sequence parallel),
 #     PP2, PP2 v2 and DP2; every layout and micro_batch 2 agree with one rank (losses
-#     and grad norms within 1e-5 relative), PP within 1e-12 (losses bitwise, the grad norm's sum of stages within an ulp); the online reference (a second,
-#     frozen model set) gives bitwise the precomputed run, also under PP2
-#  3. bitwise resume mid-epoch, reusing the reference file, and recomputing it (frozen
-#     reference set) when it is gone
-#  4. rpo from the dpo checkpoint, referencing it (the report's iteration); a reference
+#     and grad norms within 1e-5 relative, the phase metrics too), PP within 1e-12 (losses
+#     and phase metrics bitwise, the grad norm's sum of stages within an ulp); the online
+#     reference (a second, frozen model set) gives bitwise the precomputed run on the
+#     same layout: one rank, TP2, DP2, PP2
+#  3. bitwise resume mid-epoch (losses and the final checkpoint), reusing the reference
+#     file, and recomputing it (frozen reference set) when it is gone
+#  4. rpo from the dpo checkpoint, referencing it (the report's iteration); rpo_target on
+#     the step line, its mean over one epoch = the pairs' mean sigma(eta * gap); a reference
 #     other than the start (align.reference) through the frozen set, precomputed and
 #     online bitwise equal; a reference file of another reference is refused
 #  5. the PyTorch reference (tests/reference/pref_loss.py) for every loss: step-1
@@ -61,6 +64,26 @@ pref_run() { # name ranks [--set ...]
     mpi "$n" "$NTRON" run "$DECK" "${C[@]}" "${S[@]}" --set run.dir=$WORK/$name "$@" < /dev/null > "$name.out" 2>&1
 }
 LN2=0.6931471805599453
+# the phase's own step metrics of two runs, steps 1..6: equal (TOL 0: bitwise) or |a - b| <= TOL * (max(|a|, |b|) + 1),
+# accuracy always equal (a pair's sign flips only at a tie) — under DP and PP these are sums over ranks
+phase_metrics_cmp() { # A B TOL
+    "$PYTHON" - "$1/metrics.jsonl" "$2/metrics.jsonl" "$3" <<'PY'
+import json, sys
+A, B = ({int(r["step"]): r for r in map(json.loads, open(p))} for p in sys.argv[1:3])
+tol, worst = float(sys.argv[3]), 0.0
+assert sorted(A) == sorted(B) == list(range(1, 7)), (sorted(A), sorted(B))
+for s in A:
+    for k in ("loss", "pref_loss", "sft_loss", "accuracy", "reward_chosen", "reward_rejected", "margin", "ref_gap"):
+        x, y = A[s][k], B[s][k]
+        if k == "accuracy" or tol == 0:
+            assert x == y, f"step {s} {k}: {x!r} != {y!r}"
+        else:
+            d = abs(x - y) / (max(abs(x), abs(y)) + 1)
+            worst = max(worst, d)
+            assert d <= tol, f"step {s} {k}: {x!r} vs {y!r}: {d:.3g} > {tol}"
+print(f"phase metrics {'bitwise' if tol == 0 else f'within {worst:.2g}'}")
+PY
+}
 
 # ---- 1 ----
 pref_run dpo1 1 --set checkpoint.dir=$WORK/dpo1.ck --set checkpoint.interval=3 || { fail "dpo run"; tail -5 dpo1.out; }
@@ -98,7 +121,9 @@ PY
 # ---- 2 ----
 for spec in "tp2 2 --set parallel.tensor=2 --set parallel.sequence_parallel=true" "pp2 2 --set parallel.pipeline=2" \
             "pp2v2 2 --set parallel.pipeline=2 --set parallel.virtual_stages=2" "dp2 2" "mb2 1 --set parallel.micro_batch=2" \
-            "online 1 --set align.reference_mode=online" "online_pp2 2 --set align.reference_mode=online --set parallel.pipeline=2"; do
+            "online 1 --set align.reference_mode=online" "online_pp2 2 --set align.reference_mode=online --set parallel.pipeline=2" \
+            "online_tp2 2 --set align.reference_mode=online --set parallel.tensor=2 --set parallel.sequence_parallel=true" \
+            "online_dp2 2 --set align.reference_mode=online"; do
     set -- $spec
     name=$1 n=$2; shift 2
     pref_run "$name" "$n" "$@" || { fail "$name dpo run"; tail -3 "$name.out"; continue; }
@@ -106,11 +131,19 @@ for spec in "tp2 2 --set parallel.tensor=2 --set parallel.sequence_parallel=true
     # pp2: 1e-12, not 0: the losses are bitwise, but the grad norm adds the stages' partial
     # sums of squares in another association than one rank's single sum (seen: 1 ulp of the
     # double on an EPYC build machine); online (one rank): bitwise
-    tol=1e-5; case $name in pp2*|online_pp2) tol=1e-12;; online) tol=0;; esac
+    # the phase metrics (and the loss): bitwise under PP and online on one rank, else 1e-5
+    tol=1e-5 mtol=1e-5; case $name in pp2*|online_pp2) tol=1e-12 mtol=0;; online) tol=0 mtol=0;; esac
     if "$PYTHON" -c "import sys; sys.exit(not ($g == 0 and abs($p - $LN2) <= 1e-15))" \
-        && $CMP losses dpo1/metrics.jsonl "$name/metrics.jsonl" 1 6 $tol > "$name.cmp" 2>&1; then
-        pass "dpo $name: step 1 policy = reference log-probs (ref_gap 0, loss ln 2); 6 steps = 1 rank within $tol ($(cat "$name.cmp"))"
+        && $CMP losses dpo1/metrics.jsonl "$name/metrics.jsonl" 1 6 $tol > "$name.cmp" 2>&1 \
+        && phase_metrics_cmp dpo1 "$name" $mtol >> "$name.cmp" 2>&1; then
+        pass "dpo $name: step 1 policy = reference log-probs (ref_gap 0, loss ln 2); 6 steps = 1 rank within $tol ($(tr '\n' ';' < "$name.cmp"))"
     else fail "dpo $name: step-1 ref_gap $g, pref_loss $p; $(cat "$name.cmp" 2>/dev/null)"; fi
+done
+# the online reference (a second model set, loaded sharded from pre.ck) = the precomputed one on the same layout
+for pair in "online_tp2 tp2" "online_dp2 dp2" "online_pp2 pp2"; do
+    set -- $pair
+    $CMP losses "$2/metrics.jsonl" "$1/metrics.jsonl" 1 6 0 > "$1.vs" 2>&1 && phase_metrics_cmp "$2" "$1" 0 >> "$1.vs" 2>&1 \
+        && pass "dpo $1 = $2 (precomputed reference) bitwise: $(tr '\n' ';' < "$1.vs")" || fail "dpo $1 vs $2: $(cat "$1.vs")"
 done
 g=$(metric dpo1 1 ref_gap)
 "$PYTHON" -c "import sys; sys.exit(not $g == 0)" && pass "dpo 1 rank: step-1 ref_gap 0" || fail "dpo 1 rank step-1 ref_gap $g"
@@ -120,12 +153,14 @@ mkdir -p res.ck res && cp -r dpo1.ck/iter_0000003 res.ck/ && echo iter_0000003 >
 pref_run res 1 --set checkpoint.dir=$WORK/res.ck || fail "dpo resume run"
 grep -q "^load .*step 3," res.out && grep -q "reused from the file" res.out \
     && $CMP losses dpo1/metrics.jsonl res/metrics.jsonl 4 6 0 > res.cmp 2>&1 \
-    && pass "dpo resumed at step 3 with its reference file: steps 4-6 bitwise equal" \
+    && $CMP same dpo1.ck/iter_0000006/ckpt.h5 res.ck/iter_0000006/ckpt.h5 >> res.cmp 2>&1 \
+    && pass "dpo resumed at step 3 with its reference file: steps 4-6 and the final checkpoint bitwise equal ($(tail -1 res.cmp))" \
     || fail "dpo resume: $(cat res.cmp 2>/dev/null; grep -E '^(load|ref)' res.out)"
 mkdir -p res2.ck && cp -r dpo1.ck/iter_0000003 res2.ck/ && echo iter_0000003 > res2.ck/latest
 pref_run res2 1 --set checkpoint.dir=$WORK/res2.ck || fail "dpo resume run without the reference file"
 grep -q "computed (frozen reference set)" res2.out && $CMP losses dpo1/metrics.jsonl res2/metrics.jsonl 4 6 0 > res2.cmp 2>&1 \
-    && pass "dpo resumed without the reference file: recomputed from the reference checkpoint, steps 4-6 bitwise equal" \
+    && $CMP same dpo1.ck/iter_0000006/ckpt.h5 res2.ck/iter_0000006/ckpt.h5 >> res2.cmp 2>&1 \
+    && pass "dpo resumed without the reference file: recomputed from the reference checkpoint, steps 4-6 and the final checkpoint bitwise equal" \
     || fail "dpo resume without file: $(cat res2.cmp 2>/dev/null; grep -E '^(load|ref)' res2.out)"
 
 # ---- 4 ----
@@ -135,6 +170,21 @@ grep -q "^align   loss rpo_bwd_kl, beta 0.5, eta 1" rpo1.out && [ "$(metric rpo1
     && [ -n "$(metric rpo1 1 rpo_target)" ] \
     && pass "rpo from the dpo checkpoint, referencing it: rpo_bwd_kl, step-1 ref_gap 0, rpo_target logged" \
     || fail "rpo run: $(grep -E '^(align|ref|step      1)' rpo1.out)"
+grep -Eq "^step      1/6 .* \| rpo_target 0\.[0-9]+$" rpo1.out && pass "rpo step line ends with rpo_target" \
+    || fail "rpo step line: $(grep -m1 '^step ' rpo1.out)"
+# one epoch exactly (30 pairs, 6 per step, each seen once): the mean of rpo_target over the steps is
+# the mean over the pairs of sigma(eta * (r*_chosen - r*_rejected)), here eta = 2
+pref_run rpoep 1 "${R[@]}" --set align.eta=2 --set train.global_batch=12 --set train.steps=5 || fail "rpo one epoch"
+"$PYTHON" - rpoep/metrics.jsonl rew.jsonl > rpoep.txt 2>&1 <<'PY' && pass "rpo_target: $(cat rpoep.txt)" || fail "rpo_target: $(cat rpoep.txt)"
+import json, math, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+p = [json.loads(l) for l in open(sys.argv[2])]
+assert len(r) == 5 and len(p) == 30, (len(r), len(p))
+m = sum(x["rpo_target"] for x in r) / 5
+t = sum(1 / (1 + math.exp(-2 * (x["chosen_reward"] - x["rejected_reward"]))) for x in p) / 30
+assert abs(m - t) <= 1e-6, (m, t)
+print(f"mean over one epoch's 5 steps {m:.6f} = mean sigma(2 * reward gap) of the 30 pairs {t:.6f}")
+PY
 pref_run rporef 1 "${R[@]}" --set align.reference=$WORK/pre.ck || fail "rpo with another reference"
 pref_run rpoonl 1 "${R[@]}" --set align.reference=$WORK/pre.ck --set align.reference_mode=online || fail "rpo online reference"
 g=$(metric rporef 1 ref_gap)
@@ -183,14 +233,14 @@ import json, sys
 d, r, r20, d2 = (json.load(open(p)) for p in sys.argv[1:5])
 f = lambda x: (f"accuracy {x['accuracy']:.3f} margin {x['margin']:.3f} corr {x['corr_margin_reward_gap']:.3f} "
                f"slope {x['slope_margin_on_reward_gap']:.3f} rms(margin-eta*gap) {x['rms_margin_minus_gap']:.3f}")
-print(f"100 pairs, 50 steps (2 epochs of 400); at the start every margin is 0. DPO {f(d)}; RPO {f(r)} "
+print(f"100 pairs, 100 steps (2 epochs of 400 pairs, 8 a step); at the start every margin is 0. DPO {f(d)}; RPO {f(r)} "
       f"(mean eta*gap target sigma {r['mean_target']:.3f}, sigma(margin) {r['mean_sigmoid_margin']:.3f}); "
       f"RPO eta=20 accuracy {r20['accuracy']:.3f} margin {r20['margin']:.3f}")
 assert d["pairs"] == 100 and d["accuracy"] >= 0.9 and d["margin"] > 1.0
 assert r["accuracy"] >= 0.9 and abs(r["slope_margin_on_reward_gap"] - 1) < 0.3 and r["rms_margin_minus_gap"] < 0.3
 assert d["rms_margin_minus_gap"] > 10 * r["rms_margin_minus_gap"]          # DPO's margins do not stop at eta*gap
 assert r20["accuracy"] >= 0.9 and 0.7 < r20["margin"] / d["margin"] < 1.3  # large gaps: RPO ~ DPO
-# 50 steps apart: layouts agree per step within 1e-5 (section 2); over a run the rounding compounds
+# 100 steps apart: layouts agree per step within 1e-5 (section 2); over a run the rounding compounds
 assert abs(d2["margin"] - d["margin"]) <= 1e-4 * abs(d["margin"]) and d2["accuracy"] == d["accuracy"], (d2, d)
 PY
 
