@@ -19,7 +19,7 @@
 #     longer than the context is refused on its record.  score --logprobs of
 #     the greedy responses under the LM equals generate's per-token
 #     log-probs of the same tokens (the training forward against the KV
-#     cache path, 1e-4)
+#     cache path, 1e-4), and the same under batch 2, TP2, PP2 and DP2 (1e-5)
 #  5. bad input: one line, exit 2, no output (nor OUTPUT.tmp): a reward
 #     checkpoint given to generate, an LM checkpoint to score, a malformed
 #     prompt line (file:line), an unknown role, top_p 0 and 1.5, temperature
@@ -256,6 +256,27 @@ assert worst <= 1e-4, worst
 print(f"{len(g)} responses: score --logprobs = generate's log-probs within {worst:.1e}")
 PY
 ); then pass "$msg"; else fail "score --logprobs vs generate: $msg"; fi
+# --logprobs under other batches and layouts = the one-rank run (vocab-parallel log-softmax under TP)
+for spec in "lpb2 1 --set score.batch=2" "lptp2 2 --set parallel.tensor=2 --set score.batch=3" \
+    "lppp2 2 --set parallel.pipeline=2 --set score.batch=2" "lpdp2 2 --set score.batch=1"; do
+    set -- $spec
+    name=$1 n=$2; shift 2
+    mpi "$n" "$NTRON" score gen.deck --logprobs --set checkpoint.load=$WORK/sftck --set score.input=$WORK/lpconv.jsonl \
+        --set score.output=$WORK/$name.jsonl "$@" < /dev/null > "$name.out" 2>&1 || { fail "score --logprobs $name: exit $?"; tail -3 "$name.out"; continue; }
+    if msg=$("$PY" - lp.jsonl $name.jsonl <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert [x["id"] for x in a] == [x["id"] for x in b], "order differs"
+worst = 0
+for x, y in zip(a, b):
+    assert x["response_tokens"] == y["response_tokens"] == len(y["logprobs"]), (x["id"], x["response_tokens"], y["response_tokens"])
+    worst = max(worst, max(abs(p - q) for p, q in zip(x["logprobs"], y["logprobs"])), abs(x["logprob_sum"] - y["logprob_sum"]))
+assert worst <= 1e-5, worst
+print(f"{len(b)} records: log-probs equal to the one-rank run within {worst:.1e}")
+PY
+    ); then pass "score --logprobs $name: $msg"; else fail "score --logprobs $name: $msg"; fi
+done
 
 # ---- 5: bad input ----
 printf '{"id": 1, "prompt": "ok"}\n{"id": 2, "messages": [\n' > bad_json.jsonl

@@ -23,7 +23,7 @@
 #  4. greedy generation: `ntron generate` (temperature 0, 20 new tokens) on the
 #     tiny checkpoint and transformers' generate (do_sample=False) on its export
 #     give the same token ids for three raw-text prompts (ntron stops before
-#     EOS, HF includes it).
+#     EOS, HF includes it: where ntron finished at EOS, HF's next token is it).
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 PY=/usr/bin/python3
@@ -159,7 +159,10 @@ for r in map(json.loads, open(sys.argv[1])):
     nt = r["response_ids"]
     # ntron stops before EOS and the chat control tokens; HF includes its EOS
     hf_cut = hf[:len(nt)]
+    eos_ids = eos if isinstance(eos, list) else [eos]
     ok = hf_cut == nt and (r["finish_reason"] != "length" or len(hf) == 20)
+    # where ntron stopped at EOS, HF's next token is that EOS (not a longer reply)
+    ok = ok and (r["finish_reason"] != "eos" or (len(hf) > len(nt) and hf[len(nt)] in eos_ids))
     res.append(ok)
     print(f"{r['id']}: {len(nt)} tokens ({r['finish_reason']}) {'equal' if ok else 'DIFFER: ntron ' + str(nt) + ' hf ' + str(hf)}")
 sys.exit(0 if all(res) else 1)
