@@ -12,7 +12,7 @@
 #    checkpoint (every tensor's checksum and every attribute, `ntron ckpt
 #    info`) as a 1-rank one;
 #  - bad input: one line naming the file and the field or tensor, exit 2,
-#    nothing written (no OUT, no OUT.tmp, no deck).
+#    nothing written (no OUT, no OUT.tmp, no deck); once also under 2 ranks.
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 PY=/usr/bin/python3
@@ -111,12 +111,22 @@ config_edit x_act hidden_act '"gelu"'
 bad_case "activation" 'x_act/config.json: hidden_act: gelu, ntron.s MLP is relu2' x_act
 config_edit x_rope rope_scaling '{"type": "linear", "factor": 2.0}'
 bad_case "rope scaling" 'x_rope/config.json: rope_scaling: set' x_rope
+config_edit x_drop attention_dropout 0.1
+bad_case "attention dropout" 'x_drop/config.json: attention_dropout: 0.1, ntron has no dropout' x_drop
+config_edit x_quant quantization_config '{"quant_method": "fp8"}'
+bad_case "quantised weights" 'x_quant/config.json: quantization_config: quantised weights are not supported' x_quant
 rm -rf x_rot; $H make x_rot --layers 1 --hidden 400 --ffn 64 --heads 4 --kv 2 --vocab 64 --rot 0.58
 bad_case "odd rotary width" 'x_rot/config.json: partial_rotary_factor: rotary width int\(head_dim\*partial_rotary_factor\) = int\(100\*0\.58 = 57\.99999999999999[0-9]*\) = 57 is odd' x_rot
 rm -rf x_shard; cp -r c x_shard; rm x_shard/model-00002-of-00003.safetensors
 bad_case "missing shard" 'x_shard/model-00002-of-00003\.safetensors: missing shard \(model\.safetensors\.index\.json puts tensor model\.layers\.[0-9.a-z_]+ there\)' x_shard
 rm -rf x_shape; cp -r a x_shape; $H edit x_shape/model.safetensors --shape model.layers.1.self_attn.k_proj.weight 16 96
 bad_case "wrong shape" 'x_shape/model\.safetensors: tensor model\.layers\.1\.self_attn\.k_proj\.weight: shape \[16, 96\], config\.json makes it \[32, 96\]' x_shape
+# under mpirun: every rank finds it, one line is printed, exit 2, nothing written
+expect_error "bad: wrong shape, 2 ranks" 2 'x_shape/model\.safetensors: tensor model\.layers\.1\.self_attn\.k_proj\.weight: shape \[16, 96\]' \
+    -- mpi 2 "$NTRON" ckpt import-hf x_shape out_bad --deck-out bad.deck
+n=$(mpi 2 "$NTRON" ckpt import-hf x_shape out_bad 2>&1 | grep -c 'ntron:')
+[ "$n" = 1 ] || fail "bad: wrong shape, 2 ranks: $n error lines, want 1"
+if [ -e out_bad ] || [ -e out_bad.tmp ] || [ -e bad.deck ]; then fail "bad: wrong shape, 2 ranks: something was written"; rm -rf out_bad out_bad.tmp bad.deck; fi
 rm -rf x_dtype; cp -r a x_dtype; $H edit x_dtype/model.safetensors --dtype model.norm.bias F64
 bad_case "wrong dtype" 'x_dtype/model\.safetensors: tensor model\.norm\.bias: dtype F64, ntron reads F32, F16 or BF16' x_dtype
 rm -rf x_trunc; cp -r a x_trunc; truncate -s -1000 x_trunc/model.safetensors
