@@ -1,12 +1,15 @@
 #!/bin/bash
 # test_bad_data.sh — bad input gets one clear line naming the file, exit
 # status 2, and no run directory: missing, not-HDF5, truncated, missing
-# dataset, wrong shape, vocabulary larger than the model's, token id out of
-# range, too short for one sample, not a regular file (FIFO, directory,
+# dataset, wrong shape, a dtype other than the format's (int8/int32/uint64
+# /tokens, int32 /doc_offsets: refused, not converted; big-endian accepted),
+# decreasing offsets, vocabulary larger than the model's, token id out of
+# range (anywhere in the file, also where no sample reads it, also on 3
+# ranks), too short for one sample, not a regular file (FIFO, directory,
 # device: refused at once); `prep --inspect` of damaged files (one line,
 # exit 2); unreadable/missing decks; bad prep input;
 # padded SFT/reward/preference data: wrong kind, tokenizer hash (SFT too),
-# vocabulary, label count, shapes, offsets, ranges, token ids (and the
+# vocabulary, label count, shapes, dtypes, offsets, ranges, token ids (and the
 # reader's rows of real prep files equal their source lines).
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
@@ -32,6 +35,14 @@ bad = tok.copy(); bad[:] = 999
 make("bad_id.h5", tokens=bad)
 make("bad_offsets.h5", offsets=np.array([0, 5], dtype=np.uint64))
 make("short.h5", tokens=tok[:10], offsets=np.array([0, 10], dtype=np.uint64))
+# dtypes exactly as the format says (uint32 /tokens, uint64 /doc_offsets): refused, not converted
+make("int8_tokens.h5", tokens=tok.astype(np.int8))
+make("int32_tokens.h5", tokens=tok.astype(np.int32))
+make("u64_tokens.h5", tokens=tok.astype(np.uint64))
+make("i32_offsets.h5", offsets=offs.astype(np.int32))
+make("big_endian.h5", tokens=tok.astype(">u4"), offsets=offs.astype(">u8"))   # uint32 / uint64 still: accepted
+bad = tok.copy(); bad[-5] = 999; make("bad_id_late.h5", tokens=bad)   # in no sample of a short run: found at open
+o = offs.copy(); o[2] = o[1] - 1; make("offs_down_run.h5", offsets=o)
 data = open("good.h5", "rb").read()
 open("truncated.h5", "wb").write(data[: len(data) // 2])
 open("not_hdf5.h5", "w").write("this is plain text, not HDF5\n")
@@ -52,6 +63,21 @@ run_bad big_vocab     'big_vocab\.h5: vocab_size = 300000 exceeds the model.s vo
 run_bad no_vocab      'no_vocab\.h5: missing root attribute vocab_size'     no_vocab.h5
 run_bad bad_offsets   'bad_offsets\.h5: /doc_offsets runs from 0 to 5'      bad_offsets.h5
 run_bad short         'short\.h5: 10 tokens, fewer than one sample'         short.h5
+run_bad int8_tokens   'int8_tokens\.h5: /tokens is int8, expected uint32 \(the dataset format.s type; not converted' int8_tokens.h5
+run_bad int32_tokens  'int32_tokens\.h5: /tokens is int32, expected uint32' int32_tokens.h5
+run_bad u64_tokens    'u64_tokens\.h5: /tokens is uint64, expected uint32'  u64_tokens.h5
+run_bad i32_offsets   'i32_offsets\.h5: /doc_offsets is int32, expected uint64' i32_offsets.h5
+run_bad offs_down     'offs_down_run\.h5: /doc_offsets\[2\] = [0-9]+ is less than /doc_offsets\[1\]' offs_down_run.h5
+run_bad bad_id        'bad_id\.h5: /tokens\[0\] = 999 is outside the vocabulary \(vocab_size = 258\)' bad_id.h5
+run_bad bad_id_late   'bad_id_late\.h5: /tokens\[[0-9]+\] = 999 is outside the vocabulary' bad_id_late.h5
+# a late bad id on 3 ranks (each checks its share of /tokens; it lies in the last one's): once, exit 2, no run directory
+out=$(mpi 3 "$NTRON" run "$DECK" --set "data.train=$WORK/bad_id_late.h5" --set "run.dir=$WORK/run_late3" --set train.steps=2 \
+      --set train.warmup=0 --set train.global_batch=12 --set parallel.micro_batch=2 2>&1 >/dev/null); rc=$?
+[ $rc = 2 ] && [ "$(grep -c '^ntron:' <<<"$out")" = 1 ] && head -1 <<<"$out" | grep -q 'bad_id_late\.h5: /tokens\[[0-9]*\] = 999' \
+    && [ ! -e run_late3 ] && pass "bad id in the last rank's share (3 ranks): exit 2, once, first line, no run directory" \
+    || fail "bad id on 3 ranks: rc $rc: $(head -3 <<<"$out")"
+"$NTRON" run "$DECK" --set "data.train=$WORK/big_endian.h5" --set "run.dir=$WORK/run_be" --set train.steps=1 --set train.warmup=0 \
+    > be.out 2>&1 && pass "big-endian uint32 /tokens, uint64 /doc_offsets: accepted" || fail "big-endian data: $(tail -2 be.out)"
 # not a regular file: refused at once (stat first), never waited on
 mkfifo fifo.h5; mkdir -p dir.h5
 run_bad fifo          'fifo\.h5: not a regular file \(a FIFO\)'             fifo.h5
@@ -81,9 +107,9 @@ inspect_bad offs_down   'offs_down\.h5: /doc_offsets\[2\] = [0-9]+ is less than 
 inspect_bad offs_short  'bad_offsets\.h5: /doc_offsets runs from 0 to 5'                 bad_offsets.h5
 inspect_bad float       'float_tokens\.h5: /tokens is not an integer dataset'            float_tokens.h5
 inspect_bad two_d       'two_d\.h5: /tokens has 2 dimensions'                            two_d.h5
+inspect_bad int32       'int32_tokens\.h5: /tokens is int32, expected uint32'            int32_tokens.h5
+inspect_bad late_id     'bad_id_late\.h5: /tokens\[[0-9]+\] = 999 is outside the vocabulary' bad_id_late.h5
 "$NTRON" prep --inspect good.h5 | grep -Eq '^samples +[0-9]+' && pass "inspect of a good file prints statistics" || fail "inspect good.h5"
-expect_error bad_id 2 'bad_id\.h5: /tokens\[[0-9]+\] = 999 is outside the vocabulary' -- \
-    "$NTRON" run "$DECK" --set "data.train=$WORK/bad_id.h5" --set "run.dir=$WORK/run_bad_id" --set train.steps=2 --set train.warmup=0
 
 # decks
 expect_error deck_missing 2 'nosuch\.deck: cannot open' -- "$NTRON" run "$WORK/nosuch.deck"
@@ -158,6 +184,15 @@ with copy("preference.h5", "bad_rewards.h5") as f:
     r = f["rewards"][:, :1]; del f["rewards"]; f["rewards"] = r
 with copy("reward.h5", "bad_labels.h5") as f:
     l = f["labels"][:-1]; del f["labels"]; f["labels"] = l
+def retype(src, dst, name, dtype):
+    with copy(src, dst) as f:
+        v = f[name][...].astype(dtype); del f[name]; f[name] = v
+retype("chat.h5", "i32_tok.h5", "tokens", np.int32)
+retype("chat.h5", "i64_mask.h5", "loss_mask", np.int64)
+retype("reward.h5", "i64_labels.h5", "labels", np.int64)
+retype("preference.h5", "f64_rewards.h5", "rewards", np.float64)
+retype("preference.h5", "i64_ranges.h5", "ranges", np.int64)
+with copy("chat.h5", "late_tok.h5") as f: f["tokens"][f["tokens"].shape[0] - 2] = 999
 PY
 open_bad() { # name regex kind file seq_len vocab tokenizer nlabels: exit 2, one line on stderr
     local name=$1 re=$2 n; shift 2
@@ -187,5 +222,12 @@ expect_error inspect_reward_rows 2 'bad_labels\.h5: /labels has 59 rows' -- "$NT
 open_bad sft_offsets 'bad_offs\.h5: /doc_offsets\[2\] out of order or empty sample' sft bad_offs.h5 64 400 "" 0
 open_bad sft_mask 'short_mask\.h5: /loss_mask has [0-9]+ entries, /tokens [0-9]+' sft short_mask.h5 64 400 "" 0
 open_bad pref_ranges 'bad_ranges\.h5: /ranges\[0\] = [0-9 ]+ is not prompt < chosen < rejected < end' preference bad_ranges.h5 64 400 "" 0
+open_bad sft_tok_dtype 'i32_tok\.h5: /tokens is int32, expected uint32' sft i32_tok.h5 64 400 "" 0
+open_bad sft_mask_dtype 'i64_mask\.h5: /loss_mask is int64, expected uint8' sft i64_mask.h5 64 400 "" 0
+open_bad reward_labels_dtype 'i64_labels\.h5: /labels is int64, expected int8' reward i64_labels.h5 64 400 "" 5
+open_bad pref_rewards_dtype 'f64_rewards\.h5: /rewards is float64, expected float32' preference f64_rewards.h5 64 400 "" 0
+open_bad pref_ranges_dtype 'i64_ranges\.h5: /ranges is int64, expected uint64' preference i64_ranges.h5 64 400 "" 0
+open_bad sft_late_token 'late_tok\.h5: /tokens\[[0-9]+\] = 999 is outside the vocabulary' sft late_tok.h5 64 400 "" 0
+expect_error inspect_sft_late_token 2 'late_tok\.h5: /tokens\[[0-9]+\] = 999 is outside' -- "$NTRON" prep --inspect late_tok.h5
 open_bad pref_rewards 'bad_rewards\.h5: /rewards is \[60,1\], expected \[60,2\]' preference bad_rewards.h5 64 400 "" 0
 finish

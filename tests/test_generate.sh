@@ -25,6 +25,7 @@
 #     prompt line (file:line), an unknown role, top_p 0 and 1.5, temperature
 #     < 0, top_k < 0, max_new_tokens beyond the context, a line without a
 #     prompt, a bad stop list, a missing output directory, output = input
+#     or a checkpoint (generate and score; the checkpoint intact)
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 export OPENBLAS_NUM_THREADS=1
@@ -303,6 +304,12 @@ bad "stop not a list" "generate.stop" --set 'generate.stop=green'
 bad "output directory missing" "generate.output = /nonexistent/dir/o.jsonl: directory /nonexistent/dir does not exist" \
     --set generate.output=/nonexistent/dir/o.jsonl
 bad "output = input" "generate.output = .*prompts.jsonl is the input file" --set generate.output=$WORK/prompts.jsonl
+# an output never replaces a checkpoint (issue #20 point 4): refused, the checkpoint intact
+CKF=$WORK/sftck/$(cat "$WORK/sftck/latest")/ckpt.h5; cp "$CKF" ckf.keep
+bad "output = a checkpoint" "generate.output = .*/ckpt\.h5 is a ntron checkpoint: refusing to replace it" --set generate.output=$CKF
+expect_error "score output = a checkpoint" 2 "score.output = .*/ckpt\.h5 is a ntron checkpoint: refusing to replace it" -- \
+    mpi 2 "$NTRON" score gen.deck "${S[@]}" --set score.output=$CKF
+cmp -s "$CKF" ckf.keep && pass "the checkpoint named as an output is intact" || fail "the checkpoint named as an output changed"
 expect_error "LM checkpoint to score" 2 "has a language-model \(LM\) head; score needs .*reward head" -- \
     mpi 2 "$NTRON" score gen.deck "${S[@]}" --set checkpoint.load=$WORK/sftck --set score.output=$WORK/bad.jsonl
 nothing_written || fail "score: output written"

@@ -39,6 +39,11 @@ typedef struct nt_ckpt_meta {
     long skipped_steps;         /* steps skipped by train.nan_policy = skip */
 } nt_ckpt_meta;
 
+/* 1 if path is an HDF5 file whose root attribute `format` is NT_CKPT_FORMAT
+ * (any writer's string type); 0 otherwise, silently.  Outputs that would
+ * replace one are refused (prep -o, generate.output, score.output). */
+int nt_ckpt_is_file(const char *path);
+
 /* Saves the trainer state (model set, optimizer, counters) as checkpoint `step` under dir (collective over
  * the trainer's world), commits it and prunes to the last `keep`.  Returns
  * the seconds spent (rank 0's view). */

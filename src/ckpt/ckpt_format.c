@@ -1,6 +1,7 @@
 /* ckpt_format.c — the checkpoint's element formats: the bf16 HDF5 float
  * type, fp32 -> bf16 rounding of a buffer (the element pair is in bf16.h),
- * the per-dataset checksum and the root-attribute checksum (attrs_xxh3).
+ * the per-dataset checksum and the root-attribute checksum (attrs_xxh3);
+ * and whether a file is a checkpoint (its root attribute format).
  *
  * Checksum: sum over elements (mod 2^64) of XXH3_64bits(value bytes,
  * seed = row-major index of the element in the full tensor).  A sum is
@@ -167,4 +168,38 @@ int nt_ckpt_attrs_check(hid_t f, long long version, char *why, size_t n)
         return -1;
     }
     return 0;
+}
+
+int nt_ckpt_is_file(const char *path)
+{
+    H5E_auto2_t fn;
+    void *fd;
+    H5Eget_auto2(H5E_DEFAULT, &fn, &fd);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    int yes = 0;
+    if (H5Fis_hdf5(path) > 0) {
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t a = f >= 0 && H5Aexists(f, "format") > 0 ? H5Aopen(f, "format", H5P_DEFAULT) : -1;
+        hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+        if (t >= 0 && H5Tget_class(t) == H5T_STRING) {   /* fixed or variable length: any writer's */
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_cset(mt, H5Tget_cset(t));   /* h5py writes UTF-8 */
+            if (H5Tis_variable_str(t) > 0) {
+                char *v = NULL;
+                H5Tset_size(mt, H5T_VARIABLE);
+                if (H5Aread(a, mt, &v) >= 0 && v) yes = !strcmp(v, NT_CKPT_FORMAT);
+                if (v) H5free_memory(v);
+            } else if (H5Tget_size(t) < 64) {
+                char v[65] = "";
+                H5Tset_size(mt, 64);
+                if (H5Aread(a, mt, v) >= 0) yes = !strcmp(v, NT_CKPT_FORMAT);
+            }
+            H5Tclose(mt);
+        }
+        if (t >= 0) H5Tclose(t);
+        if (a >= 0) H5Aclose(a);
+        if (f >= 0) H5Fclose(f);
+    }
+    H5Eset_auto2(H5E_DEFAULT, fn, fd);
+    return yes;
 }

@@ -1,5 +1,6 @@
 /* data.c — token dataset reader and seeded permutation sampler. */
 #include "data/data.h"
+#include "data/data_check.h"
 #include "util/check.h"
 #include "util/rng.h"
 
@@ -35,7 +36,8 @@ static int h5_has(hid_t loc, const char *name)
     return H5Lexists(loc, name, H5P_DEFAULT) > 0;
 }
 
-static hid_t open_1d_uint(const char *path, hid_t file, const char *name, uint64_t *len)
+/* a 1-D unsigned integer dataset of exactly `bytes` bytes per element */
+static hid_t open_1d_uint(const char *path, hid_t file, const char *name, size_t bytes, uint64_t *len)
 {
     if (!h5_has(file, name)) nt_input_error("%s: missing dataset %s (not a ntron token file?)", path, name);
     hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
@@ -47,6 +49,7 @@ static hid_t open_1d_uint(const char *path, hid_t file, const char *name, uint64
     if (rank != 1) nt_input_error("%s: %s has %d dimensions, expected 1", path, name, rank);
     if (H5Tget_class(ty) != H5T_INTEGER)
         nt_input_error("%s: %s is not an integer dataset", path, name);
+    nt_data_check_dtype(path, ds, name, NT_DT_UINT, bytes);
     hsize_t n = 0;
     NT_CHECK_H5(H5Sget_simple_extent_dims(sp, &n, NULL));
     *len = n;
@@ -103,14 +106,15 @@ void nt_dataset_open(nt_dataset *d, const char *path, int seq_len, int model_voc
     d->file = nt_h5_open_data(path);
 
     uint64_t nofs = 0;
-    d->tokens = open_1d_uint(path, d->file, "/tokens", &d->ntokens);
-    hid_t offs = open_1d_uint(path, d->file, "/doc_offsets", &nofs);
+    d->tokens = open_1d_uint(path, d->file, "/tokens", 4, &d->ntokens);
+    hid_t offs = open_1d_uint(path, d->file, "/doc_offsets", 8, &nofs);
     if (nofs < 2) nt_input_error("%s: /doc_offsets has %llu entries, expected at least 2", path, (unsigned long long)nofs);
     uint64_t first = read_u64_at(path, offs, "/doc_offsets", 0);
     uint64_t last = read_u64_at(path, offs, "/doc_offsets", nofs - 1);
     if (first != 0 || last != d->ntokens)
         nt_input_error("%s: /doc_offsets runs from %llu to %llu, expected 0 to %llu (the /tokens length)",
                        path, (unsigned long long)first, (unsigned long long)last, (unsigned long long)d->ntokens);
+    nt_data_check_sorted(path, offs, "/doc_offsets", nofs);
     d->ndocs = nofs - 1;
     NT_CHECK_H5(H5Dclose(offs));
 
@@ -128,6 +132,8 @@ void nt_dataset_open(nt_dataset *d, const char *path, int seq_len, int model_voc
         nt_input_error("%s: %llu tokens, fewer than one sample of model.seq_len + 1 = %d",
                        path, (unsigned long long)d->ntokens, seq_len + 1);
     d->nsamples = (d->ntokens - 1) / (uint64_t)seq_len;
+    /* every id now, before the run writes anything (each rank its share) */
+    nt_data_check_ids(path, d->tokens, "/tokens", d->ntokens, d->vocab);
     d->buf = nt_malloc(((size_t)seq_len + 1) * sizeof(uint32_t), "sample buffer");
 }
 

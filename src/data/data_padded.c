@@ -4,6 +4,7 @@
 #include "data/data_padded.h"
 #include "util/check.h"
 #include "data/data.h"
+#include "data/data_check.h"
 #include "util/rng.h"
 #include "tokenizer/tokenizer.h"
 
@@ -38,7 +39,8 @@ static void need(const nt_padded *d, const char *name, const char *kind_attr)
     nt_input_error("%s: missing dataset %s (a damaged %s dataset?)", d->path, name, kind_name[k]);
 }
 
-static hid_t open_ds(const nt_padded *d, const char *name, int ndims, int integer, hsize_t dims[2])
+/* dataset name, ndims-dimensional, of exactly the format's type (cls, bytes) */
+static hid_t open_ds(const nt_padded *d, const char *name, int ndims, nt_dtype_class cls, size_t bytes, hsize_t dims[2])
 {
     hid_t ds = H5Dopen2(d->file, name, H5P_DEFAULT);
     if (ds < 0) nt_input_error("%s: cannot open %s", d->path, name);
@@ -48,12 +50,13 @@ static hid_t open_ds(const nt_padded *d, const char *name, int ndims, int intege
     dims[1] = 1;
     NT_CHECK_H5(H5Sget_simple_extent_dims(s, dims, NULL));
     H5Sclose(s);
-    if (integer) {
+    if (cls != NT_DT_FLOAT) {
         hid_t t = H5Dget_type(ds);
         NT_CHECK_H5(t);
         if (H5Tget_class(t) != H5T_INTEGER) nt_input_error("%s: %s is not an integer dataset", d->path, name);
         H5Tclose(t);
     }
+    nt_data_check_dtype(d->path, ds, name, cls, bytes);
     return ds;
 }
 
@@ -115,18 +118,18 @@ void nt_padded_open(nt_padded *d, const char *path, nt_padded_kind kind, int seq
 
     /* shapes */
     hsize_t tdims[2], odims[2], xdims[2];
-    d->tokens = open_ds(d, "/tokens", 1, 1, tdims);
+    d->tokens = open_ds(d, "/tokens", 1, NT_DT_UINT, 4, tdims);
     d->ntokens = tdims[0];
-    hid_t o = open_ds(d, "/doc_offsets", 1, 1, odims);
+    hid_t o = open_ds(d, "/doc_offsets", 1, NT_DT_UINT, 8, odims);
     if (odims[0] < 2) nt_input_error("%s: no samples", path);
     uint64_t n = d->nsamples = odims[0] - 1;
     if (kind == NT_PADDED_SFT) {
-        d->mask = open_ds(d, "/loss_mask", 1, 1, xdims);
+        d->mask = open_ds(d, "/loss_mask", 1, NT_DT_UINT, 1, xdims);
         if (xdims[0] != d->ntokens)
             nt_input_error("%s: /loss_mask has %llu entries, /tokens %llu", path, (unsigned long long)xdims[0],
                            (unsigned long long)d->ntokens);
     } else if (kind == NT_PADDED_REWARD) {
-        hid_t l = open_ds(d, "/labels", 2, 1, xdims);
+        hid_t l = open_ds(d, "/labels", 2, NT_DT_INT, 1, xdims);
         if (xdims[0] != n)
             nt_input_error("%s: /labels has %llu rows, /doc_offsets %llu samples", path, (unsigned long long)xdims[0],
                            (unsigned long long)n);
@@ -135,14 +138,14 @@ void nt_padded_open(nt_padded *d, const char *path, nt_padded_kind kind, int seq
         d->nlabels = nlabels;
         d->labels = read_all(d, l, "/labels", H5T_NATIVE_INT8, n * (size_t)nlabels, 1);
     } else {
-        hid_t r = open_ds(d, "/ranges", 2, 1, xdims);
+        hid_t r = open_ds(d, "/ranges", 2, NT_DT_UINT, 8, xdims);
         if (xdims[0] != n || xdims[1] != 4)
             nt_input_error("%s: /ranges is [%llu,%llu], expected [%llu,4] (prompt, chosen, rejected starts and end per pair)",
                            path, (unsigned long long)xdims[0], (unsigned long long)xdims[1], (unsigned long long)n);
         d->ranges = read_all(d, r, "/ranges", H5T_NATIVE_UINT64, n * 4, sizeof(uint64_t));
         d->nlabels = 1;
         if (H5Lexists(d->file, "/rewards", H5P_DEFAULT) > 0) {
-            hid_t w = open_ds(d, "/rewards", 2, 0, xdims);
+            hid_t w = open_ds(d, "/rewards", 2, NT_DT_FLOAT, 4, xdims);
             if (xdims[0] != n || xdims[1] != 2)
                 nt_input_error("%s: /rewards is [%llu,%llu], expected [%llu,2] (chosen, rejected reward per pair)", path,
                                (unsigned long long)xdims[0], (unsigned long long)xdims[1], (unsigned long long)n);
@@ -177,6 +180,8 @@ void nt_padded_open(nt_padded *d, const char *path, nt_padded_kind kind, int seq
     d->eod = (int)eod;
     d->vocab = (int)vs;
     check_tokenizer(d, tokenizer);
+    /* every id now, before the run writes anything (each rank its share) */
+    nt_data_check_ids(path, d->tokens, "/tokens", d->ntokens, d->vocab);
     d->buf = nt_malloc(((size_t)seq_len + 1) * sizeof(uint32_t), "padded row");
 }
 

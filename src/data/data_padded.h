@@ -7,7 +7,9 @@
  *   - the validation: the kind's datasets present (and the kind attribute,
  *     when there is one, equal to the kind), shapes, offsets in order,
  *     ranges inside their sample, eod_id, vocab_size <= model.vocab, token
- *     ids < vocab_size (checked per row read), nlabels labels (reward), and
+ *     ids < vocab_size (all of them as the file is opened, data_check.h,
+ *     and again per row read), each dataset's exact dtype, nlabels labels
+ *     (reward), and
  *     the tokenizer hash against data.tokenizer;
  *   - the epoch mixer: sample k of the run is sample perm_e(k mod n) of
  *     epoch e = k / n, perm_e the seeded permutation nt_perm_index of

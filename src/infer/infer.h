@@ -97,7 +97,8 @@ void nt_records_free(nt_records *r);
 void nt_infer_write(const nt_modelset *ms, nt_records *r, int nitems, int per, const char *path);
 /* rank 0: "CMD deck PATH, resolved sha256 SHA" (the resolved deck's hash, as training runs echo it) */
 void nt_infer_echo(const nt_config *cfg, const nt_deck_info *info, const char *cmd);
-/* the output path can be created: "" or the reason */
+/* the output path can be created and replaces neither the input nor a
+ * checkpoint, nor is a directory: "" or the reason */
 int nt_infer_check_output(const char *path, const char *key, const char *input, char *err, size_t errlen);
 
 #endif

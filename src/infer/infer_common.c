@@ -142,6 +142,8 @@ int nt_infer_check_output(const char *path, const char *key, const char *input, 
     if (stat(path, &a) == 0 && stat(input, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
         return fail(err, errlen, "%s = %s is the input file", key, path);
     if (stat(path, &a) == 0 && S_ISDIR(a.st_mode)) return fail(err, errlen, "%s = %s is a directory", key, path);
+    if (stat(path, &a) == 0 && S_ISREG(a.st_mode) && nt_ckpt_is_file(path))
+        return fail(err, errlen, "%s = %s is a ntron checkpoint: refusing to replace it", key, path);
     char *dup = strdup(path);
     NT_CHECK(dup, "out of memory");
     const char *dir = dirname(dup);

@@ -22,6 +22,7 @@
  *               eod_id, source, template (chat formats)
  */
 #include "prep/prep.h"
+#include "ckpt/ckpt.h"
 #include "util/check.h"
 #include "cli/cli_flags.h"
 #include "parallel/comm.h"
@@ -40,8 +41,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ckpt/ckpt.h NT_CKPT_FORMAT: the root attribute format of a checkpoint */
-#define NT_PREP_CKPT_FORMAT "ntron-checkpoint"
 
 static int is_blank(const char *s, size_t n)
 {
@@ -191,41 +190,6 @@ static const char *map_input(const char *in, size_t *size, struct stat *st)
     return m;
 }
 
-/* 1 if path is an HDF5 file whose root attribute format is the checkpoint's */
-static int is_checkpoint(const char *path)
-{
-    H5E_auto2_t fn;
-    void *fd;
-    H5Eget_auto2(H5E_DEFAULT, &fn, &fd);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    int yes = 0;
-    if (H5Fis_hdf5(path) > 0) {
-        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-        hid_t a = f >= 0 && H5Aexists(f, "format") > 0 ? H5Aopen(f, "format", H5P_DEFAULT) : -1;
-        hid_t t = a >= 0 ? H5Aget_type(a) : -1;
-        if (t >= 0 && H5Tget_class(t) == H5T_STRING) {   /* fixed or variable length: any writer's */
-            hid_t mt = H5Tcopy(H5T_C_S1);
-            H5Tset_cset(mt, H5Tget_cset(t));   /* h5py writes UTF-8 */
-            if (H5Tis_variable_str(t) > 0) {
-                char *v = NULL;
-                H5Tset_size(mt, H5T_VARIABLE);
-                if (H5Aread(a, mt, &v) >= 0 && v) yes = !strcmp(v, NT_PREP_CKPT_FORMAT);
-                if (v) H5free_memory(v);
-            } else if (H5Tget_size(t) < 64) {
-                char v[65] = "";
-                H5Tset_size(mt, 64);
-                if (H5Aread(a, mt, v) >= 0) yes = !strcmp(v, NT_PREP_CKPT_FORMAT);
-            }
-            H5Tclose(mt);
-        }
-        if (t >= 0) H5Tclose(t);
-        if (a >= 0) H5Aclose(a);
-        if (f >= 0) H5Fclose(f);
-    }
-    H5Eset_auto2(H5E_DEFAULT, fn, fd);
-    return yes;
-}
-
 /* -o OUT: not the input (same inode, by any path), not a checkpoint, not a
  * directory, in an existing writable directory.  Bad paths exit 2; a
  * directory we may not write in (permissions, read-only file system) is
@@ -238,7 +202,7 @@ static void check_output(const char *out, const char *in, const struct stat *ist
             nt_input_error("prep: -o %s is the input %s (the same file): refusing to overwrite it", out, in);
         if (S_ISDIR(st.st_mode)) nt_input_error("prep: -o %s: %s (-o names the file to write)", out, strerror(EISDIR));
         if (!S_ISREG(st.st_mode)) nt_input_error("prep: -o %s: not a regular file (%s)", out, file_kind(st.st_mode));
-        if (is_checkpoint(out))
+        if (nt_ckpt_is_file(out))
             nt_input_error("prep: -o %s is a ntron checkpoint: refusing to replace it with a dataset", out);
     } else if (errno != ENOENT) {
         nt_input_error("prep: -o %s: %s", out, strerror(errno));
