@@ -2,18 +2,22 @@
 # inputs/tiny/pipeline/run.sh — the report's whole pipeline on the tiny
 # model as ONE chain of Slurm jobs on this machine's local Slurm, two rounds
 # of the weak-to-strong loop:
-#   01 pretrain -> 02 continued pretraining -> 03 reward model -> 04 code SFT
-#   round 1: 05 SDG (generator_1 = the weak code-SFT model) -> 06 general SFT
-#            (with the SDG conversations) -> 07 DPO -> 08..10 RPO x3 (on the SDG pairs)
-#   round 2: 11 SDG (generator_2 = round 1's aligned model) -> 12 general SFT
-#            of the base -> 13 DPO -> 14..16 RPO x3 (on round 2's data)
+#   01 pretrain -> 02 continued pretraining -> 03 reward model
+#   -> 04 the teacher (SFT on the seed code conversations and the tiny genetic
+#      templates' answers: the stand-in for the report's outside instruct model)
+#   -> 05 Genetic Instruct (the teacher mutates, solves and judges; genetic.h5)
+#   -> 06 code SFT of the base on Genetic Instruct's kept pairs and the seeds
+#   round 1: 07 SDG (generator_1 = the weak code-SFT model) -> 08 general SFT
+#            (with the SDG conversations) -> 09 DPO -> 10..12 RPO x3 (on the SDG pairs)
+#   round 2: 13 SDG (generator_2 = round 1's aligned model) -> 14 general SFT
+#            of the base -> 15 DPO -> 16..18 RPO x3 (on round 2's data)
 # It installs what is missing and builds (inputs/tiny/build.sh), prepares
 # the tokenizer and data under runs/tiny-data (as inputs/tiny/sft.sh,
 # align.sh and sdg.sh do), starts slurm/local-cluster, submits the numbered
 # decks of the pipeline directory with `slurm/submit DIR` (one job each,
 # chained afterok; the SDG jobs write their SFT and preference datasets
 # themselves, sdg.prep = true), follows the chain and prints a table per
-# job (state, seconds) and the loop's numbers: each SDG round's counts, the
+# job (state, seconds) and the loop's numbers: Genetic Instruct's counts, each SDG round's counts, the
 # held-out NLL of general SFT and held-out pair accuracy after DPO and each
 # RPO.  Outputs: runs/tl-*; job logs runs/ntron-*-JOB.out.  A rerun starts
 # the chain afresh (runs/tl-* removed).  PIPELINE=DIR submits another
@@ -44,6 +48,9 @@ split() { # SRC NAME KEEP: the first KEEP conversations train, the rest are held
         "$N" prep --tokenizer $D/spm.model --format chat $D/$2_valid.jsonl -o $D/$2_valid.h5 >/dev/null; }
 }
 split inputs/data/chat_code.jsonl code 216
+# the teacher's conversations (answers to the tiny genetic templates of inputs/tiny/gi)
+[ -f $D/teacher.h5 ] || { python3 inputs/tiny/gi/make_teacher.py inputs/tiny/gi/templates $D/teacher.jsonl >/dev/null
+    "$N" prep --tokenizer $D/spm.model --format chat $D/teacher.jsonl -o $D/teacher.h5 >/dev/null; }
 split inputs/data/chat.jsonl chat 50
 [ -f $D/reward.h5 ] || "$N" prep --tokenizer $D/spm.model --format reward inputs/data/reward.jsonl -o $D/reward.h5 >/dev/null
 [ -f $D/pref_valid.jsonl ] || python3 inputs/tiny/make_pref.py $D/pref 400 100
@@ -109,6 +116,12 @@ python3 - <<'PY'
 import json, os
 def js(p):
     return json.load(open(p)) if os.path.exists(p) else None
+g = js("runs/tl-genetic/genetic.report.json")
+if g:
+    t = g["total"]
+    print(f"pipeline: tl-genetic: {t['population']} instructions made over {len(g['generations'])} generations, "
+          f"{t['judged']} judged ({t['unparsed']} verdicts unparsed, {t['incorrect']} incorrect, {t['below_threshold']} below "
+          f"the threshold), {t['duplicates']} near-duplicates, {t['kept']} kept for code SFT")
 for r in ("tl-sdg1", "tl-sdg2"):
     f, p = js(f"runs/{r}/filter.report.json"), js(f"runs/{r}/pairs.report.json")
     rs = js(f"runs/{r}/responses.report.json")
