@@ -23,7 +23,8 @@
 #     pairs oriented by the LLM; the report's agreement with the reward
 #     model and with the reference answer is recomputed from judge.jsonl;
 #     sdg.judge_disagree = drop takes undecided pairs out of the rates
-#  3. the same bytes for 1 rank, DP2 and TP2, DP3 (every genetic and judge file)
+#  3. the same bytes for 1 rank, DP2, DP3 and PP2 (every genetic and judge file), TP2
+#     (the genetic files; the judge's pairs and verdicts, its rewards within 1e-5)
 #  4. resumable per generation: rank 0 killed after 1 shard of generation 2;
 #     the rerun keeps generation 1 and the shard and ends with the same bytes
 #  5. bad input: one line, exit 2, no run directory: an empty seed file, a
@@ -291,6 +292,7 @@ for x, y in zip(a, b):
         assert abs(x[k] - y[k]) <= 1e-5 * max(1, abs(x[k])), (k, x[k], y[k])
 PY
 sdg dp3 3 && same dp3 && pass "DP3: the same bytes" || fail "DP3: $(same dp3) $(tail -2 dp3.err)"
+sdg pp2 2 --set parallel.pipeline=2 && same pp2 && pass "PP2: the same bytes" || fail "PP2: $(same pp2) $(tail -2 pp2.err)"
 
 # ---- 4: resumable per generation ----
 NTRON_FAULT_SDG_KILL=genetic.g02:1 sdg kill 2; rc=$?
