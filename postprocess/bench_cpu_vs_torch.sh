@@ -6,16 +6,25 @@
 # one after the other with the same thread count, and prints tokens/s for
 # both and the ratio ntron / PyTorch (median step time, warm-up excluded).
 # Usage: postprocess/bench_cpu_vs_torch.sh [BUILD_DIR] [THREADS] [STEPS]
+# RANKS=R (default 1) runs ntron as R data-parallel MPI ranks of THREADS/R
+# BLAS threads each (the same global batch, the same cores); PyTorch runs
+# in one process with THREADS threads.  PYTHON names the interpreter whose
+# torch is compared (postprocess/torch_bench_venv.sh makes a venv with the
+# newest torch from PyPI).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}; threads=${2:-2}; steps=${3:-12}; warm=2
 PY=${PYTHON:-/usr/bin/python3}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 "$build/src/ntron" prep --tokenizer byte "$top/inputs/tiny/corpus.txt" -o "$work/corpus.h5" >/dev/null
-export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
-"$build/src/ntron" run "$top/inputs/tiny/pretrain.deck" --set data.train="$work/corpus.h5" --set run.dir="$work/run" \
+ranks=${RANKS:-1}
+export OPENBLAS_NUM_THREADS=$(( threads / ranks > 0 ? threads / ranks : 1 )) OMP_NUM_THREADS=$threads
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader OMPI_MCA_oob_tcp_if_include=lo
+launch=()
+[ "$ranks" -gt 1 ] && launch=(mpirun --oversubscribe -np "$ranks")
+"${launch[@]}" "$build/src/ntron" run "$top/inputs/tiny/pretrain.deck" --set data.train="$work/corpus.h5" --set run.dir="$work/run" \
     --set model.layers=4 --set model.hidden=384 --set model.heads=6 --set model.kv_heads=2 \
-    --set model.ffn_hidden=1536 --set model.seq_len=256 --set parallel.micro_batch=4 --set train.global_batch=4 \
+    --set model.ffn_hidden=1536 --set model.seq_len=256 --set parallel.micro_batch=$((4 / ranks)) --set train.global_batch=4 \
     --set train.steps=$((steps + warm)) --set train.warmup=1 --set run.log_interval=1 > "$work/ntron.out"
 ntron_tps=$("$PY" -c "
 import statistics, sys
@@ -28,7 +37,7 @@ torch_json=$("$PY" "$top/postprocess/bench_cpu_torch.py" --threads "$threads" --
 torch_tps=$(printf '%s' "$torch_json" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['tokens_per_s'])")
 torch_ver=$("$PY" -c "import torch; print(torch.__version__)")
 printf '%-28s %14s\n' "implementation" "tokens/s"
-printf '%-28s %14.0f\n' "ntron (cpu-fp32, OpenBLAS)" "$ntron_tps"
+printf '%-28s %14.0f\n' "ntron (cpu-fp32, OpenBLAS, $ranks rank(s) x $OPENBLAS_NUM_THREADS thread(s))" "$ntron_tps"
 printf '%-28s %14.0f\n' "PyTorch $torch_ver" "$torch_tps"
 printf 'ratio ntron/PyTorch: %.2f  (threads %s, %s timed steps, %s, %s)\n' \
     "$("$PY" -c "print($ntron_tps / $torch_tps)")" "$threads" "$steps" "$(date -u +%F)" "$(nproc) cores $(uname -m)"

@@ -1,0 +1,15 @@
+#!/bin/bash
+# postprocess/torch_bench_venv.sh — a virtual environment with the newest
+# torch that installs here (PyPI's wheel; the CPU-only index is tried
+# first) and numpy, for postprocess/bench_cpu_vs_torch.sh: prints the
+# interpreter, to be given as PYTHON.  A benchmark's tool, never a
+# dependency of ntron.  VENV (default ~/.cache/ntron/torch-bench-venv).
+set -euo pipefail
+VENV=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/ntron/torch-bench-venv}
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
+    "$VENV/bin/pip" install -q torch numpy --index-url https://download.pytorch.org/whl/cpu 2>/dev/null \
+        || "$VENV/bin/pip" install -q torch numpy >&2
+fi
+"$VENV/bin/python" -c "import torch; print('torch', torch.__version__)" >&2
+echo "$VENV/bin/python"
