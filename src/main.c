@@ -109,11 +109,11 @@ static int cmd_check(int argc, char **argv)
     if (cfg.epochs > 0)
         printf("plan    %g epochs: ceil(epochs x samples / global batch %ld) steps, counted when the data opens\n",
                cfg.epochs, cfg.global_batch);
-    else if (strcmp(cfg.phase, "generate") && strcmp(cfg.phase, "score") && strcmp(cfg.phase, "sdg"))
+    else if (!nt_phase_inference(cfg.phase, NULL))
         printf("plan    %ld steps (%s), training %.4g FLOP in total\n", steps,
                cfg.steps > 0 ? "train.steps" : "from train.tokens",
                fpt * (cfg.tokens > 0 ? cfg.tokens : (double)steps * cfg.global_batch * cfg.seq_len));
-    int infer = !strcmp(cfg.phase, "generate") || !strcmp(cfg.phase, "score") || !strcmp(cfg.phase, "sdg");
+    int decodes, infer = nt_phase_inference(cfg.phase, &decodes);
     if (infer) {   /* inference: bf16 weights of pipeline rank 0 (its layers and the embedding) + the KV cache */
         nt_cluster cl;
         nt_cluster_default(&cl);
@@ -121,8 +121,8 @@ static int cmd_check(int argc, char **argv)
         double layer_p = (P - emb - 2.0 * mc.hidden) / mc.layers;
         double w = 2.0 * (lpr * layer_p / cfg.tensor + (double)mc.vocab_padded * mc.hidden / cfg.tensor);
         int kvl = mc.kv_heads / cfg.tensor > 0 ? mc.kv_heads / cfg.tensor : 1;
-        int batch = !strcmp(cfg.phase, "score") ? cfg.score_batch : cfg.gen_batch;
-        double kv = !strcmp(cfg.phase, "score") ? 0 : 2.0 * 2.0 * batch * (double)mc.seq_len * lpr * kvl * mc.head_dim;
+        int batch = decodes ? cfg.gen_batch : cfg.score_batch;
+        double kv = decodes ? 2.0 * 2.0 * batch * (double)mc.seq_len * lpr * kvl * mc.head_dim : 0;
         printf("memory  per GPU, bf16 inference, pipeline rank 0, of %.0f GB: %.3g GB = weights %.3g + KV cache %.3g "
                "(%d sequences of %d)%s\n", cl.hbm_gb, (w + kv) / 1e9, w / 1e9, kv / 1e9, batch, mc.seq_len,
                (w + kv) / 1e9 > cl.hbm_gb ? " (no fit)" : "");

@@ -34,10 +34,11 @@ static const struct {
     const char *name;
     void (*check)(const nt_config *, const nt_deck_info *);
     int (*run)(const nt_config *, const nt_deck_info *);
+    int decodes;             /* it generates (a KV cache of generate.batch sequences) */
 } drivers[] = {
-    {"generate", nt_generate_deck_check, nt_generate_run},
-    {"score", nt_score_deck_check, nt_score_run},
-    {"sdg", nt_sdg_deck_check, nt_sdg_run},
+    {"generate", nt_generate_deck_check, nt_generate_run, 1},
+    {"score", nt_score_deck_check, nt_score_run, 0},
+    {"sdg", nt_sdg_deck_check, nt_sdg_run, 1},
 };
 #define NDRIVERS (sizeof drivers / sizeof drivers[0])
 static int driver_of(const char *name)
@@ -45,6 +46,13 @@ static int driver_of(const char *name)
     for (size_t i = 0; i < NDRIVERS; i++)
         if (!strcmp(drivers[i].name, name)) return (int)i;
     return -1;
+}
+
+int nt_phase_inference(const char *name, int *decodes)
+{
+    int d = driver_of(name);
+    if (decodes) *decodes = d >= 0 && drivers[d].decodes;
+    return d >= 0;
 }
 
 static void built_list(char *buf, size_t n)

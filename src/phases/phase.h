@@ -57,6 +57,10 @@ typedef struct nt_phase {
     long (*total_steps)(void *state, const nt_config *cfg);
 } nt_phase;
 
+/* whether run.phase NAME is an inference driver (generate, score, sdg: no
+ * training plan), and whether it decodes with a KV cache */
+int nt_phase_inference(const char *name, int *decodes);
+
 /* The registry entry named cfg->phase; bad input (exit 2, one line) if it
  * is unknown or not built yet. */
 const nt_phase *nt_phase_find(const char *name);

@@ -34,11 +34,6 @@ static int fail(char *err, size_t n, const char *fmt, ...)
     return -1;
 }
 
-static const char *str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
 
 static double num(const cJSON *o, const char *key, double dflt)
 {
@@ -170,15 +165,15 @@ int sdg_genetic_seeds(const char *path, cJSON *arr, char *err, size_t errlen)
         else if (cJSON_IsNumber(id)) snprintf(idb, sizeof idb, "s.%.17g", id->valuedouble);
         else snprintf(idb, sizeof idb, "s%d", f.lineno[i]);
         for (int j = 0; j < cJSON_GetArraySize(arr); j++)
-            if (!strcmp(str(cJSON_GetArrayItem(arr, j), "id"), idb)) {
+            if (!strcmp(sdg_str(cJSON_GetArrayItem(arr, j), "id"), idb)) {
                 fail(err, errlen, "%s:%d: seed id %s repeats an earlier line's", path, f.lineno[i], idb + 2);
                 nt_lines_free(&f);
                 return -1;
             }
         cJSON *s = nt_json_object();
         nt_json_str(s, "id", idb);
-        nt_json_str(s, "instruction", str(o, "instruction"));
-        nt_json_str(s, "solution", str(o, "solution"));
+        nt_json_str(s, "instruction", sdg_str(o, "instruction"));
+        nt_json_str(s, "solution", sdg_str(o, "solution"));
         nt_json_num(s, "fitness", 10);
         nt_json_str(s, "seed", idb);
         nt_json_num(s, "generation", 0);
@@ -244,7 +239,7 @@ static int pool_build(sdg_ctx *x, int upto, gi_pool *p, char *err, size_t errlen
     while (cJSON_GetArraySize(seeds) > 0) {
         cJSON *s = cJSON_DetachItemFromArray(seeds, 0);
         nt_minhash m;
-        nt_minhash_of(str(s, "instruction"), c->sdg_dedup_ngram, &m);
+        nt_minhash_of(sdg_str(s, "instruction"), c->sdg_dedup_ngram, &m);
         pool_push(p, s, &m);
         p->nseeds++;
     }
@@ -261,8 +256,8 @@ static int pool_build(sdg_ctx *x, int upto, gi_pool *p, char *err, size_t errlen
         if (sdg_read_stage(x, name, recs, err, errlen)) { cJSON_Delete(recs); return -1; }
         const cJSON *o;
         cJSON_ArrayForEach(o, recs) {
-            const char *status = str(o, "status");
-            int oi = op_index(ops, nops, str(o, "operator"));
+            const char *status = sdg_str(o, "status");
+            int oi = op_index(ops, nops, sdg_str(o, "operator"));
             g->population++;
             if (oi >= 0) g->made[oi]++;
             if (!strcmp(status, "empty")) { g->empty++; continue; }
@@ -279,22 +274,22 @@ static int pool_build(sdg_ctx *x, int upto, gi_pool *p, char *err, size_t errlen
             if (strcmp(status, "accepted") != 0) continue;
             g->accepted++;
             nt_minhash m;
-            nt_minhash_of(str(o, "instruction"), c->sdg_dedup_ngram, &m);
+            nt_minhash_of(sdg_str(o, "instruction"), c->sdg_dedup_ngram, &m);
             int n = cJSON_GetArraySize(p->kept), dup = 0;
             for (int k = 0; k < n && !dup; k++) dup = nt_minhash_similarity(&m, &p->sig[k]) >= c->sdg_dedup_threshold;
             if (dup) { g->duplicates++; continue; }
             g->kept++;
             if (oi >= 0) g->opkept[oi]++;
             cJSON *e = nt_json_object();
-            nt_json_str(e, "id", str(o, "id"));
-            nt_json_str(e, "instruction", str(o, "instruction"));
-            nt_json_str(e, "solution", str(o, "solution"));
+            nt_json_str(e, "id", sdg_str(o, "id"));
+            nt_json_str(e, "instruction", sdg_str(o, "instruction"));
+            nt_json_str(e, "solution", sdg_str(o, "solution"));
             nt_json_num(e, "fitness", sc);
-            nt_json_str(e, "seed", str(o, "seed"));
+            nt_json_str(e, "seed", sdg_str(o, "seed"));
             nt_json_num(e, "generation", r);
-            nt_json_str(e, "operator", str(o, "operator"));
-            nt_json_str(e, "parent", str(o, "parent"));
-            nt_json_str(e, "reason", str(j, "reason"));
+            nt_json_str(e, "operator", sdg_str(o, "operator"));
+            nt_json_str(e, "parent", sdg_str(o, "parent"));
+            nt_json_str(e, "reason", sdg_str(j, "reason"));
             pool_push(p, e, &m);
         }
         cJSON_Delete(recs);
@@ -368,12 +363,12 @@ int sdg_genetic_inputs(sdg_ctx *x, cJSON *in, char *err, size_t errlen)
             if (!seen) ex[nex++] = k;
         }
         size_t cap = 64;
-        for (int q = 0; q < nex; q++) cap += strlen(str(cJSON_GetArrayItem(p.kept, par[ex[q]]), "instruction")) + 16;
+        for (int q = 0; q < nex; q++) cap += strlen(sdg_str(cJSON_GetArrayItem(p.kept, par[ex[q]]), "instruction")) + 16;
         char *examples = nt_malloc(cap, "examples"), *e = examples;
         examples[0] = 0;
         for (int q = 0; q < nex; q++)
-            e += sprintf(e, "%s%d. %s", q ? "\n" : "", q + 1, str(cJSON_GetArrayItem(p.kept, par[ex[q]]), "instruction"));
-        const char *vals[3] = {str(parent, "instruction"), str(parent, "solution"), examples};
+            e += sprintf(e, "%s%d. %s", q ? "\n" : "", q + 1, sdg_str(cJSON_GetArrayItem(p.kept, par[ex[q]]), "instruction"));
+        const char *vals[3] = {sdg_str(parent, "instruction"), sdg_str(parent, "solution"), examples};
         char *text = nt_template_render(&tpl[op], OP_NAMES, vals);
         cJSON *o = nt_json_object();
         char id[64];
@@ -381,10 +376,10 @@ int sdg_genetic_inputs(sdg_ctx *x, cJSON *in, char *err, size_t errlen)
         nt_json_str(o, "id", id);
         nt_json_num(o, "generation", x->round);
         nt_json_str(o, "operator", ops[op].name);
-        nt_json_str(o, "parent", str(parent, "id"));
-        nt_json_str(o, "seed", str(parent, "seed"));
+        nt_json_str(o, "parent", sdg_str(parent, "id"));
+        nt_json_str(o, "seed", sdg_str(parent, "seed"));
         cJSON *exs = nt_json_array();
-        for (int q = 1; q < nex; q++) nt_json_push(exs, cJSON_CreateString(str(cJSON_GetArrayItem(p.kept, par[ex[q]]), "id")));
+        for (int q = 1; q < nex; q++) nt_json_push(exs, cJSON_CreateString(sdg_str(cJSON_GetArrayItem(p.kept, par[ex[q]]), "id")));
         nt_json_add(o, "examples", exs);
         nt_json_str(o, "prompt", text);
         nt_json_push(in, o);
@@ -438,11 +433,6 @@ static char *clean_instruction(const char *t)
 
 static int usable(const char *text, const char *why) { return text && text[0] && strcmp(why ? why : "", "refused") != 0; }
 
-static void free_texts(char **t, int n)
-{
-    for (int i = 0; i < n; i++) free(t[i]);
-    free(t);
-}
 
 void sdg_genetic_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_stats *st)
 {
@@ -454,7 +444,7 @@ void sdg_genetic_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
     /* 1. the operator's prompt -> the new instruction */
     for (int k = a; k < b; k++) {
         const cJSON *rec = cJSON_GetArrayItem(in, k);
-        p[k - a] = sdg_gen_prompt("genetic", str(rec, "id"), 1, str(rec, "prompt"));
+        p[k - a] = sdg_gen_prompt("genetic", sdg_str(rec, "id"), 1, sdg_str(rec, "prompt"));
     }
     sdg_generate(x, p, np, 1, mt, mr, st);
     for (int k = a; k < b; k++) {
@@ -462,7 +452,7 @@ void sdg_genetic_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
         const cJSON *rec = cJSON_GetArrayItem(in, k);
         ins[k - a] = usable(mt[k - a], mr[k - a]) ? clean_instruction(mt[k - a]) : NULL;
         /* the other groups' records get a placeholder (never generated here) */
-        p[k - a] = sdg_gen_prompt("genetic", str(rec, "id"), 2, ins[k - a] && ins[k - a][0] ? ins[k - a] : "-");
+        p[k - a] = sdg_gen_prompt("genetic", sdg_str(rec, "id"), 2, ins[k - a] && ins[k - a][0] ? ins[k - a] : "-");
     }
     /* 2. the instruction as the user turn -> the solution */
     char **so = nt_calloc((size_t)m, sizeof *so, "solutions"), **sr = nt_calloc((size_t)m, sizeof *sr, "reasons");
@@ -476,7 +466,7 @@ void sdg_genetic_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
         const cJSON *rec = cJSON_GetArrayItem(in, k);
         const char *vals[2] = {ins[k - a] && ins[k - a][0] ? ins[k - a] : "-", usable(so[k - a], sr[k - a]) ? so[k - a] : "-"};
         char *text = nt_template_render(&jt, JUDGE_NAMES, vals);
-        p[k - a] = sdg_gen_prompt("genetic", str(rec, "id"), 3, text);
+        p[k - a] = sdg_gen_prompt("genetic", sdg_str(rec, "id"), 3, text);
         free(text);
     }
     nt_template_free(&jt);
@@ -537,8 +527,8 @@ void sdg_genetic_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
         out[k - a] = sdg_print(o);
     }
     free(p);
-    free_texts(mt, np); free_texts(mr, np); free_texts(ins, np);
-    free_texts(so, np); free_texts(sr, np); free_texts(jr, np); free_texts(jw, np);
+    sdg_free_texts(mt, np); sdg_free_texts(mr, np); sdg_free_texts(ins, np);
+    sdg_free_texts(so, np); sdg_free_texts(sr, np); sdg_free_texts(jr, np); sdg_free_texts(jw, np);
 }
 
 /* ---- reports and the output --------------------------------------------------------- */
@@ -591,14 +581,14 @@ void sdg_genetic_finish_pass(sdg_ctx *x, const char *joined, size_t n, cJSON *re
         size_t ll = eol ? (size_t)(eol - line) : (size_t)(joined + n - line);
         char why[128];
         cJSON *r = ll ? nt_json_parse(line, ll, why, sizeof why) : NULL;
-        if (r && !strcmp(str(r, "status"), "unparsed")) {
+        if (r && !strcmp(sdg_str(r, "status"), "unparsed")) {
             const cJSON *j = cJSON_GetObjectItemCaseSensitive(r, "judge");
             cJSON *e = nt_json_object();
-            nt_json_str(e, "id", str(r, "id"));
+            nt_json_str(e, "id", sdg_str(r, "id"));
             char cut[241];
-            snprintf(cut, sizeof cut, "%s", str(j, "reply"));
+            snprintf(cut, sizeof cut, "%s", sdg_str(j, "reply"));
             nt_json_str(e, "reply", cut);
-            nt_json_str(e, "why", str(j, "why"));
+            nt_json_str(e, "why", sdg_str(j, "why"));
             nt_json_push(ex, e);
             shown++;
         }
@@ -629,45 +619,31 @@ void sdg_genetic_finish(sdg_ctx *x)
     gi_op ops[MAX_OPS];
     int nops = parse_ops(c, ops, err, sizeof err);
     /* genetic.jsonl: the kept pairs as chat records, with their lineage */
-    size_t cap = 1 << 16, len = 0;
-    char *all = nt_malloc(cap, "genetic output");
-    all[0] = 0;
+    sdg_lines lines = {0};
     int total = cJSON_GetArraySize(p.kept);
     for (int i = p.nseeds; i < total; i++) {
         const cJSON *e = cJSON_GetArrayItem(p.kept, i);
         cJSON *o = nt_json_object();
-        nt_json_str(o, "id", str(e, "id"));
+        nt_json_str(o, "id", sdg_str(e, "id"));
         cJSON *msgs = nt_json_array();
         cJSON *u = nt_json_object(), *as = nt_json_object();
         nt_json_str(u, "role", "user");
-        nt_json_str(u, "content", str(e, "instruction"));
+        nt_json_str(u, "content", sdg_str(e, "instruction"));
         nt_json_str(as, "role", "assistant");
-        nt_json_str(as, "content", str(e, "solution"));
+        nt_json_str(as, "content", sdg_str(e, "solution"));
         nt_json_push(msgs, u);
         nt_json_push(msgs, as);
         nt_json_add(o, "messages", msgs);
-        nt_json_str(o, "seed", str(e, "seed"));
+        nt_json_str(o, "seed", sdg_str(e, "seed"));
         nt_json_num(o, "generation", num(e, "generation", 0));
-        nt_json_str(o, "operator", str(e, "operator"));
-        nt_json_str(o, "parent", str(e, "parent"));
+        nt_json_str(o, "operator", sdg_str(e, "operator"));
+        nt_json_str(o, "parent", sdg_str(e, "parent"));
         nt_json_num(o, "judge_score", num(e, "fitness", 0));
-        nt_json_str(o, "judge_reason", str(e, "reason"));
-        char *t = sdg_print(o);
-        size_t k = strlen(t);
-        if (len + k + 2 > cap) {
-            while (len + k + 2 > cap) cap *= 2;
-            all = realloc(all, cap);
-            NT_CHECK(all, "out of memory");
-        }
-        memcpy(all + len, t, k);
-        len += k;
-        all[len++] = '\n';
-        all[len] = 0;
-        free(t);
+        nt_json_str(o, "judge_reason", sdg_str(e, "reason"));
+        sdg_lines_add(&lines, o);
     }
     snprintf(path, sizeof path, "%s/genetic.jsonl", x->dir);
-    sdg_write_atomic(path, all, len);
-    free(all);
+    sdg_write_lines(path, &lines);
     /* genetic.report.json: every generation, the totals */
     cJSON *rep = nt_json_object();
     nt_json_str(rep, "stage", "genetic");
@@ -697,17 +673,8 @@ void sdg_genetic_finish(sdg_ctx *x)
     nt_json_num(set, "dedup_threshold", c->sdg_dedup_threshold);
     nt_json_num(set, "dedup_ngram", c->sdg_dedup_ngram);
     nt_json_add(rep, "settings", set);
-    char *txt = cJSON_Print(rep);
-    NT_CHECK(txt, "out of memory");
-    cJSON_Delete(rep);
-    size_t tl = strlen(txt);
-    txt = realloc(txt, tl + 2);
-    NT_CHECK(txt, "out of memory");
-    txt[tl] = '\n';
-    txt[tl + 1] = 0;
     snprintf(path, sizeof path, "%s/genetic.report.json", x->dir);
-    sdg_write_atomic(path, txt, tl + 1);
-    free(txt);
+    sdg_write_json(path, rep);
     printf("sdg genetic   done: %d generations, %d of %d made kept (%d unparsed verdicts, %d near-duplicates); "
            "%s/genetic.jsonl, report %s\n", x->rounds, tot.kept, tot.population, tot.unparsed, tot.duplicates, x->dir, path);
     fflush(stdout);

@@ -12,11 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
 
 int sdg_judge_inputs(sdg_ctx *x, cJSON *in, char *err, size_t errlen)
 {
@@ -43,11 +38,6 @@ static const char *side(const char *reply, int swapped)
     }
 }
 
-static void free_texts(char **t, int n)
-{
-    for (int i = 0; i < n; i++) free(t[i]);
-    free(t);
-}
 
 void sdg_judge_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_stats *st)
 {
@@ -61,10 +51,10 @@ void sdg_judge_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_
         for (int k = a; k < b; k++) {
             const cJSON *rec = cJSON_GetArrayItem(in, k);
             char *q = sdg_conversation_text(cJSON_GetObjectItemCaseSensitive(rec, "prompt"));
-            const char *vals[3] = {q, order ? str(rec, "rejected") : str(rec, "chosen"),
-                                   order ? str(rec, "chosen") : str(rec, "rejected")};
+            const char *vals[3] = {q, order ? sdg_str(rec, "rejected") : sdg_str(rec, "chosen"),
+                                   order ? sdg_str(rec, "chosen") : sdg_str(rec, "rejected")};
             char *t = nt_template_render(&x->tpl, x->stage->names, vals);
-            p[k - a] = sdg_gen_prompt("judge", str(rec, "id"), order + 1, t);
+            p[k - a] = sdg_gen_prompt("judge", sdg_str(rec, "id"), order + 1, t);
             free(t);
             free(q);
         }
@@ -106,7 +96,7 @@ void sdg_judge_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_
         out[k - a] = sdg_print(o);
     }
     free(p);
-    for (int order = 0; order < 2; order++) { free_texts(txt[order], np); free_texts(fin[order], np); }
+    for (int order = 0; order < 2; order++) { sdg_free_texts(txt[order], np); sdg_free_texts(fin[order], np); }
 }
 
 /* agreement counts: agree / n */
@@ -134,9 +124,7 @@ void sdg_judge_finish_pass(sdg_ctx *x, const char *joined, size_t n, cJSON *rep)
     int drop = !strcmp(c->sdg_judge_disagree, "drop");
     int pairs = 0, chosen = 0, rejected = 0, tie = 0, inconsistent = 0, unparsed = 0, bias = 0, replies_unparsed = 0, out = 0;
     agree llm_rm = {0}, llm_truth = {0}, rm_truth = {0};
-    size_t cap = 1 << 16, len = 0;
-    char *all = nt_malloc(cap, "judged pairs");
-    all[0] = 0;
+    sdg_lines lines = {0};
     for (const char *line = joined; line < joined + n;) {
         const char *eol = memchr(line, '\n', (size_t)(joined + n - line));
         size_t ll = eol ? (size_t)(eol - line) : (size_t)(joined + n - line);
@@ -145,9 +133,9 @@ void sdg_judge_finish_pass(sdg_ctx *x, const char *joined, size_t n, cJSON *rep)
         line += ll + 1;
         if (!r) continue;
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "llm");
-        const char *v = str(l, "verdict"), *rm = str(r, "rm"), *truth = str(r, "judge");
+        const char *v = sdg_str(l, "verdict"), *rm = sdg_str(r, "rm"), *truth = sdg_str(r, "judge");
         pairs++;
-        replies_unparsed += !strcmp(str(l, "ab"), "unparsed") + !strcmp(str(l, "ba"), "unparsed");
+        replies_unparsed += !strcmp(sdg_str(l, "ab"), "unparsed") + !strcmp(sdg_str(l, "ba"), "unparsed");
         if (!strcmp(v, "chosen")) chosen++;
         else if (!strcmp(v, "rejected")) rejected++;
         else if (!strcmp(v, "tie")) tie++;
@@ -161,10 +149,10 @@ void sdg_judge_finish_pass(sdg_ctx *x, const char *joined, size_t n, cJSON *rep)
         if (!strcmp(v, "chosen") || !strcmp(v, "rejected")) {   /* the LLM's pair */
             int sw = !strcmp(v, "rejected");
             cJSON *o = nt_json_object();
-            nt_json_str(o, "id", str(r, "id"));
+            nt_json_str(o, "id", sdg_str(r, "id"));
             nt_json_add(o, "prompt", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r, "prompt"), 1));
-            nt_json_str(o, "chosen", str(r, sw ? "rejected" : "chosen"));
-            nt_json_str(o, "rejected", str(r, sw ? "chosen" : "rejected"));
+            nt_json_str(o, "chosen", sdg_str(r, sw ? "rejected" : "chosen"));
+            nt_json_str(o, "rejected", sdg_str(r, sw ? "chosen" : "rejected"));
             const cJSON *cr = cJSON_GetObjectItemCaseSensitive(r, sw ? "rejected_reward" : "chosen_reward");
             const cJSON *rr = cJSON_GetObjectItemCaseSensitive(r, sw ? "chosen_reward" : "rejected_reward");
             if (cJSON_IsNumber(cr) && cJSON_IsNumber(rr)) {
@@ -173,26 +161,14 @@ void sdg_judge_finish_pass(sdg_ctx *x, const char *joined, size_t n, cJSON *rep)
             }
             nt_json_str(o, "judge", "llm");
             nt_json_str(o, "pair_judge", truth);
-            char *t = sdg_print(o);
-            size_t k = strlen(t);
-            if (len + k + 2 > cap) {
-                while (len + k + 2 > cap) cap *= 2;
-                all = realloc(all, cap);
-                NT_CHECK(all, "out of memory");
-            }
-            memcpy(all + len, t, k);
-            len += k;
-            all[len++] = '\n';
-            all[len] = 0;
-            free(t);
+            sdg_lines_add(&lines, o);
             out++;
         }
         cJSON_Delete(r);
     }
     char path[NT_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/judge_pairs.jsonl", x->dir);
-    sdg_write_atomic(path, all, len);
-    free(all);
+    sdg_write_lines(path, &lines);
     cJSON *o = nt_json_object();
     nt_json_num(o, "pairs", pairs);
     nt_json_num(o, "llm_chosen", chosen);

@@ -195,6 +195,73 @@ int sdg_read_stage(sdg_ctx *x, const char *name, cJSON *arr, char *err, size_t e
     return rc;
 }
 
+void sdg_write_json(const char *path, cJSON *v)
+{
+    char *txt = cJSON_Print(v);
+    NT_CHECK(txt, "out of memory");
+    cJSON_Delete(v);
+    size_t tl = strlen(txt);
+    txt = realloc(txt, tl + 2);
+    NT_CHECK(txt, "out of memory");
+    txt[tl] = '\n';
+    txt[tl + 1] = 0;
+    sdg_write_atomic(path, txt, tl + 1);
+    free(txt);
+}
+
+const char *sdg_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+void sdg_lines_add(sdg_lines *l, cJSON *rec)
+{
+    char *t = sdg_print(rec);
+    size_t k = strlen(t);
+    if (l->n + k + 2 > l->cap) {
+        while (l->n + k + 2 > l->cap) l->cap = l->cap ? 2 * l->cap : 1024;
+        l->s = realloc(l->s, l->cap);
+        NT_CHECK(l->s, "out of memory for output records");
+    }
+    if (l->n) l->s[l->n++] = '\n';
+    memcpy(l->s + l->n, t, k + 1);
+    l->n += k;
+    free(t);
+}
+
+char *sdg_lines_take(sdg_lines *l)
+{
+    if (!l->s) {
+        l->s = malloc(1);
+        NT_CHECK(l->s, "out of memory");
+        l->s[0] = 0;
+    }
+    return l->s;
+}
+
+void sdg_write_lines(const char *path, sdg_lines *l)
+{
+    char *t = sdg_lines_take(l);
+    size_t n = strlen(t);
+    if (n) {
+        t = realloc(t, n + 2);
+        NT_CHECK(t, "out of memory");
+        t[n++] = '\n';
+        t[n] = 0;
+    }
+    sdg_write_atomic(path, t, n);
+    free(t);
+    l->s = NULL;
+    l->n = l->cap = 0;
+}
+
+void sdg_free_texts(char **t, int n)
+{
+    for (int i = 0; i < n; i++) free(t[i]);
+    free(t);
+}
+
 char *sdg_print(cJSON *o)
 {
     char *t = cJSON_PrintUnformatted(o);
@@ -607,16 +674,7 @@ static void finish_stage(sdg_ctx *x, int nshards, int kept, int nin, double seco
     if (st->finish_pass) st->finish_pass(x, all, n, rep);
     free(all);
     stage_file(x, x->base, ".report.json", path, sizeof path);
-    char *txt = cJSON_Print(rep);
-    NT_CHECK(txt, "out of memory");
-    cJSON_Delete(rep);
-    size_t tl = strlen(txt);
-    txt = realloc(txt, tl + 2);
-    NT_CHECK(txt, "out of memory");
-    txt[tl] = '\n';
-    txt[tl + 1] = 0;
-    sdg_write_atomic(path, txt, tl + 1);
-    free(txt);
+    sdg_write_json(path, rep);
     printf("sdg %-9s done: %d records in, %d out (%d repeats removed), %d shards (%d kept from an earlier run), "
            "%.2f s; report %s\n", x->base, nin, out, dups, nshards, kept, seconds, path);
     fflush(stdout);

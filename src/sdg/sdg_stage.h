@@ -137,6 +137,18 @@ void sdg_score(sdg_ctx *x, cJSON *const *convs, int nc, char **scored, sdg_stats
 void sdg_write_atomic(const char *path, const char *text, size_t n);
 /* a whole file (malloc'd, NUL-terminated; *len its size) or NULL */
 char *sdg_read_text(const char *path, size_t *len);
+/* v indented, a newline, written by sdg_write_atomic (rank 0); v is deleted */
+void sdg_write_json(const char *path, cJSON *v);
+/* a string field of a record, "" when missing or of another type */
+const char *sdg_str(const cJSON *o, const char *key);
+/* output lines, "\n"-joined: add a record (printed, deleted); take the text ("" for none, malloc'd) */
+typedef struct sdg_lines { char *s; size_t n, cap; } sdg_lines;
+void sdg_lines_add(sdg_lines *l, cJSON *rec);
+char *sdg_lines_take(sdg_lines *l);
+/* the lines as a JSON-lines file (each line ending in a newline), by sdg_write_atomic; l is freed */
+void sdg_write_lines(const char *path, sdg_lines *l);
+/* t[0..n) and t freed */
+void sdg_free_texts(char **t, int n);
 /* a record's JSON text (malloc'd); the object is deleted */
 char *sdg_print(cJSON *o);
 /* "User: ...\n\nAssistant: ..." of a messages array (malloc'd; for templates) */

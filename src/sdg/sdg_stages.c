@@ -64,11 +64,6 @@ static int fail(char *err, size_t n, const char *fmt, ...)
     return -1;
 }
 
-static const char *str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
 
 static cJSON *dup(const cJSON *v)
 {
@@ -125,7 +120,7 @@ char *sdg_conversation_text(const cJSON *msgs)
     b[0] = 0;
     const cJSON *m;
     cJSON_ArrayForEach(m, msgs) {
-        const char *role = str(m, "role"), *content = str(m, "content");
+        const char *role = sdg_str(m, "role"), *content = sdg_str(m, "content");
         const char *who = !strcmp(role, "user") ? "User" : !strcmp(role, "assistant") ? "Assistant" : "System";
         size_t need = n + strlen(who) + strlen(content) + 8;
         if (need > cap) {
@@ -168,38 +163,6 @@ static cJSON *gen_prompt_msgs(const char *stage, const char *id, int round, cons
     return p;
 }
 
-/* output lines, "\n"-joined */
-typedef struct lines { char *s; size_t n, cap; } lines;
-static void lines_add(lines *l, cJSON *rec)
-{
-    char *t = sdg_print(rec);
-    size_t k = strlen(t);
-    if (l->n + k + 2 > l->cap) {
-        while (l->n + k + 2 > l->cap) l->cap = l->cap ? 2 * l->cap : 1024;
-        l->s = realloc(l->s, l->cap);
-        NT_CHECK(l->s, "out of memory for output records");
-    }
-    if (l->n) l->s[l->n++] = '\n';
-    memcpy(l->s + l->n, t, k + 1);
-    l->n += k;
-    free(t);
-}
-static char *lines_take(lines *l)
-{
-    if (!l->s) {
-        l->s = malloc(1);
-        NT_CHECK(l->s, "out of memory");
-        l->s[0] = 0;
-    }
-    return l->s;
-}
-
-static void free_texts(char **t, int n)
-{
-    for (int i = 0; i < n; i++) free(t[i]);
-    free(t);
-}
-
 /* the template rendered for each record [a, b) through values(), then one
  * sample each: text[k - a] for this rank's records */
 typedef void (*values_fn)(const nt_config *c, const cJSON *rec, const char **vals, char *num);
@@ -213,7 +176,7 @@ static char **gen_over(sdg_ctx *x, const cJSON *in, int a, int b, values_fn valu
         char num[32];
         values(x->cfg, rec, vals, num);
         char *text = nt_template_render(&x->tpl, x->stage->names, vals);
-        p[k - a] = sdg_gen_prompt(x->stage->name, str(rec, "id"), 0, text);
+        p[k - a] = sdg_gen_prompt(x->stage->name, sdg_str(rec, "id"), 0, text);
         free(text);
     }
     char **text = nt_calloc((size_t)(np ? np : 1), sizeof *text, "responses");
@@ -239,7 +202,7 @@ static void list_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
     char **text = gen_over(x, in, a, b, lk->values, &reason, st);
     for (int k = a; k < b; k++) {
         if (!sdg_mine(x, k)) continue;
-        lines l = {0};
+        sdg_lines l = {0};
         const cJSON *rec = cJSON_GetArrayItem(in, k);
         if (text[k - a]) {
             char **items;
@@ -250,13 +213,13 @@ static void list_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
             st->items += n;
             st->repeats += ls.repeats;
             st->cut += ls.cut;
-            for (int i = 0; i < n; i++) lines_add(&l, lk->emit(x->cfg, rec, i, items[i]));
+            for (int i = 0; i < n; i++) sdg_lines_add(&l, lk->emit(x->cfg, rec, i, items[i]));
             nt_list_free(items, n);
         }
-        out[k - a] = lines_take(&l);
+        out[k - a] = sdg_lines_take(&l);
     }
-    free_texts(text, b - a);
-    free_texts(reason, b - a);
+    sdg_free_texts(text, b - a);
+    sdg_free_texts(reason, b - a);
 }
 
 static cJSON *rec_with_id(const char *fmt, const char *base, int i)
@@ -306,9 +269,9 @@ static void topics_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, 
     if (x->cfg->sdg_topics_file[0]) {   /* the file's topics: copied */
         for (int k = a; k < b; k++)
             if (sdg_mine(x, k)) {
-                lines l = {0};
-                lines_add(&l, dup(cJSON_GetArrayItem(in, k)));
-                out[k - a] = lines_take(&l);
+                sdg_lines l = {0};
+                sdg_lines_add(&l, dup(cJSON_GetArrayItem(in, k)));
+                out[k - a] = sdg_lines_take(&l);
             }
         return;
     }
@@ -323,15 +286,15 @@ static void topics_settings(const nt_config *c, char *b, size_t n)
 static void sub_values(const nt_config *c, const cJSON *rec, const char **v, char *num)
 {
     snprintf(num, 32, "%d", c->sdg_subtopics);
-    v[0] = str(rec, "topic");
+    v[0] = sdg_str(rec, "topic");
     v[1] = num;
 }
 static int sub_max(const nt_config *c) { return c->sdg_subtopics; }
 static cJSON *sub_emit(const nt_config *c, const cJSON *rec, int i, const char *item)
 {
     (void)c;
-    cJSON *o = rec_with_id("%s.s%d", str(rec, "id"), i);
-    nt_json_str(o, "topic", str(rec, "topic"));
+    cJSON *o = rec_with_id("%s.s%d", sdg_str(rec, "id"), i);
+    nt_json_str(o, "topic", sdg_str(rec, "topic"));
     nt_json_str(o, "subtopic", item);
     return o;
 }
@@ -347,17 +310,17 @@ static void sub_settings(const nt_config *c, char *b, size_t n) { snprintf(b, n,
 static void q_values(const nt_config *c, const cJSON *rec, const char **v, char *num)
 {
     snprintf(num, 32, "%d", c->sdg_questions);
-    v[0] = str(rec, "topic");
-    v[1] = str(rec, "subtopic");
+    v[0] = sdg_str(rec, "topic");
+    v[1] = sdg_str(rec, "subtopic");
     v[2] = num;
 }
 static int q_max(const nt_config *c) { return c->sdg_questions; }
 static cJSON *q_emit(const nt_config *c, const cJSON *rec, int i, const char *item)
 {
     (void)c;
-    cJSON *o = rec_with_id("%s.q%d", str(rec, "id"), i);
-    nt_json_str(o, "topic", str(rec, "topic"));
-    nt_json_str(o, "subtopic", str(rec, "subtopic"));
+    cJSON *o = rec_with_id("%s.q%d", sdg_str(rec, "id"), i);
+    nt_json_str(o, "topic", sdg_str(rec, "topic"));
+    nt_json_str(o, "subtopic", sdg_str(rec, "subtopic"));
     nt_json_str(o, "prompt", item);
     return o;
 }
@@ -373,7 +336,7 @@ static void q_settings(const nt_config *c, char *b, size_t n) { snprintf(b, n, "
 static void rev_values(const nt_config *c, const cJSON *rec, const char **v, char *num)
 {
     (void)c; (void)num;
-    v[0] = str(rec, "prompt");
+    v[0] = sdg_str(rec, "prompt");
 }
 static int from_questions(sdg_ctx *x, cJSON *in, char *err, size_t n) { return sdg_read_stage(x, "questions", in, err, n); }
 static void rev_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_stats *st)
@@ -382,7 +345,7 @@ static void rev_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg
     char **text = gen_over(x, in, a, b, rev_values, &reason, st);
     for (int k = a; k < b; k++) {
         if (!sdg_mine(x, k)) continue;
-        lines l = {0};
+        sdg_lines l = {0};
         const cJSON *rec = cJSON_GetArrayItem(in, k);
         char *t = text[k - a] ? text[k - a] : "";
         size_t s0 = 0, s1 = strlen(t);
@@ -393,14 +356,14 @@ static void rev_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg
             cJSON *o = dup(rec);
             t[s1] = 0;
             cJSON_DeleteItemFromObjectCaseSensitive(o, "prompt");
-            nt_json_str(o, "original", str(rec, "prompt"));
+            nt_json_str(o, "original", sdg_str(rec, "prompt"));
             nt_json_str(o, "prompt", t + s0);
-            lines_add(&l, o);
+            sdg_lines_add(&l, o);
         }
-        out[k - a] = lines_take(&l);
+        out[k - a] = sdg_lines_take(&l);
     }
-    free_texts(text, b - a);
-    free_texts(reason, b - a);
+    sdg_free_texts(text, b - a);
+    sdg_free_texts(reason, b - a);
 }
 static void no_settings(const nt_config *c, char *b, size_t n) { (void)c; snprintf(b, n, "-"); }
 
@@ -408,17 +371,17 @@ static void no_settings(const nt_config *c, char *b, size_t n) { (void)c; snprin
 static void w_values(const nt_config *c, const cJSON *rec, const char **v, char *num)
 {
     snprintf(num, 32, "%d", c->sdg_writing);
-    v[0] = str(rec, "topic");
-    v[1] = str(rec, "document_type");
+    v[0] = sdg_str(rec, "topic");
+    v[1] = sdg_str(rec, "document_type");
     v[2] = num;
 }
 static int w_max(const nt_config *c) { return c->sdg_writing; }
 static cJSON *w_emit(const nt_config *c, const cJSON *rec, int i, const char *item)
 {
     (void)c;
-    cJSON *o = rec_with_id("%s.%d", str(rec, "id"), i);
-    nt_json_str(o, "topic", str(rec, "topic"));
-    nt_json_str(o, "document_type", str(rec, "document_type"));
+    cJSON *o = rec_with_id("%s.%d", sdg_str(rec, "id"), i);
+    nt_json_str(o, "topic", sdg_str(rec, "topic"));
+    nt_json_str(o, "document_type", sdg_str(rec, "document_type"));
     nt_json_str(o, "prompt", item);
     return o;
 }
@@ -433,8 +396,8 @@ static int w_inputs(sdg_ctx *x, cJSON *in, char *err, size_t errlen)
         cJSON_ArrayForEach(t, topics) {
             int j = 0;
             cJSON_ArrayForEach(d, types) {
-                cJSON *o = rec_with_id("%s.w%d", str(t, "id"), j++);
-                nt_json_str(o, "topic", str(t, "topic"));
+                cJSON *o = rec_with_id("%s.w%d", sdg_str(t, "id"), j++);
+                nt_json_str(o, "topic", sdg_str(t, "topic"));
                 nt_json_str(o, "document_type", d->valuestring);
                 nt_json_push(in, o);
             }
@@ -456,17 +419,17 @@ static void w_settings(const nt_config *c, char *b, size_t n)
 static void c_values(const nt_config *c, const cJSON *rec, const char **v, char *num)
 {
     snprintf(num, 32, "%d", c->sdg_closed_qa);
-    v[0] = str(rec, "document");
+    v[0] = sdg_str(rec, "document");
     v[1] = num;
 }
 static int c_max(const nt_config *c) { return c->sdg_closed_qa; }
 static cJSON *c_emit(const nt_config *c, const cJSON *rec, int i, const char *item)
 {
     (void)c;
-    cJSON *o = rec_with_id("%s.%d", str(rec, "id"), i);
+    cJSON *o = rec_with_id("%s.%d", sdg_str(rec, "id"), i);
     nt_json_num(o, "document_index", nt_json_number(rec, "document_index"));
     nt_json_str(o, "instruction", item);
-    const char *doc = str(rec, "document");
+    const char *doc = sdg_str(rec, "document");
     size_t n = strlen(doc) + strlen(item) + 3;
     char *p = nt_malloc(n, "closed-QA prompt");
     snprintf(p, n, "%s\n\n%s", doc, item);
@@ -511,15 +474,15 @@ static void c_settings(const nt_config *c, char *b, size_t n)
 static void k_values(const nt_config *c, const cJSON *rec, const char **v, char *num)
 {
     snprintf(num, 32, "%d", c->sdg_problems);
-    v[0] = str(rec, "keyword");
+    v[0] = sdg_str(rec, "keyword");
     v[1] = num;
 }
 static int k_max(const nt_config *c) { return c->sdg_problems; }
 static cJSON *k_emit(const nt_config *c, const cJSON *rec, int i, const char *item)
 {
     (void)c;
-    cJSON *o = rec_with_id("%s.%d", str(rec, "id"), i);
-    nt_json_str(o, "keyword", str(rec, "keyword"));
+    cJSON *o = rec_with_id("%s.%d", sdg_str(rec, "id"), i);
+    nt_json_str(o, "keyword", sdg_str(rec, "keyword"));
     nt_json_str(o, "prompt", item);
     return o;
 }
@@ -642,7 +605,7 @@ static int pool_inputs(sdg_ctx *x, cJSON *in, int with2, char *err, size_t errle
         const cJSON *r;
         cJSON_ArrayForEach(r, recs) {
             cJSON *o = nt_json_object();
-            nt_json_str(o, "id", str(r, "id"));
+            nt_json_str(o, "id", sdg_str(r, "id"));
             nt_json_str(o, "from", name);
             const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "prompt"), *ins = cJSON_GetObjectItemCaseSensitive(r, "instructions");
             if (!p) p = cJSON_GetObjectItemCaseSensitive(r, "messages");   /* ifeval's records */
@@ -658,9 +621,9 @@ static int pool_inputs(sdg_ctx *x, cJSON *in, int with2, char *err, size_t errle
     int i = 0;
     cJSON_ArrayForEach(r, in) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "prompt"), *last = cJSON_GetArrayItem(p, cJSON_GetArraySize(p) - 1);
-        if (!cJSON_IsArray(p) || !last || strcmp(str(last, "role"), "user") != 0 || !str(last, "content")[0])
+        if (!cJSON_IsArray(p) || !last || strcmp(sdg_str(last, "role"), "user") != 0 || !sdg_str(last, "content")[0])
             return fail(err, errlen, "prompt %s (record %d of the prompt sources): not a conversation ending with a "
-                        "non-empty user turn", str(r, "id"), i + 1);
+                        "non-empty user turn", sdg_str(r, "id"), i + 1);
         i++;
     }
     return 0;
@@ -687,7 +650,7 @@ static void tt_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_
     char **a1 = nt_calloc((size_t)(np ? np : 1), sizeof *a1, "responses"), **r1 = nt_calloc((size_t)(np ? np : 1), sizeof *r1, "reasons");
     for (int k = a; k < b; k++) {
         const cJSON *rec = cJSON_GetArrayItem(in, k);
-        p[k - a] = gen_prompt_msgs("twoturn", str(rec, "id"), 1, cJSON_GetObjectItemCaseSensitive(rec, "prompt"));
+        p[k - a] = gen_prompt_msgs("twoturn", sdg_str(rec, "id"), 1, cJSON_GetObjectItemCaseSensitive(rec, "prompt"));
     }
     sdg_generate(x, p, np, 1, a1, r1, st);
     cJSON **msgs = nt_calloc((size_t)(np ? np : 1), sizeof *msgs, "conversations");
@@ -701,7 +664,7 @@ static void tt_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_
         char *conv = sdg_conversation_text(msgs[k - a]);
         vals[0] = conv;
         char *text = nt_template_render(&x->tpl, x->stage->names, vals);
-        p[k - a] = sdg_gen_prompt("twoturn", str(rec, "id"), 2, text);
+        p[k - a] = sdg_gen_prompt("twoturn", sdg_str(rec, "id"), 2, text);
         free(text);
         free(conv);
     }
@@ -711,7 +674,7 @@ static void tt_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_
         cJSON_Delete(p[k - a]);
         if (!sdg_mine(x, k)) { cJSON_Delete(msgs[k - a]); continue; }
         const cJSON *rec = cJSON_GetArrayItem(in, k);
-        lines l = {0};
+        sdg_lines l = {0};
         char *u = u2[k - a] ? user_turn(u2[k - a], st) : NULL;
         int ok = a1[k - a] && a1[k - a][0] && strcmp(r1[k - a], "refused") && u && u[0];
         if (!ok) { st->empty++; cJSON_Delete(msgs[k - a]); }
@@ -719,17 +682,17 @@ static void tt_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_
             push_msg(msgs[k - a], "user", u);
             cJSON *o = nt_json_object();
             char id[1024];
-            snprintf(id, sizeof id, "%s.2t", str(rec, "id"));
+            snprintf(id, sizeof id, "%s.2t", sdg_str(rec, "id"));
             nt_json_str(o, "id", id);
-            nt_json_str(o, "source", str(rec, "id"));
+            nt_json_str(o, "source", sdg_str(rec, "id"));
             nt_json_add(o, "prompt", msgs[k - a]);
-            lines_add(&l, o);
+            sdg_lines_add(&l, o);
         }
         free(u);
-        out[k - a] = lines_take(&l);
+        out[k - a] = sdg_lines_take(&l);
     }
     free(p); free(msgs);
-    free_texts(a1, np); free_texts(r1, np); free_texts(u2, np); free_texts(r2, np);
+    sdg_free_texts(a1, np); sdg_free_texts(r1, np); sdg_free_texts(u2, np); sdg_free_texts(r2, np);
 }
 
 /* dialogue: assistant, user (persona), assistant, user (persona), assistant */
@@ -742,7 +705,7 @@ static int dlg_inputs(sdg_ctx *x, cJSON *in, char *err, size_t errlen)
     cJSON *r;
     if (!rc)
         cJSON_ArrayForEach(r, in) {   /* each prompt's persona: a hash of its id */
-            const char *id = str(r, "id");
+            const char *id = sdg_str(r, "id");
             int k = (int)(XXH64(id, strlen(id), 7) % (uint64_t)np);
             nt_json_str(r, "persona", cJSON_GetArrayItem(personas, k)->valuestring);
         }
@@ -764,12 +727,12 @@ static void dlg_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg
         int user = round % 2 == 0;   /* rounds 2 and 4: the user's turn */
         for (int k = a; k < b; k++) {
             const cJSON *rec = cJSON_GetArrayItem(in, k);
-            if (!user) p[k - a] = gen_prompt_msgs("dialogue", str(rec, "id"), round, msgs[k - a]);
+            if (!user) p[k - a] = gen_prompt_msgs("dialogue", sdg_str(rec, "id"), round, msgs[k - a]);
             else {
                 char *conv = sdg_conversation_text(msgs[k - a]);
-                const char *vals[2] = {str(rec, "persona"), conv};
+                const char *vals[2] = {sdg_str(rec, "persona"), conv};
                 char *text = nt_template_render(&x->tpl, x->stage->names, vals);
-                p[k - a] = sdg_gen_prompt("dialogue", str(rec, "id"), round, text);
+                p[k - a] = sdg_gen_prompt("dialogue", sdg_str(rec, "id"), round, text);
                 free(text);
                 free(conv);
             }
@@ -793,22 +756,22 @@ static void dlg_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg
     for (int k = a; k < b; k++) {
         if (!sdg_mine(x, k)) { cJSON_Delete(msgs[k - a]); continue; }
         const cJSON *rec = cJSON_GetArrayItem(in, k);
-        lines l = {0};
+        sdg_lines l = {0};
         if (!alive[k - a]) { st->empty++; cJSON_Delete(msgs[k - a]); }
         else {
             cJSON *last = cJSON_DetachItemFromArray(msgs[k - a], cJSON_GetArraySize(msgs[k - a]) - 1);
             cJSON *o = nt_json_object();
             char id[1024];
-            snprintf(id, sizeof id, "%s.dlg", str(rec, "id"));
+            snprintf(id, sizeof id, "%s.dlg", sdg_str(rec, "id"));
             nt_json_str(o, "id", id);
             nt_json_str(o, "source", id);
-            nt_json_str(o, "persona", str(rec, "persona"));
+            nt_json_str(o, "persona", sdg_str(rec, "persona"));
             nt_json_add(o, "prompt", msgs[k - a]);
-            nt_json_str(o, "response", str(last, "content"));
+            nt_json_str(o, "response", sdg_str(last, "content"));
             cJSON_Delete(last);
-            lines_add(&l, o);
+            sdg_lines_add(&l, o);
         }
-        out[k - a] = lines_take(&l);
+        out[k - a] = sdg_lines_take(&l);
     }
     free(msgs); free(alive); free(p); free(t); free(r);
 }
@@ -848,7 +811,7 @@ static void resp_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
         int g = shard % 2 ? G - 1 - q : q;
         for (int k = a; k < b; k++) {
             const cJSON *rec = cJSON_GetArrayItem(in, k);
-            p[k - a] = gen_prompt_msgs("responses", str(rec, "id"), g, cJSON_GetObjectItemCaseSensitive(rec, "prompt"));
+            p[k - a] = gen_prompt_msgs("responses", sdg_str(rec, "id"), g, cJSON_GetObjectItemCaseSensitive(rec, "prompt"));
         }
         snprintf(x->gen_want, sizeof x->gen_want, "%s", G > 1 ? gp[g] : "");
         sdg_generate(x, p, np, n, t + (size_t)g * np * n, r + (size_t)g * np * n, st);
@@ -858,17 +821,17 @@ static void resp_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
     for (int k = a; k < b; k++) {
         if (!sdg_mine(x, k)) continue;
         const cJSON *rec = cJSON_GetArrayItem(in, k);
-        lines l = {0};
+        sdg_lines l = {0};
         for (int gj = 0; gj < G * n; gj++) {
             int g = gj / n, j = gj % n;
             const char *text = t[(size_t)g * np * n + (size_t)(k - a) * n + j], *why = r[(size_t)g * np * n + (size_t)(k - a) * n + j];
             if (!text || !text[0] || !strcmp(why, "refused")) { st->empty++; continue; }
             cJSON *o = nt_json_object();
             char id[1024];
-            snprintf(id, sizeof id, "%s#%d", str(rec, "id"), gj);
+            snprintf(id, sizeof id, "%s#%d", sdg_str(rec, "id"), gj);
             nt_json_str(o, "id", id);
-            nt_json_str(o, "source", str(rec, "id"));
-            nt_json_str(o, "from", str(rec, "from"));
+            nt_json_str(o, "source", sdg_str(rec, "id"));
+            nt_json_str(o, "from", sdg_str(rec, "from"));
             nt_json_num(o, "sample", gj);
             if (G > 1) nt_json_str(o, "generator", gp[g]);
             nt_json_add(o, "prompt", dup(cJSON_GetObjectItemCaseSensitive(rec, "prompt")));
@@ -878,13 +841,13 @@ static void resp_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sd
             if (ans) nt_json_add(o, "answer", dup(ans));
             const cJSON *ins = cJSON_GetObjectItemCaseSensitive(rec, "instructions");
             if (ins) nt_json_add(o, "instructions", dup(ins));
-            lines_add(&l, o);
+            sdg_lines_add(&l, o);
         }
-        out[k - a] = lines_take(&l);
+        out[k - a] = sdg_lines_take(&l);
     }
     free(p);
-    free_texts(t, (int)per);
-    free_texts(r, (int)per);
+    sdg_free_texts(t, (int)per);
+    sdg_free_texts(r, (int)per);
 }
 static void resp_settings(const nt_config *c, char *b, size_t n)
 {
@@ -923,19 +886,19 @@ static void filter_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, 
     for (int k = a; k < b; k++) {
         if (!sdg_mine(x, k)) continue;
         const cJSON *rec = cJSON_GetArrayItem(in, k), *rw = cJSON_GetObjectItemCaseSensitive(rec, "reward");
-        lines l = {0};
+        sdg_lines l = {0};
         if (cJSON_IsNumber(rw) && rw->valuedouble >= x->cfg->sdg_reward_threshold) {
             st->passed++;
             cJSON *o = nt_json_object();
-            nt_json_str(o, "id", str(rec, "id"));
-            nt_json_str(o, "source", str(rec, "source"));
+            nt_json_str(o, "id", sdg_str(rec, "id"));
+            nt_json_str(o, "source", sdg_str(rec, "source"));
             cJSON *msgs = dup(cJSON_GetObjectItemCaseSensitive(rec, "prompt"));
-            push_msg(msgs, "assistant", str(rec, "response"));
+            push_msg(msgs, "assistant", sdg_str(rec, "response"));
             nt_json_add(o, "messages", msgs);
             nt_json_num(o, "reward", rw->valuedouble);
-            lines_add(&l, o);
+            sdg_lines_add(&l, o);
         } else st->failed++;
-        out[k - a] = lines_take(&l);
+        out[k - a] = sdg_lines_take(&l);
     }
 }
 static void filter_settings(const nt_config *c, char *b, size_t n) { snprintf(b, n, "threshold=%.17g", c->sdg_reward_threshold); }
@@ -953,7 +916,7 @@ static void pairs_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, s
 {
     for (int k = a; k < b; k++) {
         if (!sdg_mine(x, k)) continue;
-        lines l = {0};
+        sdg_lines l = {0};
         nt_pair_result pr;
         cJSON *o = nt_pairs_make(cJSON_GetArrayItem(in, k), x->cfg->sdg_pair_margin, &pr);
         st->answers_right += pr.correct;
@@ -963,9 +926,9 @@ static void pairs_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, s
             st->pairs++;
             if (pr.by_truth) st->pairs_truth++;
             else st->pairs_reward++;
-            lines_add(&l, o);
+            sdg_lines_add(&l, o);
         } else st->no_pair++;
-        out[k - a] = lines_take(&l);
+        out[k - a] = sdg_lines_take(&l);
     }
 }
 static void pairs_settings(const nt_config *c, char *b, size_t n) { snprintf(b, n, "margin=%.17g", c->sdg_pair_margin); }
