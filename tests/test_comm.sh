@@ -5,6 +5,6 @@
 BIN=${NTRON_BUILDDIR:-$(dirname "$NTRON")/..}/tests/test_comm_staged
 for n in 1 2 3 4; do
     if out=$(mpi "$n" "$BIN" 2>&1); then pass "$n ranks: $(printf '%s\n' "$out" | tail -1)"
-    else fail "$n ranks: $(printf '%s\n' "$out" | grep -m5 FAIL)"; fi
+    else fail "$n ranks: exit $?: $(printf '%s\n' "$out" | grep -m5 FAIL) $(printf '%s\n' "$out" | tail -n 3)"; fi
 done
 finish
