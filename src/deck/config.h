@@ -43,6 +43,7 @@ typedef struct nt_config {
     /* [parallel] */
     int tensor, pipeline, virtual_stages, sequence_parallel, micro_batch;
     char comm[16];             /* auto | nccl | mpi: how the CUDA backend's device buffers travel */
+    char p2p[16];              /* auto | tagged | grouped: how pipeline stages exchange activations */
     int overlap_grad_reduce;   /* DP gradient reduction started in buckets during the backward */
     double bucket_mb;          /* its bucket size, MB (2^20 bytes) of fp32 gradients */
 

@@ -96,6 +96,11 @@ const nt_option nt_deck_options[] = {
      "how the CUDA backend's collectives move device buffers: nccl (one GPU per rank), mpi (staged through "
      "host memory; works with ranks sharing a GPU), auto (nccl when built with NCCL and no two ranks share a "
      "GPU, else mpi; rank 0 says which and why); the CPU backend always uses MPI"},
+    {"parallel", "p2p", NT_OPT_ENUM, FIELD(p2p), "auto", ANY, 0, "auto|tagged|grouped",
+     "how pipeline stages exchange activations and gradients: tagged (MPI sends with tags from host copies, "
+     "sends never wait), grouped (lockstep rounds of grouped send/receive, NCCL's semantics: on device "
+     "buffers without host copies when parallel.comm gives NCCL, else over MPI), auto (grouped when the "
+     "pipeline communicator uses NCCL, else tagged); the training is bitwise the same either way"},
     {"parallel", "overlap_grad_reduce", NT_OPT_BOOL, FIELD(overlap_grad_reduce), "false", ANY, 0, NULL,
      "start the data-parallel gradient reduce-scatter in buckets during the backward, as the last micro-batch's "
      "backward finishes each bucket's gradients, and all-gather the parameters in slices overlapped with AdamW; "

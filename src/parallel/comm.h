@@ -72,14 +72,36 @@ void nt_comm_bcast(const nt_comm *c, void *buf, size_t bytes, int root);
 void nt_comm_bcast_typed(const nt_comm *c, void *buf, size_t n, nt_dtype t, int root);
 void nt_comm_bcast_f64(const nt_comm *c, double *buf, size_t n, int root);
 void nt_comm_bcast_i32(const nt_comm *c, int *buf, size_t n, int root);
-/* point-to-point always travels over MPI with its tag; a device buffer is
- * staged through host memory */
+/* tagged point-to-point travels over MPI; a device buffer is staged through
+ * host memory (see nt_comm_exchange for the grouped form NCCL can carry) */
 void nt_comm_send_f32(const nt_comm *c, const float *buf, size_t n, int peer, int tag);
 void nt_comm_recv_f32(const nt_comm *c, float *buf, size_t n, int peer, int tag);
 /* non-blocking send; the buffer must stay valid until the request completes
  * (a device buffer is copied to host at once; nt_comm_waitall frees the copy) */
 void nt_comm_isend_f32(const nt_comm *c, const float *buf, size_t n, int peer, int tag, MPI_Request *req);
 void nt_comm_waitall(int n, MPI_Request *reqs);
+/* Grouped point-to-point, with NCCL's semantics (ncclGroupStart, ncclSend /
+ * ncclRecv, ncclGroupEnd): every transfer of the group progresses together
+ * and the group is done when all are.  No tags: between two ranks, sends
+ * and receives match in the order they are issued.  A send is done only
+ * once its receive has started (MPI_Issend on the host path), so a program
+ * that completes here does not rely on buffering NCCL lacks.  Device
+ * buffers go to the device path's grouped send/receive (NCCL: no host
+ * copy; stream-ordered, so "done" means for the kernels after it) or are
+ * staged through host memory; host buffers go to MPI.  All buffers of one
+ * group are of one kind.  nops = 0 only makes the device path ready
+ * (NCCL: builds the communicator; collective over c). */
+typedef struct nt_p2p {
+    int send;          /* 1: send buf to peer; 0: receive into buf from peer */
+    void *buf;
+    size_t n;          /* elements of type t */
+    nt_dtype t;
+    int peer;          /* rank in c */
+} nt_p2p;
+void nt_comm_exchange(const nt_comm *c, const nt_p2p *ops, int nops);
+/* "nccl" when exchanges of device buffers on c need no host copy, else
+ * "host-staged" (device buffers) or "mpi" (host buffers only) */
+const char *nt_comm_exchange_path(const nt_comm *c);
 void nt_comm_barrier(const nt_comm *c);
 /* The start of a collective built outside this file (comm_async.c) that
  * blocks: the named watchdog region every collective here opens ("%s on the

@@ -21,6 +21,8 @@ typedef struct nt_comm_dev {
     void (*reduce_scatter)(const nt_comm *c, const void *send, void *recv, size_t n, nt_dtype t);
     void (*allgather)(const nt_comm *c, const void *send, void *recv, size_t n, nt_dtype t);
     void (*bcast)(const nt_comm *c, void *buf, size_t bytes, int root);
+    /* grouped send/receive of device buffers (comm.h nt_comm_exchange); nops = 0: get ready */
+    void (*exchange)(const nt_comm *c, const nt_p2p *ops, int nops);
     void (*attach)(nt_comm *c);                                /* sets c->dev_state (may be NULL) */
     void (*release)(nt_comm *c);                               /* frees c->dev_state (may be NULL) */
 } nt_comm_dev;

@@ -440,6 +440,63 @@ void nt_comm_isend_f32(const nt_comm *c, const float *buf, size_t n, int peer, i
     sends[nsends++] = (sent){*req, h, c->label};
 }
 
+/* grouped transfers travel with one tag of their own, above every tag the
+ * pipeline's tagged path uses (p2p_tag is below 32767, MPI's least upper bound) */
+#define EXCHANGE_TAG 32767
+
+const char *nt_comm_exchange_path(const nt_comm *c)
+{
+    if (!c->dev) return "mpi";
+    return c->dev->exchange ? "nccl" : "host-staged";
+}
+
+void nt_comm_exchange(const nt_comm *c, const nt_p2p *ops, int nops)
+{
+    if (nops == 0) {
+        if (c->dev && c->dev->exchange && c->size > 1) c->dev->exchange(c, NULL, 0);
+        return;
+    }
+    int dev = on_device(c, ops[0].buf), nsend = 0;
+    size_t elems = 0;
+    for (int i = 0; i < nops; i++) {
+        NT_CHECK(ops[i].n < INT_MAX, "exchange on %s: transfer too large (%zu elements)", c->label, ops[i].n);
+        NT_CHECK(ops[i].peer >= 0 && ops[i].peer < c->size, "internal: exchange on %s with rank %d of %d", c->label,
+                 ops[i].peer, c->size);
+        NT_CHECK(on_device(c, ops[i].buf) == dev, "internal: exchange on %s mixes host and device buffers", c->label);
+        nsend += ops[i].send != 0;
+        elems += ops[i].n;
+    }
+    coll_begin(c, "exchange (%d sends, %d receives, %zu elements)", nsend, nops - nsend, elems);
+    if (dev && c->dev->exchange) {
+        c->dev->exchange(c, ops, nops);
+        nt_watchdog_leave();
+        return;
+    }
+    MPI_Request *req = nt_malloc((size_t)nops * sizeof *req, "exchange requests");
+    void **host = nt_calloc((size_t)nops, sizeof *host, "exchange staging");
+    for (int pass = 0; pass < 2; pass++)   /* receives first: every send finds its receive posted soonest */
+        for (int i = 0; i < nops; i++) {
+            const nt_p2p *o = &ops[i];
+            if ((pass == 0) != !o->send) continue;
+            size_t bytes = o->n * nt_dtype_size(o->t);
+            void *b = o->buf;
+            if (dev) {
+                b = host[i] = nt_malloc(bytes ? bytes : 1, "exchange host staging");
+                if (o->send) c->dev->d2h(b, o->buf, bytes);
+            }
+            if (o->send) NT_CHECK_MPI(MPI_Issend(b, (int)o->n, mpi_type(o->t), o->peer, EXCHANGE_TAG, c->mpi, &req[i]));
+            else NT_CHECK_MPI(MPI_Irecv(b, (int)o->n, mpi_type(o->t), o->peer, EXCHANGE_TAG, c->mpi, &req[i]));
+        }
+    NT_CHECK_MPI(MPI_Waitall(nops, req, MPI_STATUSES_IGNORE));
+    nt_watchdog_leave();
+    for (int i = 0; i < nops; i++) {
+        if (dev && !ops[i].send) c->dev->h2d(ops[i].buf, host[i], ops[i].n * nt_dtype_size(ops[i].t));
+        free(host[i]);
+    }
+    free(host);
+    free(req);
+}
+
 void nt_comm_waitall(int n, MPI_Request *reqs)
 {
     if (n <= 0) return;

@@ -7,8 +7,10 @@
  * every member calls ncclCommInitRank.  That first call is a collective of
  * the group, so every member reaches it at the same point; groups that only
  * ever see host scalars (loss, gradient norm) never build one.
- * Point-to-point stays on MPI (comm_mpi.c stages device buffers through
- * host memory): the pipeline relies on MPI tags and requests.
+ * Grouped point-to-point (nt_comm_exchange: the pipeline's transfers when
+ * every rank has a GPU of its own, bench --comm's sendrecv) is one NCCL
+ * group of ncclSend/ncclRecv on device buffers; tagged point-to-point stays
+ * on MPI (comm_mpi.c stages device buffers through host memory).
  * Built only when configure finds NCCL.  Checked on GPU buffers by
  * tests/test_comm_nccl.c (one rank on the H100 lent so far; several ranks
  * need one GPU each) and, in training, by tests/test_cuda_layouts.sh. */
@@ -96,6 +98,21 @@ static void n_bcast(const nt_comm *c, void *buf, size_t bytes, int root)
     NT_CHECK_NCCL(ncclBroadcast(buf, buf, bytes, ncclUint8, root, comm_of(c), 0));
 }
 
+/* one NCCL group: the sends and receives progress together, so two ranks
+ * sending to each other in the same group cannot deadlock */
+static void n_exchange(const nt_comm *c, const nt_p2p *ops, int nops)
+{
+    ncclComm_t comm = comm_of(c);
+    if (nops == 0) return;
+    NT_CHECK_NCCL(ncclGroupStart());
+    for (int i = 0; i < nops; i++) {
+        const nt_p2p *o = &ops[i];
+        if (o->send) NT_CHECK_NCCL(ncclSend(o->buf, o->n, nccl_type(o->t), o->peer, comm, 0));
+        else NT_CHECK_NCCL(ncclRecv(o->buf, o->n, nccl_type(o->t), o->peer, comm, 0));
+    }
+    NT_CHECK_NCCL(ncclGroupEnd());
+}
+
 void nt_comm_nccl_version(char *buf, size_t n)
 {
     int v = 0;
@@ -109,5 +126,6 @@ const nt_comm_dev nt_comm_dev_nccl = {
     .is_device = nt_cuda_mem_is_device,
     .d2h = nt_cuda_mem_d2h, .h2d = nt_cuda_mem_h2d, .d2d = nt_cuda_mem_d2d,
     .allreduce = n_allreduce, .reduce_scatter = n_reduce_scatter, .allgather = n_allgather, .bcast = n_bcast,
+    .exchange = n_exchange,
     .attach = n_attach, .release = n_release,
 };

@@ -170,6 +170,95 @@ int nt_schedule_verify_lists(int P, int v, int m, const nt_action *const *list, 
     return rc;
 }
 
+/* ---- lockstep rounds ------------------------------------------------------ */
+
+int nt_schedule_forward_only(nt_action *out, int v, int m)
+{
+    int k = 0;
+    for (int mb = 0; mb < m; mb++)
+        for (int c = 0; c < v; c++) out[k++] = (nt_action){'F', c, mb};
+    return k;
+}
+
+/* the step of every action: step[p][i] (1-based); 0 when the lists deadlock */
+static int time_lists(int P, int v, int m, const nt_action *const *list, const int *len, int **step,
+                      int *fstep, int *bstep)
+{
+    int S = P * v, remaining = 0;
+    int *pos = nt_calloc((size_t)P, sizeof(int), "schedule positions");
+    for (int p = 0; p < P; p++) remaining += len[p];
+    for (int t = 1; remaining > 0; t++) {
+        int ran = 0;
+        for (int p = 0; p < P; p++) {
+            if (pos[p] >= len[p]) continue;
+            nt_action a = list[p][pos[p]];
+            int s = a.chunk * P + p, in;
+            if (a.kind == 'F') in = s == 0 ? -1 : fstep[(size_t)(s - 1) * m + a.mb];
+            else {
+                int own = fstep[(size_t)s * m + a.mb];
+                in = s == S - 1 ? own : bstep[(size_t)(s + 1) * m + a.mb];
+                if (!own || (own >= t)) in = 0;
+            }
+            if (in == 0 || in >= t) continue;   /* input not produced before this step */
+            (a.kind == 'F' ? fstep : bstep)[(size_t)s * m + a.mb] = t;
+            step[p][pos[p]++] = t;
+            remaining--;
+            ran = 1;
+        }
+        if (!ran) { free(pos); return 0; }
+    }
+    free(pos);
+    return 1;
+}
+
+static int by_step(const void *a, const void *b)
+{
+    const nt_round *x = a, *y = b;
+    return (x->step > y->step) - (x->step < y->step);
+}
+
+int nt_schedule_rounds(nt_round *out, int P, int p, int v, int m, const nt_action *const *list, const int *len)
+{
+    int S = P * v;
+    int **step = nt_malloc((size_t)P * sizeof *step, "schedule steps");
+    for (int q = 0; q < P; q++) step[q] = nt_calloc((size_t)(len[q] ? len[q] : 1), sizeof(int), "schedule steps");
+    int *fstep = nt_calloc((size_t)S * (size_t)m, sizeof(int), "sim"), *bstep = nt_calloc((size_t)S * (size_t)m, sizeof(int), "sim");
+    int n = -1;
+    if (time_lists(P, v, m, list, len, step, fstep, bstep)) {
+        n = 0;
+        int prev = (p - 1 + P) % P, next = (p + 1) % P;
+        /* one round per action, with its input */
+        for (int i = 0; i < len[p]; i++) {
+            nt_action a = list[p][i];
+            int s = a.chunk * P + p;
+            nt_round r = {.step = step[p][i], .act = a};
+            if (a.kind == 'F' && s > 0) r.recv = (nt_xfer){'F', (s - 1) / P, a.mb, prev};
+            if (a.kind == 'B' && s < S - 1) r.recv = (nt_xfer){'B', (s + 1) / P, a.mb, next};
+            out[n++] = r;
+        }
+        /* each output goes into the round of its consumer's step (a round of its own when this rank is idle then) */
+        for (int i = 0; i < len[p]; i++) {
+            nt_action a = list[p][i];
+            int s = a.chunk * P + p, t;
+            nt_xfer x = {a.kind, a.chunk, a.mb, 0};
+            if (a.kind == 'F' && s < S - 1) { t = fstep[(size_t)(s + 1) * m + a.mb]; x.peer = next; }
+            else if (a.kind == 'B' && s > 0) { t = bstep[(size_t)(s - 1) * m + a.mb]; x.peer = prev; }
+            else continue;
+            int k = 0;
+            while (k < n && out[k].step != t) k++;
+            if (k == n) out[n++] = (nt_round){.step = t};
+            NT_CHECK(out[k].nsend < 2, "internal: more than two sends in round %d of pipeline rank %d", t, p);
+            out[k].send[out[k].nsend++] = x;
+        }
+        qsort(out, (size_t)n, sizeof *out, by_step);
+    }
+    for (int q = 0; q < P; q++) free(step[q]);
+    free(step);
+    free(fstep);
+    free(bstep);
+    return n;
+}
+
 double nt_schedule_bubble_formula(int P, int v, int m)
 {
     return (double)(P - 1) / ((double)v * (double)m);

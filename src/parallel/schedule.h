@@ -31,6 +31,38 @@ int nt_schedule_build(nt_action *out, int P, int p, int v, int m);
 int nt_schedule_verify(int P, int v, int m, char *err, size_t n);
 /* the same simulation over given lists (list[p][2*m*v]) */
 int nt_schedule_verify_lists(int P, int v, int m, const nt_action *const *list, char *err, size_t n);
+/* Lockstep rounds: how a schedule runs over grouped point-to-point with
+ * NCCL's semantics (comm.h nt_comm_exchange: no tags, a send is done only
+ * when its receive has started).  All ranks' lists are timed together: each
+ * action runs at the first step after its rank's previous action and after
+ * the step that produced its input.  Round t of a rank is one grouped
+ * exchange, then its action of step t (if any).  The exchange receives
+ * that action's input and sends every earlier output of this rank whose
+ * consumer runs at step t, so each transfer is sent and received in the
+ * same round by both ranks: round t only waits for rounds before it, and
+ * the rounds cannot deadlock.  A rank receives at most one transfer per
+ * round, so two ranks never need tags to tell transfers apart. */
+typedef struct nt_xfer {
+    char kind;      /* 'F': the output of forward (chunk, mb) of the sending rank; 'B': the input
+                       gradient from backward (chunk, mb) of the sending rank; 0: none */
+    int chunk, mb;  /* the action that produced it, on the sending rank */
+    int peer;       /* the other pipeline rank */
+} nt_xfer;
+typedef struct nt_round {
+    int step;          /* its time step (1-based) */
+    nt_action act;     /* kind 0: no action this round, only sends */
+    nt_xfer recv;      /* act's input (kind 0: none; chunk, mb: the producer's) */
+    int nsend;
+    nt_xfer send[2];   /* this rank's earlier outputs, consumed this step */
+} nt_round;
+/* Times all P lists (list[p] of len[p] actions) and fills out[] with rank
+ * p's rounds (those with an action or a send; at most len[p] + (its
+ * outputs) entries, 3*len[p] is always enough).  Returns the count, or -1
+ * when the lists deadlock.  v chunks per rank, m micro-batches. */
+int nt_schedule_rounds(nt_round *out, int P, int p, int v, int m, const nt_action *const *list, const int *len);
+/* rank p's lists of the forward-only pass: micro-batch by micro-batch, chunk by chunk */
+int nt_schedule_forward_only(nt_action *out, int v, int m);
+
 /* Bubble fraction from the simulation with unit-time forward and 2-unit
  * backward: idle time / total time of rank 0 ... for comparison with the
  * formula (P-1)/(v·m). */

@@ -20,6 +20,16 @@ void nt_modelset_init(nt_modelset *ms, const nt_config *cfg, const nt_ops *ops, 
     nt_placement_check_tp(&ms->place, &g->tp_comm, &g->world);
     /* the CUDA backend's buffers are device memory: NCCL or host staging (parallel.comm) */
     if (nt_backend_is_cuda(ops)) nt_comm_device_setup(g, cfg->comm);
+    /* pipeline transfers: grouped rounds where NCCL carries them (parallel.p2p) */
+    const char *path = nt_comm_exchange_path(&g->pp_comm);
+    ms->p2p_grouped = !strcmp(cfg->p2p, "grouped") || (!strcmp(cfg->p2p, "auto") && !strcmp(path, "nccl"));
+    if (g->PP > 1 && g->world.rank == 0 && (ms->p2p_grouped || strcmp(path, "mpi") != 0)) {
+        printf("p2p: %s\n", ms->p2p_grouped ? (!strcmp(path, "nccl") ? "grouped rounds over NCCL on device buffers"
+                                               : !strcmp(path, "mpi") ? "grouped rounds over MPI (host buffers)"
+                                                                      : "grouped rounds, staged through host memory")
+                                             : "tagged MPI sends from host copies");
+        fflush(stdout);
+    }
     int P = g->PP, v = cfg->virtual_stages, S = P * v;
     if (v > NT_MAX_CHUNKS) nt_input_error("parallel.virtual_stages = %d exceeds the maximum %d", v, NT_MAX_CHUNKS);
     if (cfg->layers % S != 0)
@@ -73,6 +83,9 @@ void nt_modelset_free(nt_modelset *ms)
     o->free(ms->params);
     if (ms->grads) o->free(ms->grads);
     free(ms->sched);
+    free(ms->rounds);
+    for (int i = 0; i < ms->nstash; i++) o->free(ms->stash[i].buf);
+    free(ms->stash);
     nt_grid_free(&ms->grid);
     memset(ms, 0, sizeof *ms);
 }
@@ -209,7 +222,7 @@ static void micro_io(const nt_batch *b, int mb, int B, int32_t *inp, int32_t *tg
     }
 }
 
-/* ---- the passes ---------------------------------------------------------- */
+/* ---- schedule and final gradients ----------------------------------------- */
 
 /* a chunk's backward finished gradient elements [lo, hi) of its own buffer */
 static void chunk_grads_done(void *ctx, const nt_model *m, size_t lo, size_t hi)
@@ -231,6 +244,97 @@ static void build_schedule(nt_modelset *ms, int m)
     ms->sched_m = m;
 }
 
+/* ---- grouped point-to-point: lockstep rounds (schedule.h) ---------------- */
+
+/* the rounds of this rank for a pass of m micro-batches (train: the
+ * training schedule; else the forward-only order), cached */
+static void build_rounds(nt_modelset *ms, int m, int train)
+{
+    if (ms->rounds && ms->rounds_m == m && ms->rounds_train == train) return;
+    int P = ms->grid.PP, v = ms->v, len = (train ? 2 : 1) * m * v;
+    nt_action **lists = nt_malloc((size_t)P * sizeof *lists, "schedule lists");
+    int *lens = nt_malloc((size_t)P * sizeof *lens, "schedule lengths");
+    for (int q = 0; q < P; q++) {
+        lists[q] = nt_malloc((size_t)len * sizeof(nt_action), "schedule");
+        lens[q] = train ? nt_schedule_build(lists[q], P, q, v, m) : nt_schedule_forward_only(lists[q], v, m);
+        NT_CHECK(lens[q] == len, "internal: no pipeline schedule for P=%d v=%d m=%d", P, v, m);
+    }
+    free(ms->rounds);
+    ms->rounds = nt_malloc((size_t)3 * len * sizeof *ms->rounds, "pipeline rounds");
+    ms->nrounds = nt_schedule_rounds(ms->rounds, P, ms->grid.pp, v, m, (const nt_action *const *)lists, lens);
+    NT_CHECK(ms->nrounds > 0, "internal: pipeline rounds for P=%d v=%d m=%d deadlock", P, v, m);
+    ms->rounds_m = m;
+    ms->rounds_train = train;
+    for (int q = 0; q < P; q++) free(lists[q]);
+    free(lists);
+    free(lens);
+}
+
+/* an output waiting for its round: a copy in the activation dtype (the
+ * pool slot it came from may be reused before then) */
+static void stash_put(nt_modelset *ms, char kind, int c, int mb, const void *src, size_t n)
+{
+    const nt_ops *o = ms->ops;
+    size_t bytes = n * o->act_bytes;
+    nt_stash *st = NULL;
+    for (int i = 0; i < ms->nstash && !st; i++)
+        if (!ms->stash[i].kind && ms->stash[i].bytes >= bytes) st = &ms->stash[i];
+    if (!st) {
+        if (ms->nstash == ms->capstash) {
+            ms->capstash = ms->capstash ? 2 * ms->capstash : 4;
+            ms->stash = realloc(ms->stash, (size_t)ms->capstash * sizeof *ms->stash);
+            NT_CHECK(ms->stash, "out of memory for pipeline send buffers");
+        }
+        st = &ms->stash[ms->nstash++];
+        st->buf = o->alloc(bytes, "pipeline send buffer");
+        st->bytes = bytes;
+    }
+    o->copy(st->buf, src, bytes);
+    st->kind = kind;
+    st->chunk = c;
+    st->mb = mb;
+    st->n = n;
+}
+
+static nt_stash *stash_find(nt_modelset *ms, const nt_xfer *x)
+{
+    for (int i = 0; i < ms->nstash; i++)
+        if (ms->stash[i].kind == x->kind && ms->stash[i].chunk == x->chunk && ms->stash[i].mb == x->mb)
+            return &ms->stash[i];
+    nt_die(NT_EXIT_FAIL, "internal: pipeline round sends %c(chunk %d, mb %d), which was never produced", x->kind,
+           x->chunk, x->mb);
+}
+
+/* round r's exchange: its sends, and the receive of its action's input into ac */
+static double round_exchange(nt_modelset *ms, const nt_round *r, nt_acts *ac)
+{
+    nt_p2p ops[3];
+    nt_stash *sent[2];
+    int k = 0;
+    nt_dtype t = nt_dtype_of_act(ms->ops->act_bytes);
+    for (int i = 0; i < r->nsend; i++) {
+        sent[i] = stash_find(ms, &r->send[i]);
+        ops[k++] = (nt_p2p){1, sent[i]->buf, sent[i]->n, t, r->send[i].peer};
+    }
+    if (r->recv.kind)
+        ops[k++] = (nt_p2p){0, r->recv.kind == 'F' ? ac->x : ac->dx, (size_t)ac->Nl * ms->cfg.hidden, t, r->recv.peer};
+    if (!k) return 0;
+    double t0 = nt_now();
+    nt_comm_exchange(&ms->grid.pp_comm, ops, k);
+    ms->ops->sync();   /* a device path is stream-ordered: wait here, so the time is the exchange's */
+    for (int i = 0; i < r->nsend; i++) sent[i]->kind = 0;
+    return nt_now() - t0;
+}
+
+static void stash_check_empty(const nt_modelset *ms)
+{
+    for (int i = 0; i < ms->nstash; i++)
+        NT_CHECK(!ms->stash[i].kind, "internal: pipeline output %c(chunk %d, mb %d) was never sent", ms->stash[i].kind,
+                 ms->stash[i].chunk, ms->stash[i].mb);
+}
+
+/* ---- the passes ---------------------------------------------------------- */
+
 /* what one forward of (chunk c, micro-batch mb) needs besides the model set */
 typedef struct fwd_ctx {
     nt_batch *b;
@@ -239,13 +343,13 @@ typedef struct fwd_ctx {
     double *acc;
     const int32_t *inp, *tgt;
     int m;                      /* micro-batches of the pass (p2p tags) */
-    pending *pd;
+    pending *pd;                /* NULL: grouped rounds (the caller receives; the output is stashed) */
     double loss, tf, tp2p;
 } fwd_ctx;
 
 /* Forward of chunk c for micro-batch mb into ac: its input from the previous
  * stage (or the embedding), the stage function on the last stage, the output
- * sent on to the next stage. */
+ * sent on to the next stage (tagged), or kept for its round (grouped). */
 static void forward_item(nt_modelset *ms, fwd_ctx *x, int c, int mb, nt_acts *ac)
 {
     const nt_ops *o = ms->ops;
@@ -253,7 +357,7 @@ static void forward_item(nt_modelset *ms, fwd_ctx *x, int c, int mb, nt_acts *ac
     nt_model *mdl = &ms->chunk[c];
     size_t nx = (size_t)ac->Nl * ms->cfg.hidden;
     double t0;
-    if (s > 0) {
+    if (s > 0 && x->pd) {
         t0 = nt_now();
         recv_into(ms, ac->x, nx, (s - 1) % P, p2p_tag(0, s - 1, S, mb, x->m));
         x->tp2p += nt_now() - t0;
@@ -266,14 +370,30 @@ static void forward_item(nt_modelset *ms, fwd_ctx *x, int c, int mb, nt_acts *ac
                        .targets = x->tgt, .acc = x->acc};
         x->loss += x->fn(x->state, &st);
     }
+    const void *out = (char *)ac->x + (size_t)mdl->nlayers * nx * o->act_bytes;
+    if (s < S - 1 && !x->pd) stash_put(ms, 'F', c, mb, out, nx);
     o->sync();
     x->tf += nt_now() - t0;
-    if (s < S - 1) {
+    if (s < S - 1 && x->pd) {
         t0 = nt_now();
-        send_copy(ms, x->pd, (char *)ac->x + (size_t)mdl->nlayers * nx * o->act_bytes, nx, (s + 1) % P,
-                  p2p_tag(0, s, S, mb, x->m));
+        send_copy(ms, x->pd, out, nx, (s + 1) % P, p2p_tag(0, s, S, mb, x->m));
         x->tp2p += nt_now() - t0;
     }
+}
+
+/* backward of (chunk c, micro-batch mb); last: the chunk's last backward of the pass */
+static double backward_item(nt_modelset *ms, int c, nt_acts *ac, int last)
+{
+    double t0 = nt_now();
+    nt_model *mdl = &ms->chunk[c];
+    if (last && ms->grads_final) {
+        mdl->grads_done = chunk_grads_done;
+        mdl->grads_done_ctx = ms;
+    }
+    nt_model_backward(mdl, ac);
+    mdl->grads_done = NULL;
+    ms->ops->sync();
+    return nt_now() - t0;
 }
 
 double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void *state, double *acc)
@@ -288,44 +408,46 @@ double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void
     int32_t *inp = nt_malloc((size_t)N * sizeof(int32_t), "inputs");
     int32_t *tgt = nt_malloc((size_t)N * sizeof(int32_t), "targets");
     pending pd = {0};
-    fwd_ctx fx = {.b = b, .fn = fn, .state = state, .acc = acc, .inp = inp, .tgt = tgt, .m = m, .pd = &pd};
+    int grouped = ms->p2p_grouped && P > 1;
+    fwd_ctx fx = {.b = b, .fn = fn, .state = state, .acc = acc, .inp = inp, .tgt = tgt, .m = m,
+                  .pd = grouped ? NULL : &pd};
     double t0, tb = 0;
 
     build_schedule(ms, m);
+    if (grouped) {
+        build_rounds(ms, m, 1);
+        nt_comm_exchange(&g->pp_comm, NULL, 0);   /* the device path ready on every pipeline rank */
+    }
     o->zero(ms->grads, ms->npadded * sizeof(float));
     /* the last backward of each chunk: where its gradients become final */
     int last_b[NT_MAX_CHUNKS];
     for (int c = 0; c < ms->v; c++) last_b[c] = -1;
     for (int k = 0; k < ms->sched_len; k++)
-        if (ms->sched[k].kind != 'F') last_b[ms->sched[k].chunk] = k;
-    for (int k = 0; k < ms->sched_len; k++) {
-        nt_action a = ms->sched[k];
+        if (ms->sched[k].kind != 'F') last_b[ms->sched[k].chunk] = ms->sched[k].mb;
+    int nitems = grouped ? ms->nrounds : ms->sched_len;
+    for (int k = 0; k < nitems; k++) {
+        const nt_round *r = grouped ? &ms->rounds[k] : NULL;
+        nt_action a = grouped ? r->act : ms->sched[k];
         int c = a.chunk, s = c * P + g->pp;
+        nt_acts *ac = a.kind == 'F' ? pool_get(ms, c, a.mb) : a.kind == 'B' ? pool_find(ms, c, a.mb) : NULL;
+        if (grouped) fx.tp2p += round_exchange(ms, r, ac);
+        if (!a.kind) continue;
         micro_io(b, a.mb, B, inp, tgt);
         if (a.kind == 'F') {
-            forward_item(ms, &fx, c, a.mb, pool_get(ms, c, a.mb));
+            forward_item(ms, &fx, c, a.mb, ac);
             continue;
         }
-        nt_acts *ac = pool_find(ms, c, a.mb);
         size_t nx = (size_t)ac->Nl * ms->cfg.hidden;
-        if (s < S - 1) {
+        if (s < S - 1 && !grouped) {
             t0 = nt_now();
             recv_into(ms, ac->dx, nx, (s + 1) % P, p2p_tag(1, s + 1, S, a.mb, m));
             fx.tp2p += nt_now() - t0;
         }
-        t0 = nt_now();
-        nt_model *mdl = &ms->chunk[c];
-        if (k == last_b[c] && ms->grads_final) {
-            mdl->grads_done = chunk_grads_done;
-            mdl->grads_done_ctx = ms;
-        }
-        nt_model_backward(mdl, ac);
-        mdl->grads_done = NULL;
-        o->sync();
-        tb += nt_now() - t0;
+        tb += backward_item(ms, c, ac, a.mb == last_b[c]);
         if (s > 0) {
             t0 = nt_now();
-            send_copy(ms, &pd, ac->dx, nx, (s - 1) % P, p2p_tag(1, s, S, a.mb, m));
+            if (grouped) stash_put(ms, 'B', c, a.mb, ac->dx, nx);
+            else send_copy(ms, &pd, ac->dx, nx, (s - 1) % P, p2p_tag(1, s, S, a.mb, m));
             fx.tp2p += nt_now() - t0;
         }
         pool_release(ms, c, a.mb);
@@ -334,6 +456,7 @@ double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void
     pending_wait(&pd);
     pending_free(&pd);
     fx.tp2p += nt_now() - t0;
+    if (grouped) stash_check_empty(ms);
     free(inp);
     free(tgt);
     ms->t_fwd = fx.tf;
@@ -342,9 +465,10 @@ double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void
     return fx.loss;
 }
 
-/* Forward only: micro-batch by micro-batch, chunk by chunk.  Every receive
- * waits on an item earlier in the same (micro-batch, chunk) order of the
- * sending rank, and sends do not block, so the order cannot deadlock. */
+/* Forward only: micro-batch by micro-batch, chunk by chunk.  Tagged: every
+ * receive waits on an item earlier in the same (micro-batch, chunk) order
+ * of the sending rank, and sends do not block, so the order cannot
+ * deadlock.  Grouped: the same order in lockstep rounds. */
 double nt_modelset_forward_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void *state, double *acc)
 {
     int B = ms->micro_batch, T = ms->seq_len, N = B * T;
@@ -354,16 +478,33 @@ double nt_modelset_forward_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, vo
     int32_t *inp = nt_malloc((size_t)N * sizeof(int32_t), "inputs");
     int32_t *tgt = nt_malloc((size_t)N * sizeof(int32_t), "targets");
     pending pd = {0};
-    fwd_ctx fx = {.b = b, .fn = fn, .state = state, .acc = acc, .inp = inp, .tgt = tgt, .m = m, .pd = &pd};
-    for (int mb = 0; mb < m; mb++) {
-        micro_io(b, mb, B, inp, tgt);
-        for (int c = 0; c < ms->v; c++) {
-            forward_item(ms, &fx, c, mb, pool_get(ms, c, 0));
-            pool_release(ms, c, 0);
+    int grouped = ms->p2p_grouped && ms->grid.PP > 1;
+    fwd_ctx fx = {.b = b, .fn = fn, .state = state, .acc = acc, .inp = inp, .tgt = tgt, .m = m,
+                  .pd = grouped ? NULL : &pd};
+    if (grouped) {
+        build_rounds(ms, m, 0);
+        nt_comm_exchange(&ms->grid.pp_comm, NULL, 0);
+        for (int k = 0; k < ms->nrounds; k++) {
+            const nt_round *r = &ms->rounds[k];
+            nt_acts *ac = r->act.kind ? pool_get(ms, r->act.chunk, 0) : NULL;
+            fx.tp2p += round_exchange(ms, r, ac);
+            if (!r->act.kind) continue;
+            micro_io(b, r->act.mb, B, inp, tgt);
+            forward_item(ms, &fx, r->act.chunk, r->act.mb, ac);
+            pool_release(ms, r->act.chunk, 0);
         }
-        double t0 = nt_now();
-        pending_wait(&pd);
-        fx.tp2p += nt_now() - t0;
+        stash_check_empty(ms);
+    } else {
+        for (int mb = 0; mb < m; mb++) {
+            micro_io(b, mb, B, inp, tgt);
+            for (int c = 0; c < ms->v; c++) {
+                forward_item(ms, &fx, c, mb, pool_get(ms, c, 0));
+                pool_release(ms, c, 0);
+            }
+            double t0 = nt_now();
+            pending_wait(&pd);
+            fx.tp2p += nt_now() - t0;
+        }
     }
     pending_free(&pd);
     free(inp);

@@ -15,8 +15,10 @@
  * Pipeline: chunk c of pipeline rank p is virtual stage s = c*P + p and
  * owns layers [s*Lc, (s+1)*Lc).  Stage s receives its input from stage s-1
  * (rank (s-1) mod P) and sends its output to stage s+1; gradients flow back
- * the same way.  Sends are non-blocking on copies, receives block; p2p
- * travels over MPI from host copies on every backend.  The flat buffer is
+ * the same way.  Tagged (parallel.p2p): sends are non-blocking on host
+ * copies, receives block, over MPI.  Grouped: the lockstep rounds of
+ * schedule.h, one grouped exchange per round (NCCL on device buffers when
+ * every rank has a GPU of its own, else MPI).  The flat buffer is
  * padded to a multiple of DP: DP rank d owns [shard_lo, shard_lo+shard_n)
  * (its ZeRO-1 shard, and its share of checkpoint I/O). */
 #ifndef NTRON_MODELSET_H
@@ -37,6 +39,14 @@ typedef struct nt_acts_pool {
     nt_acts *acts;
     int *mb;                 /* micro-batch using each slot, -1 = free */
 } nt_acts_pool;
+
+/* an output of this rank kept until the round that sends it */
+typedef struct nt_stash {
+    char kind;              /* 'F' | 'B' (schedule.h nt_xfer); 0: free */
+    int chunk, mb;
+    void *buf;              /* act dtype, bytes capacity */
+    size_t bytes, n;
+} nt_stash;
 
 typedef struct nt_modelset {
     nt_config cfg;
@@ -62,6 +72,13 @@ typedef struct nt_modelset {
     int sched_m;                        /* micro-batches the cached schedule is for */
     nt_action *sched;
     int sched_len;
+    /* grouped point-to-point (parallel.p2p): this rank's lockstep rounds and
+     * the outputs waiting for theirs */
+    int p2p_grouped;
+    nt_round *rounds;
+    int nrounds, rounds_m, rounds_train;
+    nt_stash *stash;
+    int nstash, capstash;
 } nt_modelset;
 
 /* Collective over world: grid, placement, chunks, flat buffers, parameters
