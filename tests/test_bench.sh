@@ -56,6 +56,7 @@ for r in rows:
     assert abs(r["algbw_gbs"] - r["size_bytes"] / (r["time_us"] * 1e-6) / 1e9) <= 1e-9 * r["algbw_gbs"]
     assert r["wrong"] == 0 and r["size_bytes"] == 4 * r["count"]
 assert d["verdict"] == "PASSED"
+assert d["backend"].startswith("cpu") and d["path"] == "host buffers, MPI", (d["backend"], d["path"])
 PY
 
 mpi 4 "$NTRON" bench "$TINY" --comm --set parallel.tensor=2 --max-bytes 16384 --iters 2 --inject-fault --json commf.json > commf.out 2>&1; rc=$?

@@ -19,6 +19,7 @@
  * Backend: run.backend as for `ntron run` (auto = CUDA on a one-rank job
  * with a visible GPU); on the GPU the MFU peak defaults to 989.4 TFLOP/s. */
 #include "bench/bench.h"
+#include "parallel/comm_device.h"
 #include "backend/backend.h"
 #include "build_config.h"
 #include "util/check.h"
@@ -162,7 +163,10 @@ int nt_bench_main(int argc, char **argv)
     if (comm) {
         nt_grid g;
         nt_grid_init(&g, MPI_COMM_WORLD, cfg.tensor, cfg.pipeline);
-        long wrong = nt_bench_comm(&g, (size_t)max_bytes, (int)iters, json, fault);
+        /* the deck's backend: its buffers (device memory on CUDA) and their path (parallel.comm) */
+        const nt_ops *ops = nt_backend_select(&cfg, &info);
+        if (nt_backend_is_cuda(ops)) nt_comm_device_setup(&g, cfg.comm);
+        long wrong = nt_bench_comm(&g, ops, (size_t)max_bytes, (int)iters, json, fault);
         nt_grid_free(&g);
         free(sets);
         NT_CHECK_MPI(MPI_Finalize());

@@ -7,6 +7,7 @@
 #define NTRON_BENCH_H
 
 #include "parallel/grid.h"
+#include "backend/backend.h"
 
 #include <stddef.h>
 
@@ -18,7 +19,11 @@ int nt_bench_main(int argc, char **argv);
  * 2 warm-ups each; rank 0 prints the rows and writes JSON (if json != NULL).
  * Returns the total number of wrong elements (the same on every rank).
  * fault != 0 (test hook) corrupts one received element on world rank 0 per
- * row before the data check, which must then report it. */
-long nt_bench_comm(const nt_grid *g, size_t max_bytes, int iters, const char *json, int fault);
+ * row before the data check, which must then report it.  The buffers are
+ * the backend's (ops): device memory on the CUDA backend, moved by the
+ * communicators' device path (NCCL when every rank has a GPU of its own,
+ * else staged through the host); sendrecv is one grouped exchange
+ * (comm.h nt_comm_exchange), the form the pipeline uses. */
+long nt_bench_comm(const nt_grid *g, const nt_ops *ops, size_t max_bytes, int iters, const char *json, int fault);
 
 #endif
