@@ -7,8 +7,10 @@
  * serial loop, so results are bitwise identical to the serial kernels (the
  * callers only split work whose items are independent: no cross-item
  * reduction is split).  Threads: NT_CPU_THREADS, else OMP_NUM_THREADS, else
- * OPENBLAS_NUM_THREADS, else the online CPU count; at most
- * CPU_PAR_MAX_THREADS.  1 (or a range below the caller's grain) runs
+ * OPENBLAS_NUM_THREADS, else the online CPU count divided by the ranks on
+ * this node (OMPI_COMM_WORLD_LOCAL_SIZE / MPI_LOCALNRANKS, so that
+ * oversubscribed multi-rank CPU runs do not multiply spinning threads); at
+ * most CPU_PAR_MAX_THREADS.  1 (or a range below the caller's grain) runs
  * serially on the calling thread.  Workers are started on first use; after
  * a job they poll for the next one with sched_yield for CPU_PAR_SPIN_MS
  * (as OpenBLAS's own workers do: a worker that sleeps is woken onto the
@@ -99,6 +101,10 @@ static void par_init(void)
     if (!nt) nt = env_threads("OPENBLAS_NUM_THREADS");
     if (!nt) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
+        int local = env_threads("OMPI_COMM_WORLD_LOCAL_SIZE");
+        if (!local) local = env_threads("MPI_LOCALNRANKS");
+        if (local > 1)
+            c /= local;
         nt = c > 0 ? (int)(c > CPU_PAR_MAX_THREADS ? CPU_PAR_MAX_THREADS : c) : 1;
     }
     int started = 1;
