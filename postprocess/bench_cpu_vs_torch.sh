@@ -10,11 +10,21 @@
 # BLAS threads each (the same global batch, the same cores); PyTorch runs
 # in one process with THREADS threads.  PYTHON names the interpreter whose
 # torch is compared (postprocess/torch_bench_venv.sh makes a venv with the
-# newest torch from PyPI).
+# newest torch from PyPI); without PYTHON, that venv's interpreter when it
+# exists, else /usr/bin/python3 (Debian's torch 1.13, old and slower: a
+# warning is printed).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}; threads=${2:-2}; steps=${3:-12}; warm=2
-PY=${PYTHON:-/usr/bin/python3}
+venv=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/ntron/torch-bench-venv}
+if [ -n "${PYTHON:-}" ]; then PY=$PYTHON
+elif [ -x "$venv/bin/python" ]; then PY=$venv/bin/python
+else
+    PY=/usr/bin/python3
+    echo "bench_cpu_vs_torch: no $venv; using $PY (run postprocess/torch_bench_venv.sh for a current torch)" >&2
+fi
+torch_ver=$("$PY" -c "import torch; print(torch.__version__)")
+echo "bench_cpu_vs_torch: PyTorch $torch_ver from $PY" >&2
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 "$build/src/ntron" prep --tokenizer byte "$top/inputs/tiny/corpus.txt" -o "$work/corpus.h5" >/dev/null
 ranks=${RANKS:-1}
@@ -35,7 +45,6 @@ print(4 * 256 / (statistics.median(r['ms'] for r in rows) / 1e3))")
 torch_json=$("$PY" "$top/postprocess/bench_cpu_torch.py" --threads "$threads" --steps "$steps" --warmup-steps $warm \
     --layers 4 --hidden 384 --heads 6 --kv-heads 2 --ffn 1536 --vocab 384 --seq 256 --micro-batch 4)
 torch_tps=$(printf '%s' "$torch_json" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['tokens_per_s'])")
-torch_ver=$("$PY" -c "import torch; print(torch.__version__)")
 printf '%-28s %14s\n' "implementation" "tokens/s"
 printf '%-28s %14.0f\n' "ntron (cpu-fp32, OpenBLAS, $ranks rank(s) x $OPENBLAS_NUM_THREADS thread(s))" "$ntron_tps"
 printf '%-28s %14.0f\n' "PyTorch $torch_ver" "$torch_tps"

@@ -8,6 +8,34 @@
 
 #include "kernels_cpu.h"
 
+/* The update is elementwise: split over the CPU kernel threads
+ * (cpu_parallel_for), results equal the serial loop's. */
+#define ADAMW_GRAIN 16384
+
+struct adamw_job {
+    float *param, *m, *v;
+    const float *grad;
+    float grad_scale, b1, c1, b2, c2, bc2_sqrt, eps, decay, step_size;
+};
+
+static void adamw_range(void *p, size_t i0, size_t i1)
+{
+    const struct adamw_job *j = p;
+    float *param = j->param, *m = j->m, *v = j->v;
+    const float *grad = j->grad;
+    const float grad_scale = j->grad_scale, b1 = j->b1, c1 = j->c1, b2 = j->b2, c2 = j->c2;
+    const float bc2_sqrt = j->bc2_sqrt, eps = j->eps, decay = j->decay, step_size = j->step_size;
+    for (size_t i = i0; i < i1; i++) {
+        float g = grad[i] * grad_scale;
+        float mi = b1 * m[i] + c1 * g;
+        float vi = b2 * v[i] + c2 * (g * g);
+        m[i] = mi;
+        v[i] = vi;
+        float denom = sqrtf(vi) / bc2_sqrt + eps;
+        param[i] = param[i] * decay - step_size * (mi / denom);
+    }
+}
+
 void cpu_adamw(float *param, float *m, float *v, const float *grad, size_t n, float lr,
                float beta1, float beta2, float eps, float wd, float grad_scale, int step)
 {
@@ -20,13 +48,7 @@ void cpu_adamw(float *param, float *m, float *v, const float *grad, size_t n, fl
     const float decay = (float)(1.0 - (double)lr * (double)wd);
     const float b1 = beta1, c1 = (float)(1.0 - (double)beta1);
     const float b2 = beta2, c2 = (float)(1.0 - (double)beta2);
-    for (size_t i = 0; i < n; i++) {
-        float g = grad[i] * grad_scale;
-        float mi = b1 * m[i] + c1 * g;
-        float vi = b2 * v[i] + c2 * (g * g);
-        m[i] = mi;
-        v[i] = vi;
-        float denom = sqrtf(vi) / bc2_sqrt + eps;
-        param[i] = param[i] * decay - step_size * (mi / denom);
-    }
+    struct adamw_job j = { param, m, v, grad, grad_scale, b1, c1, b2, c2, bc2_sqrt, eps, decay,
+                           step_size };
+    cpu_parallel_for(n, ADAMW_GRAIN, adamw_range, &j);
 }

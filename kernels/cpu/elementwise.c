@@ -3,16 +3,36 @@
  * summation order so that gradient-norm clipping is bitwise reproducible). */
 #include "kernels_cpu.h"
 
+#define EW_GRAIN 32768
+
+struct ew_job { float *y; const float *x; float s; };
+
+static void add_range(void *p, size_t i0, size_t i1)
+{
+    const struct ew_job *j = p;
+    for (size_t i = i0; i < i1; i++)
+        j->y[i] += j->x[i];
+}
+
+static void scale_range(void *p, size_t i0, size_t i1)
+{
+    const struct ew_job *j = p;
+    for (size_t i = i0; i < i1; i++)
+        j->y[i] *= j->s;
+}
+
+/* add and scale are split over the CPU kernel threads (elementwise: the
+ * results equal the serial loop's); sumsq stays serial (its order is fixed). */
 void cpu_add(float *y, const float *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        y[i] += x[i];
+    struct ew_job j = { y, x, 0.0f };
+    cpu_parallel_for(n, EW_GRAIN, add_range, &j);
 }
 
 void cpu_scale(float *x, float s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        x[i] *= s;
+    struct ew_job j = { x, NULL, s };
+    cpu_parallel_for(n, EW_GRAIN, scale_range, &j);
 }
 
 double cpu_sumsq(const float *x, size_t n)

@@ -20,6 +20,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Runs fn(ctx, i0, i1) over disjoint chunks covering [0, n) on the CPU
+ * kernels' thread pool (parallel.c); serially when n < 2*grain or one
+ * thread.  Only for independent items: results equal the serial loop's. */
+typedef void (*cpu_par_fn)(void *ctx, size_t i0, size_t i1);
+void cpu_parallel_for(size_t n, size_t grain, cpu_par_fn fn, void *ctx);
+int cpu_parallel_threads(void);
+
 /* C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C   (BLAS sgemm) */
 void cpu_matmul(float *C, const float *A, const float *B, int M, int N, int K,
                 int transA, int transB, float alpha, float beta);

@@ -10,12 +10,23 @@
 
 #include "kernels_cpu.h"
 
-void cpu_layernorm1p_fwd(float *out, float *mean, float *rstd, const float *in,
-                         const float *gamma, const float *beta, int n, int C, float eps)
+struct ln_fwd_job {
+    float *out, *mean, *rstd;
+    const float *in, *gamma, *beta;
+    int C;
+    float eps;
+};
+
+/* Rows [i0, i1) of the forward (rows are independent: split over the CPU
+ * kernel threads by cpu_parallel_for, results equal the serial loop's). */
+static void ln_fwd_rows(void *p, size_t i0, size_t i1)
 {
-    for (int i = 0; i < n; i++) {
-        const float *x = in + (size_t)i * C;
-        float *y = out + (size_t)i * C;
+    const struct ln_fwd_job *jb = p;
+    const int C = jb->C;
+    const float *gamma = jb->gamma, *beta = jb->beta;
+    for (size_t i = i0; i < i1; i++) {
+        const float *x = jb->in + i * C;
+        float *y = jb->out + i * C;
         double s = 0.0;
         for (int j = 0; j < C; j++)
             s += x[j];
@@ -27,12 +38,21 @@ void cpu_layernorm1p_fwd(float *out, float *mean, float *rstd, const float *in,
         }
         double var = ss / C;
         float m = (float)mu;
-        float r = (float)(1.0 / sqrt(var + (double)eps));
-        mean[i] = m;
-        rstd[i] = r;
+        float r = (float)(1.0 / sqrt(var + (double)jb->eps));
+        jb->mean[i] = m;
+        jb->rstd[i] = r;
         for (int j = 0; j < C; j++)
             y[j] = (x[j] - m) * r * (1.0f + gamma[j]) + beta[j];
     }
+}
+
+void cpu_layernorm1p_fwd(float *out, float *mean, float *rstd, const float *in,
+                         const float *gamma, const float *beta, int n, int C, float eps)
+{
+    if (n <= 0 || C <= 0)
+        return;
+    struct ln_fwd_job jb = { out, mean, rstd, in, gamma, beta, C, eps };
+    cpu_parallel_for((size_t)n, (size_t)(16384 / C + 1), ln_fwd_rows, &jb);
 }
 
 /* One block of rows: din for those rows, column sums into dg/db (double). */
