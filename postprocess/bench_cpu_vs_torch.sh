@@ -28,7 +28,9 @@ echo "bench_cpu_vs_torch: PyTorch $torch_ver from $PY" >&2
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 "$build/src/ntron" prep --tokenizer byte "$top/inputs/tiny/corpus.txt" -o "$work/corpus.h5" >/dev/null
 ranks=${RANKS:-1}
-export OPENBLAS_NUM_THREADS=$(( threads / ranks > 0 ? threads / ranks : 1 )) OMP_NUM_THREADS=$threads
+# ntron: THREADS/RANKS BLAS and kernel-pool threads per rank (the pool reads NT_CPU_THREADS); PyTorch: THREADS
+per_rank=$(( threads / ranks > 0 ? threads / ranks : 1 ))
+export OPENBLAS_NUM_THREADS=$per_rank NT_CPU_THREADS=$per_rank OMP_NUM_THREADS=$threads
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader OMPI_MCA_oob_tcp_if_include=lo
 launch=()
 [ "$ranks" -gt 1 ] && launch=(mpirun --oversubscribe -np "$ranks")

@@ -7,7 +7,8 @@
 # through host memory, with one GPU per rank it takes NCCL; the test checks
 # that the path each run printed is the one expected.  With 2+ GPUs DP2 also
 # runs forced onto the host-staged path; with one GPU parallel.comm = nccl
-# must be refused (exit 2).
+# must be refused (exit 2).  PP2 also runs with the other pipeline transfer
+# mode (parallel.p2p: grouped rounds / tagged sends), bitwise equal.
 # Tolerances (bf16 activations and weights, fp32 master/gradients): the
 # layouts round partial sums to bf16 at different points (a TP rank's half
 # of a row-parallel GEMM, NCCL's bf16 reductions), so per-step losses may
@@ -59,6 +60,21 @@ if [ "$ngpu" -ge 2 ]; then
 else
     expect_error "parallel.comm = nccl with ranks sharing a GPU" 2 "parallel.comm = nccl cannot run" -- \
         mpi 2 "$DUMP" "$DECK" refused.h5 --set run.backend=cuda --set parallel.tensor=2 --set parallel.comm=nccl
+fi
+# the pipeline's other transfer mode (parallel.p2p): grouped rounds where auto took tagged sends (ranks
+# sharing a GPU: host-staged), tagged sends where auto took grouped rounds over NCCL (a GPU per rank);
+# both move the bf16 activations unchanged, so the training must be bitwise the same
+alt=grouped want="tagged MPI sends from host copies"
+if [ "$nccl" = yes ] && [ "$ngpu" -ge 2 ]; then alt=tagged want="grouped rounds over NCCL on device buffers"; fi
+if [ -f pp2.h5 ] && run "pp2_$alt" 2 1 2 false --set parallel.p2p=$alt; then
+    grep -q "^p2p: $want" pp2.out && pass "pp2 (auto): $(grep '^p2p:' pp2.out)" || fail "pp2: expected p2p: $want, got '$(grep '^p2p:' pp2.out)'"
+    if "$PYTHON" - pp2.h5 "pp2_$alt.h5" <<'PY'; then pass "pp2 with parallel.p2p = $alt ($(grep '^p2p:' "pp2_$alt.out")): bitwise equal to auto"; else fail "pp2 p2p = $alt differs from auto"; fi
+import sys
+import h5py, numpy as np
+x, y = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+sys.exit(0 if np.array_equal(x["losses"][()], y["losses"][()]) and all(
+    np.array_equal(x["final"][k][()], y["final"][k][()]) for k in x["final"]) else 1)
+PY
 fi
 if "$PYTHON" - "${files[@]}" <<'PY'; then pass "${#files[@]} CUDA layouts agree with the one-rank CUDA run"; else fail "CUDA layouts differ"; fi
 import sys

@@ -321,7 +321,11 @@ static double round_exchange(nt_modelset *ms, const nt_round *r, nt_acts *ac)
     if (!k) return 0;
     double t0 = nt_now();
     nt_comm_exchange(&ms->grid.pp_comm, ops, k);
-    ms->ops->sync();   /* a device path is stream-ordered: wait here, so the time is the exchange's */
+    /* a device path is stream-ordered: wait here (under the watchdog), so the time is the exchange's */
+    nt_watchdog_enterf("pipeline round of step %d (%d sends, %d receives) on the pp communicator", r->step, r->nsend,
+                       k - r->nsend);
+    ms->ops->sync();
+    nt_watchdog_leave();
     for (int i = 0; i < r->nsend; i++) sent[i]->kind = 0;
     return nt_now() - t0;
 }
