@@ -6,6 +6,7 @@
  * (softmax - onehot, scaled by dloss; may run in place on the logits).
  * Sums of exponentials are accumulated in double. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "kernels_cpu.h"
 
@@ -23,16 +24,21 @@ void cpu_ce_rowmax(float *rowmax, const float *logits, int n, int V)
 void cpu_ce_sumexp(float *sumexp, float *tgt, const float *logits, const float *rowmax,
                    const int32_t *targets, int vocab_lo, int n, int V)
 {
+    float *e = malloc((size_t)(V > 0 ? V : 1) * sizeof(float));
+    if (!e)
+        abort();
     for (int i = 0; i < n; i++) {
         const float *l = logits + (size_t)i * V;
         float m = rowmax[i];
+        cpu_exp_shift(e, l, V, m);
         double s = 0.0;
         for (int j = 0; j < V; j++)
-            s += expf(l[j] - m);
+            s += e[j];
         sumexp[i] = (float)s;
         long t = (long)targets[i] - vocab_lo;
         tgt[i] = (t >= 0 && t < V) ? l[t] : 0.0f;
     }
+    free(e);
 }
 
 void cpu_ce_loss(float *loss, const float *rowmax, const float *sumexp, const float *tgt, int n)
@@ -49,8 +55,9 @@ void cpu_ce_bwd(float *dlogits, const float *logits, const float *rowmax, const 
         const float *l = logits + (size_t)i * V;
         float *d = dlogits + (size_t)i * V;
         float m = rowmax[i], inv = (float)(1.0 / (double)sumexp[i]), g = dloss[i];
+        cpu_exp_shift(d, l, V, m);
         for (int j = 0; j < V; j++)
-            d[j] = g * (expf(l[j] - m) * inv);
+            d[j] = g * (d[j] * inv);
         long t = (long)targets[i] - vocab_lo;
         if (t >= 0 && t < V)
             d[t] -= g;

@@ -28,6 +28,10 @@ void cpu_parallel_for(size_t n, size_t grain, cpu_par_fn fn, void *ctx);
 int cpu_parallel_threads(void);
 
 /* C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C   (BLAS sgemm) */
+/* y[i] = expf(x[i] - shift), i < n (vexp.c: libmvec's vector expf where
+ * available, within 4 ulp; y may equal x) */
+void cpu_exp_shift(float *y, const float *x, int n, float shift);
+
 void cpu_matmul(float *C, const float *A, const float *B, int M, int N, int K,
                 int transA, int transB, float alpha, float beta);
 
