@@ -4,7 +4,10 @@
  * the bf16 collectives and the isend copies freed by waitall run without a
  * GPU.  Checks every typed collective and p2p on host and "device" buffers
  * against exact expected values (min/max/sum over i32, i64, u64, f64, bf16;
- * gather, exclusive scan, typed broadcast).  Run under mpirun with 1-4 ranks. */
+ * gather, exclusive scan, typed broadcast), and the grouped exchange
+ * (nt_comm_exchange: f32 and bf16, two transfers to one peer matched in
+ * issue order, host-staged, and dispatched to a device path's own exchange
+ * as NCCL's would be).  Run under mpirun with 1-4 ranks. */
 #include "util/check.h"
 #include "parallel/comm.h"
 #include "parallel/comm_dev.h"
@@ -128,9 +131,43 @@ static void run(nt_comm *c, int on_dev)
         if (P % 2 == 0)
             for (size_t i = 0; i < 8; i++) EXPECT(f[i] == (float)(r * 8 + (int)i), "%s send/recv [%zu]", where, i);
     }
+    /* grouped exchange (NCCL's semantics): each rank sends two f32 blocks to the next and one bf16 block
+     * to the previous rank and receives their counterparts, all in one group; no tags: the two blocks
+     * to the same peer arrive in the order they were issued */
+    if (P > 1) {
+        int next = (r + 1) % P, prev = (r - 1 + P) % P;
+        for (size_t i = 0; i < 8; i++) f[i] = (float)(r * 100 + (int)i);
+        uint16_t *hb = nt_malloc(8 * sizeof(uint16_t), "bf16"), *bb = on_dev ? dalloc(16) : hb;
+        for (size_t i = 0; i < 4; i++) hb[i] = bf((float)(r * 10 + (int)i));
+        if (on_dev) memcpy(bb, hb, 8);
+        nt_p2p x[6] = {{1, f, 4, NT_F32, next}, {0, f + 8, 4, NT_F32, prev}, {1, f + 4, 4, NT_F32, next},
+                       {0, f + 12, 4, NT_F32, prev}, {1, bb, 4, NT_BF16, prev}, {0, bb + 4, 4, NT_BF16, next}};
+        nt_comm_exchange(c, x, 6);
+        if (on_dev) memcpy(hb, bb, 16);
+        for (size_t i = 0; i < 8; i++)
+            EXPECT(f[8 + i] == (float)(prev * 100 + (int)i), "%s exchange f32 [%zu] = %g", where, i, f[8 + i]);
+        for (size_t i = 0; i < 4; i++)
+            EXPECT(unbf(hb[4 + i]) == (float)(next * 10 + (int)i), "%s exchange bf16 [%zu] = %g", where, i, unbf(hb[4 + i]));
+        free(hb);
+    }
+    nt_comm_exchange(c, NULL, 0);   /* readiness only: nothing moves */
     if (!on_dev) { free(hf); free(b); free(d); free(k); }
     else free(hf);
 }
+
+/* a device path with its own grouped exchange (as NCCL's): the arena is host memory, so it runs the
+ * group over MPI itself, and counts its calls */
+static int fake_exchanges, fake_ready;
+static void fake_exchange(const nt_comm *c, const nt_p2p *ops, int nops)
+{
+    if (nops == 0) { fake_ready++; return; }
+    fake_exchanges++;
+    nt_comm plain = *c;
+    plain.dev = NULL;
+    nt_comm_exchange(&plain, ops, nops);
+}
+static const nt_comm_dev fake_direct = {.name = "fake-direct", .is_device = is_dev, .d2h = cp, .h2d = cp, .d2d = cp,
+                                        .exchange = fake_exchange};
 
 int main(void)
 {
@@ -141,6 +178,16 @@ int main(void)
     c.dev = &fake;
     run(&c, 0);   /* host buffers of a communicator with a device path */
     run(&c, 1);
+    EXPECT(!strcmp(nt_comm_exchange_path(&c), "host-staged"), "exchange path %s", nt_comm_exchange_path(&c));
+    c.dev = &fake_direct;
+    used = 0;
+    run(&c, 1);
+    EXPECT(!strcmp(nt_comm_exchange_path(&c), "nccl"), "exchange path %s", nt_comm_exchange_path(&c));
+    EXPECT(fake_exchanges == (c.size > 1) && fake_ready == (c.size > 1),
+           "device exchange dispatch: %d exchanges, %d readiness calls", fake_exchanges, fake_ready);
+    c.dev = NULL;
+    EXPECT(!strcmp(nt_comm_exchange_path(&c), "mpi"), "exchange path %s", nt_comm_exchange_path(&c));
+    c.dev = &fake;
     nt_comm_detach(&c);
     int bad = fails;
     NT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD));
