@@ -15,8 +15,10 @@
  *   dP = dO V^T, dS = P (dP - D), D_t = dO_t . O_t,
  *   dQ = scale dS K, dK += scale dS^T Q, dV += P^T dO
  * with sgemm on the same stacked rows (dK/dV sum over the group's query
- * heads and the block's queries in one GEMM); the (batch, group) pairs run
- * in order, their buffers allocated once per call.
+ * heads and the block's queries in one GEMM).  The (batch, group) pairs are
+ * independent: they are split over the kernel thread pool (parallel.c),
+ * each chunk with buffers of its own and single-threaded GEMMs, bitwise the
+ * serial loop.
  *
  * Packed rows (pos != NULL): query t of row b sees keys [t - pos[b,t], t]
  * only (its own sample).  A block's scores then cover keys [lo, t1), lo the
@@ -69,11 +71,23 @@ static int block_lo(const int32_t *pos, int b, int T, int t0, int t1)
     return lo;
 }
 
-void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,
-                       int G, int qpg, int hd, const int32_t *pos)
+/* the arguments of one call, shared by the pool's chunks of (batch, group) pairs */
+typedef struct attn_args {
+    float *out, *lse, *dqkv;
+    const float *qkv, *dout, *cout, *clse;
+    int B, T, G, qpg, hd;
+    const int32_t *pos;
+} attn_args;
+
+/* forward of the (batch, KV group) pairs [bg0, bg1) */
+static void fwd_pairs(void *ctx, size_t bg0, size_t bg1)
 {
-    if (B <= 0 || T <= 0 || G <= 0 || qpg <= 0 || hd <= 0)
-        return;
+    const attn_args *a = ctx;
+    float *out = a->out, *lse = a->lse;
+    const float *qkv = a->qkv;
+    const int B = a->B, T = a->T, G = a->G, qpg = a->qpg, hd = a->hd;
+    const int32_t *pos = a->pos;
+    (void)B;
     const size_t W = (size_t)G * (qpg + 2) * hd; /* qkv row width */
     const size_t Wo = (size_t)G * qpg * hd;      /* out row width */
     const int H = G * qpg;
@@ -83,7 +97,7 @@ void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,
 
     float *K = xmalloc((size_t)T * hd), *V = xmalloc((size_t)T * hd);
     float *Q = xmalloc(R * hd), *O = xmalloc(R * hd), *S = xmalloc(R * T);
-    for (int bg = 0; bg < B * G; bg++) {
+    for (int bg = (int)bg0; bg < (int)bg1; bg++) {
         int b = bg / G, g = bg % G;
         const float *base = qkv + (size_t)b * T * W + (size_t)g * (qpg + 2) * hd;
         gather(K, base + (size_t)qpg * hd, W, T, hd);
@@ -127,12 +141,39 @@ void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,
     free(S);
 }
 
-void cpu_attention_bwd(float *dqkv, const float *dout, const float *out,
-                       const float *lse, const float *qkv, int B, int T, int G,
-                       int qpg, int hd, const int32_t *pos)
+/* the (batch, group) pairs are independent: split over the kernel pool, each
+ * chunk's GEMMs single-threaded (OpenBLAS threads the small score GEMMs
+ * poorly); the same bits as the serial loop */
+static void over_pairs(cpu_par_fn fn, attn_args *a)
+{
+    size_t n = (size_t)a->B * a->G;
+    if (cpu_parallel_threads() < 2 || n < 2) {
+        fn(a, 0, n);
+        return;
+    }
+    int was = cpu_blas_threads_set(1);
+    cpu_parallel_for(n, 1, fn, a);
+    if (was > 0)
+        cpu_blas_threads_set(was);
+}
+
+void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,
+                       int G, int qpg, int hd, const int32_t *pos)
 {
     if (B <= 0 || T <= 0 || G <= 0 || qpg <= 0 || hd <= 0)
         return;
+    attn_args a = {.out = out, .lse = lse, .qkv = qkv, .B = B, .T = T, .G = G, .qpg = qpg, .hd = hd, .pos = pos};
+    over_pairs(fwd_pairs, &a);
+}
+
+/* backward of the (batch, KV group) pairs [bg0, bg1) */
+static void bwd_pairs(void *ctx, size_t bg0, size_t bg1)
+{
+    const attn_args *a = ctx;
+    float *dqkv = a->dqkv;
+    const float *dout = a->dout, *out = a->cout, *lse = a->clse, *qkv = a->qkv;
+    const int T = a->T, G = a->G, qpg = a->qpg, hd = a->hd;
+    const int32_t *pos = a->pos;
     const size_t W = (size_t)G * (qpg + 2) * hd;
     const size_t Wo = (size_t)G * qpg * hd;
     const int H = G * qpg;
@@ -144,7 +185,7 @@ void cpu_attention_bwd(float *dqkv, const float *dout, const float *out,
     float *K = buf, *V = K + Th, *dK = V + Th, *dV = dK + Th;
     float *Q = dV + Th, *dO = Q + R * hd, *dQ = dO + R * hd;
     float *P = dQ + R * hd, *dS = P + R * (size_t)T, *D = dS + R * (size_t)T;
-    for (int bg = 0; bg < B * G; bg++) {
+    for (int bg = (int)bg0; bg < (int)bg1; bg++) {
         int b = bg / G, g = bg % G;
         size_t goff = (size_t)g * (qpg + 2) * hd;
         const float *base = qkv + (size_t)b * T * W + goff;
@@ -200,4 +241,15 @@ void cpu_attention_bwd(float *dqkv, const float *dout, const float *out,
         scatter(dbase + (size_t)(qpg + 1) * hd, W, dV, T, hd);
     }
     free(buf);
+}
+
+void cpu_attention_bwd(float *dqkv, const float *dout, const float *out,
+                       const float *lse, const float *qkv, int B, int T, int G,
+                       int qpg, int hd, const int32_t *pos)
+{
+    if (B <= 0 || T <= 0 || G <= 0 || qpg <= 0 || hd <= 0)
+        return;
+    attn_args a = {.dqkv = dqkv, .dout = dout, .cout = out, .clse = lse, .qkv = qkv, .B = B, .T = T, .G = G,
+                   .qpg = qpg, .hd = hd, .pos = pos};
+    over_pairs(bwd_pairs, &a);
 }

@@ -28,6 +28,12 @@ void cpu_parallel_for(size_t n, size_t grain, cpu_par_fn fn, void *ctx);
 int cpu_parallel_threads(void);
 
 /* C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C   (BLAS sgemm) */
+/* Sets the BLAS library's thread count to n and returns the previous one;
+ * -1 (and nothing changes) when the library offers no such call (matmul.c:
+ * OpenBLAS's openblas_set_num_threads).  Multi-threaded and single-threaded
+ * sgemm give the same bits (the threads split rows and columns, not sums). */
+int cpu_blas_threads_set(int n);
+
 /* y[i] = expf(x[i] - shift), i < n (vexp.c: libmvec's vector expf where
  * available, within 4 ulp; y may equal x) */
 void cpu_exp_shift(float *y, const float *x, int n, float shift);

@@ -1,11 +1,32 @@
 /* matmul.c — cpu_matmul: the fp32 GEMM of the CPU backend, a thin wrapper
  * around OpenBLAS cblas_sgemm (row-major).  Owns only the argument mapping
  * (leading dimensions for the transposed/untransposed operands) and the
- * degenerate K == 0 case, which BLAS would reject through its lda check. */
+ * degenerate K == 0 case, which BLAS would reject through its lda check;
+ * and the library's own thread count (cpu_blas_threads_set). */
 #include <cblas.h>
 #include <stddef.h>
 
 #include "kernels_cpu.h"
+#include "build_config.h"
+
+#if defined(HAVE_OPENBLAS_SET_NUM_THREADS) && defined(HAVE_OPENBLAS_GET_NUM_THREADS)
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+
+int cpu_blas_threads_set(int n)
+{
+    int was = openblas_get_num_threads();
+    if (n != was)
+        openblas_set_num_threads(n);
+    return was;
+}
+#else
+int cpu_blas_threads_set(int n)
+{
+    (void)n;
+    return -1;
+}
+#endif
 
 void cpu_matmul(float *C, const float *A, const float *B, int M, int N, int K,
                 int transA, int transB, float alpha, float beta)
