@@ -1,5 +1,10 @@
-/* matmul.c — cpu_matmul: the fp32 GEMM of the CPU backend, a thin wrapper
- * around OpenBLAS cblas_sgemm (row-major).  Owns only the argument mapping
+/* matmul.c — cpu_matmul: the fp32 GEMM of the CPU backend, a wrapper
+ * around OpenBLAS cblas_sgemm (row-major).  With more than one kernel-pool
+ * thread (parallel.c) a large GEMM is split into row (or column) blocks over
+ * the pool, each a single-threaded sgemm, and OpenBLAS itself is set to one
+ * thread: its own workers and the pool's would otherwise spin against each
+ * other on the same cores.  A block keeps every element's whole K sum, so
+ * the result is the unsplit GEMM's.  Owns only the argument mapping
  * (leading dimensions for the transposed/untransposed operands) and the
  * degenerate K == 0 case, which BLAS would reject through its lda check;
  * and the library's own thread count (cpu_blas_threads_set). */
@@ -28,6 +33,48 @@ int cpu_blas_threads_set(int n)
 }
 #endif
 
+/* one sgemm, row-major */
+static void sgemm(float *C, const float *A, const float *B, int M, int N, int K, int transA, int transB, float alpha,
+                  float beta, int lda, int ldb, int ldc)
+{
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N, K, alpha,
+                A, lda, B, ldb, beta, C, ldc);
+}
+
+/* the split of one GEMM over the kernel pool: blocks of rows of C (or of
+ * columns when C has fewer rows than columns), each one single-threaded
+ * sgemm; every element keeps its whole K sum in one call */
+typedef struct mm_args {
+    float *C;
+    const float *A, *B;
+    int M, N, K, transA, transB, by_cols;
+    float alpha, beta;
+} mm_args;
+
+static void mm_part(void *ctx, size_t i0, size_t i1)
+{
+    const mm_args *a = ctx;
+    int lda = a->transA ? a->M : a->K, ldb = a->transB ? a->K : a->N, k = (int)(i1 - i0);
+    if (!a->by_cols) {
+        const float *A = a->transA ? a->A + i0 : a->A + i0 * (size_t)a->K;
+        sgemm(a->C + i0 * (size_t)a->N, A, a->B, k, a->N, a->K, a->transA, a->transB, a->alpha, a->beta, lda, ldb, a->N);
+    } else {
+        const float *B = a->transB ? a->B + i0 * (size_t)a->K : a->B + i0;
+        sgemm(a->C + i0, a->A, B, a->M, k, a->K, a->transA, a->transB, a->alpha, a->beta, lda, ldb, a->N);
+    }
+}
+
+/* 1 when GEMMs are split over the kernel pool: it has threads, and the BLAS
+ * library's own threads could be set to 1 (so the two never spin against
+ * each other on the same cores); decided once */
+static int pool_gemms(void)
+{
+    static int split = -1;   /* a benign race: every caller decides the same */
+    if (split < 0)
+        split = cpu_parallel_threads() > 1 && cpu_blas_threads_set(1) > 0;
+    return split;
+}
+
 void cpu_matmul(float *C, const float *A, const float *B, int M, int N, int K,
                 int transA, int transB, float alpha, float beta)
 {
@@ -40,7 +87,10 @@ void cpu_matmul(float *C, const float *A, const float *B, int M, int N, int K,
         return;
     }
     /* Row-major: op(A) is [M,K]; A is stored [M,K] (lda K) or [K,M] (lda M). */
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-                transB ? CblasTrans : CblasNoTrans, M, N, K, alpha,
-                A, transA ? M : K, B, transB ? K : N, beta, C, N);
+    if ((double)M * N * K >= (double)(1 << 20) && pool_gemms()) {
+        mm_args a = {C, A, B, M, N, K, transA, transB, M < N, alpha, beta};
+        cpu_parallel_for((size_t)(a.by_cols ? N : M), 16, mm_part, &a);
+        return;
+    }
+    sgemm(C, A, B, M, N, K, transA, transB, alpha, beta, transA ? M : K, transB ? K : N, N);
 }
