@@ -4,7 +4,7 @@
 # deck (with a matching SHA-256) and metrics.jsonl, the batch ramp switches
 # at the right step, and a 2-rank data-parallel run gives the same losses as
 # one rank (relative difference <= 1e-5: only the order of the fp32
-# gradient sum differs).
+# gradient sum differs), and 2 CPU kernel threads train bitwise as 1.
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 DATA=$WORK/corpus.h5
@@ -63,5 +63,16 @@ assert len(a) == len(b) == 4, (a, b)
 for x, y in zip(a, b):
     assert abs(x - y) <= 1e-5 * abs(x), (x, y)
 print("losses", a, b)
+PY
+# 6. the CPU kernels' threads (the pool's split of elementwise ops, attention pairs and GEMM blocks,
+# kernels/cpu/parallel.c and matmul.c) give bitwise the losses and gradient norms of one thread
+for t in 1 2; do
+    OPENBLAS_NUM_THREADS=$t NT_CPU_THREADS=$t "$NTRON" run "$DECK" $COMMON --set run.dir=$WORK/thr$t --set train.steps=6 \
+        --set run.log_interval=1 > thr$t.out 2>&1 || fail "run with $t thread(s)"
+done
+"$PYTHON" - thr1/metrics.jsonl thr2/metrics.jsonl <<'PY' && pass "2 kernel threads = 1 thread bitwise (6 steps' loss and grad norm)" || fail "2 kernel threads differ from 1"
+import json, sys
+a, b = ([(r["loss"], r["grad_norm"]) for r in map(json.loads, open(f))] for f in sys.argv[1:])
+sys.exit(0 if a == b and len(a) == 6 else 1)
 PY
 finish
