@@ -135,6 +135,9 @@ variant dp2 2 sp.jsonl
 variant dp3 3 sp.jsonl --set generate.batch=2
 variant tp2 2 sp.jsonl --set parallel.tensor=2
 variant pp2 2 sp.jsonl --set parallel.pipeline=2
+variant pp2g 2 sp.jsonl --set parallel.pipeline=2 --set parallel.p2p=grouped
+cmp -s pp2.jsonl pp2g.jsonl && pass "generate pp2 with grouped pipeline exchanges (parallel.p2p = grouped) = tagged, byte for byte" \
+    || fail "generate pp2 grouped differs from tagged"
 for v in b1 b3 rev dp2 dp3 tp2 pp2; do
     if msg=$("$PY" - ref.jsonl $v.jsonl $v <<'PY'
 import json, sys
@@ -210,6 +213,8 @@ score_v s1 1 --set score.batch=1
 score_v s4 1 --set score.batch=4
 score_v stp2 2 --set parallel.tensor=2 --set score.batch=3
 score_v spp2 2 --set parallel.pipeline=2
+score_v spp2g 2 --set parallel.pipeline=2 --set parallel.p2p=grouped
+cmp -s spp2.jsonl spp2g.jsonl && pass "score pp2 with grouped pipeline rounds = tagged, byte for byte" || fail "score pp2 grouped differs from tagged"
 score_v sdp2 2 --set score.batch=2
 for v in s4 stp2 spp2 sdp2; do
     if msg=$("$PY" - s1.jsonl $v.jsonl <<'PY'
