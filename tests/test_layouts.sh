@@ -20,6 +20,21 @@ run() { # name ranks tp pp v sp [extra --set ...]
         --set parallel.virtual_stages=$v --set parallel.sequence_parallel=$sp "$@" < /dev/null > "$name.out" 2>&1 \
         || { fail "$name: run failed"; tail -5 "$name.out"; }
 }
+# bitwise A1 B1 A2 B2 ...: each B's losses and final parameters bitwise equal to its A's
+bitwise() {
+    "$PYTHON" - "$@" <<'PY'
+import h5py, numpy as np, sys
+ok = True
+names = sys.argv[1:]
+for a, b in zip(names[::2], names[1::2]):
+    x, y = h5py.File(a + ".h5", "r"), h5py.File(b + ".h5", "r")
+    same = np.array_equal(x["losses"][()], y["losses"][()]) and all(
+        np.array_equal(x["final"][k][()], y["final"][k][()]) for k in x["final"])
+    print(f"{b} vs {a}: {'bitwise equal' if same else 'DIFFERENT'}")
+    ok &= same
+sys.exit(0 if ok else 1)
+PY
+}
 run base 1 1 1 1 false
 files=(base.h5)
 while read -r name n tp pp v sp; do
@@ -60,32 +75,16 @@ run rc_full 1 1 1 1 false --set train.recompute=full --set train.steps=5
 run rc_none 1 1 1 1 false --set train.steps=5
 run rc_full8 8 2 2 2 true --set train.recompute=full --set train.steps=5
 run rc_none8 8 2 2 2 true --set train.steps=5
-if "$PYTHON" - <<'PY'; then pass "recompute selective/full: losses and parameters bitwise equal to none (1 rank, and TP2 PP2 v2 DP2 SP)"; else fail "recompute differs"; fi
-import h5py, numpy as np, sys
-ok = True
-for a, b in (("rc_none", "rc_sel"), ("rc_none", "rc_full"), ("rc_none8", "rc_full8")):
-    x, y = h5py.File(a + ".h5", "r"), h5py.File(b + ".h5", "r")
-    same = np.array_equal(x["losses"][()], y["losses"][()]) and all(
-        np.array_equal(x["final"][k][()], y["final"][k][()]) for k in x["final"])
-    print(f"{b} vs {a}: {'bitwise equal' if same else 'DIFFERENT'}")
-    ok &= same
-sys.exit(0 if ok else 1)
-PY
+if bitwise rc_none rc_sel rc_none rc_full rc_none8 rc_full8; then
+    pass "recompute selective/full: losses and parameters bitwise equal to none (1 rank, and TP2 PP2 v2 DP2 SP)"
+else fail "recompute differs"; fi
 # grouped pipeline rounds (parallel.p2p = grouped: NCCL's semantics, here over MPI) train bitwise as the tagged sends
 run g_pp2_v2 2 1 2 2 false --set parallel.p2p=grouped
 run g_odd_pp4_v2 4 1 4 2 false --set train.global_batch=18 --set train.steps=6 --set parallel.p2p=grouped
 run g_rc_none8 8 2 2 2 true --set train.steps=5 --set parallel.p2p=grouped
-if "$PYTHON" - <<'PY'; then pass "parallel.p2p = grouped: losses and parameters bitwise equal to tagged (PP2 v2, PP4 v2 with m = 18, TP2 PP2 v2 DP2 SP)"; else fail "grouped p2p differs from tagged"; fi
-import h5py, numpy as np, sys
-ok = True
-for a, b in (("pp2_v2", "g_pp2_v2"), ("odd_pp4_v2", "g_odd_pp4_v2"), ("rc_none8", "g_rc_none8")):
-    x, y = h5py.File(a + ".h5", "r"), h5py.File(b + ".h5", "r")
-    same = np.array_equal(x["losses"][()], y["losses"][()]) and all(
-        np.array_equal(x["final"][k][()], y["final"][k][()]) for k in x["final"])
-    print(f"{b} vs {a}: {'bitwise equal' if same else 'DIFFERENT'}")
-    ok &= same
-sys.exit(0 if ok else 1)
-PY
+if bitwise pp2_v2 g_pp2_v2 odd_pp4_v2 g_odd_pp4_v2 rc_none8 g_rc_none8; then
+    pass "parallel.p2p = grouped: losses and parameters bitwise equal to tagged (PP2 v2, PP4 v2 with m = 18, TP2 PP2 v2 DP2 SP)"
+else fail "grouped p2p differs from tagged"; fi
 grep -q "^p2p: grouped rounds over MPI (host buffers)" g_pp2_v2.out && ! grep -q "^p2p:" pp2_v2.out \
     && pass "rank 0 names the grouped path; the default (tagged, CPU) prints nothing" || fail "p2p line: $(grep -h '^p2p' g_pp2_v2.out pp2_v2.out)"
 finish
