@@ -12,7 +12,13 @@
 #include <stddef.h>
 
 #include "kernels_cpu.h"
+/* configure's findings; a build without configure (kernels/cuda/build_test.sh)
+ * has none and takes the portable paths */
+#if defined(__has_include)
+#if __has_include("build_config.h")
 #include "build_config.h"
+#endif
+#endif
 
 #if defined(HAVE_OPENBLAS_SET_NUM_THREADS) && defined(HAVE_OPENBLAS_GET_NUM_THREADS)
 void openblas_set_num_threads(int num_threads);

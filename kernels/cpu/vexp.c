@@ -7,7 +7,13 @@
 #include <math.h>
 
 #include "kernels_cpu.h"
+/* configure's findings; a build without configure (kernels/cuda/build_test.sh)
+ * has none and takes the portable paths */
+#if defined(__has_include)
+#if __has_include("build_config.h")
 #include "build_config.h"
+#endif
+#endif
 
 #if defined(NT_HAVE_MVEC) && defined(__x86_64__)
 #include <immintrin.h>
