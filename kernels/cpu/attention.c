@@ -85,9 +85,8 @@ static void fwd_pairs(void *ctx, size_t bg0, size_t bg1)
     const attn_args *a = ctx;
     float *out = a->out, *lse = a->lse;
     const float *qkv = a->qkv;
-    const int B = a->B, T = a->T, G = a->G, qpg = a->qpg, hd = a->hd;
+    const int T = a->T, G = a->G, qpg = a->qpg, hd = a->hd;
     const int32_t *pos = a->pos;
-    (void)B;
     const size_t W = (size_t)G * (qpg + 2) * hd; /* qkv row width */
     const size_t Wo = (size_t)G * qpg * hd;      /* out row width */
     const int H = G * qpg;
@@ -141,20 +140,16 @@ static void fwd_pairs(void *ctx, size_t bg0, size_t bg1)
     free(S);
 }
 
-/* the (batch, group) pairs are independent: split over the kernel pool, each
- * chunk's GEMMs single-threaded (OpenBLAS threads the small score GEMMs
- * poorly); the same bits as the serial loop */
+/* the (batch, group) pairs are independent: split over the kernel pool when
+ * its chunks' GEMMs run single-threaded (cpu_gemm_pool); the same bits as
+ * the serial loop */
 static void over_pairs(cpu_par_fn fn, attn_args *a)
 {
     size_t n = (size_t)a->B * a->G;
-    if (cpu_parallel_threads() < 2 || n < 2) {
+    if (cpu_gemm_pool())
+        cpu_parallel_for(n, 1, fn, a);
+    else
         fn(a, 0, n);
-        return;
-    }
-    int was = cpu_blas_threads_set(1);
-    cpu_parallel_for(n, 1, fn, a);
-    if (was > 0)
-        cpu_blas_threads_set(was);
 }
 
 void cpu_attention_fwd(float *out, float *lse, const float *qkv, int B, int T,

@@ -28,11 +28,14 @@ void cpu_parallel_for(size_t n, size_t grain, cpu_par_fn fn, void *ctx);
 int cpu_parallel_threads(void);
 
 /* C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C   (BLAS sgemm) */
-/* Sets the BLAS library's thread count to n and returns the previous one;
- * -1 (and nothing changes) when the library offers no such call (matmul.c:
- * OpenBLAS's openblas_set_num_threads).  Multi-threaded and single-threaded
- * sgemm give the same bits (the threads split rows and columns, not sums). */
-int cpu_blas_threads_set(int n);
+/* 1 when the kernel pool (parallel.c) has more than one thread and the BLAS
+ * library could be set to one thread (matmul.c, OpenBLAS's
+ * openblas_set_num_threads): then large GEMMs are split over the pool and a
+ * GEMM called from a pool chunk runs single-threaded, so pool work may call
+ * cpu_matmul.  Decided once; the first call sets OpenBLAS to one thread.
+ * Single-threaded sgemm blocks give the unsplit GEMM's bits (each element
+ * keeps its whole K sum). */
+int cpu_gemm_pool(void);
 
 /* y[i] = expf(x[i] - shift), i < n (vexp.c: libmvec's vector expf where
  * available, within 4 ulp; y may equal x) */

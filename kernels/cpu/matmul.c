@@ -7,7 +7,7 @@
  * the result is the unsplit GEMM's.  Owns only the argument mapping
  * (leading dimensions for the transposed/untransposed operands) and the
  * degenerate K == 0 case, which BLAS would reject through its lda check;
- * and the library's own thread count (cpu_blas_threads_set). */
+ * and who threads it (cpu_gemm_pool). */
 #include <cblas.h>
 #include <stddef.h>
 
@@ -24,7 +24,7 @@
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 
-int cpu_blas_threads_set(int n)
+static int blas_threads_set(int n)
 {
     int was = openblas_get_num_threads();
     if (n != was)
@@ -32,7 +32,7 @@ int cpu_blas_threads_set(int n)
     return was;
 }
 #else
-int cpu_blas_threads_set(int n)
+static int blas_threads_set(int n)
 {
     (void)n;
     return -1;
@@ -70,14 +70,11 @@ static void mm_part(void *ctx, size_t i0, size_t i1)
     }
 }
 
-/* 1 when GEMMs are split over the kernel pool: it has threads, and the BLAS
- * library's own threads could be set to 1 (so the two never spin against
- * each other on the same cores); decided once */
-static int pool_gemms(void)
+int cpu_gemm_pool(void)
 {
     static int split = -1;   /* a benign race: every caller decides the same */
     if (split < 0)
-        split = cpu_parallel_threads() > 1 && cpu_blas_threads_set(1) > 0;
+        split = cpu_parallel_threads() > 1 && blas_threads_set(1) > 0;
     return split;
 }
 
@@ -93,7 +90,7 @@ void cpu_matmul(float *C, const float *A, const float *B, int M, int N, int K,
         return;
     }
     /* Row-major: op(A) is [M,K]; A is stored [M,K] (lda K) or [K,M] (lda M). */
-    if ((double)M * N * K >= (double)(1 << 20) && pool_gemms()) {
+    if ((double)M * N * K >= (double)(1 << 20) && cpu_gemm_pool()) {
         mm_args a = {C, A, B, M, N, K, transA, transB, M < N, alpha, beta};
         cpu_parallel_for((size_t)(a.by_cols ? N : M), 16, mm_part, &a);
         return;

@@ -98,6 +98,11 @@ static int build_all(nt_action **out, int P, int v, int m)
     return ok;
 }
 
+int nt_schedule_build_all(nt_action **out, int P, int v, int m)
+{
+    return build_all(out, P, v, m) ? 2 * m * v : 0;
+}
+
 int nt_schedule_build(nt_action *out, int P, int p, int v, int m)
 {
     int total = 2 * m * v;
@@ -116,75 +121,28 @@ int nt_schedule_verify(int P, int v, int m, char *err, size_t n)
 {
     int total = 2 * m * v;
     nt_action **list = nt_malloc((size_t)P * sizeof *list, "schedule lists");
-    for (int p = 0; p < P; p++) {
-        list[p] = nt_malloc((size_t)total * sizeof(nt_action), "schedule");
-        if (nt_schedule_build(list[p], P, p, v, m) != total) {
-            snprintf(err, n, "pipeline schedule (P=%d, v=%d, m=%d): rank %d: no schedule could be built", P, v, m, p);
-            for (int q = 0; q <= p; q++) free(list[q]);
-            free(list);
-            return 1;
-        }
-    }
-    int rc = nt_schedule_verify_lists(P, v, m, (const nt_action *const *)list, err, n);
+    for (int p = 0; p < P; p++) list[p] = nt_malloc((size_t)total * sizeof(nt_action), "schedule");
+    int rc = 1;
+    if (nt_schedule_build_all(list, P, v, m) != total)
+        snprintf(err, n, "pipeline schedule (P=%d, v=%d, m=%d): no schedule could be built", P, v, m);
+    else
+        rc = nt_schedule_verify_lists(P, v, m, (const nt_action *const *)list, err, n);
     for (int p = 0; p < P; p++) free(list[p]);
     free(list);
     return rc;
 }
 
-int nt_schedule_verify_lists(int P, int v, int m, const nt_action *const *list, char *err, size_t n)
-{
-    int total = 2 * m * v, S = P * v;
-    int *pos = nt_calloc((size_t)P, sizeof(int), "schedule positions");
-    /* done[kind][virtual stage][mb] */
-    char *fdone = nt_calloc((size_t)S * (size_t)m, 1, "sim"), *bdone = nt_calloc((size_t)S * (size_t)m, 1, "sim");
-    int remaining = P * total, rc = 0;
-    while (remaining > 0) {
-        int progressed = 0;
-        for (int p = 0; p < P; p++) {
-            while (pos[p] < total) {
-                nt_action a = list[p][pos[p]];
-                int s = a.chunk * P + p;
-                int ready;
-                if (a.kind == 'F') ready = s == 0 || fdone[(size_t)(s - 1) * m + a.mb];
-                else ready = fdone[(size_t)s * m + a.mb] && (s == S - 1 || bdone[(size_t)(s + 1) * m + a.mb]);
-                if (!ready) break;
-                (a.kind == 'F' ? fdone : bdone)[(size_t)s * m + a.mb] = 1;
-                pos[p]++;
-                remaining--;
-                progressed = 1;
-            }
-        }
-        if (!progressed) {
-            size_t len = (size_t)snprintf(err, n, "pipeline schedule (P=%d, v=%d, m=%d) would deadlock:", P, v, m);
-            for (int p = 0; p < P && len < n; p++)
-                if (pos[p] < total)
-                    len += (size_t)snprintf(err + len, n - len, " rank %d waits at %c(chunk %d, mb %d);", p,
-                                            list[p][pos[p]].kind, list[p][pos[p]].chunk, list[p][pos[p]].mb);
-            rc = 1;
-            break;
-        }
-    }
-    free(pos);
-    free(fdone);
-    free(bdone);
-    return rc;
-}
+/* ---- timed simulation ------------------------------------------------------ */
 
-/* ---- lockstep rounds ------------------------------------------------------ */
-
-int nt_schedule_forward_only(nt_action *out, int v, int m)
-{
-    int k = 0;
-    for (int mb = 0; mb < m; mb++)
-        for (int c = 0; c < v; c++) out[k++] = (nt_action){'F', c, mb};
-    return k;
-}
-
-/* the step of every action: step[p][i] (1-based); 0 when the lists deadlock */
+/* Runs all P lists in time steps: each action at the first step after its
+ * rank's previous action and after the step that produced its input.
+ * step[p][i] (1-based) when step != NULL; fstep/bstep[stage*m + mb] the
+ * step each forward/backward ran (0: not yet).  Returns 1 when every list
+ * completes; 0 on a deadlock, with each rank's position in stuck (if given). */
 static int time_lists(int P, int v, int m, const nt_action *const *list, const int *len, int **step,
-                      int *fstep, int *bstep)
+                      int *fstep, int *bstep, int *stuck)
 {
-    int S = P * v, remaining = 0;
+    int S = P * v, remaining = 0, ok = 1;
     int *pos = nt_calloc((size_t)P, sizeof(int), "schedule positions");
     for (int p = 0; p < P; p++) remaining += len[p];
     for (int t = 1; remaining > 0; t++) {
@@ -201,14 +159,44 @@ static int time_lists(int P, int v, int m, const nt_action *const *list, const i
             }
             if (in == 0 || in >= t) continue;   /* input not produced before this step */
             (a.kind == 'F' ? fstep : bstep)[(size_t)s * m + a.mb] = t;
-            step[p][pos[p]++] = t;
+            if (step) step[p][pos[p]] = t;
+            pos[p]++;
             remaining--;
             ran = 1;
         }
-        if (!ran) { free(pos); return 0; }
+        if (!ran) { ok = 0; break; }
     }
+    if (stuck) memcpy(stuck, pos, (size_t)P * sizeof(int));
     free(pos);
-    return 1;
+    return ok;
+}
+
+int nt_schedule_verify_lists(int P, int v, int m, const nt_action *const *list, char *err, size_t n)
+{
+    int total = 2 * m * v, S = P * v;
+    int *len = nt_malloc((size_t)P * sizeof(int), "schedule lengths"), *pos = nt_malloc((size_t)P * sizeof(int), "positions");
+    for (int p = 0; p < P; p++) len[p] = total;
+    int *fstep = nt_calloc((size_t)S * (size_t)m, sizeof(int), "sim"), *bstep = nt_calloc((size_t)S * (size_t)m, sizeof(int), "sim");
+    int rc = !time_lists(P, v, m, list, len, NULL, fstep, bstep, pos);
+    if (rc) {
+        size_t k = (size_t)snprintf(err, n, "pipeline schedule (P=%d, v=%d, m=%d) would deadlock:", P, v, m);
+        for (int p = 0; p < P && k < n; p++)
+            if (pos[p] < total)
+                k += (size_t)snprintf(err + k, n - k, " rank %d waits at %c(chunk %d, mb %d);", p, list[p][pos[p]].kind,
+                                      list[p][pos[p]].chunk, list[p][pos[p]].mb);
+    }
+    free(len); free(pos); free(fstep); free(bstep);
+    return rc;
+}
+
+/* ---- lockstep rounds ------------------------------------------------------ */
+
+int nt_schedule_forward_only(nt_action *out, int v, int m)
+{
+    int k = 0;
+    for (int mb = 0; mb < m; mb++)
+        for (int c = 0; c < v; c++) out[k++] = (nt_action){'F', c, mb};
+    return k;
 }
 
 static int by_step(const void *a, const void *b)
@@ -223,8 +211,10 @@ int nt_schedule_rounds(nt_round *out, int P, int p, int v, int m, const nt_actio
     int **step = nt_malloc((size_t)P * sizeof *step, "schedule steps");
     for (int q = 0; q < P; q++) step[q] = nt_calloc((size_t)(len[q] ? len[q] : 1), sizeof(int), "schedule steps");
     int *fstep = nt_calloc((size_t)S * (size_t)m, sizeof(int), "sim"), *bstep = nt_calloc((size_t)S * (size_t)m, sizeof(int), "sim");
-    int n = -1;
-    if (time_lists(P, v, m, list, len, step, fstep, bstep)) {
+    int n = -1, steps = 0;
+    for (int q = 0; q < P; q++) steps += len[q];   /* every step runs an action: a bound on the last one */
+    int *at = nt_calloc((size_t)steps + 2, sizeof(int), "rounds by step");   /* step -> round index + 1 */
+    if (time_lists(P, v, m, list, len, step, fstep, bstep, NULL)) {
         n = 0;
         int prev = (p - 1 + P) % P, next = (p + 1) % P;
         /* one round per action, with its input */
@@ -235,6 +225,7 @@ int nt_schedule_rounds(nt_round *out, int P, int p, int v, int m, const nt_actio
             if (a.kind == 'F' && s > 0) r.recv = (nt_xfer){'F', (s - 1) / P, a.mb, prev};
             if (a.kind == 'B' && s < S - 1) r.recv = (nt_xfer){'B', (s + 1) / P, a.mb, next};
             out[n++] = r;
+            at[r.step] = n;
         }
         /* each output goes into the round of its consumer's step (a round of its own when this rank is idle then) */
         for (int i = 0; i < len[p]; i++) {
@@ -244,9 +235,8 @@ int nt_schedule_rounds(nt_round *out, int P, int p, int v, int m, const nt_actio
             if (a.kind == 'F' && s < S - 1) { t = fstep[(size_t)(s + 1) * m + a.mb]; x.peer = next; }
             else if (a.kind == 'B' && s > 0) { t = bstep[(size_t)(s - 1) * m + a.mb]; x.peer = prev; }
             else continue;
-            int k = 0;
-            while (k < n && out[k].step != t) k++;
-            if (k == n) out[n++] = (nt_round){.step = t};
+            if (!at[t]) { out[n++] = (nt_round){.step = t}; at[t] = n; }
+            int k = at[t] - 1;
             NT_CHECK(out[k].nsend < 2, "internal: more than two sends in round %d of pipeline rank %d", t, p);
             out[k].send[out[k].nsend++] = x;
         }
@@ -256,6 +246,7 @@ int nt_schedule_rounds(nt_round *out, int P, int p, int v, int m, const nt_actio
     free(step);
     free(fstep);
     free(bstep);
+    free(at);
     return n;
 }
 

@@ -24,12 +24,15 @@ typedef struct nt_action {
  * warm-up forwards on pipeline rank p: P-p-1 for v = 1 (Megatron 1F1B);
  * 2(P-p-1) + (v-1)·G for v > 1, G = min(P, m) the micro-batch group; capped at m·v. */
 int nt_schedule_warmup(int P, int p, int v, int m);
-/* Fills out[2*m*v] with rank p's actions; returns the count. */
+/* Fills out[2*m*v] with rank p's actions; returns the count (0: none). */
 int nt_schedule_build(nt_action *out, int P, int p, int v, int m);
+/* The same for every rank at once: out[p][2*m*v] for p < P (one simulation). */
+int nt_schedule_build_all(nt_action **out, int P, int v, int m);
 /* 0 when all P ranks' schedules complete in simulation; else 1 with a
  * message in err naming the stuck ranks and actions. */
 int nt_schedule_verify(int P, int v, int m, char *err, size_t n);
-/* the same simulation over given lists (list[p][2*m*v]) */
+/* the same check over given lists (list[p][2*m*v]), by the timed
+ * simulation the lockstep rounds use */
 int nt_schedule_verify_lists(int P, int v, int m, const nt_action *const *list, char *err, size_t n);
 /* Lockstep rounds: how a schedule runs over grouped point-to-point with
  * NCCL's semantics (comm.h nt_comm_exchange: no tags, a send is done only

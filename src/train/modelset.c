@@ -254,11 +254,10 @@ static void build_rounds(nt_modelset *ms, int m, int train)
     int P = ms->grid.PP, v = ms->v, len = (train ? 2 : 1) * m * v;
     nt_action **lists = nt_malloc((size_t)P * sizeof *lists, "schedule lists");
     int *lens = nt_malloc((size_t)P * sizeof *lens, "schedule lengths");
-    for (int q = 0; q < P; q++) {
-        lists[q] = nt_malloc((size_t)len * sizeof(nt_action), "schedule");
-        lens[q] = train ? nt_schedule_build(lists[q], P, q, v, m) : nt_schedule_forward_only(lists[q], v, m);
-        NT_CHECK(lens[q] == len, "internal: no pipeline schedule for P=%d v=%d m=%d", P, v, m);
-    }
+    for (int q = 0; q < P; q++) lists[q] = nt_malloc((size_t)len * sizeof(nt_action), "schedule");
+    int built = train ? nt_schedule_build_all(lists, P, v, m) : len;
+    NT_CHECK(built == len, "internal: no pipeline schedule for P=%d v=%d m=%d", P, v, m);
+    for (int q = 0; q < P; q++) lens[q] = train ? len : nt_schedule_forward_only(lists[q], v, m);
     free(ms->rounds);
     ms->rounds = nt_malloc((size_t)3 * len * sizeof *ms->rounds, "pipeline rounds");
     ms->nrounds = nt_schedule_rounds(ms->rounds, P, ms->grid.pp, v, m, (const nt_action *const *)lists, lens);
