@@ -124,7 +124,7 @@ CMP
     if [[ " $parts " == *" bench "* ]]; then
         timeout 300 "$N" bench inputs/gpu/bench-24l.deck --warmup 2 --steps 5 --reference same \
             --json "$out/bench-24l.json" > "$out/bench-24l.log" 2>&1 || { tail -5 "$out/bench-24l.log"; rc=1; }
-        grep -E '^(TRAIN|check|split|memory)' "$out/bench-24l.log"
+        grep -E '^(TRAIN|check|split|memory|ops)' "$out/bench-24l.log"
         pack
     fi
     if [[ " $parts " == *" slice "* ]]; then

@@ -92,6 +92,33 @@ assert all(x["verdict"] == "PASSED" for x in d), [x["verdict"] for x in d]
 assert all(x["first_loss"] == d[0]["first_loss"] and x["last_loss"] == d[0]["last_loss"] for x in d), "losses differ"
 assert mem[1] <= 0.9 * mem[0] and mem[2] <= 0.9 * mem[1], "recomputation does not lower the peak memory enough"
 PY
+# the per-op profile of the extra step (every backend op timed): call counts
+# from the tiny model's structure (L = 4 layers, m = 2 micro-batches of 8;
+# per layer and micro-batch 2 LayerNorms, 4 GEMMs, 1 attention; plus the
+# final LayerNorm and the LM head), recomputation's extra forward calls, and
+# the class totals = the sums of their ops
+"$PYTHON" - rc_none.json rc_selective.json rc_full.json <<'PY' && pass "bench per-op profile: call counts of none/selective/full, class totals" || fail "bench per-op profile"
+import json, sys
+d = [json.load(open(p)) for p in sys.argv[1:]]
+L, m = 4, 2
+calls = [{o["op"]: o["calls"] for o in x["ops"]} for x in d]
+fwd = {"attention_fwd": L * m, "attention_bwd": L * m, "layernorm_fwd": (2 * L + 1) * m, "layernorm_bwd": (2 * L + 1) * m,
+       "matmul": 2 * (4 * L + 1) * m, "matmul_wgrad": (4 * L + 1) * m, "sqrelu_fwd": L * m, "sqrelu_bwd": L * m,
+       "embedding_fwd": m, "embedding_bwd": m, "ce_rowmax": m, "ce_bwd": m}
+for k, v in fwd.items():
+    assert calls[0][k] == v, ("none", k, calls[0][k], v)
+assert calls[1]["sqrelu_fwd"] == 2 * L * m and calls[1]["attention_fwd"] == L * m, calls[1]
+assert calls[2]["attention_fwd"] == 2 * L * m and calls[2]["layernorm_fwd"] == (4 * L + 1) * m, calls[2]
+assert calls[2]["matmul"] == 2 * (4 * L + 1) * m + 4 * L * m, calls[2]
+for x in d:
+    for cls, key in (("GEMM", "gemm_ms"), ("attention", "attention_ms"), ("other", "other_ms"), ("host copy", "host_copy_ms")):
+        s = sum(o["ms"] for o in x["ops"] if o["class"] == cls)
+        assert abs(s - x[key]) <= 1e-9 * max(1.0, s), (cls, s, x[key])
+    assert x["gemm_ms"] > 0 and x["attention_ms"] > 0 and x["other_ms"] > 0
+PY
+grep -Eq '^split  rank 0 CPU time of one profiled step .*GEMM [0-9.]+ ms .*attention .*other .*host copy' rc_none.out \
+    && grep -Eq '^ops +attention_fwd +attention +8 ' rc_none.out && pass "bench split line and ops table printed" \
+    || { fail "bench split line / ops table"; grep -E '^(split|ops)' rc_none.out; }
 "$NTRON" prep --tokenizer byte "$top_srcdir/inputs/tiny/corpus.txt" -o corpus.h5 > /dev/null || fail "prep corpus"
 for m in none selective full; do
     "$NTRON" run "$TINY" $SMALL --set data.train="$WORK/corpus.h5" --set train.recompute=$m --set train.steps=3 \

@@ -17,6 +17,7 @@
  * tokens/s, model TFLOP/s (DESIGN.md formula) and MFU against NT_PEAK_TFLOPS_H100_BF16 (989.4 TFLOP/s).
  */
 #include "backend/backend.h"
+#include "backend/profile.h"
 #include "util/check.h"
 #include "deck/deck.h"
 #include "backend/device.h"
@@ -140,8 +141,9 @@ static int check(const nt_ops *gpu)
     return fails ? 1 : 0;
 }
 
-static int bench(const nt_ops *gpu, int layers)
+static int bench(const nt_ops *gpu_base, int layers)
 {
+    const nt_ops *gpu = nt_profile_ops(gpu_base); /* timing only in the profiled step */
     nt_config cfg;
     config(&cfg, layers, 2304, 12, 2, 9216, 256000, 4096);
     nt_model_config mc;
@@ -175,14 +177,20 @@ static int bench(const nt_ops *gpu, int layers)
         for (int j = i + 1; j < steps; j++)
             if (times[j] < times[i]) { double x = times[i]; times[i] = times[j]; times[j] = x; }
     /* one more step with per-op-class timing (synchronises after every op) */
-    double cls[3];
-    nt_cuda_profile(1, NULL);
+    double cls[NT_PROF_NCLASS];
+    nt_profile(1);
     step(&m, &a, inp, tgt, 1.0f / (float)N, &loss, 1, m1, m2, warm + steps + 1);
     gpu->sync();
-    nt_cuda_profile(0, cls);
-    double tot = cls[0] + cls[1] + cls[2];
-    printf("PROFILE: GEMM %.1f ms (%.0f%%), attention %.1f ms (%.0f%%), other %.1f ms (%.0f%%) of %.1f ms GPU time\n",
-           cls[0], 100 * cls[0] / tot, cls[1], 100 * cls[1] / tot, cls[2], 100 * cls[2] / tot, tot);
+    nt_profile(0);
+    nt_prof_row rows[64];
+    int nr = nt_profile_rows(rows, 64, cls);
+    double tot = cls[0] + cls[1] + cls[2] + cls[3];
+    printf("PROFILE: GEMM %.1f ms (%.0f%%), attention %.1f ms (%.0f%%), other %.1f ms (%.0f%%), host copy %.1f ms of "
+           "%.1f ms GPU time\n", cls[0], 100 * cls[0] / tot, cls[1], 100 * cls[1] / tot, cls[2], 100 * cls[2] / tot,
+           cls[3], tot);
+    for (int i = 0; i < nr; i++)
+        printf("PROFILE: %-18s %-10s %6ld calls %10.3f ms\n", rows[i].op, nt_profile_class_name(rows[i].cls),
+               rows[i].calls, rows[i].ms);
     double med = times[steps / 2], fpt = nt_model_flops_per_token(&mc);
     double tflops = fpt * N / med / 1e12;
     printf("BENCH: layers %d hidden %d heads %d/%d ffn %d vocab %d seq %d batch %d params %.3fB: "

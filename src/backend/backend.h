@@ -35,6 +35,11 @@ typedef struct nt_ops {
     /* device memory (NULL on host backends): peak MiB held through alloc, and
      * the peak MiB in use on the device (context, libraries, other processes) */
     void (*mem_stats)(double *held_peak_mb, double *device_peak_mb);
+    /* op timing (backend/profile.c): time_start marks the backend's
+     * timeline; time_stop waits for the work issued since and returns the
+     * milliseconds between the two marks */
+    void (*time_start)(void);
+    double (*time_stop)(void);
 
     /* C = alpha op(A) op(B) + beta C, all in act dtype */
     void (*matmul)(void *C, const void *A, const void *B, int M, int N, int K,
@@ -111,12 +116,8 @@ const nt_ops *nt_backend_cpu(void);
 /* The CUDA backend on GPU `device` (NULL in builds without CUDA); one
  * device per process: a second call must name the same device. */
 const nt_ops *nt_backend_cuda(int device);
-/* 1 when ops is the CUDA backend (its buffers are device memory) */
+/* 1 when ops is the CUDA backend (its buffers are device memory), also
+ * through a profiled table of it (backend/profile.h) */
 int nt_backend_is_cuda(const nt_ops *ops);
-/* CUDA op-class profile: on = 1 starts (zeroes) accumulating GPU time per
- * class — [0] GEMMs, [1] attention, [2] everything else — synchronising
- * after each op; ms (if given) receives the totals so far.  A no-op
- * without CUDA. */
-void nt_cuda_profile(int on, double ms[3]);
 
 #endif

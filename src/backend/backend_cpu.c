@@ -7,6 +7,7 @@
 #include "kernels_cpu.h"
 
 #include <string.h>
+#include <time.h>
 
 static void *cpu_alloc(size_t bytes, const char *what) { return nt_calloc(1, bytes ? bytes : 1, what); }
 static void cpu_free(void *p) { free(p); }
@@ -17,6 +18,15 @@ static void cpu_from_act(float *h, const void *s, size_t n) { memmove(h, s, n * 
 static void cpu_to_f32(float *d, const float *h, size_t n) { memmove(d, h, n * sizeof(float)); }
 static void cpu_from_f32(float *h, const float *s, size_t n) { memmove(h, s, n * sizeof(float)); }
 static void cpu_sync(void) {}
+/* op timing: the host's monotonic clock (every CPU op has finished on return) */
+static struct timespec time_t0;
+static void cpu_time_start(void) { clock_gettime(CLOCK_MONOTONIC, &time_t0); }
+static double cpu_time_stop(void)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - time_t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - time_t0.tv_nsec) * 1e-6;
+}
 
 static void b_matmul(void *C, const void *A, const void *B, int M, int N, int K,
                      int ta, int tb, float alpha, float beta)
@@ -112,6 +122,7 @@ static const nt_ops cpu_ops = {
     .alloc = cpu_alloc, .free = cpu_free, .zero = cpu_zero, .copy = cpu_copy,
     .to_act = cpu_to_act, .from_act = cpu_from_act, .to_f32 = cpu_to_f32,
     .from_f32 = cpu_from_f32, .sync = cpu_sync,
+    .time_start = cpu_time_start, .time_stop = cpu_time_stop,
     .matmul = b_matmul, .matmul_wgrad = b_matmul_wgrad,
     .embedding_fwd = b_emb_fwd, .embedding_bwd = b_emb_bwd,
     .layernorm_fwd = b_ln_fwd, .layernorm_bwd = b_ln_bwd,

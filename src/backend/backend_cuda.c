@@ -117,31 +117,20 @@ static void c_to_f32(float *d, const float *h, size_t n) { NT_CHECK_CUDA(cudaMem
 static void c_from_f32(float *h, const float *s, size_t n) { NT_CHECK_CUDA(cudaMemcpy(h, s, n * sizeof(float), cudaMemcpyDeviceToHost)); }
 static void c_sync(void) { NT_CHECK_CUDA(cudaDeviceSynchronize()); }
 
-/* ---- op-class profiling (nt_cuda_profile): GEMM, attention, the rest ---- */
-static int prof_on;
-static double prof_ms[3];
-static cudaEvent_t prof_e0, prof_e1;
-static void prof_begin(void)
+/* ---- op timing (backend/profile.c): events on the default stream ---- */
+static cudaEvent_t time_e0, time_e1;
+static void c_time_start(void)
 {
-    if (prof_on) NT_CHECK_CUDA(cudaEventRecord(prof_e0, 0));
+    if (!time_e0) { NT_CHECK_CUDA(cudaEventCreate(&time_e0)); NT_CHECK_CUDA(cudaEventCreate(&time_e1)); }
+    NT_CHECK_CUDA(cudaEventRecord(time_e0, 0));
 }
-static void prof_end(int cls)
+static double c_time_stop(void)
 {
-    if (!prof_on) return;
     float ms = 0;
-    NT_CHECK_CUDA(cudaEventRecord(prof_e1, 0));
-    NT_CHECK_CUDA(cudaEventSynchronize(prof_e1));
-    NT_CHECK_CUDA(cudaEventElapsedTime(&ms, prof_e0, prof_e1));
-    prof_ms[cls] += ms;
-}
-#define P(cls, call) do { prof_begin(); call; prof_end(cls); } while (0)
-
-void nt_cuda_profile(int on, double ms[3])
-{
-    if (!prof_e0) { NT_CHECK_CUDA(cudaEventCreate(&prof_e0)); NT_CHECK_CUDA(cudaEventCreate(&prof_e1)); }
-    if (ms) for (int i = 0; i < 3; i++) ms[i] = prof_ms[i];
-    if (on && !prof_on) for (int i = 0; i < 3; i++) prof_ms[i] = 0;
-    prof_on = on;
+    NT_CHECK_CUDA(cudaEventRecord(time_e1, 0));
+    NT_CHECK_CUDA(cudaEventSynchronize(time_e1));
+    NT_CHECK_CUDA(cudaEventElapsedTime(&ms, time_e0, time_e1));
+    return ms;
 }
 
 /* ---- cuBLASLt ----------------------------------------------------------- */
@@ -198,10 +187,8 @@ static void lt_matmul(void *C, cudaDataType_t ctype, const void *A, const void *
                       int ta, int tb, float alpha, float beta)
 {
     const gemm_plan *p = plan_for(ctype, M, N, K, ta, tb);
-    prof_begin();
     NT_CHECK_CUBLAS(cublasLtMatmul(lt, p->desc, &alpha, B, p->la, A, p->lb, &beta, C, p->lc, C, p->lc, &p->algo, workspace,
                        workspace_bytes, 0));
-    prof_end(0);
 }
 
 static void c_matmul(void *C, const void *A, const void *B, int M, int N, int K, int ta, int tb, float alpha, float beta)
@@ -214,35 +201,35 @@ static void c_matmul_wgrad(float *C, const void *A, const void *B, int M, int N,
 }
 static void c_emb_fwd(void *out, const int32_t *tok, const void *table, int n, int lo, int rows, int C)
 {
-    P(2, cuda_embedding_fwd(out, tok, table, n, lo, rows, C, 0));
+    cuda_embedding_fwd(out, tok, table, n, lo, rows, C, 0);
 }
 static void c_emb_bwd(float *dt, const int32_t *tok, const void *dout, int n, int lo, int rows, int C)
 {
-    P(2, cuda_embedding_bwd(dt, tok, dout, n, lo, rows, C, 0));
+    cuda_embedding_bwd(dt, tok, dout, n, lo, rows, C, 0);
 }
 static void c_ln_fwd(void *out, float *mean, float *rstd, const void *in, const void *g, const void *b, int n, int C, float eps)
 {
-    P(2, cuda_layernorm1p_fwd(out, mean, rstd, in, g, b, n, C, eps, 0));
+    cuda_layernorm1p_fwd(out, mean, rstd, in, g, b, n, C, eps, 0);
 }
 static void c_ln_bwd(void *din, float *dg, float *db, const void *dout, const void *in, const float *mean,
                      const float *rstd, const void *g, int n, int C)
 {
-    P(2, cuda_layernorm1p_bwd(din, dg, db, dout, in, mean, rstd, g, n, C, 0));
+    cuda_layernorm1p_bwd(din, dg, db, dout, in, mean, rstd, g, n, C, 0);
 }
 static void c_rope_fwd(void *qkv, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0,
                        const int32_t *pos)
 {
-    P(2, cuda_rope_fwd(qkv, B, T, G, qpg, hd, rot, base, pos0, pos, 0));
+    cuda_rope_fwd(qkv, B, T, G, qpg, hd, rot, base, pos0, pos, 0);
 }
 static void c_rope_bwd(void *d, int B, int T, int G, int qpg, int hd, int rot, float base, int pos0,
                        const int32_t *pos)
 {
-    P(2, cuda_rope_bwd(d, B, T, G, qpg, hd, rot, base, pos0, pos, 0));
+    cuda_rope_bwd(d, B, T, G, qpg, hd, rot, base, pos0, pos, 0);
 }
 static void c_attn_fwd(void *out, float *lse, const void *qkv, int B, int T, int G, int qpg, int hd,
                        const int32_t *pos)
 {
-    P(1, cuda_attention_fwd(out, lse, qkv, B, T, G, qpg, hd, pos, 0));
+    cuda_attention_fwd(out, lse, qkv, B, T, G, qpg, hd, pos, 0);
 }
 /* the attention backward's scratch (D, per-head dK/dV partials, dS^T tiles):
  * one buffer kept for the process and grown to the largest call, so it is
@@ -258,16 +245,16 @@ static void c_attn_bwd(void *dqkv, const void *dout, const void *out, const floa
         attn_ws = c_alloc(need, "attention backward workspace");
         attn_ws_bytes = need;
     }
-    P(1, cuda_attention_bwd(dqkv, dout, out, lse, qkv, B, T, G, qpg, hd, pos, attn_ws, 0));
+    cuda_attention_bwd(dqkv, dout, out, lse, qkv, B, T, G, qpg, hd, pos, attn_ws, 0);
 }
-static void c_sq_fwd(void *out, const void *in, size_t n) { P(2, cuda_sqrelu_fwd(out, in, n, 0)); }
-static void c_sq_bwd(void *din, const void *dout, const void *in, size_t n) { P(2, cuda_sqrelu_bwd(din, dout, in, n, 0)); }
-static void c_add(void *y, const void *x, size_t n) { P(2, cuda_add(y, x, n, 0)); }
+static void c_sq_fwd(void *out, const void *in, size_t n) { cuda_sqrelu_fwd(out, in, n, 0); }
+static void c_sq_bwd(void *din, const void *dout, const void *in, size_t n) { cuda_sqrelu_bwd(din, dout, in, n, 0); }
+static void c_add(void *y, const void *x, size_t n) { cuda_add(y, x, n, 0); }
 static void c_mask_cols(void *x, int n, int V, int c0, float v) { cuda_mask_cols(x, n, V, c0, v, 0); }
-static void c_ce_rowmax(float *rm, const void *logits, int n, int V) { P(2, cuda_ce_rowmax(rm, logits, n, V, 0)); }
+static void c_ce_rowmax(float *rm, const void *logits, int n, int V) { cuda_ce_rowmax(rm, logits, n, V, 0); }
 static void c_ce_sumexp(float *se, float *tgt, const void *logits, const float *rm, const int32_t *t, int lo, int n, int V)
 {
-    P(2, cuda_ce_sumexp(se, tgt, logits, rm, t, lo, n, V, 0));
+    cuda_ce_sumexp(se, tgt, logits, rm, t, lo, n, V, 0);
 }
 static void c_ce_loss(float *loss, const float *rm, const float *se, const float *tgt, int n)
 {
@@ -276,7 +263,7 @@ static void c_ce_loss(float *loss, const float *rm, const float *se, const float
 static void c_ce_bwd(void *dl, const void *logits, const float *rm, const float *se, const int32_t *t,
                      const float *dloss, int lo, int n, int V)
 {
-    P(2, cuda_ce_bwd(dl, logits, rm, se, t, dloss, lo, n, V, 0));
+    cuda_ce_bwd(dl, logits, rm, se, t, dloss, lo, n, V, 0);
 }
 static void c_scale_f32(float *x, float s, size_t n) { cuda_scale_f32(x, s, n, 0); }
 static double c_sumsq_f32(const float *x, size_t n)
@@ -291,7 +278,7 @@ static double c_sumsq_f32(const float *x, size_t n)
 static void c_adamw(float *master, void *param, float *m, float *v, const float *g, size_t n, float lr, float b1,
                     float b2, float eps, float wd, float gs, int step)
 {
-    P(2, cuda_adamw(master, param, m, v, g, n, lr, b1, b2, eps, wd, gs, step, 0));
+    cuda_adamw(master, param, m, v, g, n, lr, b1, b2, eps, wd, gs, step, 0);
 }
 static int32_t *c_tokens_upload(int32_t *dev, const int32_t *host, size_t n)
 {
@@ -302,12 +289,12 @@ static int32_t *c_tokens_upload(int32_t *dev, const int32_t *host, size_t n)
 static void c_kv_append(void *kc, void *vc, const void *qkv, const int32_t *slot, const int32_t *pos, int B, int T,
                         int G, int qpg, int hd, int Tmax)
 {
-    P(2, cuda_kv_append(kc, vc, qkv, slot, pos, B, T, G, qpg, hd, Tmax, 0));
+    cuda_kv_append(kc, vc, qkv, slot, pos, B, T, G, qpg, hd, Tmax, 0);
 }
 static void c_attn_decode(void *out, const void *qkv, const void *kc, const void *vc, const int32_t *slot,
                           const int32_t *len, int B, int G, int qpg, int hd, int Tmax)
 {
-    P(1, cuda_attention_decode(out, qkv, kc, vc, slot, len, B, G, qpg, hd, Tmax, 0));
+    cuda_attention_decode(out, qkv, kc, vc, slot, len, B, G, qpg, hd, Tmax, 0);
 }
 
 static const nt_ops cuda_ops = {
@@ -316,6 +303,7 @@ static const nt_ops cuda_ops = {
     .params_are_master = 0,
     .alloc = c_alloc, .free = c_free, .zero = c_zero, .copy = c_copy, .mem_stats = c_mem_stats,
     .to_act = c_to_act, .from_act = c_from_act, .to_f32 = c_to_f32, .from_f32 = c_from_f32, .sync = c_sync,
+    .time_start = c_time_start, .time_stop = c_time_stop,
     .matmul = c_matmul, .matmul_wgrad = c_matmul_wgrad,
     .embedding_fwd = c_emb_fwd, .embedding_bwd = c_emb_bwd,
     .layernorm_fwd = c_ln_fwd, .layernorm_bwd = c_ln_bwd,
@@ -328,7 +316,7 @@ static const nt_ops cuda_ops = {
     .kv_append = c_kv_append, .attention_decode = c_attn_decode,
 };
 
-int nt_backend_is_cuda(const nt_ops *ops) { return ops == &cuda_ops; }
+int nt_backend_is_cuda(const nt_ops *ops) { return ops && !strcmp(ops->name, cuda_ops.name); }
 
 const nt_ops *nt_backend_cuda(int device)
 {
@@ -351,10 +339,5 @@ int nt_backend_is_cuda(const nt_ops *ops)
 {
     (void)ops;
     return 0;
-}
-void nt_cuda_profile(int on, double ms[3])
-{
-    (void)on;
-    if (ms) ms[0] = ms[1] = ms[2] = 0.0;
 }
 #endif

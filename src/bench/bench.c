@@ -16,11 +16,14 @@
  *                       1e-6 |ref| (a rerun is expected to be bitwise equal).
  * Default: single when the model has under 2e8 parameters, else same.  Every
  * timed step's loss must also be finite.  Exit status 1 on FAILED.
+ * Profile: one more step with every backend op timed (backend/profile.h):
+ * rank 0's split by class and the per-op table.
  * Backend: run.backend as for `ntron run` (auto = CUDA on a one-rank job
  * with a visible GPU); on the GPU the MFU peak defaults to 989.4 TFLOP/s. */
 #include "bench/bench.h"
 #include "parallel/comm_device.h"
 #include "backend/backend.h"
+#include "backend/profile.h"
 #include "build_config.h"
 #include "util/check.h"
 #include "cli/cli_flags.h"
@@ -180,7 +183,8 @@ int nt_bench_main(int argc, char **argv)
     }
     cfg.steps = warmup + steps; /* the LR schedule spans the bench */
     cfg.n_ramp = 0;
-    const nt_ops *ops = nt_backend_select(&cfg, &info);
+    /* the profiled table (backend/profile.h): timing only in the profiled step */
+    const nt_ops *ops = nt_profile_ops(nt_backend_select(&cfg, &info));
     int on_gpu = strcmp(ops->name, nt_backend_cpu()->name) != 0;
     if (on_gpu && peak <= 0) peak = NT_PEAK_TFLOPS_H100_BF16; /* --peak for other GPUs */
     nt_trainer tr;
@@ -226,15 +230,18 @@ int nt_bench_main(int argc, char **argv)
             started_bwd = tr.opt.gr.started_in_backward;
         }
     }
-    /* GPU: one more (untimed) step with per-op-class timing, which synchronises
-     * after every op: the share of GPU time in GEMMs, attention and the rest */
-    double cls[3] = {0, 0, 0};
-    if (on_gpu) {
+    /* one more (untimed) step with every backend op timed, which waits for
+     * each op: rank 0's time per op and per class (GEMM, attention, ...) */
+    double cls[NT_PROF_NCLASS];
+    nt_prof_row prof[64];
+    int nprof;
+    {
         nt_step_stats st;
-        nt_cuda_profile(1, NULL);
+        nt_profile(1);
         bench_step(&tr, &batch, &cfg, nm, gbs, warmup + steps, &st);
         tr.ms.ops->sync();
-        nt_cuda_profile(0, cls);
+        nt_profile(0);
+        nprof = nt_profile_rows(prof, 64, cls);
     }
     if (fault) first_loss *= 1.001;
     double rss_peak = nt_peak_rss_mb(), mem[4] = {rss_peak, rss_peak - rss_base, 0, 0};
@@ -296,11 +303,19 @@ int nt_bench_main(int argc, char **argv)
                    dpw0[0], dpw[0], dpw0[1], dpw[1], overlap ? "on" : "off", nbuckets, started_bwd);
         printf("memory peak RSS %.1f MB (max over ranks), %.1f MB above the RSS before the model was built\n", mem[0],
                mem[1]);
-        double ctot = cls[0] + cls[1] + cls[2];
-        if (on_gpu && ctot > 0)
-            printf("split  rank 0 GPU time of one profiled step: GEMM %.1f ms (%.0f%%), attention %.1f ms (%.0f%%), "
-                   "other %.1f ms (%.0f%%)\n", cls[0], 100 * cls[0] / ctot, cls[1], 100 * cls[1] / ctot, cls[2],
-                   100 * cls[2] / ctot);
+        double ctot = 0;
+        for (int c = 0; c < NT_PROF_NCLASS; c++) ctot += cls[c];
+        if (ctot > 0) {
+            printf("split  rank 0 %s time of one profiled step (each op waited for): ", on_gpu ? "GPU" : "CPU");
+            for (int c = 0; c < NT_PROF_NCLASS; c++)
+                printf("%s%s %.1f ms (%.0f%%)", c ? ", " : "", nt_profile_class_name(c), cls[c], 100 * cls[c] / ctot);
+            printf("\n");
+            printf("%-6s %-18s %-10s %8s %12s %12s %7s\n", "ops", "op", "class", "calls", "ms", "us/call", "share");
+            for (int i = 0; i < nprof; i++)
+                printf("%-6s %-18s %-10s %8ld %12.3f %12.1f %6.1f%%\n", "ops", prof[i].op,
+                       nt_profile_class_name(prof[i].cls), prof[i].calls, prof[i].ms, 1e3 * prof[i].ms / prof[i].calls,
+                       100 * prof[i].ms / ctot);
+        }
         if (ops->mem_stats)
             printf("memory peak GPU memory per rank (max over ranks): %.1f MB held by ntron, %.1f MB in use on the "
                    "device (context, cuBLASLt, NCCL included)\n", mem[2], mem[3]);
@@ -343,11 +358,20 @@ int nt_bench_main(int argc, char **argv)
         nt_json_str(o, "verdict", passed ? "PASSED" : "FAILED");
         nt_json_num(o, "peak_rss_mb", mem[0]);
         nt_json_num(o, "rss_above_base_mb", mem[1]);
-        if (on_gpu) {
-            nt_json_num(o, "gemm_ms", cls[0]);
-            nt_json_num(o, "attention_ms", cls[1]);
-            nt_json_num(o, "other_ms", cls[2]);
+        nt_json_num(o, "gemm_ms", cls[NT_PROF_GEMM]);
+        nt_json_num(o, "attention_ms", cls[NT_PROF_ATTENTION]);
+        nt_json_num(o, "other_ms", cls[NT_PROF_OTHER]);
+        nt_json_num(o, "host_copy_ms", cls[NT_PROF_HOST]);
+        cJSON *pa = nt_json_array();
+        for (int i = 0; i < nprof; i++) {
+            cJSON *r = nt_json_object();
+            nt_json_str(r, "op", prof[i].op);
+            nt_json_str(r, "class", nt_profile_class_name(prof[i].cls));
+            nt_json_num(r, "calls", (double)prof[i].calls);
+            nt_json_num(r, "ms", prof[i].ms);
+            nt_json_push(pa, r);
         }
+        nt_json_add(o, "ops", pa);
         if (ops->mem_stats) {
             nt_json_num(o, "gpu_held_peak_mb", mem[2]);
             nt_json_num(o, "gpu_used_peak_mb", mem[3]);
