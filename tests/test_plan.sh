@@ -73,6 +73,14 @@ near("340B layers in flight", b["inflight_layers"], inflight * 96 / (12 * 8))
 near("Korthikanti factor 1+(p-1)/(pv)", b["inflight_layers"] / 96, 1 + 11 / 96)
 near("340B activations", b["mem_activations"], inflight * act_layer + inflight * s * 8)
 near("340B bubble", b["bubble"], 11 / (8 * 48))
+# grouped point-to-point (parallel.p2p = auto on GPUs): the outputs a rank holds until their round
+# sends them (nt_schedule_rounds_held; the trainer checks it holds exactly that many), each one
+# micro-batch's SP-sharded activations s*b*h/t in bf16
+if not 1 <= b["p2p_held"] <= 2 * 48 * 8:
+    bad.append("340B p2p_held %r" % b["p2p_held"])
+near("340B p2p buffers", b["mem_p2p"], b["p2p_held"] * sbh / 8 * 2)
+if t["mem_p2p"] != 0:
+    bad.append("tiny (CPU, PP1) p2p buffers %r" % t["mem_p2p"])
 if b["fits"] != 1 or not 40e9 < b["mem_total"] < 80e9:
     bad.append("340B at DP16 should fit in 80 GB, got %g" % b["mem_total"])
 for st, dp, gbs in zip(big["stages"], (16, 32, 64), (768, 1536, 2304)):
@@ -88,7 +96,8 @@ PY
 for v in "mb4:--set parallel.micro_batch=4:1" "mb8::1" "mb16:--set parallel.micro_batch=16:1" "dp2::2" \
          "tp2sp:--set parallel.tensor=2 --set parallel.sequence_parallel=true --set parallel.micro_batch=16:2:1" \
          "tp4sp:--set parallel.tensor=4 --set model.kv_heads=4 --set parallel.sequence_parallel=true --set parallel.micro_batch=16:4:1" \
-         "tp2sp_pp2:--set parallel.tensor=2 --set parallel.sequence_parallel=true --set parallel.pipeline=2 --set parallel.micro_batch=4:4:1"; do
+         "tp2sp_pp2:--set parallel.tensor=2 --set parallel.sequence_parallel=true --set parallel.pipeline=2 --set parallel.micro_batch=4:4:1" \
+         "pp2v2_grouped:--set parallel.pipeline=2 --set parallel.virtual_stages=2 --set parallel.p2p=grouped:2:1"; do
     name=${v%%:*}; rest=${v#*:}; sets=${rest%%:*}; rest=${rest#*:}; np=${rest%%:*}; dp=${rest##*:}
     mpi "$np" "$NTRON" bench "$TINY" --set run.backend=cpu --steps 1 --warmup 0 $sets --json "bench_$name.json" > "bench_$name.out" 2>&1 \
         || { fail "bench $name"; cat "bench_$name.out"; continue; }
@@ -102,6 +111,16 @@ open("mem.txt", "w").write("plan %.1f MiB vs measured RSS growth %.1f MiB (%+.1f
 sys.exit(0 if abs(d) <= 0.15 else 1)
 PY
 done
+
+# parallel.p2p = tagged: no send buffers, the total smaller by exactly the grouped rounds' buffers
+"$NTRON" plan "$BIG" --cluster "$H100" --dp 16 --set parallel.p2p=tagged --json tagged.json > /dev/null 2>&1
+"$PYTHON" - big.json tagged.json <<'PY' && pass "plan p2p: grouped holds $(cat p2p.txt), tagged none" || fail "plan p2p buffers: $(cat p2p.txt 2>/dev/null)"
+import json, sys
+g, t = (json.load(open(p))["stages"][0] for p in sys.argv[1:3])
+open("p2p.txt", "w").write("%d outputs (%.3f GB) on pipeline rank %d" % (g["p2p_held"], g["mem_p2p"] / 1e9, g["mem_rank"]))
+assert t["mem_p2p"] == 0 and t["p2p_held"] == 0
+assert abs((g["mem_total"] - t["mem_total"]) - g["mem_p2p"]) <= 1e-6 * g["mem_total"]
+PY
 
 # the built-in default is the shipped file
 "$NTRON" plan "$BIG" --dp 16 --json default.json > /dev/null 2>&1

@@ -13,7 +13,9 @@
  * of NCCL's rules (no tags: the k-th send from p to q matches the k-th
  * receive on q from p; a transfer moves only while both ranks' current
  * groups hold it; a group is done when all its transfers are) completes
- * with every matched pair carrying the same (kind, chunk, micro-batch). */
+ * with every matched pair carrying the same (kind, chunk, micro-batch);
+ * nt_schedule_rounds_held equals the most outputs held between their
+ * producing round and their sending round. */
 #include "parallel/schedule.h"
 
 #include <stdio.h>
@@ -116,6 +118,30 @@ static int check_rounds(int P, int v, int m, int train)
             }
         }
         bad |= k != lens[p];
+        /* the outputs held at once (nt_schedule_rounds_held, the send buffers the
+         * trainer keeps and the plan counts) = the most [producer round, sending
+         * round) intervals of this rank's sends overlapping one round */
+        int held = 0, ni = 0, *iv = malloc((size_t)4 * nr[p] * sizeof(int));
+        for (int i = 0; i < nr[p]; i++)
+            for (int j = 0; j < r[p][i].nsend; j++)
+                for (int e = 0; e < i; e++)
+                    if (r[p][e].act.kind == r[p][i].send[j].kind && r[p][e].act.chunk == r[p][i].send[j].chunk &&
+                        r[p][e].act.mb == r[p][i].send[j].mb) {
+                        iv[2 * ni] = e, iv[2 * ni + 1] = i, ni++;
+                        break;
+                    }
+        for (int t = 0; t < nr[p]; t++) {
+            int live = 0;
+            for (int k2 = 0; k2 < ni; k2++) live += iv[2 * k2] <= t && t < iv[2 * k2 + 1];
+            if (live > held) held = live;
+        }
+        free(iv);
+        int want = nt_schedule_rounds_held(r[p], nr[p], P, p, v);
+        if (held != want) {
+            printf("FAIL: rounds P=%d v=%d m=%d %s: rank %d holds %d outputs at once, rounds_held says %d\n", P, v, m,
+                   train ? "train" : "forward", p, held, want);
+            fails++;
+        }
         if (bad) { printf("FAIL: rounds P=%d v=%d m=%d %s: rank %d's rounds do not run its list\n", P, v, m, train ? "train" : "forward", p); fails++; }
     }
     char err[512];

@@ -205,6 +205,20 @@ static int by_step(const void *a, const void *b)
     return (x->step > y->step) - (x->step < y->step);
 }
 
+int nt_schedule_rounds_held(const nt_round *r, int n, int P, int p, int v)
+{
+    int S = P * v, live = 0, peak = 0;
+    for (int i = 0; i < n; i++) {
+        live -= r[i].nsend; /* the exchange comes first in a round */
+        if (r[i].act.kind) {
+            int s = r[i].act.chunk * P + p;
+            live += r[i].act.kind == 'F' ? s < S - 1 : s > 0;
+        }
+        if (live > peak) peak = live;
+    }
+    return peak;
+}
+
 int nt_schedule_rounds(nt_round *out, int P, int p, int v, int m, const nt_action *const *list, const int *len)
 {
     int S = P * v;

@@ -63,6 +63,12 @@ typedef struct nt_round {
  * outputs) entries, 3*len[p] is always enough).  Returns the count, or -1
  * when the lists deadlock.  v chunks per rank, m micro-batches. */
 int nt_schedule_rounds(nt_round *out, int P, int p, int v, int m, const nt_action *const *list, const int *len);
+/* the most outputs rank p holds at once in rounds r[0, n) of its own: made
+ * by an action (a forward below the last virtual stage, a backward above
+ * the first) and not yet sent by a later round's exchange — the send
+ * buffers grouped point-to-point keeps (modelset's stash, the plan's
+ * memory) */
+int nt_schedule_rounds_held(const nt_round *r, int n, int P, int p, int v);
 /* rank p's lists of the forward-only pass: micro-batch by micro-batch, chunk by chunk */
 int nt_schedule_forward_only(nt_action *out, int v, int m);
 

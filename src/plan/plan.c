@@ -4,6 +4,7 @@
 #include "plan/plan.h"
 #include "util/check.h"
 #include "model/model_config.h"
+#include "parallel/schedule.h"
 
 #include <math.h>
 #include <string.h>
@@ -92,6 +93,30 @@ void nt_plan_compute(nt_plan *P, const nt_config *cfg, const nt_cluster *cl, int
     double head = s * B * h * ab + s * B * V / T * ab + s * B * 5 * 4.0; /* final norm, logits, fp32 CE rows */
     double ids = s * B * 8.0;                                          /* token and target ids per slot */
 
+    /* § Memory, p2p: grouped rounds (parallel.p2p; auto = grouped on GPUs, one
+     * per rank, where NCCL carries the pipeline) keep each output until its
+     * round sends it: held[r] buffers of one micro-batch's activations */
+    int held[NT_PLAN_MAX_PP] = {0};
+    P->p2p_grouped = p > 1 && (!strcmp(cfg->p2p, "grouped") || (!strcmp(cfg->p2p, "auto") && !cl->cpu_fp32));
+    if (P->p2p_grouped) {
+        nt_action **lists = nt_malloc((size_t)p * sizeof *lists, "plan schedule");
+        int *lens = nt_malloc((size_t)p * sizeof *lens, "plan schedule");
+        for (int r = 0; r < p; r++) lists[r] = nt_malloc((size_t)2 * m * v * sizeof **lists, "plan schedule");
+        NT_CHECK(nt_schedule_build_all(lists, p, v, m) > 0, "internal: no schedule for P=%d v=%d m=%d", p, v, m);
+        for (int r = 0; r < p; r++) lens[r] = 2 * m * v;
+        nt_round *rounds = nt_malloc((size_t)6 * m * v * sizeof *rounds, "plan rounds");
+        for (int r = 0; r < p; r++) {
+            int n = nt_schedule_rounds(rounds, p, r, v, m, (const nt_action *const *)lists, lens);
+            NT_CHECK(n > 0, "internal: pipeline rounds for P=%d v=%d m=%d deadlock", p, v, m);
+            held[r] = nt_schedule_rounds_held(rounds, n, p, r, v);
+        }
+        free(rounds);
+        for (int r = 0; r < p; r++) free(lists[r]);
+        free(lists);
+        free(lens);
+    }
+    double xfer = s * B * h * rsp * ab; /* one pipeline transfer: a micro-batch's (SP-sharded) activations */
+
     P->mem_total = -1;
     for (int r = 0; r < p; r++) {
         double n_stage = Lp * P->params_layer + (r == 0 ? V * h : 0) + (r == p - 1 ? V * h + 2 * h : 0);
@@ -100,9 +125,10 @@ void nt_plan_compute(nt_plan *P, const nt_config *cfg, const nt_cluster *cl, int
         double k = inflight_chunks(p, v, m, r);
         double layers_held = k * L / (p * v);
         double acts = layers_held * P->act_layer_bytes + k * ids + (r == p - 1 ? head : 0);
-        double tot = n_gpu * P->bytes_per_param + acts + ws;
+        double tot = n_gpu * P->bytes_per_param + acts + ws + held[r] * xfer;
         if (tot > P->mem_total) {
             P->mem_total = tot; P->mem_rank = r; P->params_gpu_max = n_gpu;
+            P->mem_p2p = held[r] * xfer; P->p2p_held = held[r];
             P->mem_weights = n_gpu * w_b; P->mem_grads = n_gpu * g_b; P->mem_optim = n_gpu * o_b;
             P->mem_acts = acts; P->inflight_layers = layers_held;
         }

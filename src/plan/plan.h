@@ -28,6 +28,8 @@ typedef struct nt_plan {
     /* memory per GPU, bytes, on the pipeline rank with the largest total */
     int mem_rank;
     double mem_weights, mem_grads, mem_optim, mem_acts, mem_workspace, mem_total;
+    double mem_p2p;                /* grouped point-to-point's send buffers (parallel.p2p) */
+    int p2p_grouped, p2p_held;     /* grouped rounds assumed; outputs held at once on mem_rank */
     double bytes_per_param;        /* 6 + 12/d (bf16) or 8 + 12/d (cpu fp32) */
     double act_layer_bytes;        /* stored activations of one layer, one micro-batch, one GPU */
     double inflight_layers;        /* layers' worth of activations held on mem_rank */

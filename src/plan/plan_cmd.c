@@ -31,6 +31,9 @@ static void print_stage(const nt_plan *P, const nt_cluster *cl, int cfg_overlap,
     printf("  activations  %9.2f GB  (%.4g layers in flight x %.4g GB per layer and micro-batch%s)\n", P->mem_acts / GB,
            P->inflight_layers, P->act_layer_bytes / GB, P->pp == P->mem_rank + 1 ? ", + LM head logits" : "");
     printf("  workspace    %9.2f GB  (one layer's backward)\n", P->mem_workspace / GB);
+    if (P->p2p_grouped)
+        printf("  p2p buffers  %9.2f GB  (grouped rounds: %d outputs held until their round sends them)\n",
+               P->mem_p2p / GB, P->p2p_held);
     printf("  total        %9.2f GB  of %.0f GB: %s\n", P->mem_total / GB, cl->hbm_gb,
            P->fits ? "FITS" : "DOES NOT FIT");
     printf("flops      %.4g per iteration (%.4g per token); recomputation adds %.4g (not counted as useful)\n",
@@ -142,7 +145,8 @@ int nt_plan_main(int argc, char **argv)
         nt_json_num(o, "mem_rank", P.mem_rank); nt_json_num(o, "params_gpu", P.params_gpu_max);
         nt_json_num(o, "bytes_per_param", P.bytes_per_param); nt_json_num(o, "mem_weights", P.mem_weights);
         nt_json_num(o, "mem_grads", P.mem_grads); nt_json_num(o, "mem_optimizer", P.mem_optim); nt_json_num(o, "mem_activations", P.mem_acts);
-        nt_json_num(o, "mem_workspace", P.mem_workspace); nt_json_num(o, "mem_total", P.mem_total); nt_json_num(o, "fits", P.fits);
+        nt_json_num(o, "mem_workspace", P.mem_workspace); nt_json_num(o, "mem_p2p", P.mem_p2p);
+        nt_json_num(o, "p2p_held", P.p2p_held); nt_json_num(o, "mem_total", P.mem_total); nt_json_num(o, "fits", P.fits);
         nt_json_num(o, "act_layer_bytes", P.act_layer_bytes); nt_json_num(o, "inflight_layers", P.inflight_layers);
         nt_json_num(o, "flops_iter", P.flops_iter); nt_json_num(o, "flops_recompute_iter", P.flops_recompute_iter);
         nt_json_num(o, "bubble", P.bubble); nt_json_num(o, "t_compute_mb", P.t_compute_mb); nt_json_num(o, "t_tp_mb", P.t_tp_mb);

@@ -289,6 +289,7 @@ static void stash_put(nt_modelset *ms, char kind, int c, int mb, const void *src
         st->bytes = bytes;
     }
     o->copy(st->buf, src, bytes);
+    if (++ms->stash_live > ms->stash_peak) ms->stash_peak = ms->stash_live;
     st->kind = kind;
     st->chunk = c;
     st->mb = mb;
@@ -326,14 +327,22 @@ static double round_exchange(nt_modelset *ms, const nt_round *r, nt_acts *ac)
     ms->ops->sync();
     nt_watchdog_leave();
     for (int i = 0; i < r->nsend; i++) sent[i]->kind = 0;
+    ms->stash_live -= r->nsend;
     return nt_now() - t0;
 }
 
-static void stash_check_empty(const nt_modelset *ms)
+/* end of a grouped pass: every output sent, and the most held at once is
+ * what the schedule says (nt_schedule_rounds_held, which the plan counts) */
+static void stash_check_pass(nt_modelset *ms)
 {
     for (int i = 0; i < ms->nstash; i++)
         NT_CHECK(!ms->stash[i].kind, "internal: pipeline output %c(chunk %d, mb %d) was never sent", ms->stash[i].kind,
                  ms->stash[i].chunk, ms->stash[i].mb);
+    int want = nt_schedule_rounds_held(ms->rounds, ms->nrounds, ms->grid.PP, ms->grid.pp, ms->v);
+    NT_CHECK(ms->stash_live == 0 && ms->stash_peak == want,
+             "internal: pipeline rank %d held %d outputs at once (%d at the end), its rounds say %d", ms->grid.pp,
+             ms->stash_peak, ms->stash_live, want);
+    ms->stash_peak = 0;
 }
 
 /* ---- the passes ---------------------------------------------------------- */
@@ -459,7 +468,7 @@ double nt_modelset_train_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, void
     pending_wait(&pd);
     pending_free(&pd);
     fx.tp2p += nt_now() - t0;
-    if (grouped) stash_check_empty(ms);
+    if (grouped) stash_check_pass(ms);
     free(inp);
     free(tgt);
     ms->t_fwd = fx.tf;
@@ -496,7 +505,7 @@ double nt_modelset_forward_pass(nt_modelset *ms, nt_batch *b, nt_stage_fn fn, vo
             forward_item(ms, &fx, r->act.chunk, r->act.mb, ac);
             pool_release(ms, r->act.chunk, 0);
         }
-        stash_check_empty(ms);
+        stash_check_pass(ms);
     } else {
         for (int mb = 0; mb < m; mb++) {
             micro_io(b, mb, B, inp, tgt);

@@ -79,6 +79,7 @@ typedef struct nt_modelset {
     int nrounds, rounds_m, rounds_train;
     nt_stash *stash;
     int nstash, capstash;
+    int stash_live, stash_peak; /* outputs held now / at most in this pass */
 } nt_modelset;
 
 /* Collective over world: grid, placement, chunks, flat buffers, parameters
