@@ -37,8 +37,11 @@ if [ "${NT_SKIP_KERNELS:-0}" != 1 ]; then
     echo "kernel checks: $(grep -c '^PASS' "$out/kernels.log") passed, $(grep -c '^FAIL' "$out/kernels.log") failed (exit $rc)"
     grep '^TIME' "$out/kernels.log"
     # PyTorch's SDPA on the same shapes, same card, same run
+    # (hd 192: 12 heads in 2 groups; hd 128: 16 heads in 2 groups, as tests/test_cuda_kernels.cu times)
     timeout 120 "$PYTHON" postprocess/bench_attention_torch.py > "$out/attention_torch.jsonl" 2> "$out/attention_torch.err" \
         || echo "torch SDPA benchmark failed: $(tail -2 "$out/attention_torch.err")"
+    timeout 90 "$PYTHON" postprocess/bench_attention_torch.py --hd 128 --heads 16 --kv-heads 2 >> "$out/attention_torch.jsonl" \
+        2>> "$out/attention_torch.err" || echo "torch SDPA benchmark (hd 128) failed: $(tail -2 "$out/attention_torch.err")"
     pack
 fi
 # the CUDA backend: a whole step against the CPU backend, then one-GPU throughput
@@ -154,27 +157,29 @@ out = sys.argv[1]
 ours = {}
 klog = os.path.join(out, "kernels.log")
 for line in (open(klog) if os.path.exists(klog) else []):
-    m = re.match(r"TIME: attention_(fwd|fwd\+bwd)\[(\w+)\] B=(\d+) T=(\d+) .*?: ([\d.]+) ms", line)
+    m = re.match(r"TIME: attention_(fwd|fwd\+bwd)\[(\w+)\] B=(\d+) T=(\d+) heads=(\d+) G=\d+ hd=(\d+): ([\d.]+) ms", line)
     if m:
-        ours[(m.group(1), m.group(2), int(m.group(3)))] = float(m.group(5))
+        ours[(m.group(1), m.group(2), int(m.group(6)), int(m.group(5)), int(m.group(3)))] = float(m.group(7))
 gpu = open(os.path.join(out, "gpu.txt")).read().split("\n")[1]
-print(f"fused causal attention, T=4096, hd=192, 12 q heads / 2 KV groups, bf16 — {gpu}")
-print("| B | ntron fwd ms | SDPA fwd ms | fwd ratio (SDPA/ntron time) | ntron fwd+bwd ms | SDPA fwd+bwd ms | fwd+bwd ratio | ntron fwd TFLOP/s | ntron fwd+bwd TFLOP/s (3.5x) |")
-print("|---|---|---|---|---|---|---|---|---|")
 try:
     rows = [json.loads(l) for l in open(os.path.join(out, "attention_torch.jsonl")) if l.startswith("{")]
 except OSError:
     rows = []
-by_b = {r["B"]: r for r in rows if "B" in r}
+sdpa = {(r["hd"], r["heads"], r["B"]): r for r in rows if "B" in r}
 fmt = lambda x: f"{x:.3f}" if x else "-"
 ratio = lambda a, b: f"{a / b:.2f}" if a and b else "-"
-for B in sorted({k[2] for k in ours} | set(by_b)):
-    r = by_b.get(B, {})
-    f = 4.0 * B * 12 * 4096 * 4096 * 192 / 2
-    tf, tb = ours.get(("fwd", "mma", B)), ours.get(("fwd+bwd", "mma", B))
-    if tf or tb:
-        sf, sb = r.get("fwd_ms"), r.get("fwdbwd_ms")
-        print(f"| {B} | {fmt(tf)} | {fmt(sf)} | {ratio(sf, tf)} | {fmt(tb)} | {fmt(sb)} | "
-              f"{ratio(sb, tb)} | {f / tf / 1e9 if tf else 0:.1f} | {3.5 * f / tb / 1e9 if tb else 0:.1f} |")
+for hd, heads in ((192, 12), (128, 16)):
+    print(f"fused causal attention, T=4096, hd={hd}, {heads} q heads / 2 KV groups, bf16 — {gpu}")
+    print("| B | ntron fwd ms | SDPA fwd ms | fwd ratio (SDPA/ntron time) | ntron fwd+bwd ms | SDPA fwd+bwd ms | fwd+bwd ratio | ntron fwd TFLOP/s | ntron fwd+bwd TFLOP/s (3.5x) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for B in sorted({k[4] for k in ours if k[2:4] == (hd, heads)} | {k[2] for k in sdpa if k[:2] == (hd, heads)}):
+        r = sdpa.get((hd, heads, B), {})
+        f = 4.0 * B * heads * 4096 * 4096 * hd / 2
+        tf, tb = ours.get(("fwd", "mma", hd, heads, B)), ours.get(("fwd+bwd", "mma", hd, heads, B))
+        if tf or tb:
+            sf, sb = r.get("fwd_ms"), r.get("fwdbwd_ms")
+            print(f"| {B} | {fmt(tf)} | {fmt(sf)} | {ratio(sf, tf)} | {fmt(tb)} | {fmt(sb)} | "
+                  f"{ratio(sb, tb)} | {f / tf / 1e9 if tf else 0:.1f} | {3.5 * f / tb / 1e9 if tb else 0:.1f} |")
+    print()
 PY
 exit $rc

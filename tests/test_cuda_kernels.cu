@@ -661,15 +661,17 @@ static void test_attention(Rng &r)
 
 /* ---- attention timing ---------------------------------------------------------------- */
 
-static void time_attention(Rng &r)
+/* one shape: T = 4096, G KV groups of qpg query heads of hd, batches B = 1 .. maxB */
+static void time_attention_shape(Rng &r, int G, int qpg, int hd, int maxB)
 {
-    const int T = 4096, G = 2, qpg = 6, hd = 192, H = G * qpg;
+    const int T = 4096, H = G * qpg;
     const size_t W = (size_t)G * (qpg + 2) * hd, Wo = (size_t)H * hd;
     printf("TIMING: causal attention, T=%d, %d query heads, %d KV groups, hd=%d (bf16).\n", T, H, G, hd);
     printf("TIMING: FLOPs(fwd) = 4*B*heads*T*T*hd/2 (causal half); FLOPs(fwd+bwd) = 2.5 x FLOPs(fwd) as "
            "specified; [3.5x] = also counting fwd+bwd as fwd + 2.5x fwd (FlashAttention convention).\n");
     const int Bs[] = {1, 2, 4, 8};
     for (int B : Bs) {
+        if (B > maxB) break;
         const size_t nqkv = (size_t)B * T * W, nout = (size_t)B * T * Wo, nlse = (size_t)B * H * T;
         const size_t wsb = cuda_attention_bwd_workspace_bytes(B, T, G, qpg, hd);
         const size_t need = (2 * nqkv + 2 * nout) * 2 + nlse * 4 + wsb;
@@ -728,6 +730,14 @@ static void time_attention(Rng &r)
         NT_CHECK_CUDA(cudaEventDestroy(e0));
         NT_CHECK_CUDA(cudaEventDestroy(e1));
     }
+}
+
+/* the Nemotron shape (hd 192: 12 heads in 2 groups, as inputs/gpu/bench-24l.deck),
+ * and hd 128 (16 heads in 2 groups) */
+static void time_attention(Rng &r)
+{
+    time_attention_shape(r, 2, 6, 192, 8);
+    time_attention_shape(r, 2, 8, 128, 4);
 }
 
 int main(void)
