@@ -205,6 +205,24 @@ static int by_step(const void *a, const void *b)
     return (x->step > y->step) - (x->step < y->step);
 }
 
+nt_round *nt_schedule_rounds_of(int P, int p, int v, int m, int train, int *n)
+{
+    int len = (train ? 2 : 1) * m * v;
+    nt_action **lists = nt_malloc((size_t)P * sizeof *lists, "schedule lists");
+    int *lens = nt_malloc((size_t)P * sizeof *lens, "schedule lengths");
+    for (int q = 0; q < P; q++) lists[q] = nt_malloc((size_t)len * sizeof(nt_action), "schedule");
+    int built = train ? nt_schedule_build_all(lists, P, v, m) : len;
+    NT_CHECK(built == len, "internal: no pipeline schedule for P=%d v=%d m=%d", P, v, m);
+    for (int q = 0; q < P; q++) lens[q] = train ? len : nt_schedule_forward_only(lists[q], v, m);
+    nt_round *r = nt_malloc((size_t)3 * len * sizeof *r, "pipeline rounds");
+    *n = nt_schedule_rounds(r, P, p, v, m, (const nt_action *const *)lists, lens);
+    NT_CHECK(*n > 0, "internal: pipeline rounds for P=%d v=%d m=%d deadlock", P, v, m);
+    for (int q = 0; q < P; q++) free(lists[q]);
+    free(lists);
+    free(lens);
+    return r;
+}
+
 int nt_schedule_rounds_held(const nt_round *r, int n, int P, int p, int v)
 {
     int S = P * v, live = 0, peak = 0;

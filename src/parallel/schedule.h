@@ -63,6 +63,10 @@ typedef struct nt_round {
  * outputs) entries, 3*len[p] is always enough).  Returns the count, or -1
  * when the lists deadlock.  v chunks per rank, m micro-batches. */
 int nt_schedule_rounds(nt_round *out, int P, int p, int v, int m, const nt_action *const *list, const int *len);
+/* rank p's rounds of a training pass (train = 1: the lists of
+ * nt_schedule_build_all) or a forward-only pass (nt_schedule_forward_only)
+ * of m micro-batches: a new array of *n rounds (the caller frees it) */
+nt_round *nt_schedule_rounds_of(int P, int p, int v, int m, int train, int *n);
 /* the most outputs rank p holds at once in rounds r[0, n) of its own: made
  * by an action (a forward below the last virtual stage, a backward above
  * the first) and not yet sent by a later round's exchange — the send

@@ -7,6 +7,7 @@
 #include "parallel/schedule.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static double maxd(double a, double b) { return a > b ? a : b; }
@@ -98,22 +99,11 @@ void nt_plan_compute(nt_plan *P, const nt_config *cfg, const nt_cluster *cl, int
      * round sends it: held[r] buffers of one micro-batch's activations */
     int held[NT_PLAN_MAX_PP] = {0};
     P->p2p_grouped = p > 1 && (!strcmp(cfg->p2p, "grouped") || (!strcmp(cfg->p2p, "auto") && !cl->cpu_fp32));
-    if (P->p2p_grouped) {
-        nt_action **lists = nt_malloc((size_t)p * sizeof *lists, "plan schedule");
-        int *lens = nt_malloc((size_t)p * sizeof *lens, "plan schedule");
-        for (int r = 0; r < p; r++) lists[r] = nt_malloc((size_t)2 * m * v * sizeof **lists, "plan schedule");
-        NT_CHECK(nt_schedule_build_all(lists, p, v, m) > 0, "internal: no schedule for P=%d v=%d m=%d", p, v, m);
-        for (int r = 0; r < p; r++) lens[r] = 2 * m * v;
-        nt_round *rounds = nt_malloc((size_t)6 * m * v * sizeof *rounds, "plan rounds");
-        for (int r = 0; r < p; r++) {
-            int n = nt_schedule_rounds(rounds, p, r, v, m, (const nt_action *const *)lists, lens);
-            NT_CHECK(n > 0, "internal: pipeline rounds for P=%d v=%d m=%d deadlock", p, v, m);
-            held[r] = nt_schedule_rounds_held(rounds, n, p, r, v);
-        }
+    for (int r = 0; P->p2p_grouped && r < p; r++) {
+        int n;
+        nt_round *rounds = nt_schedule_rounds_of(p, r, v, m, 1, &n);
+        held[r] = nt_schedule_rounds_held(rounds, n, p, r, v);
         free(rounds);
-        for (int r = 0; r < p; r++) free(lists[r]);
-        free(lists);
-        free(lens);
     }
     double xfer = s * B * h * rsp * ab; /* one pipeline transfer: a micro-batch's (SP-sharded) activations */
 

@@ -251,22 +251,11 @@ static void build_schedule(nt_modelset *ms, int m)
 static void build_rounds(nt_modelset *ms, int m, int train)
 {
     if (ms->rounds && ms->rounds_m == m && ms->rounds_train == train) return;
-    int P = ms->grid.PP, v = ms->v, len = (train ? 2 : 1) * m * v;
-    nt_action **lists = nt_malloc((size_t)P * sizeof *lists, "schedule lists");
-    int *lens = nt_malloc((size_t)P * sizeof *lens, "schedule lengths");
-    for (int q = 0; q < P; q++) lists[q] = nt_malloc((size_t)len * sizeof(nt_action), "schedule");
-    int built = train ? nt_schedule_build_all(lists, P, v, m) : len;
-    NT_CHECK(built == len, "internal: no pipeline schedule for P=%d v=%d m=%d", P, v, m);
-    for (int q = 0; q < P; q++) lens[q] = train ? len : nt_schedule_forward_only(lists[q], v, m);
     free(ms->rounds);
-    ms->rounds = nt_malloc((size_t)3 * len * sizeof *ms->rounds, "pipeline rounds");
-    ms->nrounds = nt_schedule_rounds(ms->rounds, P, ms->grid.pp, v, m, (const nt_action *const *)lists, lens);
-    NT_CHECK(ms->nrounds > 0, "internal: pipeline rounds for P=%d v=%d m=%d deadlock", P, v, m);
+    ms->rounds = nt_schedule_rounds_of(ms->grid.PP, ms->grid.pp, ms->v, m, train, &ms->nrounds);
+    ms->rounds_held = nt_schedule_rounds_held(ms->rounds, ms->nrounds, ms->grid.PP, ms->grid.pp, ms->v);
     ms->rounds_m = m;
     ms->rounds_train = train;
-    for (int q = 0; q < P; q++) free(lists[q]);
-    free(lists);
-    free(lens);
 }
 
 /* an output waiting for its round: a copy in the activation dtype (the
@@ -338,10 +327,9 @@ static void stash_check_pass(nt_modelset *ms)
     for (int i = 0; i < ms->nstash; i++)
         NT_CHECK(!ms->stash[i].kind, "internal: pipeline output %c(chunk %d, mb %d) was never sent", ms->stash[i].kind,
                  ms->stash[i].chunk, ms->stash[i].mb);
-    int want = nt_schedule_rounds_held(ms->rounds, ms->nrounds, ms->grid.PP, ms->grid.pp, ms->v);
-    NT_CHECK(ms->stash_live == 0 && ms->stash_peak == want,
+    NT_CHECK(ms->stash_live == 0 && ms->stash_peak == ms->rounds_held,
              "internal: pipeline rank %d held %d outputs at once (%d at the end), its rounds say %d", ms->grid.pp,
-             ms->stash_peak, ms->stash_live, want);
+             ms->stash_peak, ms->stash_live, ms->rounds_held);
     ms->stash_peak = 0;
 }
 

@@ -77,6 +77,7 @@ typedef struct nt_modelset {
     int p2p_grouped;
     nt_round *rounds;
     int nrounds, rounds_m, rounds_train;
+    int rounds_held;                    /* nt_schedule_rounds_held of them */
     nt_stash *stash;
     int nstash, capstash;
     int stash_live, stash_peak; /* outputs held now / at most in this pass */
