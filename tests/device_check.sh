@@ -128,6 +128,11 @@ CMP
         timeout 300 "$N" bench inputs/gpu/bench-24l.deck --warmup 2 --steps 5 --reference same \
             --json "$out/bench-24l.json" > "$out/bench-24l.log" 2>&1 || { tail -5 "$out/bench-24l.log"; rc=1; }
         grep -E '^(TRAIN|check|split|memory|ops)' "$out/bench-24l.log"
+        # the same with the warpgroup-MMA attention forward (sm_90a builds)
+        NTRON_ATTN=wgmma timeout 200 "$N" bench inputs/gpu/bench-24l.deck --warmup 2 --steps 5 --reference same \
+            --json "$out/bench-24l-wgmma.json" > "$out/bench-24l-wgmma.log" 2>&1 || { tail -5 "$out/bench-24l-wgmma.log"; rc=1; }
+        echo "with NTRON_ATTN=wgmma:"
+        grep -E '^(TRAIN|check|split)|wgmma' "$out/bench-24l-wgmma.log"
         pack
     fi
     if [[ " $parts " == *" slice "* ]]; then
@@ -170,16 +175,18 @@ fmt = lambda x: f"{x:.3f}" if x else "-"
 ratio = lambda a, b: f"{a / b:.2f}" if a and b else "-"
 for hd, heads in ((192, 12), (128, 16)):
     print(f"fused causal attention, T=4096, hd={hd}, {heads} q heads / 2 KV groups, bf16 — {gpu}")
-    print("| B | ntron fwd ms | SDPA fwd ms | fwd ratio (SDPA/ntron time) | ntron fwd+bwd ms | SDPA fwd+bwd ms | fwd+bwd ratio | ntron fwd TFLOP/s | ntron fwd+bwd TFLOP/s (3.5x) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| B | ntron forward | ntron fwd ms | SDPA fwd ms | fwd ratio (SDPA/ntron time) | ntron fwd+bwd ms | SDPA fwd+bwd ms | fwd+bwd ratio | ntron fwd TFLOP/s | ntron fwd+bwd TFLOP/s (3.5x) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for B in sorted({k[4] for k in ours if k[2:4] == (hd, heads)} | {k[2] for k in sdpa if k[:2] == (hd, heads)}):
         r = sdpa.get((hd, heads, B), {})
         f = 4.0 * B * heads * 4096 * 4096 * hd / 2
-        tf, tb = ours.get(("fwd", "mma", hd, heads, B)), ours.get(("fwd+bwd", "mma", hd, heads, B))
-        if tf or tb:
-            sf, sb = r.get("fwd_ms"), r.get("fwdbwd_ms")
-            print(f"| {B} | {fmt(tf)} | {fmt(sf)} | {ratio(sf, tf)} | {fmt(tb)} | {fmt(sb)} | "
-                  f"{ratio(sb, tb)} | {f / tf / 1e9 if tf else 0:.1f} | {3.5 * f / tb / 1e9 if tb else 0:.1f} |")
+        # mma: the mma.sync kernels; wgmma: the warpgroup-MMA forward + the same backward
+        for impl in ("mma", "wgmma"):
+            tf, tb = ours.get(("fwd", impl, hd, heads, B)), ours.get(("fwd+bwd", impl, hd, heads, B))
+            if tf or tb:
+                sf, sb = r.get("fwd_ms"), r.get("fwdbwd_ms")
+                print(f"| {B} | {impl} | {fmt(tf)} | {fmt(sf)} | {ratio(sf, tf)} | {fmt(tb)} | {fmt(sb)} | "
+                      f"{ratio(sb, tb)} | {f / tf / 1e9 if tf else 0:.1f} | {3.5 * f / tb / 1e9 if tb else 0:.1f} |")
     print()
 PY
 exit $rc

@@ -7,7 +7,7 @@
 # tree and the build stay as they are) is asked which objects it would
 # compile, and that set must equal the objects whose sources include the
 # header (found by scanning the #include lines, not from the .d files):
-#   kernels/cuda/nt_device.cuh  the nine kernel objects, nothing else;
+#   kernels/cuda/nt_device.cuh  every kernel object, nothing else;
 #   kernels/cuda/kernels_cuda.h those, tests/test_cuda_kernels.o and the C
 #                               objects that include it (src/backend/backend_cuda.o).
 # Also: with no header changed nothing is compiled (the build is current),

@@ -17,7 +17,7 @@
  * cudaGetDeviceCount reports no device or fails.
  *
  * Build (see kernels/cuda/README):
- *   nvcc -std=c++17 -O3 -gencode arch=compute_90,code=sm_90 -I kernels/cpu -I kernels/cuda \
+ *   nvcc -std=c++17 -O3 -gencode arch=compute_90a,code=sm_90a -I kernels/cpu -I kernels/cuda \
  *        -c tests/test_cuda_kernels.cu
  * and link with the kernels/cuda objects, the CPU kernels (gcc) and -lopenblas -lm. */
 #include <stdarg.h>
@@ -544,8 +544,15 @@ static void test_adamw(Rng &r)
 
 /* ---- attention ------------------------------------------------------------------- */
 
-/* cuda_attention_set_impl: 0 tensor-core (default), 1 generic fp32 */
-static const char *attn_tag(int impl) { return impl == 0 ? "mma" : "generic"; }
+/* cuda_attention_set_impl: 0 tensor-core mma.sync (default), 1 generic fp32,
+ * 2 warpgroup-MMA forward (sm_90a; its backward is impl 0's) */
+static const char *attn_tag(int impl) { return impl == 0 ? "mma" : impl == 1 ? "generic" : "wgmma"; }
+/* impl runs its own kernels for this hd here (else skipped: it would repeat another) */
+static bool attn_impl_runs(int impl, int hd)
+{
+    cuda_attention_set_impl(impl);
+    return impl == 1 || (impl == 0 && cuda_attention_uses_mma(hd)) || (impl == 2 && cuda_attention_uses_wgmma(hd));
+}
 
 struct AttnCase {
     int B, T, G, qpg, hd;
@@ -594,16 +601,17 @@ static void test_attention_case(Rng &r, const AttnCase &a)
     Dev<uint16_t> dqkv_in(qkv.h), ddout(dout.h), dout_r(out_r.h), dout_g(nout), ddqkv(nqkv);
     Dev<float> dlse_g(nlse), dlse_c(lse_c);
 
-    for (int impl = 0; impl < 2; impl++) {
-        cuda_attention_set_impl(impl);
-        if (impl != 1 && !cuda_attention_uses_mma(a.hd))
-            continue; /* generic would run again */
+    for (int impl = 0; impl < 3; impl++) {
+        if (!attn_impl_runs(impl, a.hd))
+            continue; /* generic or mma would run again */
         const char *tag = attn_tag(impl);
         dout_g.poison();
         dlse_g.poison();
         cuda_attention_fwd(dout_g.p, dlse_g.p, dqkv_in.p, a.B, a.T, a.G, a.qpg, a.hd, dp, NULL);
         report(fmt("attention_fwd.out[%s]", tag).c_str(), sh, err_bf16(dout_g.down(), out_c), TOL_BF16);
         report(fmt("attention_fwd.lse[%s]", tag).c_str(), sh, err_f32(dlse_g.down(), lse_c), TOL_F32);
+        if (impl == 2)
+            continue; /* the same backward kernels as impl 0 */
 
         ddqkv.poison();
         cuda_attention_bwd(ddqkv.p, ddout.p, dout_r.p, dlse_c.p, dqkv_in.p, a.B, a.T, a.G, a.qpg, a.hd,
@@ -689,14 +697,13 @@ static void time_attention_shape(Rng &r, int G, int qpg, int hd, int maxB)
         NT_CHECK_CUDA(cudaEventCreate(&e0));
         NT_CHECK_CUDA(cudaEventCreate(&e1));
         const double ffwd = 4.0 * B * H * (double)T * T * hd / 2.0;
-        for (int impl = 0; impl < 2; impl++) {
-            cuda_attention_set_impl(impl);
-            if (impl != 1 && !cuda_attention_uses_mma(hd))
+        for (int impl = 0; impl < 3; impl++) {
+            if (!attn_impl_runs(impl, hd))
                 continue;
             if (impl == 1 && B > 1)
                 continue; /* generic path: B=1 only, for reference */
             const char *tag = attn_tag(impl);
-            const int nf = impl == 0 ? 10 : 2, nb = impl == 0 ? 5 : 1;
+            const int nf = impl != 1 ? 10 : 2, nb = impl != 1 ? 5 : 1;
             /* warm-up */
             cuda_attention_fwd(dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL, NULL);
             cuda_attention_bwd(ddq.p, ddo.p, dout_.p, dl.p, dq.p, B, T, G, qpg, hd, NULL, ws.p, NULL);

@@ -39,60 +39,7 @@
  * their query block (skipped tiles would only add exact zeros); the dK/dV
  * pass walks the same query tiles as unpacked (masked entries are zero, and
  * the dS^T workspace tiles stay complete for the dQ pass). */
-#include "nt_device.cuh"
-
-#include <stdlib.h>
-#include <string.h>
-
-#define NT_LOG2E 1.4426950408889634f
-#define NT_LN2 0.6931471805599453f
-
-struct AttnDims {
-    int B, T, G, qpg, hd, H;
-    long long W, Wo; /* qkv and out row widths, elements */
-    float scale, scale_log2;
-    const int32_t *pos; /* packed rows: positions inside samples [B*T], or NULL */
-};
-
-static AttnDims attn_dims(int B, int T, int G, int qpg, int hd, const int32_t *pos)
-{
-    AttnDims d;
-    d.pos = pos;
-    d.B = B;
-    d.T = T;
-    d.G = G;
-    d.qpg = qpg;
-    d.hd = hd;
-    d.H = G * qpg;
-    d.W = (long long)G * (qpg + 2) * hd;
-    d.Wo = (long long)G * qpg * hd;
-    d.scale = (float)(1.0 / sqrt((double)hd));
-    d.scale_log2 = (float)(1.0 / sqrt((double)hd) * 1.4426950408889634);
-    return d;
-}
-
-/* ========================================================================== */
-/* Shared pieces                                                               */
-/* ========================================================================== */
-
-/* first key query q (< T) of row b sees: its sample's start (0 unpacked) */
-__device__ __forceinline__ int attn_kstart(const AttnDims &d, int b, int q)
-{
-    return d.pos ? q - d.pos[(size_t)b * d.T + q] : 0;
-}
-/* earliest key start of the queries [q0, q0+n) of row b (rows >= T ignored) */
-__device__ __forceinline__ int attn_block_lo(const AttnDims &d, int b, int q0, int n)
-{
-    if (!d.pos) return 0;
-    int lo = q0;
-    for (int q = q0; q < q0 + n && q < d.T; q++) lo = nt_imin(lo, attn_kstart(d, b, q));
-    return lo;
-}
-/* key k is visible to query q of row b */
-__device__ __forceinline__ bool attn_sees(const AttnDims &d, int b, int q, int k)
-{
-    return q < d.T && k <= q && k >= attn_kstart(d, b, q);
-}
+#include "attention.cuh"
 
 /* D[b,h,t] = sum_x dout*out over the head's hd values; one warp per (b,t,h). */
 __global__ void __launch_bounds__(256)
@@ -910,15 +857,30 @@ k_attn_dq_gemm(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
 /* Launchers                                                                   */
 /* ========================================================================== */
 
-/* impl: 0 tensor-core (default), 1 generic; -1 = not set: NTRON_ATTN_GENERIC=1
- * forces the generic path. */
+/* impl: 0 mma.sync tensor-core path (default), 1 generic, 2 warpgroup-MMA
+ * forward (attention_wgmma.cu, sm_90a builds on Hopper) + mma.sync
+ * backward; -1 = not set: NTRON_ATTN=mma|wgmma|generic, or
+ * NTRON_ATTN_GENERIC=1 (generic). */
 static int g_attn_impl = -1;
 
 static int attn_impl(void)
 {
     if (g_attn_impl < 0) {
         const char *gen = getenv("NTRON_ATTN_GENERIC");
-        g_attn_impl = gen && *gen && strcmp(gen, "0") != 0 ? 1 : 0;
+        const char *sel = getenv("NTRON_ATTN");
+        g_attn_impl = 0;
+        if (sel && *sel) {
+            if (strcmp(sel, "mma") == 0)
+                g_attn_impl = 0;
+            else if (strcmp(sel, "generic") == 0)
+                g_attn_impl = 1;
+            else if (strcmp(sel, "wgmma") == 0)
+                g_attn_impl = 2;
+            else
+                nt_fatal(__FILE__, __LINE__, "NTRON_ATTN: want mma, wgmma or generic");
+        }
+        if (gen && *gen && strcmp(gen, "0") != 0)
+            g_attn_impl = 1;
     }
     return g_attn_impl;
 }
@@ -930,9 +892,26 @@ extern "C" int cuda_attention_set_impl(int impl)
     return old;
 }
 
+static bool attn_mma_hd(int hd) { return hd == 64 || hd == 128 || hd == 192; }
+
 extern "C" int cuda_attention_uses_mma(int hd)
 {
-    return attn_impl() == 0 && (hd == 64 || hd == 128 || hd == 192);
+    return attn_impl() != 1 && attn_mma_hd(hd);
+}
+
+extern "C" int cuda_attention_uses_wgmma(int hd)
+{
+    if (attn_impl() != 2 || !attn_mma_hd(hd))
+        return 0;
+    if (!attn_wgmma_available()) {
+        static bool told = false;
+        if (!told)
+            fprintf(stderr, "ntron: NTRON_ATTN=wgmma: this build or GPU has no sm_90a code "
+                            "(configure --with-cuda-arch=90a); using the mma.sync attention\n");
+        told = true;
+        return 0;
+    }
+    return 1;
 }
 
 static bool al16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
@@ -962,6 +941,8 @@ extern "C" void cuda_attention_fwd(nt_bf16 *out, float *lse, const nt_bf16 *qkv,
         return;
     attn_check_args(B, T, G, qpg, hd);
     const AttnDims d = attn_dims(B, T, G, qpg, hd, pos);
+    if (cuda_attention_uses_wgmma(hd) && attn_fwd_wgmma(out, lse, qkv, d, stream))
+        return;
     if (cuda_attention_uses_mma(hd) && al16(out) && al16(qkv)) {
         switch (hd) {
         case 64: launch_fwd_mma<64, 64>(out, lse, qkv, d, stream); return;

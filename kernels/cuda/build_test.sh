@@ -6,7 +6,7 @@
 # with static cudart and (when libopenblas.a exists) static OpenBLAS, so the
 # binary runs on a GPU machine that has only libc/libstdc++.
 # Exit status of the test: 0 pass, 1 fail, 77 skip (no GPU).
-#   CUDA_ARCH=80,90a kernels/cuda/build_test.sh   other GPU targets (default 90)
+#   CUDA_ARCH=80,90a kernels/cuda/build_test.sh   other GPU targets (default 90a)
 # Built without src/util/check.c: -DNT_CHECK_STANDALONE gives cuda_check.h's
 # macros their local reporter (print file:line and the CUDA text, exit 1).
 #   NT_EMU=1 kernels/cuda/build_test.sh OUTDIR  builds the host-emulation
@@ -15,8 +15,8 @@ set -eu
 OUT=${1:-build-cuda-test}
 NVCC=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
 # CUDA_ARCH: the GPU targets, as configure's --with-cuda-arch (a list such
-# as 80,90,90a; default 90), or nvcc flags verbatim when it starts with '-'
-case ${CUDA_ARCH:=90} in
+# as 80,90,90a; default 90a), or nvcc flags verbatim when it starts with '-'
+case ${CUDA_ARCH:=90a} in
     -*) ARCH=$CUDA_ARCH ;;
     *) ARCH=$(sh "$(dirname "$0")/gencode.sh" "$CUDA_ARCH" "$NVCC") || exit 1 ;;
 esac

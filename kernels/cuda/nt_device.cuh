@@ -135,6 +135,7 @@ __device__ __forceinline__ void nt_st_zero16(void *p)
 #ifdef NT_CUDA_EMU
     emu::check_align(p, 16, "nt_st_zero16");
     memset(p, 0, 16);
+    emu::smem_written(p, 16); /* shared memory: wgmma must be fenced from it */
 #else
     *reinterpret_cast<uint4 *>(p) = make_uint4(0u, 0u, 0u, 0u);
 #endif

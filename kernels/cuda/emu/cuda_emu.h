@@ -20,6 +20,12 @@
  * 8-byte and 4-byte accesses, ldmatrix/cp.async addresses inside the block's
  * dynamic shared memory, and deadlock (a barrier some threads never reach).
  * Fragment layouts of mma.m16n8k16 and ldmatrix (plain and .trans) follow the PTX ISA.
+ * Hopper warpgroup MMA (wgmma.mma_async m64nNk16, no-swizzle descriptors, see
+ * nt_wgmma.cuh) runs as a warpgroup-wide exchange; checked: uniform operands
+ * across the warpgroup, wgmma.fence before a wgmma that follows a wait,
+ * no wgmma left uncommitted or unwaited at exit, operands inside shared
+ * memory, and a fence.proxy.async by every thread whose cp.async copies
+ * landed before another thread's wgmma reads shared memory.
  * Build with -fsanitize=address for out-of-bounds checks (fiber switches are
  * annotated for ASan). */
 #ifndef NTRON_CUDA_EMU_H
@@ -114,6 +120,9 @@ struct Fiber {
     int lin = 0;
     bool done = false;
     std::vector<Copy> pending;
+    std::vector<std::pair<size_t, size_t>> dirty; /* smem written since its last fence.proxy.async */
+    bool wg_fenced = false;    /* wgmma.fence since the last wgmma.wait_group */
+    int wg_uncommitted = 0, wg_inflight = 0;
 };
 struct Barrier {
     int count = 0, arrived = 0;
@@ -142,7 +151,16 @@ inline StackPool g_stack_pool; /* frees the fiber stacks at exit (after g_fibers
 inline Barrier g_block_bar;
 inline std::vector<Barrier> g_warp_bar;
 inline std::vector<WarpX> g_warpx;
+struct WgX {
+    uint32_t a[128][4];
+    float *d[128];
+    uint64_t da[128], db[128];
+    int n[128], acc[128], tb[128], has_a[128];
+};
+inline std::vector<Barrier> g_wg_bar;
+inline std::vector<WgX> g_wgx;
 inline unsigned char *g_smem = nullptr;
+inline std::vector<unsigned char> g_smem_unfenced; /* per byte: written, not yet proxy-fenced */
 inline size_t g_smem_size = 0;
 inline std::function<void()> *g_body = nullptr;
 inline long g_progress = 0;
@@ -231,6 +249,8 @@ inline void fiber_entry()
     Fiber *self = g_cur;
     if (!self->pending.empty())
         die("thread exited with cp.async copies never waited for");
+    if (self->wg_uncommitted || self->wg_inflight)
+        die("thread exited with wgmma operations never committed or waited for");
     self->done = true;
 #ifdef EMU_ASAN
     __sanitizer_start_switch_fiber(nullptr, g_main_bottom, g_main_size);
@@ -249,6 +269,11 @@ inline void run_block(int nthreads)
     for (int w = 0; w < nw; w++)
         g_warp_bar[w].count = std::min(32, nthreads - 32 * w);
     g_warpx.resize(nw);
+    int nwg = (nthreads + 127) / 128;
+    g_wg_bar.assign(nwg, Barrier());
+    for (int w = 0; w < nwg; w++)
+        g_wg_bar[w].count = std::min(128, nthreads - 128 * w);
+    g_wgx.resize(nwg);
     for (int i = 0; i < nthreads; i++) {
         Fiber &f = g_fibers[i];
         if (!f.stack) {
@@ -262,6 +287,9 @@ inline void run_block(int nthreads)
                       i / (g_blockDim.x * g_blockDim.y));
         f.done = false;
         f.pending.clear();
+        f.dirty.clear();
+        f.wg_fenced = false;
+        f.wg_uncommitted = f.wg_inflight = 0;
         getcontext(&f.ctx);
         f.ctx.uc_stack.ss_sp = f.stack;
         f.ctx.uc_stack.ss_size = f.stack_size;
@@ -334,6 +362,7 @@ inline void launch(const void *fn, const char *name, dim3 grid, dim3 block, size
                 g_blockIdx = dim3(bx, by, bz);
                 g_smem = (unsigned char *)malloc(smem ? smem : 1);
                 memset(g_smem, 0xFF, smem);
+                g_smem_unfenced.assign(smem, 0);
                 run_block((int)nthreads);
                 free(g_smem);
                 g_smem = nullptr;
@@ -473,12 +502,136 @@ inline void cp_async4(void *dst, const void *src)
     check_smem(dst, 4, "cp.async 4");
     g_cur->pending.push_back(Copy{dst, src, 4});
 }
+/* a generic-proxy write of shared memory: wgmma (async proxy) may read it
+ * only after the writer's fence.proxy.async */
+inline void smem_written(void *p, size_t n)
+{
+    unsigned char *c = (unsigned char *)p;
+    if (c < g_smem || c + n > g_smem + g_smem_size)
+        return;
+    const size_t off = (size_t)(c - g_smem);
+    memset(g_smem_unfenced.data() + off, 1, n);
+    g_cur->dirty.emplace_back(off, n);
+}
 inline void cp_async_commit() {}
 inline void cp_async_wait_all()
 {
-    for (const Copy &c : g_cur->pending)
+    for (const Copy &c : g_cur->pending) {
         memcpy(c.dst, c.src, c.n);
+        smem_written(c.dst, c.n);
+    }
     g_cur->pending.clear();
+}
+
+/* ---- Hopper warpgroup MMA ---- */
+inline uint32_t cvta_shared(const void *p)
+{
+    check_smem(p, 1, "shared-memory address");
+    return (uint32_t)((const unsigned char *)p - g_smem);
+}
+inline void fence_proxy_async()
+{
+    for (const auto &r : g_cur->dirty)
+        memset(g_smem_unfenced.data() + r.first, 0, r.second);
+    g_cur->dirty.clear();
+}
+inline int wgroup() { return g_cur->lin >> 7; }
+inline void syncwg()
+{
+    Barrier &b = g_wg_bar[wgroup()];
+    if (b.count != 128)
+        die("warpgroup-collective operation in a partial warpgroup");
+    barrier_wait(b);
+}
+inline void wgmma_fence() { g_cur->wg_fenced = true; }
+inline void wgmma_commit()
+{
+    if (g_cur->wg_uncommitted)
+        g_cur->wg_inflight++;
+    g_cur->wg_uncommitted = 0;
+}
+inline void wgmma_wait0()
+{
+    if (g_cur->wg_uncommitted)
+        die("wgmma.wait_group with wgmma operations not committed");
+    g_cur->wg_inflight = 0;
+    g_cur->wg_fenced = false;
+}
+/* element (mn, k) of a no-swizzle descriptor operand (nt_wgmma.cuh's layouts) */
+inline float wgmma_elem(uint64_t desc, bool mn_major, int mn, int k)
+{
+    if (desc >> 62)
+        die("wgmma descriptor: only the no-swizzle layout is emulated");
+    if ((desc >> 49) & 7)
+        die("wgmma descriptor: base offset must be 0 without swizzling");
+    const size_t start = (desc & 0x3FFF) << 4, lbo = ((desc >> 16) & 0x3FFF) << 4,
+                 sbo = ((desc >> 32) & 0x3FFF) << 4;
+    const size_t off = start + (size_t)(mn >> 3) * sbo + (size_t)(k >> 3) * lbo +
+                       (mn_major ? (size_t)(k & 7) * 16 + (size_t)(mn & 7) * 2
+                                 : (size_t)(mn & 7) * 16 + (size_t)(k & 7) * 2);
+    if (off + 2 > g_smem_size)
+        die("wgmma operand outside dynamic shared memory");
+    if (g_smem_unfenced[off] || g_smem_unfenced[off + 1])
+        die("wgmma reads shared memory written (cp.async / store) without fence.proxy.async");
+    uint16_t v;
+    memcpy(&v, g_smem + off, 2);
+    return bf2f_(v);
+}
+/* D[64 x n] = (acc ? D : 0) + A[64 x 16] B[16 x n]; A from registers (a) or
+ * a K-major descriptor (da); B from descriptor db, N-major when tb */
+inline void wgmma_m64k16(int n, float *d, const uint32_t *a, uint64_t da, uint64_t db, int acc, int tb)
+{
+    Fiber *self = g_cur;
+    if (!self->wg_fenced)
+        die("wgmma.mma_async without wgmma.fence after the last wgmma.wait_group");
+    WgX &X = g_wgx[wgroup()];
+    const int t = self->lin & 127;
+    X.d[t] = d;
+    X.has_a[t] = a != nullptr;
+    for (int i = 0; i < 4; i++)
+        X.a[t][i] = a ? a[i] : 0;
+    X.da[t] = da;
+    X.db[t] = db;
+    X.n[t] = n;
+    X.acc[t] = acc != 0;
+    X.tb[t] = tb;
+    syncwg();
+    if (t == 0) {
+        for (int i = 1; i < 128; i++)
+            if (X.n[i] != n || X.has_a[i] != X.has_a[0] || X.da[i] != da || X.db[i] != db ||
+                X.acc[i] != X.acc[0] || X.tb[i] != tb)
+                die("wgmma.mma_async operands differ across the warpgroup");
+        std::vector<float> A(64 * 16), B(16 * (size_t)n);
+        for (int m = 0; m < 64; m++)
+            for (int k = 0; k < 16; k++) {
+                if (X.has_a[0]) { /* mma.m16n8k16 A fragment of warp m/16 */
+                    const int w = m >> 4, r = m & 15, g = r & 7;
+                    const int ln = w * 32 + g * 4 + ((k & 7) >> 1);
+                    const int reg = (r >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0);
+                    const uint32_t v = X.a[ln][reg];
+                    A[m * 16 + k] = bf2f_((k & 1) ? v >> 16 : v);
+                } else {
+                    A[m * 16 + k] = wgmma_elem(da, false, m, k);
+                }
+            }
+        for (int k = 0; k < 16; k++)
+            for (int c = 0; c < n; c++)
+                B[(size_t)k * n + c] = wgmma_elem(db, tb != 0, c, k);
+        for (int th = 0; th < 128; th++) {
+            const int w = th >> 5, l = th & 31, g = l >> 2, q = l & 3;
+            float *dd = X.d[th];
+            for (int i = 0; i < n / 8; i++)
+                for (int e = 0; e < 4; e++) {
+                    const int m = 16 * w + g + (e >= 2 ? 8 : 0), c = 8 * i + 2 * q + (e & 1);
+                    float s = X.acc[0] ? dd[4 * i + e] : 0.0f;
+                    for (int k = 0; k < 16; k++)
+                        s += A[m * 16 + k] * B[(size_t)k * n + c];
+                    dd[4 * i + e] = s;
+                }
+        }
+    }
+    syncwg();
+    self->wg_uncommitted++;
 }
 
 inline double now_ms()

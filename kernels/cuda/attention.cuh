@@ -1,0 +1,67 @@
+/* attention.cuh — what the fused attention's two sources share
+ * (attention.cu: generic and mma.sync paths, launchers; attention_wgmma.cu:
+ * the Hopper warpgroup-MMA forward): the problem's dimensions, the packed-row
+ * visibility rules, and the wgmma forward's entry points. */
+#ifndef NTRON_ATTENTION_CUH
+#define NTRON_ATTENTION_CUH
+
+#include "nt_device.cuh"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NT_LOG2E 1.4426950408889634f
+#define NT_LN2 0.6931471805599453f
+
+struct AttnDims {
+    int B, T, G, qpg, hd, H;
+    long long W, Wo; /* qkv and out row widths, elements */
+    float scale, scale_log2;
+    const int32_t *pos; /* packed rows: positions inside samples [B*T], or NULL */
+};
+
+static inline AttnDims attn_dims(int B, int T, int G, int qpg, int hd, const int32_t *pos)
+{
+    AttnDims d;
+    d.pos = pos;
+    d.B = B;
+    d.T = T;
+    d.G = G;
+    d.qpg = qpg;
+    d.hd = hd;
+    d.H = G * qpg;
+    d.W = (long long)G * (qpg + 2) * hd;
+    d.Wo = (long long)G * qpg * hd;
+    d.scale = (float)(1.0 / sqrt((double)hd));
+    d.scale_log2 = (float)(1.0 / sqrt((double)hd) * 1.4426950408889634);
+    return d;
+}
+
+/* first key query q (< T) of row b sees: its sample's start (0 unpacked) */
+__device__ __forceinline__ int attn_kstart(const AttnDims &d, int b, int q)
+{
+    return d.pos ? q - d.pos[(size_t)b * d.T + q] : 0;
+}
+/* earliest key start of the queries [q0, q0+n) of row b (rows >= T ignored) */
+__device__ __forceinline__ int attn_block_lo(const AttnDims &d, int b, int q0, int n)
+{
+    if (!d.pos) return 0;
+    int lo = q0;
+    for (int q = q0; q < q0 + n && q < d.T; q++) lo = nt_imin(lo, attn_kstart(d, b, q));
+    return lo;
+}
+/* key k is visible to query q of row b */
+__device__ __forceinline__ bool attn_sees(const AttnDims &d, int b, int q, int k)
+{
+    return q < d.T && k <= q && k >= attn_kstart(d, b, q);
+}
+
+/* ---- attention_wgmma.cu (Hopper, sm_90a) ---- */
+/* 1 if this binary holds the warpgroup-MMA kernels for the current device
+ * (built for sm_90a, running on it): probed once with a tiny kernel. */
+int attn_wgmma_available(void);
+/* launch the warpgroup-MMA forward if it handles hd (64, 128, 192) and the
+ * pointers are 16-byte aligned; false (nothing launched) otherwise */
+bool attn_fwd_wgmma(nt_bf16 *out, float *lse, const nt_bf16 *qkv, const AttnDims &d, nt_stream stream);
+
+#endif
