@@ -36,6 +36,7 @@ extern "C" {
 }
 #include "cuda_check.h"
 #include "kernels_cuda.h"
+#include "nt_wgmma.cuh" /* the wgmma layout probe below */
 
 #ifndef NT_CUDA_EMU
 #include <cuda_runtime.h>
@@ -667,6 +668,96 @@ static void test_attention(Rng &r)
         test_attention_case(r, a);
 }
 
+/* ---- wgmma layout probe ------------------------------------------------------------ */
+/* One m64n64k16 product through wgmma (A 64x16, B 16x64 bf16, D fp32), the
+ * operands in shared memory in nt_wgmma.cuh's no-swizzle layouts with LBO =
+ * 128 B (next 8 along K) and SBO = 256 B (next 8 along M/N).  mode 0: A and
+ * B K-major from shared memory; 1: B N-major (the P V operand); 2: A from
+ * registers, B N-major.  swap = 1 puts LBO and SBO into each other's
+ * descriptor field: not expected to match, printed as information so a
+ * failing GPU run tells at once whether the two fields are read the other
+ * way round. */
+__global__ void k_wgmma_probe(float *D, const uint16_t *A, const uint16_t *B, int mode, int swap)
+{
+#if NT_HAVE_WGMMA
+    NT_DYN_SMEM(smem);
+    uint16_t *As = (uint16_t *)smem, *Bs = As + 64 * 16;
+    const int t = threadIdx.x;
+    for (int i = t; i < 64 * 16; i += 128) {
+        const int m = i / 16, k = i % 16;
+        As[(m >> 3) * 128 + (k >> 3) * 64 + (m & 7) * 8 + (k & 7)] = A[i];
+    }
+    for (int i = t; i < 16 * 64; i += 128) {
+        const int k = i / 64, n = i % 64;
+        Bs[mode == 0 ? (n >> 3) * 128 + (k >> 3) * 64 + (n & 7) * 8 + (k & 7)
+                     : (n >> 3) * 128 + (k >> 3) * 64 + (k & 7) * 8 + (n & 7)] = B[i];
+    }
+    nt_fence_proxy_async();
+    __syncthreads();
+    const uint32_t lbo = swap ? 256 : 128, sbo = swap ? 128 : 256;
+    const int w = t >> 5, l = t & 31, g = l >> 2, q = l & 3;
+    float d[32];
+    for (int i = 0; i < 32; i++)
+        d[i] = 0.0f;
+    uint32_t a[4];
+    for (int r = 0; r < 4; r++) {
+        const int m = 16 * w + g + (r & 1) * 8, k = 2 * q + (r >> 1) * 8;
+        a[r] = (uint32_t)A[m * 16 + k] | ((uint32_t)A[m * 16 + k + 1] << 16);
+    }
+    const uint64_t da = nt_wgmma_desc(As, lbo, sbo), db = nt_wgmma_desc(Bs, lbo, sbo);
+    nt_wgmma_fence();
+    if (mode == 0)
+        NtWgmma<64>::template ss<0>(d, da, db, 1);
+    else if (mode == 1)
+        NtWgmma<64>::template ss<1>(d, da, db, 1);
+    else
+        NtWgmma<64>::template rs<1>(d, a, db, 1);
+    nt_wgmma_commit();
+    nt_wgmma_wait0();
+    for (int i = 0; i < 8; i++)
+        for (int e = 0; e < 4; e++)
+            D[(16 * w + g + (e >= 2 ? 8 : 0)) * 64 + 8 * i + 2 * q + (e & 1)] = d[4 * i + e];
+#else
+    (void)D; (void)A; (void)B; (void)mode; (void)swap;
+#endif
+}
+
+static void test_wgmma_probe(Rng &r)
+{
+    cuda_attention_set_impl(2);
+    const bool have = cuda_attention_uses_wgmma(64);
+    cuda_attention_set_impl(0);
+    if (!have) {
+        printf("SKIP: wgmma probe: this build or GPU has no sm_90a code\n");
+        return;
+    }
+    HB A = rand_bf16(r, 64 * 16, 1.0f), B = rand_bf16(r, 16 * 64, 1.0f);
+    std::vector<float> ref(64 * 64);
+    for (int m = 0; m < 64; m++)
+        for (int n = 0; n < 64; n++) {
+            double s = 0.0;
+            for (int k = 0; k < 16; k++)
+                s += (double)A.f[m * 16 + k] * B.f[k * 64 + n];
+            ref[m * 64 + n] = (float)s;
+        }
+    Dev<uint16_t> dA(A.h), dB(B.h);
+    Dev<float> dD(64 * 64);
+    static const char *names[] = {"A,B K-major (smem)", "A K-major, B N-major (smem)", "A registers, B N-major"};
+    for (int mode = 0; mode < 3; mode++)
+        for (int swap = 0; swap < 2; swap++) {
+            dD.poison();
+            float *pd = dD.p;
+            const uint16_t *pa = dA.p, *pb = dB.p;
+            NT_LAUNCH(k_wgmma_probe, 1, 128, 64 * 16 * 2 + 16 * 64 * 2, NULL, pd, pa, pb, mode, swap);
+            const double e = err_f32(dD.down(), ref);
+            if (swap == 0)
+                report("wgmma_probe", fmt("m64n64k16 %s", names[mode]), e, TOL_F32);
+            else
+                printf("INFO: wgmma_probe m64n64k16 %s with LBO/SBO exchanged in the descriptor: err=%.3e\n",
+                       names[mode], e);
+        }
+}
+
 /* ---- attention timing ---------------------------------------------------------------- */
 
 /* one shape: T = 4096, G KV groups of qpg query heads of hd, batches B = 1 .. maxB */
@@ -774,6 +865,7 @@ int main(void)
     test_rope(r);
     test_cross_entropy(r);
     test_adamw(r);
+    test_wgmma_probe(r);
     test_attention(r);
     test_attention_decode(r);
     if (!EMU) {
