@@ -128,7 +128,7 @@ CMP
         timeout 300 "$N" bench inputs/gpu/bench-24l.deck --warmup 2 --steps 5 --reference same \
             --json "$out/bench-24l.json" > "$out/bench-24l.log" 2>&1 || { tail -5 "$out/bench-24l.log"; rc=1; }
         grep -E '^(TRAIN|check|split|memory|ops)' "$out/bench-24l.log"
-        # the same with the warpgroup-MMA attention forward (sm_90a builds)
+        # the same with the warpgroup-MMA attention (sm_90a builds)
         NTRON_ATTN=wgmma timeout 200 "$N" bench inputs/gpu/bench-24l.deck --warmup 2 --steps 5 --reference same \
             --json "$out/bench-24l-wgmma.json" > "$out/bench-24l-wgmma.log" 2>&1 || { tail -5 "$out/bench-24l-wgmma.log"; rc=1; }
         echo "with NTRON_ATTN=wgmma:"
@@ -180,7 +180,7 @@ for hd, heads in ((192, 12), (128, 16)):
     for B in sorted({k[4] for k in ours if k[2:4] == (hd, heads)} | {k[2] for k in sdpa if k[:2] == (hd, heads)}):
         r = sdpa.get((hd, heads, B), {})
         f = 4.0 * B * heads * 4096 * 4096 * hd / 2
-        # mma: the mma.sync kernels; wgmma: the warpgroup-MMA forward + the same backward
+        # mma: the mma.sync kernels; wgmma: the warpgroup-MMA kernels (NTRON_ATTN=wgmma)
         for impl in ("mma", "wgmma"):
             tf, tb = ours.get(("fwd", impl, hd, heads, B)), ours.get(("fwd+bwd", impl, hd, heads, B))
             if tf or tb:

@@ -546,7 +546,7 @@ static void test_adamw(Rng &r)
 /* ---- attention ------------------------------------------------------------------- */
 
 /* cuda_attention_set_impl: 0 tensor-core mma.sync (default), 1 generic fp32,
- * 2 warpgroup-MMA forward (sm_90a; its backward is impl 0's) */
+ * 2 warpgroup MMA (sm_90a) for the forward and the backward's dK/dV pass */
 static const char *attn_tag(int impl) { return impl == 0 ? "mma" : impl == 1 ? "generic" : "wgmma"; }
 /* impl runs its own kernels for this hd here (else skipped: it would repeat another) */
 static bool attn_impl_runs(int impl, int hd)
@@ -611,8 +611,6 @@ static void test_attention_case(Rng &r, const AttnCase &a)
         cuda_attention_fwd(dout_g.p, dlse_g.p, dqkv_in.p, a.B, a.T, a.G, a.qpg, a.hd, dp, NULL);
         report(fmt("attention_fwd.out[%s]", tag).c_str(), sh, err_bf16(dout_g.down(), out_c), TOL_BF16);
         report(fmt("attention_fwd.lse[%s]", tag).c_str(), sh, err_f32(dlse_g.down(), lse_c), TOL_F32);
-        if (impl == 2)
-            continue; /* the same backward kernels as impl 0 */
 
         ddqkv.poison();
         cuda_attention_bwd(ddqkv.p, ddout.p, dout_r.p, dlse_c.p, dqkv_in.p, a.B, a.T, a.G, a.qpg, a.hd,
@@ -673,7 +671,7 @@ static void test_attention(Rng &r)
  * operands in shared memory in nt_wgmma.cuh's no-swizzle layouts with LBO =
  * 128 B (next 8 along K) and SBO = 256 B (next 8 along M/N).  mode 0: A and
  * B K-major from shared memory; 1: B N-major (the P V operand); 2: A from
- * registers, B N-major.  swap = 1 puts LBO and SBO into each other's
+ * registers, B N-major; 3: A M-major, B N-major (the dQ pass's operands).  swap = 1 puts LBO and SBO into each other's
  * descriptor field: not expected to match, printed as information so a
  * failing GPU run tells at once whether the two fields are read the other
  * way round. */
@@ -685,7 +683,8 @@ __global__ void k_wgmma_probe(float *D, const uint16_t *A, const uint16_t *B, in
     const int t = threadIdx.x;
     for (int i = t; i < 64 * 16; i += 128) {
         const int m = i / 16, k = i % 16;
-        As[(m >> 3) * 128 + (k >> 3) * 64 + (m & 7) * 8 + (k & 7)] = A[i];
+        As[mode == 3 ? (m >> 3) * 128 + (k >> 3) * 64 + (k & 7) * 8 + (m & 7)
+                     : (m >> 3) * 128 + (k >> 3) * 64 + (m & 7) * 8 + (k & 7)] = A[i];
     }
     for (int i = t; i < 16 * 64; i += 128) {
         const int k = i / 64, n = i % 64;
@@ -710,8 +709,10 @@ __global__ void k_wgmma_probe(float *D, const uint16_t *A, const uint16_t *B, in
         NtWgmma<64>::template ss<0>(d, da, db, 1);
     else if (mode == 1)
         NtWgmma<64>::template ss<1>(d, da, db, 1);
-    else
+    else if (mode == 2)
         NtWgmma<64>::template rs<1>(d, a, db, 1);
+    else
+        NtWgmma<64>::template ss<1, 1>(d, da, db, 1);
     nt_wgmma_commit();
     nt_wgmma_wait0();
     for (int i = 0; i < 8; i++)
@@ -742,8 +743,9 @@ static void test_wgmma_probe(Rng &r)
         }
     Dev<uint16_t> dA(A.h), dB(B.h);
     Dev<float> dD(64 * 64);
-    static const char *names[] = {"A,B K-major (smem)", "A K-major, B N-major (smem)", "A registers, B N-major"};
-    for (int mode = 0; mode < 3; mode++)
+    static const char *names[] = {"A,B K-major (smem)", "A K-major, B N-major (smem)", "A registers, B N-major",
+                                  "A M-major, B N-major (smem)"};
+    for (int mode = 0; mode < 4; mode++)
         for (int swap = 0; swap < 2; swap++) {
             dD.poison();
             float *pd = dD.p;

@@ -381,17 +381,6 @@ __device__ __forceinline__ void mma_load_tile(uint16_t *dst, const uint16_t *src
     }
 }
 
-template <int ROWS, int NTH>
-__device__ __forceinline__ void mma_load_vec(float *dst, const float *src, int valid)
-{
-    for (int r = threadIdx.x; r < ROWS; r += NTH) {
-        if (r < valid)
-            nt_cp_async4(dst + r, src + r);
-        else
-            dst[r] = 0.0f;
-    }
-}
-
 /* Fragments through ldmatrix (one x4 load per 16x16 A tile or per two
  * 8-wide B tiles).  Forward: the warp's Q fragments stay in registers for
  * the whole key loop; Q is staged through the second K/V buffer; the running
@@ -428,11 +417,6 @@ __device__ __forceinline__ void ldsm_a_t(uint32_t a[4], const uint16_t *S, int l
     nt_ldsm_x4_trans(a, S + (k0 + (lane & 7) + ((lane >> 4) & 1) * 8) * ld + m0 + ((lane >> 3) & 1) * 8);
 }
 
-static __host__ __device__ __forceinline__ long long dst_tiles(int T)
-{
-    const long long n = (T + 63) / 64;
-    return n * (n + 1) / 2;
-}
 
 /* ---- forward: 4 warps, 64 query rows (16 per warp), BK keys per tile ---- */
 template <int HD, int BK> struct FwdCfg {
@@ -652,8 +636,8 @@ k_attn_dkdv_mma(float *__restrict__ wdk, float *__restrict__ wdv, uint16_t *__re
         const int qa = qbeg * BQ;
         mma_load_tile<BQ, HD, NTH>(Qs, qg + (size_t)qa * d.W, d.W, T - qa);
         mma_load_tile<BQ, HD, NTH>(dOs, og + (size_t)qa * d.Wo, d.Wo, T - qa);
-        mma_load_vec<BQ, NTH>(ls, lrow + qa, T - qa);
-        mma_load_vec<BQ, NTH>(Ds, Drow + qa, T - qa);
+        attn_load_vec<BQ, NTH>(ls, lrow + qa, T - qa);
+        attn_load_vec<BQ, NTH>(Ds, Drow + qa, T - qa);
     }
     nt_cp_async_commit();
 
@@ -674,8 +658,8 @@ k_attn_dkdv_mma(float *__restrict__ wdk, float *__restrict__ wdv, uint16_t *__re
             const int qn = (it + 1) * BQ, nb = buf ^ 1;
             mma_load_tile<BQ, HD, NTH>(Qs + nb * BQ * LDS, qg + (size_t)qn * d.W, d.W, T - qn);
             mma_load_tile<BQ, HD, NTH>(dOs + nb * BQ * LDS, og + (size_t)qn * d.Wo, d.Wo, T - qn);
-            mma_load_vec<BQ, NTH>(ls + nb * BQ, lrow + qn, T - qn);
-            mma_load_vec<BQ, NTH>(Ds + nb * BQ, Drow + qn, T - qn);
+            attn_load_vec<BQ, NTH>(ls + nb * BQ, lrow + qn, T - qn);
+            attn_load_vec<BQ, NTH>(Ds + nb * BQ, Drow + qn, T - qn);
             nt_cp_async_commit();
         }
         const uint16_t *Qc = Qs + buf * BQ * LDS, *dOc = dOs + buf * BQ * LDS;
@@ -858,8 +842,8 @@ k_attn_dq_gemm(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
 /* ========================================================================== */
 
 /* impl: 0 mma.sync tensor-core path (default), 1 generic, 2 warpgroup-MMA
- * forward (attention_wgmma.cu, sm_90a builds on Hopper) + mma.sync
- * backward; -1 = not set: NTRON_ATTN=mma|wgmma|generic, or
+ * kernels (attention_wgmma.cu, sm_90a builds on Hopper) for the forward and
+ * the backward's products; -1 = not set: NTRON_ATTN=mma|wgmma|generic, or
  * NTRON_ATTN_GENERIC=1 (generic). */
 static int g_attn_impl = -1;
 
@@ -975,14 +959,18 @@ static void launch_bwd_mma(nt_bf16 *dqkv, const nt_bf16 *dout, const float *lse,
                             const nt_bf16 *qkv, const float *Dbuf, float *wdk, float *wdv,
                             uint16_t *dsT, const AttnDims &d, nt_stream stream)
 {
-    auto k1 = k_attn_dkdv_mma<HD, BQ>;
-    const size_t s1 = DkdvCfg<HD, BQ>::smem;
-    NT_SET_SMEM(k1, s1);
-    NT_LAUNCH(k1, dim3((d.T + 63) / 64, d.H, d.B), 256, s1, stream, wdk, wdv, dsT, qkv, dout, lse, Dbuf, d);
-    auto k2 = k_attn_dq_gemm<HD>;
-    const size_t s2 = DqGemmCfg<HD>::smem;
-    NT_SET_SMEM(k2, s2);
-    NT_LAUNCH(k2, dim3((d.T + 63) / 64, d.H, d.B), 256, s2, stream, dqkv, qkv, (const uint16_t *)dsT, d);
+    if (!(cuda_attention_uses_wgmma(HD) && attn_dkdv_wgmma(wdk, wdv, dsT, qkv, dout, lse, Dbuf, d, stream))) {
+        auto k1 = k_attn_dkdv_mma<HD, BQ>;
+        const size_t s1 = DkdvCfg<HD, BQ>::smem;
+        NT_SET_SMEM(k1, s1);
+        NT_LAUNCH(k1, dim3((d.T + 63) / 64, d.H, d.B), 256, s1, stream, wdk, wdv, dsT, qkv, dout, lse, Dbuf, d);
+    }
+    if (!(cuda_attention_uses_wgmma(HD) && attn_dq_wgmma(dqkv, qkv, dsT, d, stream))) {
+        auto k2 = k_attn_dq_gemm<HD>;
+        const size_t s2 = DqGemmCfg<HD>::smem;
+        NT_SET_SMEM(k2, s2);
+        NT_LAUNCH(k2, dim3((d.T + 63) / 64, d.H, d.B), 256, s2, stream, dqkv, qkv, (const uint16_t *)dsT, d);
+    }
 }
 
 extern "C" void cuda_attention_bwd(nt_bf16 *dqkv, const nt_bf16 *dout, const nt_bf16 *out,

@@ -56,6 +56,27 @@ __device__ __forceinline__ bool attn_sees(const AttnDims &d, int b, int q, int k
     return q < d.T && k <= q && k >= attn_kstart(d, b, q);
 }
 
+/* floats [0, ROWS) from src by cp.async, rows >= valid zero */
+template <int ROWS, int NTH>
+__device__ __forceinline__ void attn_load_vec(float *dst, const float *src, int valid)
+{
+    for (int r = threadIdx.x; r < ROWS; r += NTH) {
+        if (r < valid)
+            nt_cp_async4(dst + r, src + r);
+        else
+            dst[r] = 0.0f;
+    }
+}
+
+/* the backward's dS^T workspace: per (b, h), tile (kb, qb) of 64 keys x 64
+ * queries for kb <= qb at ((qb (qb+1)/2) + kb) * 64*64 bf16 elements, stored
+ * [key][query]; dst_tiles(T) tiles per (b, h) */
+static __host__ __device__ __forceinline__ long long dst_tiles(int T)
+{
+    const long long n = (T + 63) / 64;
+    return n * (n + 1) / 2;
+}
+
 /* ---- attention_wgmma.cu (Hopper, sm_90a) ---- */
 /* 1 if this binary holds the warpgroup-MMA kernels for the current device
  * (built for sm_90a, running on it): probed once with a tiny kernel. */
@@ -63,5 +84,13 @@ int attn_wgmma_available(void);
 /* launch the warpgroup-MMA forward if it handles hd (64, 128, 192) and the
  * pointers are 16-byte aligned; false (nothing launched) otherwise */
 bool attn_fwd_wgmma(nt_bf16 *out, float *lse, const nt_bf16 *qkv, const AttnDims &d, nt_stream stream);
+/* the backward's dK/dV pass on wgmma: per-head fp32 partials wdk (scaled),
+ * wdv [B, H, T, hd] and the dS^T workspace tiles, as k_attn_dkdv_mma writes
+ * them; same conditions and return as attn_fwd_wgmma */
+bool attn_dkdv_wgmma(float *wdk, float *wdv, uint16_t *dsT, const nt_bf16 *qkv, const nt_bf16 *dout,
+                     const float *lse, const float *Dbuf, const AttnDims &d, nt_stream stream);
+/* the backward's dQ pass on wgmma over the dS^T workspace tiles (as
+ * k_attn_dq_gemm); same conditions and return as attn_fwd_wgmma */
+bool attn_dq_wgmma(nt_bf16 *dqkv, const nt_bf16 *qkv, const uint16_t *dsT, const AttnDims &d, nt_stream stream);
 
 #endif

@@ -1,8 +1,10 @@
-/* attention_wgmma.cu — the fused causal GQA attention forward on Hopper's
- * warpgroup MMA (wgmma.mma_async, sm_90a): the same semantics, layouts,
- * outputs (out, lse) and masking as the mma.sync forward of attention.cu,
- * for head dims 64, 128 and 192.
+/* attention_wgmma.cu — the fused causal GQA attention on Hopper's warpgroup
+ * MMA (wgmma.mma_async, sm_90a): the forward and the backward's dK/dV and dQ
+ * passes, with the same semantics, layouts, outputs and masking as the
+ * mma.sync kernels of attention.cu (which keeps the D and dK/dV-reduce
+ * kernels and the launchers), for head dims 64, 128 and 192.
  *
+ * Forward:
  * Block: 2 warpgroups (256 threads), 128 query rows (64 per warpgroup),
  * BK keys per step.  Shared memory holds Q (128 x hd) and two K/V buffers,
  * all in wgmma's no-swizzle core-matrix layouts (nt_wgmma.cuh), filled by
@@ -17,8 +19,7 @@
  * products with P from registers (bf16, the S accumulators' layout is the
  * A fragments' layout).  A warpgroup skips key tiles wholly after its rows.
  *
- * Selected by cuda_attention_set_impl(2) / NTRON_ATTN=wgmma (attention.cu);
- * the backward stays on the mma.sync kernels. */
+ * Selected by cuda_attention_set_impl(2) / NTRON_ATTN=wgmma (attention.cu). */
 #include "attention.cuh"
 #include "nt_wgmma.cuh"
 
@@ -223,6 +224,251 @@ k_attn_fwd_wgmma(uint16_t *__restrict__ out, float *__restrict__ lse,
 #endif
 }
 
+/* ---- backward dK/dV: 64 keys per block, 64 queries per step, 2 warpgroups ----
+ * All tiles in the K-major layout of wg_load_kmajor: (row, x) at
+ * (row/8)*width*8 + (x/8)*64 + (row%8)*8 + x%8, rows = keys or queries.  A
+ * [queries][hd] tile read as wgmma's B operand is K-major for S^T = K Q^T
+ * (n = query, k = dim) and, with LBO and SBO exchanged, MN-major for dK +=
+ * dS^T Q (k = query, n = dim): the same core matrices either way.
+ * Per step:
+ *   1. warpgroup w: S^T and dP^T (64 keys x its 32 queries) by m64n32k16
+ *      products, K / V (A) and Q / dO (B) from shared memory;
+ *   2. P^T = exp(S^T scale - lse), dS^T = P^T (dP^T - D) (fp32), both as
+ *      bf16 into shared memory, dS^T also into the workspace tile for the dQ
+ *      pass (k_attn_dq_gemm in attention.cu);
+ *   3. warpgroup w: dV += P^T dO and dK += dS^T Q for all 64 keys and its
+ *      half of hd (m64n{hd/2}k16, A = P^T / dS^T, B = dO / Q N-major).
+ * The per-head fp32 partials go to the workspace as k_attn_dkdv_mma writes
+ * them, so the dQ pass and k_attn_reduce_dkdv are shared. */
+template <int HD> struct WgDkdvCfg {
+    static constexpr int BKV = 64, BQ = 64;
+    static constexpr size_t smem = ((size_t)2 * BKV * HD + (size_t)4 * BQ * HD + (size_t)2 * BKV * BQ) * sizeof(uint16_t) +
+                                   (size_t)4 * BQ * sizeof(float);
+};
+
+template <int HD>
+__global__ void __launch_bounds__(256)
+k_attn_dkdv_wgmma(float *__restrict__ wdk, float *__restrict__ wdv, uint16_t *__restrict__ dsT,
+                  const uint16_t *__restrict__ qkv, const uint16_t *__restrict__ dout,
+                  const float *__restrict__ lse, const float *__restrict__ Dbuf, AttnDims d)
+{
+#if NT_HAVE_WGMMA
+    constexpr int BKV = 64, BQ = 64, NTH = 256, HH = HD / 2;
+    constexpr uint32_t RS = HD * 16, PRS = BQ * 16; /* bytes between 8-row groups */
+    NT_DYN_SMEM(smem);
+    uint16_t *Ks = (uint16_t *)smem;
+    uint16_t *Vs = Ks + BKV * HD;
+    uint16_t *Qs = Vs + BKV * HD;     /* [2][BQ][HD] */
+    uint16_t *dOs = Qs + 2 * BQ * HD; /* [2][BQ][HD] */
+    uint16_t *Pt = dOs + 2 * BQ * HD; /* [BKV][BQ] */
+    uint16_t *dSt = Pt + BKV * BQ;    /* [BKV][BQ] */
+    float *ls = (float *)(dSt + BKV * BQ); /* [2][BQ] */
+    float *Ds = ls + 2 * BQ;               /* [2][BQ] */
+
+    const int kt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
+    const int k0 = kt * BKV;
+    const uint16_t *base = qkv + (size_t)b * T * d.W;
+    const uint16_t *qg = base + ((size_t)g * (d.qpg + 2) + j) * HD;
+    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
+    const uint16_t *vg = kg + HD;
+    const uint16_t *og = dout + (size_t)b * T * d.Wo + (size_t)h * HD;
+    const float *lrow = lse + ((size_t)b * d.H + h) * T;
+    const float *Drow = Dbuf + ((size_t)b * d.H + h) * T;
+    uint16_t *dsh = dsT + ((size_t)b * d.H + h) * (size_t)dst_tiles(T) * 4096;
+    const int qbeg = k0 / BQ, nqt = (T + BQ - 1) / BQ;
+
+    wg_load_kmajor<BKV, HD, NTH>(Ks, kg + (size_t)k0 * d.W, d.W, T - k0);
+    wg_load_kmajor<BKV, HD, NTH>(Vs, vg + (size_t)k0 * d.W, d.W, T - k0);
+    {
+        const int qa = qbeg * BQ;
+        wg_load_kmajor<BQ, HD, NTH>(Qs, qg + (size_t)qa * d.W, d.W, T - qa);
+        wg_load_kmajor<BQ, HD, NTH>(dOs, og + (size_t)qa * d.Wo, d.Wo, T - qa);
+        attn_load_vec<BQ, NTH>(ls, lrow + qa, T - qa);
+        attn_load_vec<BQ, NTH>(Ds, Drow + qa, T - qa);
+    }
+    nt_cp_async_commit();
+
+    const int wg = threadIdx.x >> 7, wl = (threadIdx.x >> 5) & 3, lane = threadIdx.x & 31;
+    const int gq = lane >> 2, tig = lane & 3;
+    float dk[HH / 2], dv[HH / 2]; /* m64 x HH accumulators: keys x this warpgroup's dims */
+#pragma unroll
+    for (int n = 0; n < HH / 2; n++)
+        dk[n] = dv[n] = 0.0f;
+
+    for (int it = qbeg; it < nqt; it++) {
+        const int buf = (it - qbeg) & 1;
+        nt_cp_async_wait_all();
+        nt_fence_proxy_async();
+        __syncthreads(); /* tile `it` visible; Pt/dSt and buffer buf^1 free */
+        if (it + 1 < nqt) {
+            const int qn = (it + 1) * BQ, nb = buf ^ 1;
+            wg_load_kmajor<BQ, HD, NTH>(Qs + nb * BQ * HD, qg + (size_t)qn * d.W, d.W, T - qn);
+            wg_load_kmajor<BQ, HD, NTH>(dOs + nb * BQ * HD, og + (size_t)qn * d.Wo, d.Wo, T - qn);
+            attn_load_vec<BQ, NTH>(ls + nb * BQ, lrow + qn, T - qn);
+            attn_load_vec<BQ, NTH>(Ds + nb * BQ, Drow + qn, T - qn);
+            nt_cp_async_commit();
+        }
+        const uint16_t *Qc = Qs + buf * BQ * HD, *dOc = dOs + buf * BQ * HD;
+        const float *lc = ls + buf * BQ, *Dc = Ds + buf * BQ;
+        const int q0 = it * BQ;
+
+        /* 1. S^T = K Q^T and dP^T = V dO^T: 64 keys x queries wg*32.. */
+        float st[16], dpt[16];
+#pragma unroll
+        for (int n = 0; n < 16; n++)
+            st[n] = dpt[n] = 0.0f;
+        nt_wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < HD / 16; kk++) {
+            NtWgmma<32>::template ss<0>(st, nt_wgmma_desc(Ks + kk * 128, 128, RS),
+                                        nt_wgmma_desc(Qc + wg * 4 * HD * 8 + kk * 128, 128, RS), 1);
+            NtWgmma<32>::template ss<0>(dpt, nt_wgmma_desc(Vs + kk * 128, 128, RS),
+                                        nt_wgmma_desc(dOc + wg * 4 * HD * 8 + kk * 128, 128, RS), 1);
+        }
+        nt_wgmma_commit();
+        nt_wgmma_wait0();
+
+        /* 2. P^T, dS^T (fp32 here, bf16 into shared memory and the workspace) */
+        uint16_t *tile = dsh + ((size_t)(q0 / 64) * (q0 / 64 + 1) / 2 + kt) * 4096;
+#pragma unroll
+        for (int n = 0; n < 4; n++) {
+            float p[4], ds[4];
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int kl = 16 * wl + gq + (e >= 2 ? 8 : 0);
+                const int ql = wg * 32 + n * 8 + 2 * tig + (e & 1);
+                p[e] = 0.0f;
+                ds[e] = 0.0f;
+                if (attn_sees(d, b, q0 + ql, k0 + kl)) {
+                    p[e] = exp2f(st[4 * n + e] * d.scale_log2 - lc[ql] * NT_LOG2E);
+                    ds[e] = p[e] * (dpt[4 * n + e] - Dc[ql]);
+                }
+            }
+            const int kl = 16 * wl + gq, ql = wg * 32 + n * 8 + 2 * tig;
+            const int o0 = (kl >> 3) * BQ * 8 + (ql >> 3) * 64 + (kl & 7) * 8 + (ql & 7);
+            const int o1 = o0 + BQ * 8; /* key kl + 8 */
+            nt_st32(Pt + o0, nt_pack_bf16x2(p[0], p[1]));
+            nt_st32(Pt + o1, nt_pack_bf16x2(p[2], p[3]));
+            nt_st32(dSt + o0, nt_pack_bf16x2(ds[0], ds[1]));
+            nt_st32(dSt + o1, nt_pack_bf16x2(ds[2], ds[3]));
+            nt_st32(tile + kl * 64 + ql, nt_pack_bf16x2(ds[0], ds[1]));
+            nt_st32(tile + (kl + 8) * 64 + ql, nt_pack_bf16x2(ds[2], ds[3]));
+        }
+        nt_fence_proxy_async();
+        __syncthreads(); /* Pt, dSt complete */
+
+        /* 3. dV += P^T dO, dK += dS^T Q: all 64 keys x dims wg*HH.. */
+        nt_wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < BQ / 16; kk++) {
+            const int boff = wg * (HH / 8) * 64 + kk * 2 * HD * 8;
+            NtWgmma<HH>::template ss<1>(dv, nt_wgmma_desc(Pt + kk * 128, 128, PRS),
+                                        nt_wgmma_desc(dOc + boff, RS, 128), 1);
+            NtWgmma<HH>::template ss<1>(dk, nt_wgmma_desc(dSt + kk * 128, 128, PRS),
+                                        nt_wgmma_desc(Qc + boff, RS, 128), 1);
+        }
+        nt_wgmma_commit();
+        nt_wgmma_wait0();
+    }
+
+    const int kr0 = k0 + 16 * wl + gq, kr1 = kr0 + 8;
+    const size_t hrow = ((size_t)b * d.H + h) * T;
+#pragma unroll
+    for (int n = 0; n < HH / 8; n++) {
+        const int dc = wg * HH + n * 8 + 2 * tig;
+        if (kr0 < T) {
+            nt_st_f2(wdk + (hrow + kr0) * HD + dc, dk[4 * n] * d.scale, dk[4 * n + 1] * d.scale);
+            nt_st_f2(wdv + (hrow + kr0) * HD + dc, dv[4 * n], dv[4 * n + 1]);
+        }
+        if (kr1 < T) {
+            nt_st_f2(wdk + (hrow + kr1) * HD + dc, dk[4 * n + 2] * d.scale, dk[4 * n + 3] * d.scale);
+            nt_st_f2(wdv + (hrow + kr1) * HD + dc, dv[4 * n + 2], dv[4 * n + 3]);
+        }
+    }
+#else
+    (void)wdk; (void)wdv; (void)dsT; (void)qkv; (void)dout; (void)lse; (void)Dbuf; (void)d;
+#endif
+}
+
+/* ---- backward dQ = scale dS K over the workspace's dS^T tiles ----
+ * 64 query rows per block, 64 keys per step, 2 warpgroups each owning half
+ * of hd.  A dS^T tile [key][query] copied as it is into the K-major layout
+ * (rows = keys) is dS in the M-major layout (m = query, k = key: LBO = 8
+ * keys, SBO = 8 queries); the K tile [key][hd] is B N-major (k = key). */
+template <int HD> struct WgDqCfg {
+    static constexpr size_t smem = (size_t)2 * 64 * (HD + 64) * sizeof(uint16_t);
+};
+
+template <int HD>
+__global__ void __launch_bounds__(256)
+k_attn_dq_wgmma(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
+                const uint16_t *__restrict__ dsT, AttnDims d)
+{
+#if NT_HAVE_WGMMA
+    constexpr int BQ = 64, BKV = 64, NTH = 256, HH = HD / 2;
+    constexpr uint32_t RS = HD * 16, TRS = 64 * 16; /* bytes between 8-row groups */
+    NT_DYN_SMEM(smem);
+    uint16_t *Ks = (uint16_t *)smem;    /* [2][BKV][HD] */
+    uint16_t *Ts = Ks + 2 * BKV * HD;   /* [2][BKV][64]: dS^T, rows = keys */
+
+    const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
+    const int q0 = qt * BQ;
+    const uint16_t *base = qkv + (size_t)b * T * d.W;
+    const size_t qoff = ((size_t)g * (d.qpg + 2) + j) * HD;
+    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
+    const uint16_t *tiles = dsT + (((size_t)b * d.H + h) * (size_t)dst_tiles(T) + (size_t)qt * (qt + 1) / 2) * 4096;
+    const int ntiles = qt + 1; /* key blocks it0..qt (before it0: all dS zero) */
+    const int it0 = attn_block_lo(d, b, q0, BQ) / BKV;
+
+    wg_load_kmajor<BKV, HD, NTH>(Ks, kg + (size_t)it0 * BKV * d.W, d.W, T - it0 * BKV);
+    wg_load_kmajor<BKV, 64, NTH>(Ts, tiles + (size_t)it0 * 4096, 64, BKV);
+    nt_cp_async_commit();
+
+    const int wg = threadIdx.x >> 7, wl = (threadIdx.x >> 5) & 3, lane = threadIdx.x & 31;
+    const int gq = lane >> 2, tig = lane & 3;
+    float dq[HH / 2];
+#pragma unroll
+    for (int n = 0; n < HH / 2; n++)
+        dq[n] = 0.0f;
+
+    for (int it = it0; it < ntiles; it++) {
+        nt_cp_async_wait_all();
+        nt_fence_proxy_async();
+        __syncthreads(); /* tile `it` visible; the other buffer free */
+        if (it + 1 < ntiles) {
+            const int kn = (it + 1) * BKV, nb = (it + 1 - it0) & 1;
+            wg_load_kmajor<BKV, HD, NTH>(Ks + nb * BKV * HD, kg + (size_t)kn * d.W, d.W, T - kn);
+            wg_load_kmajor<BKV, 64, NTH>(Ts + nb * BKV * 64, tiles + (size_t)(it + 1) * 4096, 64, BKV);
+            nt_cp_async_commit();
+        }
+        const uint16_t *Kc = Ks + ((it - it0) & 1) * BKV * HD, *Tc = Ts + ((it - it0) & 1) * BKV * 64;
+        nt_wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < BKV / 16; kk++)
+            NtWgmma<HH>::template ss<1, 1>(dq, nt_wgmma_desc(Tc + kk * 2 * 64 * 8, TRS, 128),
+                                           nt_wgmma_desc(Kc + wg * (HH / 8) * 64 + kk * 2 * HD * 8, RS, 128), 1);
+        nt_wgmma_commit();
+        nt_wgmma_wait0();
+    }
+
+    const int qr0 = q0 + 16 * wl + gq, qr1 = qr0 + 8;
+#pragma unroll
+    for (int n = 0; n < HH / 8; n++) {
+        const int dc = wg * HH + n * 8 + 2 * tig;
+        if (qr0 < T)
+            nt_st32(dqkv + ((size_t)b * T + qr0) * d.W + qoff + dc,
+                    nt_pack_bf16x2(dq[4 * n] * d.scale, dq[4 * n + 1] * d.scale));
+        if (qr1 < T)
+            nt_st32(dqkv + ((size_t)b * T + qr1) * d.W + qoff + dc,
+                    nt_pack_bf16x2(dq[4 * n + 2] * d.scale, dq[4 * n + 3] * d.scale));
+    }
+#else
+    (void)dqkv; (void)qkv; (void)dsT; (void)d;
+#endif
+}
+
 /* writes 1 when the code running is the sm_90a build (wgmma available) */
 __global__ void k_attn_wgmma_probe(int *flag) { *flag = NT_HAVE_WGMMA; }
 
@@ -259,6 +505,51 @@ bool attn_fwd_wgmma(nt_bf16 *out, float *lse, const nt_bf16 *qkv, const AttnDims
     case 64: launch_fwd_wgmma<64, 128>(out, lse, qkv, d, stream); return true;
     case 128: launch_fwd_wgmma<128, 128>(out, lse, qkv, d, stream); return true;
     case 192: launch_fwd_wgmma<192, 64>(out, lse, qkv, d, stream); return true;
+    default: return false;
+    }
+}
+
+template <int HD>
+static void launch_dkdv_wgmma(float *wdk, float *wdv, uint16_t *dsT, const nt_bf16 *qkv, const nt_bf16 *dout,
+                              const float *lse, const float *Dbuf, const AttnDims &d, nt_stream stream)
+{
+    auto k = k_attn_dkdv_wgmma<HD>;
+    const size_t smem = WgDkdvCfg<HD>::smem;
+    NT_SET_SMEM(k, smem);
+    NT_LAUNCH(k, dim3((d.T + 63) / 64, d.H, d.B), 256, smem, stream, wdk, wdv, dsT, qkv, dout, lse, Dbuf, d);
+}
+
+bool attn_dkdv_wgmma(float *wdk, float *wdv, uint16_t *dsT, const nt_bf16 *qkv, const nt_bf16 *dout,
+                     const float *lse, const float *Dbuf, const AttnDims &d, nt_stream stream)
+{
+    if (((uintptr_t)qkv & 15u) || ((uintptr_t)dout & 15u))
+        return false;
+    switch (d.hd) {
+    case 64: launch_dkdv_wgmma<64>(wdk, wdv, dsT, qkv, dout, lse, Dbuf, d, stream); return true;
+    case 128: launch_dkdv_wgmma<128>(wdk, wdv, dsT, qkv, dout, lse, Dbuf, d, stream); return true;
+    case 192: launch_dkdv_wgmma<192>(wdk, wdv, dsT, qkv, dout, lse, Dbuf, d, stream); return true;
+    default: return false;
+    }
+}
+
+template <int HD>
+static void launch_dq_wgmma(nt_bf16 *dqkv, const nt_bf16 *qkv, const uint16_t *dsT, const AttnDims &d,
+                            nt_stream stream)
+{
+    auto k = k_attn_dq_wgmma<HD>;
+    const size_t smem = WgDqCfg<HD>::smem;
+    NT_SET_SMEM(k, smem);
+    NT_LAUNCH(k, dim3((d.T + 63) / 64, d.H, d.B), 256, smem, stream, dqkv, qkv, dsT, d);
+}
+
+bool attn_dq_wgmma(nt_bf16 *dqkv, const nt_bf16 *qkv, const uint16_t *dsT, const AttnDims &d, nt_stream stream)
+{
+    if (((uintptr_t)dqkv & 15u) || ((uintptr_t)qkv & 15u))
+        return false;
+    switch (d.hd) {
+    case 64: launch_dq_wgmma<64>(dqkv, qkv, dsT, d, stream); return true;
+    case 128: launch_dq_wgmma<128>(dqkv, qkv, dsT, d, stream); return true;
+    case 192: launch_dq_wgmma<192>(dqkv, qkv, dsT, d, stream); return true;
     default: return false;
     }
 }

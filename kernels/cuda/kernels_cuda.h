@@ -87,14 +87,15 @@ void cuda_attention_bwd(nt_bf16 *dqkv, const nt_bf16 *dout, const nt_bf16 *out,
 size_t cuda_attention_bwd_workspace_bytes(int B, int T, int G, int qpg, int hd);
 /* Implementation choice: 0 = auto (mma.sync tensor-core path for hd
  * 64/128/192 with 16-byte aligned pointers, else generic), 1 = generic path
- * only, 2 = as 0 but the forward on Hopper's warpgroup MMA (sm_90a builds on
- * an sm_90 GPU; elsewhere it falls back to 0 with one warning).  Returns the
+ * only, 2 = as 0 but the forward and the backward's products on Hopper's
+ * warpgroup MMA (sm_90a builds on an sm_90 GPU; elsewhere it falls back to 0
+ * with one warning).  Returns the
  * previous setting.  Unset: NTRON_ATTN=mma|generic|wgmma in the environment
  * (0, 1, 2), NTRON_ATTN_GENERIC=1 forces the generic path. */
 int cuda_attention_set_impl(int impl);
 /* 1 if cuda_attention_* would take the tensor-core path for this hd now. */
 int cuda_attention_uses_mma(int hd);
-/* 1 if cuda_attention_fwd would take the warpgroup-MMA forward for this hd now. */
+/* 1 if cuda_attention_fwd / _bwd would take the warpgroup-MMA kernels for this hd now. */
 int cuda_attention_uses_wgmma(int hd);
 
 /* ---- sqrelu.cu -------------------------------------------------------- */

@@ -116,6 +116,7 @@ __device__ __forceinline__ void nt_st32(uint16_t *p, uint32_t v)
 #ifdef NT_CUDA_EMU
     emu::check_align(p, 4, "nt_st32");
     memcpy(p, &v, 4);
+    emu::smem_written(p, 4); /* shared memory: wgmma must be fenced from it */
 #else
     *reinterpret_cast<uint32_t *>(p) = v;
 #endif

@@ -155,7 +155,7 @@ struct WgX {
     uint32_t a[128][4];
     float *d[128];
     uint64_t da[128], db[128];
-    int n[128], acc[128], tb[128], has_a[128];
+    int n[128], acc[128], tb[128], ta[128], has_a[128];
 };
 inline std::vector<Barrier> g_wg_bar;
 inline std::vector<WgX> g_wgx;
@@ -578,8 +578,8 @@ inline float wgmma_elem(uint64_t desc, bool mn_major, int mn, int k)
     return bf2f_(v);
 }
 /* D[64 x n] = (acc ? D : 0) + A[64 x 16] B[16 x n]; A from registers (a) or
- * a K-major descriptor (da); B from descriptor db, N-major when tb */
-inline void wgmma_m64k16(int n, float *d, const uint32_t *a, uint64_t da, uint64_t db, int acc, int tb)
+ * descriptor da (M-major when ta); B from descriptor db, N-major when tb */
+inline void wgmma_m64k16(int n, float *d, const uint32_t *a, uint64_t da, uint64_t db, int acc, int tb, int ta)
 {
     Fiber *self = g_cur;
     if (!self->wg_fenced)
@@ -595,11 +595,12 @@ inline void wgmma_m64k16(int n, float *d, const uint32_t *a, uint64_t da, uint64
     X.n[t] = n;
     X.acc[t] = acc != 0;
     X.tb[t] = tb;
+    X.ta[t] = ta;
     syncwg();
     if (t == 0) {
         for (int i = 1; i < 128; i++)
             if (X.n[i] != n || X.has_a[i] != X.has_a[0] || X.da[i] != da || X.db[i] != db ||
-                X.acc[i] != X.acc[0] || X.tb[i] != tb)
+                X.acc[i] != X.acc[0] || X.tb[i] != tb || X.ta[i] != ta)
                 die("wgmma.mma_async operands differ across the warpgroup");
         std::vector<float> A(64 * 16), B(16 * (size_t)n);
         for (int m = 0; m < 64; m++)
@@ -611,7 +612,7 @@ inline void wgmma_m64k16(int n, float *d, const uint32_t *a, uint64_t da, uint64
                     const uint32_t v = X.a[ln][reg];
                     A[m * 16 + k] = bf2f_((k & 1) ? v >> 16 : v);
                 } else {
-                    A[m * 16 + k] = wgmma_elem(da, false, m, k);
+                    A[m * 16 + k] = wgmma_elem(da, ta != 0, m, k);
                 }
             }
         for (int k = 0; k < 16; k++)
