@@ -127,12 +127,12 @@ CMP
     if [[ " $parts " == *" bench "* ]]; then
         timeout 300 "$N" bench inputs/gpu/bench-24l.deck --warmup 2 --steps 5 --reference same \
             --json "$out/bench-24l.json" > "$out/bench-24l.log" 2>&1 || { tail -5 "$out/bench-24l.log"; rc=1; }
-        grep -E '^(TRAIN|check|split|memory|ops)' "$out/bench-24l.log"
+        grep -E '^(TRAIN|check|split|memory|ops|attn)' "$out/bench-24l.log"
         # the same with the warpgroup-MMA attention (sm_90a builds)
         NTRON_ATTN=wgmma timeout 200 "$N" bench inputs/gpu/bench-24l.deck --warmup 2 --steps 5 --reference same \
             --json "$out/bench-24l-wgmma.json" > "$out/bench-24l-wgmma.log" 2>&1 || { tail -5 "$out/bench-24l-wgmma.log"; rc=1; }
         echo "with NTRON_ATTN=wgmma:"
-        grep -E '^(TRAIN|check|split)|wgmma' "$out/bench-24l-wgmma.log"
+        grep -E '^(TRAIN|check|split|attn)|wgmma' "$out/bench-24l-wgmma.log"
         pack
     fi
     if [[ " $parts " == *" slice "* ]]; then

@@ -40,6 +40,8 @@ typedef struct nt_ops {
      * milliseconds between the two marks */
     void (*time_start)(void);
     double (*time_stop)(void);
+    /* which attention kernels run at head dim hd, in words (NULL: one kind only) */
+    const char *(*attention_kernels)(int hd);
 
     /* C = alpha op(A) op(B) + beta C, all in act dtype */
     void (*matmul)(void *C, const void *A, const void *B, int M, int N, int K,

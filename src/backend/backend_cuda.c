@@ -297,13 +297,20 @@ static void c_attn_decode(void *out, const void *qkv, const void *kc, const void
     cuda_attention_decode(out, qkv, kc, vc, slot, len, B, G, qpg, hd, Tmax, 0);
 }
 
+static const char *c_attn_kernels(int hd)
+{
+    return cuda_attention_uses_wgmma(hd) ? "wgmma (Hopper warpgroup MMA, NTRON_ATTN=wgmma)"
+           : cuda_attention_uses_mma(hd) ? "mma.sync tensor cores"
+                                         : "generic fp32 (CUDA cores)";
+}
+
 static const nt_ops cuda_ops = {
     .name = "cuda-bf16",
     .act_bytes = 2,
     .params_are_master = 0,
     .alloc = c_alloc, .free = c_free, .zero = c_zero, .copy = c_copy, .mem_stats = c_mem_stats,
     .to_act = c_to_act, .from_act = c_from_act, .to_f32 = c_to_f32, .from_f32 = c_from_f32, .sync = c_sync,
-    .time_start = c_time_start, .time_stop = c_time_stop,
+    .time_start = c_time_start, .time_stop = c_time_stop, .attention_kernels = c_attn_kernels,
     .matmul = c_matmul, .matmul_wgrad = c_matmul_wgrad,
     .embedding_fwd = c_emb_fwd, .embedding_bwd = c_emb_bwd,
     .layernorm_fwd = c_ln_fwd, .layernorm_bwd = c_ln_bwd,

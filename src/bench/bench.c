@@ -203,6 +203,8 @@ int nt_bench_main(int argc, char **argv)
         printf("data   synthetic: token j of sample k = hash(seed, k, j) mod %d; %ld warm-up + %ld timed steps\n",
                cfg.vocab, warmup, steps);
         printf("backend %s; ms/iter = slowest rank, barrier before each step\n", tr.ms.ops->name);
+        if (tr.ms.ops->attention_kernels)
+            printf("attn   %s kernels (head dim %d)\n", tr.ms.ops->attention_kernels(mc->head_dim), mc->head_dim);
         printf("dp grad %s\n", tr.opt.gr.how);
         fflush(stdout);
     }
@@ -325,6 +327,7 @@ int nt_bench_main(int argc, char **argv)
         nt_json_str(o, "mode", "train");
         nt_json_str(o, "deck", deck);
         nt_json_str(o, "backend", ops->name);
+        if (ops->attention_kernels) nt_json_str(o, "attention_kernels", ops->attention_kernels(mc->head_dim));
         nt_json_str(o, "layout", layout);
         nt_json_num(o, "world", world);
         nt_json_num(o, "tp", cfg.tensor);
