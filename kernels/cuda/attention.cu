@@ -138,12 +138,11 @@ k_attn_fwd_generic(uint16_t *__restrict__ out, float *__restrict__ lse,
     float *lrow = mrow + GBQ;
     float *arow = lrow + GBQ;
     const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg;
     const int q0 = qt * GBQ;
     const int tid = threadIdx.x, nth = blockDim.x, lane = tid & 31, warp = tid >> 5;
     const uint16_t *base = qkv + (size_t)b * T * d.W;
-    const size_t qoff = ((size_t)g * (d.qpg + 2) + j) * hd;
-    const size_t koff = ((size_t)g * (d.qpg + 2) + d.qpg) * hd, voff = koff + hd;
+    const AttnHead ah = attn_head(d, b, h, hd);
+    const size_t qoff = ah.q, koff = ah.k, voff = ah.v;
 
     gen_load_rows(Qs, hp, base, d.W, qoff, q0, GBQ, T, hd);
     for (int e = tid; e < GBQ * hp; e += nth)
@@ -224,15 +223,13 @@ k_attn_dkdv_generic(float *__restrict__ wdk, float *__restrict__ wdv,
     float *ls = dSs + GBQ * (GBK + 1);
     float *Ds = ls + GBQ;
     const int kt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg;
     const int k0 = kt * GBK;
     const int tid = threadIdx.x, nth = blockDim.x;
     const uint16_t *base = qkv + (size_t)b * T * d.W;
     const uint16_t *obase = dout + (size_t)b * T * d.Wo;
-    const size_t qoff = ((size_t)g * (d.qpg + 2) + j) * hd;
-    const size_t koff = ((size_t)g * (d.qpg + 2) + d.qpg) * hd, voff = koff + hd;
-    const float *lrow = lse + ((size_t)b * d.H + h) * T;
-    const float *Drow = Dbuf + ((size_t)b * d.H + h) * T;
+    const AttnHead ah = attn_head(d, b, h, hd);
+    const size_t qoff = ah.q, koff = ah.k, voff = ah.v;
+    const float *lrow = lse + ah.stat, *Drow = Dbuf + ah.stat;
 
     gen_load_rows(Ks, hp, base, d.W, koff, k0, GBK, T, hd);
     gen_load_rows(Vs, hp, base, d.W, voff, k0, GBK, T, hd);
@@ -304,13 +301,12 @@ k_attn_dq_generic(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
     float *ls = dSs + GBQ * (GBK + 1);
     float *Ds = ls + GBQ;
     const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg;
     const int q0 = qt * GBQ;
     const int tid = threadIdx.x, nth = blockDim.x;
     const uint16_t *base = qkv + (size_t)b * T * d.W;
     const uint16_t *obase = dout + (size_t)b * T * d.Wo;
-    const size_t qoff = ((size_t)g * (d.qpg + 2) + j) * hd;
-    const size_t koff = ((size_t)g * (d.qpg + 2) + d.qpg) * hd, voff = koff + hd;
+    const AttnHead ah = attn_head(d, b, h, hd);
+    const size_t qoff = ah.q, koff = ah.k, voff = ah.v;
 
     gen_load_rows(Qs, hp, base, d.W, qoff, q0, GBQ, T, hd);
     gen_load_rows(dOs, hp, obase, d.Wo, (size_t)h * hd, q0, GBQ, T, hd);
@@ -434,12 +430,10 @@ k_attn_fwd_mma(uint16_t *__restrict__ out, float *__restrict__ lse,
     NT_DYN_SMEM(smem);
     uint16_t *buf = (uint16_t *)smem; /* [2][K: BK rows | V: BK rows][LDS] */
     const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
-    const int q0 = qt * BQ;
+    const int T = d.T, q0 = qt * BQ;
+    const AttnHead ah = attn_head(d, b, h, HD);
     const uint16_t *base = qkv + (size_t)b * T * d.W;
-    const uint16_t *qg = base + ((size_t)g * (d.qpg + 2) + j) * HD;
-    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
-    const uint16_t *vg = kg + HD;
+    const uint16_t *qg = base + ah.q, *kg = base + ah.k, *vg = base + ah.v;
     const int kend = nt_imin(q0 + BQ, T), ntiles = (kend + BK - 1) / BK;
     const int it0 = attn_block_lo(d, b, q0, BQ) / BK, kf = it0 * BK; /* first key tile */
 
@@ -618,15 +612,12 @@ k_attn_dkdv_mma(float *__restrict__ wdk, float *__restrict__ wdv, uint16_t *__re
     float *Ds = ls + 2 * BQ;                /* [2][BQ] */
 
     const int kt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
-    const int k0 = kt * BKV;
+    const int T = d.T, k0 = kt * BKV;
+    const AttnHead ah = attn_head(d, b, h, HD);
     const uint16_t *base = qkv + (size_t)b * T * d.W;
-    const uint16_t *qg = base + ((size_t)g * (d.qpg + 2) + j) * HD;
-    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
-    const uint16_t *vg = kg + HD;
+    const uint16_t *qg = base + ah.q, *kg = base + ah.k, *vg = base + ah.v;
     const uint16_t *og = dout + (size_t)b * T * d.Wo + (size_t)h * HD;
-    const float *lrow = lse + ((size_t)b * d.H + h) * T;
-    const float *Drow = Dbuf + ((size_t)b * d.H + h) * T;
+    const float *lrow = lse + ah.stat, *Drow = Dbuf + ah.stat;
     uint16_t *dsh = dsT + ((size_t)b * d.H + h) * (size_t)dst_tiles(T) * 4096;
     const int qbeg = k0 / BQ, nqt = (T + BQ - 1) / BQ;
 
@@ -780,11 +771,11 @@ k_attn_dq_gemm(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
     uint16_t *Ts = Ks + 2 * BKV * LDS; /* [2][BKV][LDT]: dS^T, rows = keys */
 
     const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
-    const int q0 = qt * BQ;
+    const int T = d.T, q0 = qt * BQ;
+    const AttnHead ah = attn_head(d, b, h, HD);
     const uint16_t *base = qkv + (size_t)b * T * d.W;
-    const size_t qoff = ((size_t)g * (d.qpg + 2) + j) * HD;
-    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
+    const size_t qoff = ah.q;
+    const uint16_t *kg = base + ah.k;
     const uint16_t *tiles = dsT + (((size_t)b * d.H + h) * (size_t)dst_tiles(T) + (size_t)qt * (qt + 1) / 2) * 4096;
     const int ntiles = qt + 1; /* key blocks it0..qt (before it0: all dS zero) */
     const int it0 = attn_block_lo(d, b, q0, BQ) / BKV;

@@ -56,6 +56,24 @@ __device__ __forceinline__ bool attn_sees(const AttnDims &d, int b, int q, int k
     return q < d.T && k <= q && k >= attn_kstart(d, b, q);
 }
 
+/* where query head h's data lives: the column offsets (elements) of its q
+ * and of its KV group's k and v inside a qkv row, and (with row b) the
+ * offset of its [T] row in the [B, H, T] statistics (lse, D); hd = d.hd,
+ * passed so that kernels templated on it fold the products */
+struct AttnHead {
+    size_t q, k, v, stat;
+};
+__device__ __forceinline__ AttnHead attn_head(const AttnDims &d, int b, int h, int hd)
+{
+    const int g = h / d.qpg, j = h - g * d.qpg;
+    AttnHead a;
+    a.q = ((size_t)g * (d.qpg + 2) + j) * hd;
+    a.k = ((size_t)g * (d.qpg + 2) + d.qpg) * hd;
+    a.v = a.k + hd;
+    a.stat = ((size_t)b * d.H + h) * d.T;
+    return a;
+}
+
 /* floats [0, ROWS) from src by cp.async, rows >= valid zero */
 template <int ROWS, int NTH>
 __device__ __forceinline__ void attn_load_vec(float *dst, const float *src, int valid)

@@ -71,12 +71,10 @@ k_attn_fwd_wgmma(uint16_t *__restrict__ out, float *__restrict__ lse,
     uint16_t *Qs = (uint16_t *)smem;
     uint16_t *KV = Qs + BQ * HD; /* [2][K: BK x HD | V: BK x HD] */
     const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
-    const int q0 = qt * BQ;
+    const int T = d.T, q0 = qt * BQ;
+    const AttnHead ah = attn_head(d, b, h, HD);
     const uint16_t *base = qkv + (size_t)b * T * d.W;
-    const uint16_t *qg = base + ((size_t)g * (d.qpg + 2) + j) * HD;
-    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
-    const uint16_t *vg = kg + HD;
+    const uint16_t *qg = base + ah.q, *kg = base + ah.k, *vg = base + ah.v;
     const int kend = nt_imin(q0 + BQ, T), ntiles = (kend + BK - 1) / BK;
     const int it0 = attn_block_lo(d, b, q0, BQ) / BK, kf = it0 * BK;
 
@@ -266,15 +264,12 @@ k_attn_dkdv_wgmma(float *__restrict__ wdk, float *__restrict__ wdv, uint16_t *__
     float *Ds = ls + 2 * BQ;               /* [2][BQ] */
 
     const int kt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
-    const int k0 = kt * BKV;
+    const int T = d.T, k0 = kt * BKV;
+    const AttnHead ah = attn_head(d, b, h, HD);
     const uint16_t *base = qkv + (size_t)b * T * d.W;
-    const uint16_t *qg = base + ((size_t)g * (d.qpg + 2) + j) * HD;
-    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
-    const uint16_t *vg = kg + HD;
+    const uint16_t *qg = base + ah.q, *kg = base + ah.k, *vg = base + ah.v;
     const uint16_t *og = dout + (size_t)b * T * d.Wo + (size_t)h * HD;
-    const float *lrow = lse + ((size_t)b * d.H + h) * T;
-    const float *Drow = Dbuf + ((size_t)b * d.H + h) * T;
+    const float *lrow = lse + ah.stat, *Drow = Dbuf + ah.stat;
     uint16_t *dsh = dsT + ((size_t)b * d.H + h) * (size_t)dst_tiles(T) * 4096;
     const int qbeg = k0 / BQ, nqt = (T + BQ - 1) / BQ;
 
@@ -413,11 +408,11 @@ k_attn_dq_wgmma(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
     uint16_t *Ts = Ks + 2 * BKV * HD;   /* [2][BKV][64]: dS^T, rows = keys */
 
     const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-    const int g = h / d.qpg, j = h - g * d.qpg, T = d.T;
-    const int q0 = qt * BQ;
+    const int T = d.T, q0 = qt * BQ;
+    const AttnHead ah = attn_head(d, b, h, HD);
     const uint16_t *base = qkv + (size_t)b * T * d.W;
-    const size_t qoff = ((size_t)g * (d.qpg + 2) + j) * HD;
-    const uint16_t *kg = base + ((size_t)g * (d.qpg + 2) + d.qpg) * HD;
+    const size_t qoff = ah.q;
+    const uint16_t *kg = base + ah.k;
     const uint16_t *tiles = dsT + (((size_t)b * d.H + h) * (size_t)dst_tiles(T) + (size_t)qt * (qt + 1) / 2) * 4096;
     const int ntiles = qt + 1; /* key blocks it0..qt (before it0: all dS zero) */
     const int it0 = attn_block_lo(d, b, q0, BQ) / BKV;
