@@ -9,24 +9,43 @@
  *   cuda_ce_loss    loss = log(sumexp) + rowmax - tgt (in double, as the CPU)
  *   cuda_ce_bwd     dlogits = dloss*(softmax - onehot), bf16; may run in place
  *                   (each element is read and written by the same thread).
- * One block per row for the reductions and the backward. */
+ * One block per row for the reductions and the backward; rows of V % 8 == 0
+ * on 16-byte aligned buffers are read (and the backward written) eight bf16
+ * per 16-byte access, other rows one element per access. */
 #include "nt_device.cuh"
 
 #define CE_THREADS 256
 
+/* W consecutive logits as fp32: W = 8 one 16-byte load (rows of V % 8 == 0 on
+ * 16-byte aligned buffers, the usual case: 256000 columns), W = 1 one element */
+template <int W> __device__ __forceinline__ void ce_ld(float f[W], const uint16_t *p)
+{
+    if constexpr (W == 8)
+        nt_ld_bf16x8(f, p);
+    else
+        f[0] = nt_bf2f(p[0]);
+}
+
+template <int W>
 __global__ void __launch_bounds__(CE_THREADS)
 k_ce_rowmax(float *__restrict__ rowmax, const uint16_t *__restrict__ logits, int V)
 {
     __shared__ float red[32];
     const uint16_t *l = logits + (size_t)blockIdx.x * V;
     float m = -INFINITY;
-    for (int j = threadIdx.x; j < V; j += blockDim.x)
-        m = fmaxf(m, nt_bf2f(l[j]));
+    for (int j = W * threadIdx.x; j < V; j += W * blockDim.x) {
+        float v[W];
+        ce_ld<W>(v, l + j);
+#pragma unroll
+        for (int k = 0; k < W; k++)
+            m = fmaxf(m, v[k]);
+    }
     m = nt_block_reduce(m, NtMax(), -INFINITY, red);
     if (threadIdx.x == 0)
         rowmax[blockIdx.x] = m;
 }
 
+template <int W>
 __global__ void __launch_bounds__(CE_THREADS)
 k_ce_sumexp(float *__restrict__ sumexp, float *__restrict__ tgt, const uint16_t *__restrict__ logits,
             const float *__restrict__ rowmax, const int32_t *__restrict__ targets, int vocab_lo, int V)
@@ -36,8 +55,13 @@ k_ce_sumexp(float *__restrict__ sumexp, float *__restrict__ tgt, const uint16_t 
     const uint16_t *l = logits + (size_t)i * V;
     const float m = rowmax[i];
     float s = 0.0f;
-    for (int j = threadIdx.x; j < V; j += blockDim.x)
-        s += expf(nt_bf2f(l[j]) - m);
+    for (int j = W * threadIdx.x; j < V; j += W * blockDim.x) {
+        float v[W];
+        ce_ld<W>(v, l + j);
+#pragma unroll
+        for (int k = 0; k < W; k++)
+            s += expf(v[k] - m);
+    }
     s = nt_block_reduce(s, NtSum(), 0.0f, red);
     if (threadIdx.x == 0) {
         sumexp[i] = s;
@@ -54,7 +78,9 @@ __global__ void k_ce_loss(float *__restrict__ loss, const float *__restrict__ ro
         loss[i] = (float)(log((double)sumexp[i]) + (double)rowmax[i] - (double)tgt[i]);
 }
 
-/* no __restrict__ on dlogits/logits: they may alias */
+/* no __restrict__ on dlogits/logits: they may alias (each element is read
+ * and then written by the same thread) */
+template <int W>
 __global__ void __launch_bounds__(CE_THREADS)
 k_ce_bwd(uint16_t *dlogits, const uint16_t *logits, const float *__restrict__ rowmax,
          const float *__restrict__ sumexp, const int32_t *__restrict__ targets,
@@ -67,19 +93,31 @@ k_ce_bwd(uint16_t *dlogits, const uint16_t *logits, const float *__restrict__ ro
     const float inv = (float)(1.0 / (double)sumexp[i]);
     const float g = dloss[i];
     const long long t = (long long)targets[i] - vocab_lo;
-    for (int j = threadIdx.x; j < V; j += blockDim.x) {
-        float v = g * (expf(nt_bf2f(l[j]) - m) * inv);
-        if (j == t)
-            v -= g;
-        d[j] = nt_f2bf(v);
+    for (int j = W * threadIdx.x; j < V; j += W * blockDim.x) {
+        float v[W];
+        ce_ld<W>(v, l + j);
+#pragma unroll
+        for (int k = 0; k < W; k++) {
+            v[k] = g * (expf(v[k] - m) * inv);
+            if (j + k == t)
+                v[k] -= g;
+        }
+        if constexpr (W == 8)
+            nt_st_bf16x8(d + j, v);
+        else
+            d[j] = nt_f2bf(v[0]);
     }
 }
+
+/* the 16-byte path: every row starts 16-byte aligned */
+static bool ce_vec(const void *a, const void *b, int V) { return V % 8 == 0 && nt_aligned16(a, b); }
 
 extern "C" void cuda_ce_rowmax(float *rowmax, const nt_bf16 *logits, int n, int V, nt_stream stream)
 {
     if (n <= 0)
         return;
-    NT_LAUNCH(k_ce_rowmax, n, CE_THREADS, 0, stream, rowmax, logits, V);
+    auto k = ce_vec(logits, NULL, V) ? k_ce_rowmax<8> : k_ce_rowmax<1>;
+    NT_LAUNCH(k, n, CE_THREADS, 0, stream, rowmax, logits, V);
 }
 
 extern "C" void cuda_ce_sumexp(float *sumexp, float *tgt, const nt_bf16 *logits,
@@ -88,8 +126,8 @@ extern "C" void cuda_ce_sumexp(float *sumexp, float *tgt, const nt_bf16 *logits,
 {
     if (n <= 0)
         return;
-    NT_LAUNCH(k_ce_sumexp, n, CE_THREADS, 0, stream, sumexp, tgt, logits, rowmax, targets,
-              vocab_lo, V);
+    auto k = ce_vec(logits, NULL, V) ? k_ce_sumexp<8> : k_ce_sumexp<1>;
+    NT_LAUNCH(k, n, CE_THREADS, 0, stream, sumexp, tgt, logits, rowmax, targets, vocab_lo, V);
 }
 
 extern "C" void cuda_ce_loss(float *loss, const float *rowmax, const float *sumexp,
@@ -106,6 +144,6 @@ extern "C" void cuda_ce_bwd(nt_bf16 *dlogits, const nt_bf16 *logits, const float
 {
     if (n <= 0)
         return;
-    NT_LAUNCH(k_ce_bwd, n, CE_THREADS, 0, stream, dlogits, logits, rowmax, sumexp, targets, dloss,
-              vocab_lo, V);
+    auto k = ce_vec(dlogits, logits, V) ? k_ce_bwd<8> : k_ce_bwd<1>;
+    NT_LAUNCH(k, n, CE_THREADS, 0, stream, dlogits, logits, rowmax, sumexp, targets, dloss, vocab_lo, V);
 }

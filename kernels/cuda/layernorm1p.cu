@@ -1,6 +1,8 @@
 /* layernorm1p.cu — Nemotron LayerNorm1P on bf16 rows, fp32 math:
  *   out = (x - mean) * rstd * (1 + gamma) + beta,  rstd = 1/sqrt(var + eps),
  * biased variance, two passes (mean, then sum of squared deviations).
+ * Rows of C % 8 == 0 on 16-byte aligned buffers are read and written eight
+ * bf16 (16 bytes) per access; others one element per access.
  *
  * Forward: one block per row; mean and rstd (fp32) saved for backward.
  * Backward, three kernels, deterministic (no atomics):
@@ -15,6 +17,24 @@
 #define LN_COL_THREADS 128
 #define LN_ROWS_PER_CHUNK 64
 
+/* W consecutive bf16 as fp32: W = 8 one 16-byte access (rows of C % 8 == 0
+ * on 16-byte aligned buffers), W = 1 one element */
+template <int W> __device__ __forceinline__ void ln_ld(float f[W], const uint16_t *p)
+{
+    if constexpr (W == 8)
+        nt_ld_bf16x8(f, p);
+    else
+        f[0] = nt_bf2f(p[0]);
+}
+template <int W> __device__ __forceinline__ void ln_st(uint16_t *p, const float f[W])
+{
+    if constexpr (W == 8)
+        nt_st_bf16x8(p, f);
+    else
+        p[0] = nt_f2bf(f[0]);
+}
+
+template <int W>
 __global__ void __launch_bounds__(LN_THREADS)
 k_ln_fwd(uint16_t *__restrict__ out, float *__restrict__ mean, float *__restrict__ rstd,
          const uint16_t *__restrict__ in, const uint16_t *__restrict__ gamma,
@@ -25,14 +45,24 @@ k_ln_fwd(uint16_t *__restrict__ out, float *__restrict__ mean, float *__restrict
     const uint16_t *x = in + row * C;
     uint16_t *y = out + row * C;
     float s = 0.0f;
-    for (int j = threadIdx.x; j < C; j += blockDim.x)
-        s += nt_bf2f(x[j]);
+    for (int j = W * threadIdx.x; j < C; j += W * blockDim.x) {
+        float v[W];
+        ln_ld<W>(v, x + j);
+#pragma unroll
+        for (int k = 0; k < W; k++)
+            s += v[k];
+    }
     s = nt_block_reduce(s, NtSum(), 0.0f, red);
     const float m = s / (float)C;
     float ss = 0.0f;
-    for (int j = threadIdx.x; j < C; j += blockDim.x) {
-        float d = nt_bf2f(x[j]) - m;
-        ss += d * d;
+    for (int j = W * threadIdx.x; j < C; j += W * blockDim.x) {
+        float v[W];
+        ln_ld<W>(v, x + j);
+#pragma unroll
+        for (int k = 0; k < W; k++) {
+            const float d = v[k] - m;
+            ss += d * d;
+        }
     }
     ss = nt_block_reduce(ss, NtSum(), 0.0f, red);
     const float r = 1.0f / sqrtf(ss / (float)C + eps);
@@ -40,10 +70,19 @@ k_ln_fwd(uint16_t *__restrict__ out, float *__restrict__ mean, float *__restrict
         mean[row] = m;
         rstd[row] = r;
     }
-    for (int j = threadIdx.x; j < C; j += blockDim.x)
-        y[j] = nt_f2bf((nt_bf2f(x[j]) - m) * r * (1.0f + nt_bf2f(gamma[j])) + nt_bf2f(beta[j]));
+    for (int j = W * threadIdx.x; j < C; j += W * blockDim.x) {
+        float v[W], g[W], b[W];
+        ln_ld<W>(v, x + j);
+        ln_ld<W>(g, gamma + j);
+        ln_ld<W>(b, beta + j);
+#pragma unroll
+        for (int k = 0; k < W; k++)
+            v[k] = (v[k] - m) * r * (1.0f + g[k]) + b[k];
+        ln_st<W>(y + j, v);
+    }
 }
 
+template <int W>
 __global__ void __launch_bounds__(LN_THREADS)
 k_ln_bwd_rows(uint16_t *__restrict__ din, const uint16_t *__restrict__ dout,
               const uint16_t *__restrict__ in, const float *__restrict__ mean,
@@ -55,43 +94,72 @@ k_ln_bwd_rows(uint16_t *__restrict__ din, const uint16_t *__restrict__ dout,
     uint16_t *dx = din + row * C;
     const float mu = mean[row], r = rstd[row];
     float sg = 0.0f, sgx = 0.0f;
-    for (int j = threadIdx.x; j < C; j += blockDim.x) {
-        float xh = (nt_bf2f(x[j]) - mu) * r;
-        float g = nt_bf2f(dy[j]) * (1.0f + nt_bf2f(gamma[j]));
-        sg += g;
-        sgx += g * xh;
+    for (int j = W * threadIdx.x; j < C; j += W * blockDim.x) {
+        float v[W], d[W], ga[W];
+        ln_ld<W>(v, x + j);
+        ln_ld<W>(d, dy + j);
+        ln_ld<W>(ga, gamma + j);
+#pragma unroll
+        for (int k = 0; k < W; k++) {
+            const float xh = (v[k] - mu) * r;
+            const float g = d[k] * (1.0f + ga[k]);
+            sg += g;
+            sgx += g * xh;
+        }
     }
     sg = nt_block_reduce(sg, NtSum(), 0.0f, red);
     sgx = nt_block_reduce(sgx, NtSum(), 0.0f, red);
     const float a = sg / (float)C, b = sgx / (float)C;
-    for (int j = threadIdx.x; j < C; j += blockDim.x) {
-        float xh = (nt_bf2f(x[j]) - mu) * r;
-        float g = nt_bf2f(dy[j]) * (1.0f + nt_bf2f(gamma[j]));
-        dx[j] = nt_f2bf(nt_bf2f(dx[j]) + r * (g - a - xh * b));
+    for (int j = W * threadIdx.x; j < C; j += W * blockDim.x) {
+        float v[W], d[W], ga[W], o[W];
+        ln_ld<W>(v, x + j);
+        ln_ld<W>(d, dy + j);
+        ln_ld<W>(ga, gamma + j);
+        ln_ld<W>(o, dx + j);
+#pragma unroll
+        for (int k = 0; k < W; k++) {
+            const float xh = (v[k] - mu) * r;
+            const float g = d[k] * (1.0f + ga[k]);
+            o[k] += r * (g - a - xh * b);
+        }
+        ln_st<W>(dx + j, o);
     }
 }
 
-/* part[(2*chunk+0)*C + j] = sum over the chunk's rows of dout*xh, [(2*chunk+1)*C + j] of dout */
+/* part[(2*chunk+0)*C + j] = sum over the chunk's rows of dout*xh, [(2*chunk+1)*C + j] of dout;
+ * each thread owns W consecutive columns */
+template <int W>
 __global__ void __launch_bounds__(LN_COL_THREADS)
 k_ln_bwd_cols(float *__restrict__ part, const uint16_t *__restrict__ dout,
               const uint16_t *__restrict__ in, const float *__restrict__ mean,
               const float *__restrict__ rstd, int n, int C)
 {
-    const int j = blockIdx.x * blockDim.x + threadIdx.x;
+    const int j = W * (blockIdx.x * blockDim.x + threadIdx.x);
     const int chunk = blockIdx.y;
     if (j >= C)
         return;
     const int i0 = chunk * LN_ROWS_PER_CHUNK;
     const int i1 = nt_imin(n, i0 + LN_ROWS_PER_CHUNK);
-    float dg = 0.0f, db = 0.0f;
+    float dg[W], db[W];
+#pragma unroll
+    for (int k = 0; k < W; k++)
+        dg[k] = db[k] = 0.0f;
     for (int i = i0; i < i1; i++) {
-        float dy = nt_bf2f(dout[(size_t)i * C + j]);
-        float xh = (nt_bf2f(in[(size_t)i * C + j]) - mean[i]) * rstd[i];
-        dg += dy * xh;
-        db += dy;
+        float d[W], v[W];
+        ln_ld<W>(d, dout + (size_t)i * C + j);
+        ln_ld<W>(v, in + (size_t)i * C + j);
+        const float mu = mean[i], r = rstd[i];
+#pragma unroll
+        for (int k = 0; k < W; k++) {
+            dg[k] += d[k] * ((v[k] - mu) * r);
+            db[k] += d[k];
+        }
     }
-    part[(size_t)(2 * chunk) * C + j] = dg;
-    part[(size_t)(2 * chunk + 1) * C + j] = db;
+#pragma unroll
+    for (int k = 0; k < W; k++) {
+        part[(size_t)(2 * chunk) * C + j + k] = dg[k];
+        part[(size_t)(2 * chunk + 1) * C + j + k] = db[k];
+    }
 }
 
 __global__ void __launch_bounds__(LN_COL_THREADS)
@@ -116,7 +184,13 @@ extern "C" void cuda_layernorm1p_fwd(nt_bf16 *out, float *mean, float *rstd, con
 {
     if (n <= 0 || C <= 0)
         return;
-    NT_LAUNCH(k_ln_fwd, n, LN_THREADS, 0, stream, out, mean, rstd, in, gamma, beta, C, eps);
+    if (C % 8 == 0 && nt_aligned16(out, in) && nt_aligned16(gamma, beta)) {
+        auto k = k_ln_fwd<8>;
+        NT_LAUNCH(k, n, LN_THREADS, 0, stream, out, mean, rstd, in, gamma, beta, C, eps);
+    } else {
+        auto k = k_ln_fwd<1>;
+        NT_LAUNCH(k, n, LN_THREADS, 0, stream, out, mean, rstd, in, gamma, beta, C, eps);
+    }
 }
 
 extern "C" void cuda_layernorm1p_bwd(nt_bf16 *din, float *dgamma, float *dbeta,
@@ -126,15 +200,26 @@ extern "C" void cuda_layernorm1p_bwd(nt_bf16 *din, float *dgamma, float *dbeta,
 {
     if (n <= 0 || C <= 0)
         return;
-    NT_LAUNCH(k_ln_bwd_rows, n, LN_THREADS, 0, stream, din, dout, in, mean, rstd, gamma, C);
+    const bool vec = C % 8 == 0 && nt_aligned16(din, dout, in) && nt_aligned16(gamma);
     const int nchunks = (n + LN_ROWS_PER_CHUNK - 1) / LN_ROWS_PER_CHUNK;
     NT_REQUIRE(nchunks <= 65535, "cuda_layernorm1p_bwd: too many rows (n > 65535*64)");
     float *part = NULL;
     NT_CHECK_CUDA(cudaMallocAsync((void **)&part, (size_t)2 * nchunks * C * sizeof(float),
                                   (cudaStream_t)stream));
+    if (vec) {
+        auto kr = k_ln_bwd_rows<8>;
+        auto kc = k_ln_bwd_cols<8>;
+        NT_LAUNCH(kr, n, LN_THREADS, 0, stream, din, dout, in, mean, rstd, gamma, C);
+        const int cb = (C / 8 + LN_COL_THREADS - 1) / LN_COL_THREADS;
+        NT_LAUNCH(kc, dim3(cb, nchunks), LN_COL_THREADS, 0, stream, part, dout, in, mean, rstd, n, C);
+    } else {
+        auto kr = k_ln_bwd_rows<1>;
+        auto kc = k_ln_bwd_cols<1>;
+        NT_LAUNCH(kr, n, LN_THREADS, 0, stream, din, dout, in, mean, rstd, gamma, C);
+        const int cb = (C + LN_COL_THREADS - 1) / LN_COL_THREADS;
+        NT_LAUNCH(kc, dim3(cb, nchunks), LN_COL_THREADS, 0, stream, part, dout, in, mean, rstd, n, C);
+    }
     const int cb = (C + LN_COL_THREADS - 1) / LN_COL_THREADS;
-    NT_LAUNCH(k_ln_bwd_cols, dim3(cb, nchunks), LN_COL_THREADS, 0, stream, part, dout, in, mean,
-              rstd, n, C);
     NT_LAUNCH(k_ln_bwd_final, cb, LN_COL_THREADS, 0, stream, dgamma, dbeta, (const float *)part,
               nchunks, C);
     NT_CHECK_CUDA(cudaFreeAsync(part, (cudaStream_t)stream));

@@ -142,6 +142,43 @@ __device__ __forceinline__ void nt_st_zero16(void *p)
 #endif
 }
 
+/* 16-byte load/store of eight consecutive bf16 as fp32 (16-byte aligned; the
+ * memory-bound kernels take this path when their rows allow it) */
+__device__ __forceinline__ void nt_ld_bf16x8(float f[8], const uint16_t *p)
+{
+    uint32_t w[4];
+#ifdef NT_CUDA_EMU
+    emu::check_align(p, 16, "nt_ld_bf16x8");
+    memcpy(w, p, 16);
+#else
+    const uint4 u = *reinterpret_cast<const uint4 *>(p);
+    w[0] = u.x; w[1] = u.y; w[2] = u.z; w[3] = u.w;
+#endif
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        f[2 * k] = __uint_as_float(w[k] << 16);
+        f[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
+    }
+}
+__device__ __forceinline__ void nt_st_bf16x8(uint16_t *p, const float f[8])
+{
+    uint32_t w[4];
+#pragma unroll
+    for (int k = 0; k < 4; k++)
+        w[k] = nt_pack_bf16x2(f[2 * k], f[2 * k + 1]);
+#ifdef NT_CUDA_EMU
+    emu::check_align(p, 16, "nt_st_bf16x8");
+    memcpy(p, w, 16);
+#else
+    *reinterpret_cast<uint4 *>(p) = make_uint4(w[0], w[1], w[2], w[3]);
+#endif
+}
+/* every pointer 16-byte aligned (host side: picks the vector path) */
+static inline bool nt_aligned16(const void *a, const void *b = NULL, const void *c = NULL)
+{
+    return (((uintptr_t)a | (uintptr_t)b | (uintptr_t)c) & 15u) == 0;
+}
+
 /* ---- reductions (blockDim.x a multiple of 32, <= 1024) ----------------- */
 struct NtSum {
     template <class T> __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
