@@ -914,6 +914,18 @@ static void time_memory_bound(Rng &r)
         time_bw("sqrelu_bwd", sh, 6.0 * nf, reps, [&] { cuda_sqrelu_bwd(dd.p, dy.p, dx.p, nf, NULL); });
     }
     {
+        const int G = 2, qpg = 6, hd = 192; /* 12 heads of 192 in 2 KV groups, half the dims rotated */
+        const size_t nq = (size_t)n * G * (qpg + 2) * hd;
+        HB x = rand_bf16(r, nq, 1.0f);
+        Dev<uint16_t> dx(x.h);
+        const double moved = 4.0 * n * G * (qpg + 1) * (hd / 2); /* the rotated half of q and k heads, read + write */
+        const std::string sh = fmt("T=%d G=%d qpg=%d hd=%d rot=%d", n, G, qpg, hd, hd / 2);
+        time_bw("rope_fwd", sh, moved, reps,
+                [&] { cuda_rope_fwd(dx.p, 1, n, G, qpg, hd, hd / 2, 10000.0f, 0, NULL, NULL); });
+        time_bw("rope_bwd", sh, moved, reps,
+                [&] { cuda_rope_bwd(dx.p, 1, n, G, qpg, hd, hd / 2, 10000.0f, 0, NULL, NULL); });
+    }
+    {
         std::vector<int32_t> tok(n);
         for (int i = 0; i < n; i++)
             tok[i] = r.range(0, V);

@@ -5,8 +5,12 @@
  *   angle      = (float)(pos0 + t) * inv_freq_i              (fp32 multiply)
  *   fwd: y_i = x_i cos - x_{i+h} sin ; y_{i+h} = x_{i+h} cos + x_i sin  (h = rot/2)
  *   bwd: the same with -sin (inverse rotation).
- * One thread per rotated pair (token, head among the qpg+1 q/k heads, i < h);
- * the products and sums are rounded like the CPU's (no FMA contraction).
+ * One block per token: the token's cos/sin (fp32 cosf/sinf of the angle, as
+ * the CPU's) computed once and shared by its G*(qpg+1) q/k heads, then one
+ * thread per rotated pair with 32-bit index arithmetic (one thread per pair
+ * over all tokens, with 64-bit divisions and cos/sin per head, was bound by
+ * that arithmetic, not by memory); the products and sums are rounded like
+ * the CPU's (no FMA contraction).
  * pos (device, [B*T], or NULL): packed rows, token (b, t) at position
  * pos0 + pos[b*T+t] inside its own sample, as the CPU's. */
 #include "nt_device.cuh"
@@ -17,26 +21,31 @@ struct RopeInvFreq {
     float v[ROPE_MAX_HALF];
 };
 
-__global__ void k_rope(uint16_t *__restrict__ qkv, RopeInvFreq inv, int B, int T, int G, int qpg,
-                       int hd, int half, int pos0, const int32_t *__restrict__ pos, float sign)
+/* one block per token: the cos/sin of the token's angles (they depend on the
+ * position and i only) once into shared memory, then every q/k head's pairs,
+ * consecutive threads on consecutive i */
+__global__ void k_rope(uint16_t *__restrict__ qkv, RopeInvFreq inv, int T, int G, int qpg, int hd, int half,
+                       int pos0, const int32_t *__restrict__ pos, float sign)
 {
-    const size_t W = (size_t)G * (qpg + 2) * hd;
-    const size_t total = (size_t)B * T * G * (qpg + 1) * half;
-    for (size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
-         idx += (size_t)gridDim.x * blockDim.x) {
-        const int i = (int)(idx % half);
-        size_t rest = idx / half;
-        const int j = (int)(rest % (qpg + 1));
-        rest /= (qpg + 1);
-        const int g = (int)(rest % G);
-        const size_t bt = rest / G;
-        const int t = pos ? pos[bt] : (int)(bt % T);
+    __shared__ float cs[ROPE_MAX_HALF], sn[ROPE_MAX_HALF];
+    const size_t bt = blockIdx.x;
+    const int t = pos ? pos[bt] : (int)(bt % (size_t)T);
+    for (int i = threadIdx.x; i < half; i += blockDim.x) {
         const float a = (float)(pos0 + t) * inv.v[i];
-        const float c = cosf(a), sn = sign * sinf(a);
-        uint16_t *x = qkv + bt * W + ((size_t)g * (qpg + 2) + j) * hd;
+        cs[i] = cosf(a);
+        sn[i] = sign * sinf(a);
+    }
+    __syncthreads();
+    uint16_t *row = qkv + bt * ((size_t)G * (qpg + 2) * hd);
+    const int heads = G * (qpg + 1), total = heads * half;
+    for (int p = threadIdx.x; p < total; p += blockDim.x) {
+        const int j = p / half, i = p - j * half;
+        const int g = j / (qpg + 1), jj = j - g * (qpg + 1);
+        uint16_t *x = row + (g * (qpg + 2) + jj) * hd;
+        const float c = cs[i], s = sn[i];
         const float x1 = nt_bf2f(x[i]), x2 = nt_bf2f(x[i + half]);
-        x[i] = nt_f2bf(__fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, sn)));
-        x[i + half] = nt_f2bf(__fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, sn)));
+        x[i] = nt_f2bf(__fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s)));
+        x[i + half] = nt_f2bf(__fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s)));
     }
 }
 
@@ -54,9 +63,9 @@ static void rope_launch(nt_bf16 *qkv, int B, int T, int G, int qpg, int hd, int 
         float e = (float)(2 * i) / (float)rot;
         inv.v[i] = 1.0f / powf(base, e);
     }
-    const size_t total = (size_t)B * T * G * (qpg + 1) * half;
-    NT_LAUNCH(k_rope, nt_grid_for(total, 256), 256, 0, stream, qkv, inv, B, T, G, qpg, hd, half,
-              pos0, pos, sign);
+    NT_REQUIRE((long long)G * (qpg + 2) * hd < (1LL << 31), "cuda_rope: row of fused QKV too wide");
+    NT_LAUNCH(k_rope, (unsigned)((size_t)B * T), 128, 0, stream, qkv, inv, T, G, qpg, hd, half, pos0, pos,
+              sign);
 }
 
 extern "C" void cuda_rope_fwd(nt_bf16 *qkv, int B, int T, int G, int qpg, int hd, int rot,
