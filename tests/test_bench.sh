@@ -104,7 +104,7 @@ L, m = 4, 2
 calls = [{o["op"]: o["calls"] for o in x["ops"]} for x in d]
 fwd = {"attention_fwd": L * m, "attention_bwd": L * m, "layernorm_fwd": (2 * L + 1) * m, "layernorm_bwd": (2 * L + 1) * m,
        "matmul": 2 * (4 * L + 1) * m, "matmul_wgrad": (4 * L + 1) * m, "sqrelu_fwd": L * m, "sqrelu_bwd": L * m,
-       "embedding_fwd": m, "embedding_bwd": m, "ce_rowmax": m, "ce_bwd": m}
+       "embedding_fwd": m, "embedding_bwd": m, "ce_stats": m, "ce_bwd": m}
 for k, v in fwd.items():
     assert calls[0][k] == v, ("none", k, calls[0][k], v)
 assert calls[1]["sqrelu_fwd"] == 2 * L * m and calls[1]["attention_fwd"] == L * m, calls[1]

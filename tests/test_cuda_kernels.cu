@@ -543,6 +543,34 @@ static void test_cross_entropy(Rng &r)
         report("ce_sumexp.tgt", sh, err_f32(dtt.down(), tt), TOL_F32);
         report("ce_loss", sh, err_f32(dlo.down(), loss), TOL_F32);
         report("ce_bwd(dlogits bf16)", sh, err_bf16(c.inplace ? dlg.down() : ddl.down(), dl), TOL_BF16);
+        /* both statistics in one pass, on the original logits */
+        Dev<uint16_t> dlg2(lg.h);
+        Dev<float> srm(c.n), sse(c.n), stt(c.n);
+        cuda_ce_stats(srm.p, sse.p, stt.p, dlg2.p, dtg.p, c.vocab_lo, c.n, c.V, NULL);
+        report("ce_stats.rowmax", sh, err_f32(srm.down(), rm), TOL_F32);
+        report("ce_stats.sumexp", sh, err_f32(sse.down(), se), TOL_F32);
+        report("ce_stats.tgt", sh, err_f32(stt.down(), tt), TOL_F32);
+    }
+    /* rising logits: every thread's maximum grows at each step, so each step rescales its sum */
+    for (int V : {3000, 3001}) {
+        const int n = 4;
+        std::string sh = fmt("n=%d V=%d rising logits", n, V);
+        std::vector<float> f((size_t)n * V);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < V; j++)
+                f[(size_t)i * V + j] = -20.0f + 40.0f * (float)j / (float)V + 0.05f * r.sym();
+        HB lg = to_bf16(f);
+        std::vector<int32_t> tg = {0, V - 1, V / 2, V + 5};
+        std::vector<float> rm(n), se(n), tt(n);
+        cpu_ce_rowmax(rm.data(), lg.f.data(), n, V);
+        cpu_ce_sumexp(se.data(), tt.data(), lg.f.data(), rm.data(), tg.data(), 0, n, V);
+        Dev<uint16_t> dlg(lg.h);
+        Dev<int32_t> dtg(tg);
+        Dev<float> srm(n), sse(n), stt(n);
+        cuda_ce_stats(srm.p, sse.p, stt.p, dlg.p, dtg.p, 0, n, V, NULL);
+        report("ce_stats.rowmax", sh, err_f32(srm.down(), rm), TOL_F32);
+        report("ce_stats.sumexp", sh, err_f32(sse.down(), se), TOL_F32);
+        report("ce_stats.tgt", sh, err_f32(stt.down(), tt), TOL_F32);
     }
 }
 
@@ -959,6 +987,8 @@ static void time_memory_bound(Rng &r)
         time_bw("ce_rowmax", sh, 2.0 * nv, reps / 4, [&] { cuda_ce_rowmax(rm.p, dlg.p, n, V, NULL); });
         time_bw("ce_sumexp", sh, 2.0 * nv, reps / 4,
                 [&] { cuda_ce_sumexp(se.p, tt.p, dlg.p, rm.p, dtg.p, 0, n, V, NULL); });
+        time_bw("ce_stats", sh, 2.0 * nv, reps / 4,
+                [&] { cuda_ce_stats(rm.p, se.p, tt.p, dlg.p, dtg.p, 0, n, V, NULL); });
         time_bw("ce_bwd", sh, 4.0 * nv, reps / 4,
                 [&] { cuda_ce_bwd(dd.p, dlg.p, rm.p, se.p, dtg.p, ddl.p, 0, n, V, NULL); });
     }

@@ -6,6 +6,9 @@
  *   cuda_ce_sumexp  sumexp[i] = sum_j exp(logits[i,j]-rowmax[i]) (fp32 per
  *                   thread, fixed tree across the block); tgt[i] = target
  *                   logit if the target is in the shard, else 0
+ *   cuda_ce_stats   both in one read of the logits, where a row is not split
+ *                   over TP: an online max per thread with its sum rescaled
+ *                   when the max grows, pairs merged in a fixed tree
  *   cuda_ce_loss    loss = log(sumexp) + rowmax - tgt (in double, as the CPU)
  *   cuda_ce_bwd     dlogits = dloss*(softmax - onehot), bf16; may run in place
  *                   (each element is read and written by the same thread).
@@ -70,6 +73,75 @@ k_ce_sumexp(float *__restrict__ sumexp, float *__restrict__ tgt, const uint16_t 
     }
 }
 
+/* (m, s) pairs of a softmax denominator: s = sum exp(x - m) over the elements
+ * seen; two merge into the larger maximum, each sum rescaled to it (a pair
+ * that has seen only -inf, m = -inf and s = 0, contributes nothing) */
+__device__ __forceinline__ void ce_merge(float &m, float &s, float m2, float s2)
+{
+    const float M = fmaxf(m, m2);
+    if (M == -INFINITY)
+        return;
+    s = s * expf(m - M) + s2 * expf(m2 - M);
+    m = M;
+}
+
+/* ce_rowmax and ce_sumexp in one read of the row: each thread keeps an
+ * online (max, sum) and rescales its sum when its max grows (once per W
+ * elements at most), then the block merges the pairs in a fixed tree */
+template <int W>
+__global__ void __launch_bounds__(CE_THREADS)
+k_ce_stats(float *__restrict__ rowmax, float *__restrict__ sumexp, float *__restrict__ tgt,
+           const uint16_t *__restrict__ logits, const int32_t *__restrict__ targets, int vocab_lo, int V)
+{
+    __shared__ float red_m[32], red_s[32];
+    const int i = blockIdx.x;
+    const uint16_t *l = logits + (size_t)i * V;
+    float m = -INFINITY, s = 0.0f;
+    for (int j = W * threadIdx.x; j < V; j += W * blockDim.x) {
+        float v[W];
+        ce_ld<W>(v, l + j);
+        float vm = v[0];
+#pragma unroll
+        for (int k = 1; k < W; k++)
+            vm = fmaxf(vm, v[k]);
+        if (vm > m) {
+            s *= expf(m - vm); /* 0 while m = -inf: s is 0 then */
+            m = vm;
+        }
+        if (m > -INFINITY) {
+#pragma unroll
+            for (int k = 0; k < W; k++)
+                s += expf(v[k] - m);
+        }
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        const float m2 = __shfl_xor_sync(0xffffffffu, m, o), s2 = __shfl_xor_sync(0xffffffffu, s, o);
+        ce_merge(m, s, m2, s2);
+    }
+    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    if (lane == 0) {
+        red_m[w] = m;
+        red_s[w] = s;
+    }
+    __syncthreads();
+    if (w == 0) {
+        m = lane < nw ? red_m[lane] : -INFINITY;
+        s = lane < nw ? red_s[lane] : 0.0f;
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) {
+            const float m2 = __shfl_xor_sync(0xffffffffu, m, o), s2 = __shfl_xor_sync(0xffffffffu, s, o);
+            ce_merge(m, s, m2, s2);
+        }
+        if (lane == 0) {
+            rowmax[i] = m;
+            sumexp[i] = s;
+            const long long t = (long long)targets[i] - vocab_lo;
+            tgt[i] = (t >= 0 && t < V) ? nt_bf2f(l[t]) : 0.0f;
+        }
+    }
+}
+
 __global__ void k_ce_loss(float *__restrict__ loss, const float *__restrict__ rowmax,
                           const float *__restrict__ sumexp, const float *__restrict__ tgt, int n)
 {
@@ -128,6 +200,15 @@ extern "C" void cuda_ce_sumexp(float *sumexp, float *tgt, const nt_bf16 *logits,
         return;
     auto k = ce_vec(logits, NULL, V) ? k_ce_sumexp<8> : k_ce_sumexp<1>;
     NT_LAUNCH(k, n, CE_THREADS, 0, stream, sumexp, tgt, logits, rowmax, targets, vocab_lo, V);
+}
+
+extern "C" void cuda_ce_stats(float *rowmax, float *sumexp, float *tgt, const nt_bf16 *logits,
+                              const int32_t *targets, int vocab_lo, int n, int V, nt_stream stream)
+{
+    if (n <= 0)
+        return;
+    auto k = ce_vec(logits, NULL, V) ? k_ce_stats<8> : k_ce_stats<1>;
+    NT_LAUNCH(k, n, CE_THREADS, 0, stream, rowmax, sumexp, tgt, logits, targets, vocab_lo, V);
 }
 
 extern "C" void cuda_ce_loss(float *loss, const float *rowmax, const float *sumexp,

@@ -120,6 +120,9 @@ void cuda_sumsq(double *out, const float *x, size_t n, int accumulate, nt_stream
 void cuda_ce_rowmax(float *rowmax, const nt_bf16 *logits, int n, int V, nt_stream stream);
 void cuda_ce_sumexp(float *sumexp, float *tgt, const nt_bf16 *logits, const float *rowmax,
                     const int32_t *targets, int vocab_lo, int n, int V, nt_stream stream);
+/* rowmax, sumexp, tgt as the two calls above, in one pass (online max with a rescaled sum) */
+void cuda_ce_stats(float *rowmax, float *sumexp, float *tgt, const nt_bf16 *logits, const int32_t *targets,
+                   int vocab_lo, int n, int V, nt_stream stream);
 void cuda_ce_loss(float *loss, const float *rowmax, const float *sumexp, const float *tgt,
                   int n, nt_stream stream);
 /* dlogits (bf16) may alias logits */

@@ -79,6 +79,11 @@ typedef struct nt_ops {
     void (*ce_rowmax)(float *rowmax, const void *logits, int n, int V);
     void (*ce_sumexp)(float *sumexp, float *tgt, const void *logits, const float *rowmax,
                       const int32_t *targets, int vocab_lo, int n, int V);
+    /* rowmax, sumexp and tgt of logits whose rows are complete (the vocabulary
+     * not split over TP): ce_rowmax then ce_sumexp in one call, which a GPU
+     * does in one pass over the logits (an online max and rescaled sum) */
+    void (*ce_stats)(float *rowmax, float *sumexp, float *tgt, const void *logits,
+                     const int32_t *targets, int vocab_lo, int n, int V);
     void (*ce_loss)(float *loss, const float *rowmax, const float *sumexp,
                     const float *tgt, int n);
     void (*ce_bwd)(void *dlogits, const void *logits, const float *rowmax,

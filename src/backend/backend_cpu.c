@@ -86,6 +86,12 @@ static void b_ce_sumexp(float *se, float *tgt, const void *logits, const float *
 {
     cpu_ce_sumexp(se, tgt, logits, rm, t, lo, n, V);
 }
+/* the two steps as they are: bitwise the same as calling them in turn */
+static void b_ce_stats(float *rm, float *se, float *tgt, const void *logits, const int32_t *t, int lo, int n, int V)
+{
+    cpu_ce_rowmax(rm, logits, n, V);
+    cpu_ce_sumexp(se, tgt, logits, rm, t, lo, n, V);
+}
 static void b_ce_bwd(void *dl, const void *logits, const float *rm, const float *se,
                      const int32_t *t, const float *dloss, int lo, int n, int V)
 {
@@ -129,7 +135,7 @@ static const nt_ops cpu_ops = {
     .rope_fwd = b_rope_fwd, .rope_bwd = b_rope_bwd,
     .attention_fwd = b_attn_fwd, .attention_bwd = b_attn_bwd,
     .sqrelu_fwd = b_sq_fwd, .sqrelu_bwd = b_sq_bwd, .add = b_add, .mask_cols = b_mask_cols,
-    .ce_rowmax = b_ce_rowmax, .ce_sumexp = b_ce_sumexp, .ce_loss = cpu_ce_loss,
+    .ce_rowmax = b_ce_rowmax, .ce_sumexp = b_ce_sumexp, .ce_stats = b_ce_stats, .ce_loss = cpu_ce_loss,
     .ce_bwd = b_ce_bwd,
     .scale_f32 = cpu_scale, .sumsq_f32 = cpu_sumsq, .adamw = b_adamw,
     .tokens_upload = b_tokens_upload,

@@ -256,6 +256,10 @@ static void c_ce_sumexp(float *se, float *tgt, const void *logits, const float *
 {
     cuda_ce_sumexp(se, tgt, logits, rm, t, lo, n, V, 0);
 }
+static void c_ce_stats(float *rm, float *se, float *tgt, const void *logits, const int32_t *t, int lo, int n, int V)
+{
+    cuda_ce_stats(rm, se, tgt, logits, t, lo, n, V, 0);
+}
 static void c_ce_loss(float *loss, const float *rm, const float *se, const float *tgt, int n)
 {
     cuda_ce_loss(loss, rm, se, tgt, n, 0);
@@ -317,7 +321,7 @@ static const nt_ops cuda_ops = {
     .rope_fwd = c_rope_fwd, .rope_bwd = c_rope_bwd,
     .attention_fwd = c_attn_fwd, .attention_bwd = c_attn_bwd,
     .sqrelu_fwd = c_sq_fwd, .sqrelu_bwd = c_sq_bwd, .add = c_add, .mask_cols = c_mask_cols,
-    .ce_rowmax = c_ce_rowmax, .ce_sumexp = c_ce_sumexp, .ce_loss = c_ce_loss, .ce_bwd = c_ce_bwd,
+    .ce_rowmax = c_ce_rowmax, .ce_sumexp = c_ce_sumexp, .ce_stats = c_ce_stats, .ce_loss = c_ce_loss, .ce_bwd = c_ce_bwd,
     .scale_f32 = c_scale_f32, .sumsq_f32 = c_sumsq_f32, .adamw = c_adamw,
     .tokens_upload = c_tokens_upload,
     .kv_append = c_kv_append, .attention_decode = c_attn_decode,

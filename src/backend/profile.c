@@ -12,7 +12,7 @@
 enum {
     OP_MATMUL, OP_MATMUL_WGRAD, OP_ATTN_FWD, OP_ATTN_BWD, OP_ATTN_DECODE,
     OP_EMB_FWD, OP_EMB_BWD, OP_LN_FWD, OP_LN_BWD, OP_ROPE_FWD, OP_ROPE_BWD, OP_SQ_FWD, OP_SQ_BWD,
-    OP_ADD, OP_MASK_COLS, OP_CE_ROWMAX, OP_CE_SUMEXP, OP_CE_LOSS, OP_CE_BWD, OP_SCALE, OP_SUMSQ,
+    OP_ADD, OP_MASK_COLS, OP_CE_ROWMAX, OP_CE_SUMEXP, OP_CE_STATS, OP_CE_LOSS, OP_CE_BWD, OP_SCALE, OP_SUMSQ,
     OP_ADAMW, OP_KV_APPEND, OP_ZERO, OP_COPY,
     OP_TO_ACT, OP_FROM_ACT, OP_TO_F32, OP_FROM_F32, OP_TOKENS_UPLOAD, OP_N
 };
@@ -35,6 +35,7 @@ static nt_prof_row rows[OP_N] = {
     [OP_MASK_COLS] = {"mask_cols", NT_PROF_OTHER, 0, 0},
     [OP_CE_ROWMAX] = {"ce_rowmax", NT_PROF_OTHER, 0, 0},
     [OP_CE_SUMEXP] = {"ce_sumexp", NT_PROF_OTHER, 0, 0},
+    [OP_CE_STATS] = {"ce_stats", NT_PROF_OTHER, 0, 0},
     [OP_CE_LOSS] = {"ce_loss", NT_PROF_OTHER, 0, 0},
     [OP_CE_BWD] = {"ce_bwd", NT_PROF_OTHER, 0, 0},
     [OP_SCALE] = {"scale_f32", NT_PROF_OTHER, 0, 0},
@@ -132,6 +133,11 @@ static void p_ce_sumexp(float *se, float *tgt, const void *logits, const float *
 {
     TIMED(OP_CE_SUMEXP, base->ce_sumexp(se, tgt, logits, rm, t, lo, n, V));
 }
+static void p_ce_stats(float *rm, float *se, float *tgt, const void *logits, const int32_t *t, int lo, int n,
+                       int V)
+{
+    TIMED(OP_CE_STATS, base->ce_stats(rm, se, tgt, logits, t, lo, n, V));
+}
 static void p_ce_loss(float *loss, const float *rm, const float *se, const float *tgt, int n)
 {
     TIMED(OP_CE_LOSS, base->ce_loss(loss, rm, se, tgt, n));
@@ -200,6 +206,7 @@ const nt_ops *nt_profile_ops(const nt_ops *ops)
     wrapped.mask_cols = p_mask_cols;
     wrapped.ce_rowmax = p_ce_rowmax;
     wrapped.ce_sumexp = p_ce_sumexp;
+    wrapped.ce_stats = p_ce_stats;
     wrapped.ce_loss = p_ce_loss;
     wrapped.ce_bwd = p_ce_bwd;
     wrapped.scale_f32 = p_scale;

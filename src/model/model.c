@@ -474,8 +474,9 @@ const float *nt_model_head_nll(nt_model *m, nt_acts *a, const int32_t *targets_h
 
     nt_model_head_logits(m, a);
     o->tokens_upload(a->targets, targets_host, (size_t)N);
-    o->ce_rowmax(a->rowmax, a->logits, N, V);
     if (tp_on(m)) {
+        /* the vocabulary split over TP: the shards' row maxima meet before the sums */
+        o->ce_rowmax(a->rowmax, a->logits, N, V);
         float *h = nt_malloc(2 * (size_t)N * sizeof(float), "ce reduce");
         o->from_f32(h, a->rowmax, (size_t)N);
         nt_comm_allreduce_f32(m->tp_comm, h, (size_t)N, NT_MAX);
@@ -486,7 +487,7 @@ const float *nt_model_head_nll(nt_model *m, nt_acts *a, const int32_t *targets_h
         o->to_f32(a->sumexp, h, 2 * (size_t)N);
         free(h);
     } else {
-        o->ce_sumexp(a->sumexp, a->tgt, a->logits, a->rowmax, a->targets, mc->vocab_lo, N, V);
+        o->ce_stats(a->rowmax, a->sumexp, a->tgt, a->logits, a->targets, mc->vocab_lo, N, V);
     }
     o->ce_loss(a->loss, a->rowmax, a->sumexp, a->tgt, N);
     o->from_f32(a->host_loss, a->loss, (size_t)N);
