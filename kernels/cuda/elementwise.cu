@@ -1,5 +1,6 @@
-/* elementwise.cu — vector helpers with fp32 arithmetic: cuda_add (16-byte
- * vectors when aligned) / cuda_scale on bf16, cuda_add_f32 / cuda_scale_f32
+/* elementwise.cu — vector helpers with fp32 arithmetic: cuda_add (an
+ * elementwise map of nt_device.cuh: 16-byte accesses when aligned) /
+ * cuda_scale on bf16, cuda_add_f32 / cuda_scale_f32
  * on fp32, cuda_mask_cols (fill the columns c0.. of a bf16 [n, V] matrix,
  * e.g. -inf on padded-vocab logits), and cuda_sumsq, the sum of squares of
  * an fp32 vector accumulated in double (gradient-norm clipping).
@@ -13,28 +14,9 @@
 #define SUMSQ_THREADS 256
 #define SUMSQ_BLOCKS 1024
 
-/* elements [i0, n) one at a time */
-__global__ void k_add_bf16(uint16_t *__restrict__ y, const uint16_t *__restrict__ x, size_t i0, size_t n)
-{
-    for (size_t i = i0 + (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x)
-        y[i] = nt_f2bf(nt_bf2f(y[i]) + nt_bf2f(x[i]));
-}
-
-/* nv vectors of 8 (16-byte aligned buffers) */
-__global__ void k_add_bf16x8(uint16_t *__restrict__ y, const uint16_t *__restrict__ x, size_t nv)
-{
-    for (size_t v = (size_t)blockIdx.x * blockDim.x + threadIdx.x; v < nv;
-         v += (size_t)gridDim.x * blockDim.x) {
-        float a[8], b[8];
-        nt_ld_bf16x8(a, y + 8 * v);
-        nt_ld_bf16x8(b, x + 8 * v);
-#pragma unroll
-        for (int k = 0; k < 8; k++)
-            a[k] += b[k];
-        nt_st_bf16x8(y + 8 * v, a);
-    }
-}
+struct AddOp {
+    __device__ __forceinline__ float operator()(float y, float x) const { return y + x; }
+};
 
 __global__ void k_add_f32(float *__restrict__ y, const float *__restrict__ x, size_t n)
 {
@@ -95,11 +77,7 @@ k_sumsq_final(double *__restrict__ out, const double *__restrict__ part, int npa
 
 extern "C" void cuda_add(nt_bf16 *y, const nt_bf16 *x, size_t n, nt_stream stream)
 {
-    const size_t nv = nt_aligned16(y, x) ? n / 8 : 0;
-    if (nv)
-        NT_LAUNCH(k_add_bf16x8, nt_grid_for(nv, 256), 256, 0, stream, y, x, nv);
-    if (8 * nv < n)
-        NT_LAUNCH(k_add_bf16, nt_grid_for(n - 8 * nv, 256), 256, 0, stream, y, x, 8 * nv, n);
+    nt_map_bf16<2>(y, y, x, n, AddOp(), stream);
 }
 
 extern "C" void cuda_add_f32(float *y, const float *x, size_t n, nt_stream stream)

@@ -179,6 +179,51 @@ static inline bool nt_aligned16(const void *a, const void *b = NULL, const void 
     return (((uintptr_t)a | (uintptr_t)b | (uintptr_t)c) & 15u) == 0;
 }
 
+/* ---- elementwise maps over bf16 (fp32 math) ---------------------------- */
+/* out[i] = f(a[i]) (NIN 1) or f(a[i], b[i]) (NIN 2), eight elements per
+ * 16-byte access where out, a and b are 16-byte aligned, the rest (and
+ * unaligned buffers) one element at a time; out may be a (in place). */
+template <int NIN, class F> __device__ __forceinline__ float nt_map_apply(F f, float a, float b)
+{
+    if constexpr (NIN == 1)
+        return f(a);
+    else
+        return f(a, b);
+}
+template <int NIN, class F>
+__global__ void k_nt_map(uint16_t *out, const uint16_t *a, const uint16_t *__restrict__ b, size_t i0, size_t n, F f)
+{
+    for (size_t i = i0 + (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        out[i] = nt_f2bf(nt_map_apply<NIN>(f, nt_bf2f(a[i]), NIN == 2 ? nt_bf2f(b[i]) : 0.0f));
+}
+template <int NIN, class F>
+__global__ void k_nt_map8(uint16_t *out, const uint16_t *a, const uint16_t *__restrict__ b, size_t nv, F f)
+{
+    for (size_t v = (size_t)blockIdx.x * blockDim.x + threadIdx.x; v < nv; v += (size_t)gridDim.x * blockDim.x) {
+        float x[8], y[8];
+        nt_ld_bf16x8(x, a + 8 * v);
+        if constexpr (NIN == 2)
+            nt_ld_bf16x8(y, b + 8 * v);
+#pragma unroll
+        for (int k = 0; k < 8; k++)
+            x[k] = nt_map_apply<NIN>(f, x[k], NIN == 2 ? y[k] : 0.0f);
+        nt_st_bf16x8(out + 8 * v, x);
+    }
+}
+template <int NIN, class F>
+static inline void nt_map_bf16(uint16_t *out, const uint16_t *a, const uint16_t *b, size_t n, F f, nt_stream stream)
+{
+    const size_t nv = nt_aligned16(out, a, NIN == 2 ? b : NULL) ? n / 8 : 0;
+    if (nv) {
+        auto k = k_nt_map8<NIN, F>;
+        NT_LAUNCH(k, nt_grid_for(nv, 256), 256, 0, stream, out, a, b, nv, f);
+    }
+    if (8 * nv < n) {
+        auto k = k_nt_map<NIN, F>;
+        NT_LAUNCH(k, nt_grid_for(n - 8 * nv, 256), 256, 0, stream, out, a, b, 8 * nv, n, f);
+    }
+}
+
 /* ---- reductions (blockDim.x a multiple of 32, <= 1024) ----------------- */
 struct NtSum {
     template <class T> __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
