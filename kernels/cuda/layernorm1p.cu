@@ -82,6 +82,22 @@ k_ln_fwd(uint16_t *__restrict__ out, float *__restrict__ mean, float *__restrict
     }
 }
 
+/* the backward's per-element terms: xh = (x - mean) * rstd, g = dout * (1 + gamma) */
+template <int W>
+__device__ __forceinline__ void ln_bwd_terms(float xh[W], float g[W], const uint16_t *x, const uint16_t *dy,
+                                             const uint16_t *gamma, float mu, float r)
+{
+    float v[W], d[W], ga[W];
+    ln_ld<W>(v, x);
+    ln_ld<W>(d, dy);
+    ln_ld<W>(ga, gamma);
+#pragma unroll
+    for (int k = 0; k < W; k++) {
+        xh[k] = (v[k] - mu) * r;
+        g[k] = d[k] * (1.0f + ga[k]);
+    }
+}
+
 template <int W>
 __global__ void __launch_bounds__(LN_THREADS)
 k_ln_bwd_rows(uint16_t *__restrict__ din, const uint16_t *__restrict__ dout,
@@ -95,33 +111,24 @@ k_ln_bwd_rows(uint16_t *__restrict__ din, const uint16_t *__restrict__ dout,
     const float mu = mean[row], r = rstd[row];
     float sg = 0.0f, sgx = 0.0f;
     for (int j = W * threadIdx.x; j < C; j += W * blockDim.x) {
-        float v[W], d[W], ga[W];
-        ln_ld<W>(v, x + j);
-        ln_ld<W>(d, dy + j);
-        ln_ld<W>(ga, gamma + j);
+        float xh[W], g[W];
+        ln_bwd_terms<W>(xh, g, x + j, dy + j, gamma + j, mu, r);
 #pragma unroll
         for (int k = 0; k < W; k++) {
-            const float xh = (v[k] - mu) * r;
-            const float g = d[k] * (1.0f + ga[k]);
-            sg += g;
-            sgx += g * xh;
+            sg += g[k];
+            sgx += g[k] * xh[k];
         }
     }
     sg = nt_block_reduce(sg, NtSum(), 0.0f, red);
     sgx = nt_block_reduce(sgx, NtSum(), 0.0f, red);
     const float a = sg / (float)C, b = sgx / (float)C;
     for (int j = W * threadIdx.x; j < C; j += W * blockDim.x) {
-        float v[W], d[W], ga[W], o[W];
-        ln_ld<W>(v, x + j);
-        ln_ld<W>(d, dy + j);
-        ln_ld<W>(ga, gamma + j);
+        float xh[W], g[W], o[W];
+        ln_bwd_terms<W>(xh, g, x + j, dy + j, gamma + j, mu, r);
         ln_ld<W>(o, dx + j);
 #pragma unroll
-        for (int k = 0; k < W; k++) {
-            const float xh = (v[k] - mu) * r;
-            const float g = d[k] * (1.0f + ga[k]);
-            o[k] += r * (g - a - xh * b);
-        }
+        for (int k = 0; k < W; k++)
+            o[k] += r * (g[k] - a - xh[k] * b);
         ln_st<W>(dx + j, o);
     }
 }
