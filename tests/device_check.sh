@@ -195,5 +195,17 @@ for hd, heads in ((192, 12), (128, 16)):
                 print(f"| {B} | {impl} | {fmt(tf)} | {fmt(sf)} | {ratio(sf, tf)} | {fmt(tb)} | {fmt(sb)} | "
                       f"{ratio(sb, tb)} | {f / tf / 1e9 if tf else 0:.1f} | {3.5 * f / tb / 1e9 if tb else 0:.1f} |")
     print()
+# the memory-bound kernels (test_cuda_kernels' bandwidth section) against the card's HBM bandwidth
+# (datasheets: H100 SXM 3.35 TB/s, H200 4.8 TB/s; other cards: no fraction)
+peak = 4800.0 if "H200" in gpu else 3350.0 if "H100" in gpu else 0.0
+bw = [m.groups() for m in (re.match(r"TIME: (\S+) (.*): ([\d.]+) ms, (\d+) GB/s", l)
+                           for l in open(klogs[0])) if m] if os.path.exists(klogs[0]) else []
+if bw:
+    print(f"memory-bound kernels at the bench deck's shapes — {gpu}")
+    print("| kernel | shape | ms | GB/s | of HBM peak |")
+    print("|---|---|---|---|---|")
+    for k, sh, ms, gbs in bw:
+        print(f"| {k} | {sh} | {ms} | {gbs} | {f'{float(gbs) / peak:.0%}' if peak else '-'} |")
+    print()
 PY
 exit $rc
