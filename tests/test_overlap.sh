@@ -118,6 +118,9 @@ printf '[parallel]\nbucket_mb = big\n' > bad.deck
 expect_error "bucket_mb = big (deck line)" 2 "^ntron: .*bad.deck:2: parallel.bucket_mb: " -- "$NTRON" check bad.deck
 expect_error "overlap_grad_reduce = maybe" 2 "^ntron: --set parallel.overlap_grad_reduce: expected true or false" -- \
     "$NTRON" check "$DECK" --set parallel.overlap_grad_reduce=maybe
+expect_error "overlap_grad_reduce = true with run.backend = cuda" 2 \
+    "^ntron: .*parallel.overlap_grad_reduce: true needs run.backend = cpu: the CUDA backend reduces" -- \
+    "$NTRON" check "$DECK" --set run.backend=cuda --set parallel.overlap_grad_reduce=true
 out=$(mpi 2 "$NTRON" run "$DECK" "${C[@]}" --set run.dir=$WORK/bad2 --set parallel.bucket_mb=-1 2>&1 >/dev/null); rc=$?
 k=$(printf '%s\n' "$out" | grep -c '^ntron:')
 [ $rc -eq 2 ] && [ "$k" -eq 1 ] && [ ! -e bad2 ] && pass "bad bucket size on 2 ranks: one line, exit 2, nothing written: $(printf '%s\n' "$out" | grep -m1 '^ntron:')" \

@@ -38,7 +38,15 @@ const nt_ops *nt_backend_select(const nt_config *cfg, const nt_deck_info *info)
                            nt_deck_where(info, "run.backend", w, sizeof w), ngpu == 0 ? msg : "some ranks see no GPU");
         return cuda_on_local_gpu(ngpu);
     }
-    if (least > 0) return cuda_on_local_gpu(ngpu);
+    if (least > 0) {
+        /* the deck check refuses it with run.backend = cuda; auto finds out here */
+        if (cfg->overlap_grad_reduce)
+            nt_exit_agreed(NT_EXIT_INPUT, world.rank == 0,
+                           "%s: parallel.overlap_grad_reduce = true needs the CPU backend, and run.backend = auto "
+                           "found a GPU on every rank: set it false, or run.backend = cpu",
+                           nt_deck_where(info, "parallel.overlap_grad_reduce", w, sizeof w));
+        return cuda_on_local_gpu(ngpu);
+    }
     if (world.rank == 0) printf("backend auto: cpu (%s)\n", ngpu > 0 ? "some ranks see no GPU" : msg);
     return nt_backend_cpu();
 }

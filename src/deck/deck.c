@@ -534,6 +534,10 @@ static void check_parallel(const nt_config *c, const nt_deck_info *in)
     if (c->layers % stages)
         nt_deck_bad(in, "model.layers", "%d layers are not divisible by pipeline*virtual_stages = "
             "%d*%d = %ld", c->layers, c->pipeline, c->virtual_stages, stages);
+    if (c->overlap_grad_reduce && !strcmp(c->backend, "cuda"))
+        nt_deck_bad(in, "parallel.overlap_grad_reduce",
+            "true needs run.backend = cpu: the CUDA backend reduces the gradients after the backward "
+            "(set it false)");
     if (c->sequence_parallel && c->seq_len % c->tensor)
         nt_deck_bad(in, "parallel.sequence_parallel",
             "needs model.seq_len %d divisible by parallel.tensor %d", c->seq_len, c->tensor);

@@ -104,8 +104,8 @@ const nt_option nt_deck_options[] = {
     {"parallel", "overlap_grad_reduce", NT_OPT_BOOL, FIELD(overlap_grad_reduce), "false", ANY, 0, NULL,
      "start the data-parallel gradient reduce-scatter in buckets during the backward, as the last micro-batch's "
      "backward finishes each bucket's gradients, and all-gather the parameters in slices overlapped with AdamW; "
-     "bitwise the same training as false (ntron fixes the order of the sums either way); the CUDA backend "
-     "reduces synchronously after the backward (the echo says so)"},
+     "bitwise the same training as false (ntron fixes the order of the sums either way); true needs the CPU "
+     "backend (the CUDA backend reduces synchronously after the backward; refused there)"},
     {"parallel", "bucket_mb", NT_OPT_DOUBLE, FIELD(bucket_mb), "25", 0.01, 4096, 0, NULL,
      "bucket size of overlap_grad_reduce in MB (2^20 bytes) of fp32 gradients (25: PyTorch DDP's bucket_cap_mb); "
      "a bucket never crosses a data-parallel shard boundary"},

@@ -85,11 +85,8 @@ void nt_grad_reduce_init(nt_grad_reduce *gr, nt_modelset *ms, float *shard)
         snprintf(gr->how, sizeof gr->how,
                  "fixed-order ring reduce-scatter after the backward (parallel.overlap_grad_reduce = false); one "
                  "parameter all-gather after AdamW");
-    else
-        snprintf(gr->how, sizeof gr->how,
-                 "synchronous reduce-scatter after the backward (the device path of parallel.comm)%s",
-                 cfg->overlap_grad_reduce ? "; parallel.overlap_grad_reduce = true is not implemented for the CUDA "
-                                            "backend's device buffers: no overlap" : "");
+    else /* the deck check and backend selection refuse overlap_grad_reduce with the CUDA backend */
+        snprintf(gr->how, sizeof gr->how, "synchronous reduce-scatter after the backward (the device path of parallel.comm)");
 }
 
 void nt_grad_reduce_free(nt_grad_reduce *gr)
