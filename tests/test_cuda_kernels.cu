@@ -345,9 +345,10 @@ static void test_embedding(Rng &r)
     struct C {
         int n, rows, C, vocab_lo;
     };
-    /* {2000, 5, ...}: runs of hundreds of equal tokens; C 2100: two column blocks */
+    /* {2000, 5, ...}, {1500, 1, ...}: runs of hundreds of equal tokens; C 2100: two column blocks */
     const C cases[] = {{1, 10, 5, 0},     {37, 50, 64, 100}, {256, 40, 1001, 5000},
-                       {300, 1000, 130, 7}, {2000, 5, 300, 0}, {600, 3000, 2100, 11}};
+                       {300, 1000, 130, 7}, {2000, 5, 300, 0}, {600, 3000, 2100, 11},
+                       {1500, 1, 40, 3}}; /* one row: a run of ~500 tokens, as a padding token's */
     for (const C &c : cases) {
         std::string sh = fmt("n=%d rows=%d C=%d vocab_lo=%d", c.n, c.rows, c.C, c.vocab_lo);
         HB table = rand_bf16(r, (size_t)c.rows * c.C, 1.0f);

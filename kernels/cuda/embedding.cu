@@ -21,6 +21,7 @@
 #define EMB_SORT_THREADS 256
 #define EMB_THREADS 128
 #define EMB_COLS 8 /* columns per thread: a block covers EMB_THREADS*EMB_COLS columns */
+#define EMB_UNROLL 8 /* tokens of a run loaded together */
 
 __global__ void k_embedding_fwd(uint16_t *__restrict__ out, const int32_t *__restrict__ tok,
                                 const uint16_t *__restrict__ table, int vocab_lo, int rows, int C)
@@ -86,7 +87,30 @@ k_emb_rows(float *__restrict__ dtable, const int32_t *__restrict__ perm, const i
         const int c = c0 + k * EMB_THREADS;
         acc[k] = c < C ? d[c] : 0.0f;
     }
-    for (int q = p; q < n && skey[q] == r; q++) {
+    /* long runs (a padding token, a frequent word) EMB_UNROLL tokens at a time,
+     * their loads issued together, added in token order as one at a time: the
+     * keys are sorted, so skey[q + EMB_UNROLL - 1] == r means the whole group is r */
+    int q = p;
+    for (; q + EMB_UNROLL <= n && skey[q + EMB_UNROLL - 1] == r; q += EMB_UNROLL) {
+        const uint16_t *g[EMB_UNROLL];
+#pragma unroll
+        for (int u = 0; u < EMB_UNROLL; u++)
+            g[u] = dout + (size_t)perm[q + u] * C;
+#pragma unroll
+        for (int k = 0; k < EMB_COLS; k++) {
+            const int c = c0 + k * EMB_THREADS;
+            if (c < C) {
+                float v[EMB_UNROLL];
+#pragma unroll
+                for (int u = 0; u < EMB_UNROLL; u++)
+                    v[u] = nt_bf2f(g[u][c]);
+#pragma unroll
+                for (int u = 0; u < EMB_UNROLL; u++)
+                    acc[k] += v[u];
+            }
+        }
+    }
+    for (; q < n && skey[q] == r; q++) {
         const uint16_t *g = dout + (size_t)perm[q] * C;
 #pragma unroll
         for (int k = 0; k < EMB_COLS; k++) {
