@@ -92,7 +92,10 @@ typedef struct nt_ops {
 
     /* fp32 buffers (gradients, master weights) */
     void (*scale_f32)(float *x, float s, size_t n);
-    double (*sumsq_f32)(const float *x, size_t n);
+    /* sum of squares of k ranges x[off[j] .. off[j]+len[j]): each range's sum
+     * in double by the backend, the k sums added on the host in order j = 0..k-1
+     * (one wait for the device, not one per range) */
+    double (*sumsq_ranges)(const float *x, const size_t *off, const size_t *len, int k);
     /* master/m/v/grad fp32; param (act dtype) receives the updated value */
     void (*adamw)(float *master, void *param, float *m, float *v, const float *grad,
                   size_t n, float lr, float beta1, float beta2, float eps, float wd,

@@ -97,6 +97,13 @@ static void b_ce_bwd(void *dl, const void *logits, const float *rm, const float 
 {
     cpu_ce_bwd(dl, logits, rm, se, t, dloss, lo, n, V);
 }
+static double b_sumsq_ranges(const float *x, const size_t *off, const size_t *len, int k)
+{
+    double ss = 0.0;
+    for (int j = 0; j < k; j++)
+        ss += cpu_sumsq(x + off[j], len[j]);
+    return ss;
+}
 static void b_adamw(float *master, void *param, float *m, float *v, const float *g, size_t n,
                     float lr, float b1, float b2, float eps, float wd, float gs, int step)
 {
@@ -137,7 +144,7 @@ static const nt_ops cpu_ops = {
     .sqrelu_fwd = b_sq_fwd, .sqrelu_bwd = b_sq_bwd, .add = b_add, .mask_cols = b_mask_cols,
     .ce_rowmax = b_ce_rowmax, .ce_sumexp = b_ce_sumexp, .ce_stats = b_ce_stats, .ce_loss = cpu_ce_loss,
     .ce_bwd = b_ce_bwd,
-    .scale_f32 = cpu_scale, .sumsq_f32 = cpu_sumsq, .adamw = b_adamw,
+    .scale_f32 = cpu_scale, .sumsq_ranges = b_sumsq_ranges, .adamw = b_adamw,
     .tokens_upload = b_tokens_upload,
     .kv_append = b_kv_append, .attention_decode = b_attn_decode,
 };

@@ -270,14 +270,26 @@ static void c_ce_bwd(void *dl, const void *logits, const float *rm, const float 
     cuda_ce_bwd(dl, logits, rm, se, t, dloss, lo, n, V, 0);
 }
 static void c_scale_f32(float *x, float s, size_t n) { cuda_scale_f32(x, s, n, 0); }
-static double c_sumsq_f32(const float *x, size_t n)
+/* every range's sum into a device array, one copy back, the sums added here in order */
+static double c_sumsq_ranges(const float *x, const size_t *off, const size_t *len, int k)
 {
-    static double *d;
-    if (!d) d = c_alloc(sizeof(double), "sumsq result");
-    cuda_sumsq(d, x, n, 0, 0);
-    double h = 0.0;
-    NT_CHECK_CUDA(cudaMemcpy(&h, d, sizeof h, cudaMemcpyDeviceToHost));
-    return h;
+    static double *d, *h;
+    static int cap;
+    if (k > cap) {
+        c_free(d);
+        free(h);
+        cap = k;
+        d = c_alloc((size_t)cap * sizeof(double), "sum-of-squares results");
+        h = malloc((size_t)cap * sizeof(double));
+        NT_CHECK(h != NULL, "out of host memory for %d sum-of-squares results", cap);
+    }
+    for (int j = 0; j < k; j++)
+        cuda_sumsq(d + j, x + off[j], len[j], 0, 0);
+    if (k > 0) NT_CHECK_CUDA(cudaMemcpy(h, d, (size_t)k * sizeof(double), cudaMemcpyDeviceToHost));
+    double ss = 0.0;
+    for (int j = 0; j < k; j++)
+        ss += h[j];
+    return ss;
 }
 static void c_adamw(float *master, void *param, float *m, float *v, const float *g, size_t n, float lr, float b1,
                     float b2, float eps, float wd, float gs, int step)
@@ -322,7 +334,7 @@ static const nt_ops cuda_ops = {
     .attention_fwd = c_attn_fwd, .attention_bwd = c_attn_bwd,
     .sqrelu_fwd = c_sq_fwd, .sqrelu_bwd = c_sq_bwd, .add = c_add, .mask_cols = c_mask_cols,
     .ce_rowmax = c_ce_rowmax, .ce_sumexp = c_ce_sumexp, .ce_stats = c_ce_stats, .ce_loss = c_ce_loss, .ce_bwd = c_ce_bwd,
-    .scale_f32 = c_scale_f32, .sumsq_f32 = c_sumsq_f32, .adamw = c_adamw,
+    .scale_f32 = c_scale_f32, .sumsq_ranges = c_sumsq_ranges, .adamw = c_adamw,
     .tokens_upload = c_tokens_upload,
     .kv_append = c_kv_append, .attention_decode = c_attn_decode,
 };

@@ -39,7 +39,7 @@ static nt_prof_row rows[OP_N] = {
     [OP_CE_LOSS] = {"ce_loss", NT_PROF_OTHER, 0, 0},
     [OP_CE_BWD] = {"ce_bwd", NT_PROF_OTHER, 0, 0},
     [OP_SCALE] = {"scale_f32", NT_PROF_OTHER, 0, 0},
-    [OP_SUMSQ] = {"sumsq_f32", NT_PROF_OTHER, 0, 0},
+    [OP_SUMSQ] = {"sumsq_ranges", NT_PROF_OTHER, 0, 0},
     [OP_ADAMW] = {"adamw", NT_PROF_OTHER, 0, 0},
     [OP_KV_APPEND] = {"kv_append", NT_PROF_OTHER, 0, 0},
     [OP_ZERO] = {"zero", NT_PROF_OTHER, 0, 0},
@@ -148,10 +148,10 @@ static void p_ce_bwd(void *dl, const void *logits, const float *rm, const float 
     TIMED(OP_CE_BWD, base->ce_bwd(dl, logits, rm, se, t, dloss, lo, n, V));
 }
 static void p_scale(float *x, float s, size_t n) { TIMED(OP_SCALE, base->scale_f32(x, s, n)); }
-static double p_sumsq(const float *x, size_t n)
+static double p_sumsq(const float *x, const size_t *off, const size_t *len, int k)
 {
     double r = 0;
-    TIMED(OP_SUMSQ, r = base->sumsq_f32(x, n));
+    TIMED(OP_SUMSQ, r = base->sumsq_ranges(x, off, len, k));
     return r;
 }
 static void p_adamw(float *master, void *param, float *m, float *v, const float *g, size_t n, float lr, float b1,
@@ -210,7 +210,7 @@ const nt_ops *nt_profile_ops(const nt_ops *ops)
     wrapped.ce_loss = p_ce_loss;
     wrapped.ce_bwd = p_ce_bwd;
     wrapped.scale_f32 = p_scale;
-    wrapped.sumsq_f32 = p_sumsq;
+    wrapped.sumsq_ranges = p_sumsq;
     wrapped.adamw = p_adamw;
     wrapped.tokens_upload = p_tokens_upload;
     wrapped.kv_append = p_kv_append;

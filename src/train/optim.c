@@ -37,10 +37,14 @@ void nt_optimizer_begin_pass(nt_optimizer *opt, int nan_fault) { nt_grad_reduce_
 
 void nt_optimizer_reduce_grads(nt_optimizer *opt) { nt_grad_reduce_finish(&opt->gr); }
 
+/* the shard's part of every tensor this rank counts, in tensor order, as ranges of grad_shard */
 double nt_optimizer_shard_sumsq(const nt_optimizer *opt)
 {
     const nt_modelset *ms = opt->ms;
-    double ss = 0.0;
+    int cap = 0, k = 0;
+    for (int c = 0; c < ms->v; c++)
+        cap += ms->chunk[c].ntensors;
+    size_t *off = nt_malloc(2 * (size_t)(cap ? cap : 1) * sizeof(size_t), "gradient-norm ranges"), *len = off + cap;
     size_t lo = ms->shard_lo, hi = ms->shard_lo + ms->shard_n, base = 0;
     for (int c = 0; c < ms->v; c++) {
         const nt_model *m = &ms->chunk[c];
@@ -50,10 +54,13 @@ double nt_optimizer_shard_sumsq(const nt_optimizer *opt)
             if (b <= lo || a >= hi) continue;
             if (t->split == NT_SPLIT_NONE && ms->grid.tp != 0) continue;
             size_t x = a > lo ? a : lo, y = b < hi ? b : hi;
-            ss += ms->ops->sumsq_f32(opt->grad_shard + (x - lo), y - x);
+            off[k] = x - lo;
+            len[k++] = y - x;
         }
         base += m->nparams;
     }
+    double ss = ms->ops->sumsq_ranges(opt->grad_shard, off, len, k);
+    free(off);
     return ss;
 }
 
