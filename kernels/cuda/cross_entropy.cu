@@ -19,16 +19,6 @@
 
 #define CE_THREADS 256
 
-/* W consecutive logits as fp32: W = 8 one 16-byte load (rows of V % 8 == 0 on
- * 16-byte aligned buffers, the usual case: 256000 columns), W = 1 one element */
-template <int W> __device__ __forceinline__ void ce_ld(float f[W], const uint16_t *p)
-{
-    if constexpr (W == 8)
-        nt_ld_bf16x8(f, p);
-    else
-        f[0] = nt_bf2f(p[0]);
-}
-
 template <int W>
 __global__ void __launch_bounds__(CE_THREADS)
 k_ce_rowmax(float *__restrict__ rowmax, const uint16_t *__restrict__ logits, int V)
@@ -38,7 +28,7 @@ k_ce_rowmax(float *__restrict__ rowmax, const uint16_t *__restrict__ logits, int
     float m = -INFINITY;
     for (int j = W * threadIdx.x; j < V; j += W * blockDim.x) {
         float v[W];
-        ce_ld<W>(v, l + j);
+        nt_ld_bf16w<W>(v, l + j);
 #pragma unroll
         for (int k = 0; k < W; k++)
             m = fmaxf(m, v[k]);
@@ -60,7 +50,7 @@ k_ce_sumexp(float *__restrict__ sumexp, float *__restrict__ tgt, const uint16_t 
     float s = 0.0f;
     for (int j = W * threadIdx.x; j < V; j += W * blockDim.x) {
         float v[W];
-        ce_ld<W>(v, l + j);
+        nt_ld_bf16w<W>(v, l + j);
 #pragma unroll
         for (int k = 0; k < W; k++)
             s += expf(v[k] - m);
@@ -99,7 +89,7 @@ k_ce_stats(float *__restrict__ rowmax, float *__restrict__ sumexp, float *__rest
     float m = -INFINITY, s = 0.0f;
     for (int j = W * threadIdx.x; j < V; j += W * blockDim.x) {
         float v[W];
-        ce_ld<W>(v, l + j);
+        nt_ld_bf16w<W>(v, l + j);
         float vm = v[0];
 #pragma unroll
         for (int k = 1; k < W; k++)
@@ -167,17 +157,14 @@ k_ce_bwd(uint16_t *dlogits, const uint16_t *logits, const float *__restrict__ ro
     const long long t = (long long)targets[i] - vocab_lo;
     for (int j = W * threadIdx.x; j < V; j += W * blockDim.x) {
         float v[W];
-        ce_ld<W>(v, l + j);
+        nt_ld_bf16w<W>(v, l + j);
 #pragma unroll
         for (int k = 0; k < W; k++) {
             v[k] = g * (expf(v[k] - m) * inv);
             if (j + k == t)
                 v[k] -= g;
         }
-        if constexpr (W == 8)
-            nt_st_bf16x8(d + j, v);
-        else
-            d[j] = nt_f2bf(v[0]);
+        nt_st_bf16w<W>(d + j, v);
     }
 }
 

@@ -17,23 +17,6 @@
 #define LN_COL_THREADS 128
 #define LN_ROWS_PER_CHUNK 64
 
-/* W consecutive bf16 as fp32: W = 8 one 16-byte access (rows of C % 8 == 0
- * on 16-byte aligned buffers), W = 1 one element */
-template <int W> __device__ __forceinline__ void ln_ld(float f[W], const uint16_t *p)
-{
-    if constexpr (W == 8)
-        nt_ld_bf16x8(f, p);
-    else
-        f[0] = nt_bf2f(p[0]);
-}
-template <int W> __device__ __forceinline__ void ln_st(uint16_t *p, const float f[W])
-{
-    if constexpr (W == 8)
-        nt_st_bf16x8(p, f);
-    else
-        p[0] = nt_f2bf(f[0]);
-}
-
 template <int W>
 __global__ void __launch_bounds__(LN_THREADS)
 k_ln_fwd(uint16_t *__restrict__ out, float *__restrict__ mean, float *__restrict__ rstd,
@@ -47,7 +30,7 @@ k_ln_fwd(uint16_t *__restrict__ out, float *__restrict__ mean, float *__restrict
     float s = 0.0f;
     for (int j = W * threadIdx.x; j < C; j += W * blockDim.x) {
         float v[W];
-        ln_ld<W>(v, x + j);
+        nt_ld_bf16w<W>(v, x + j);
 #pragma unroll
         for (int k = 0; k < W; k++)
             s += v[k];
@@ -57,7 +40,7 @@ k_ln_fwd(uint16_t *__restrict__ out, float *__restrict__ mean, float *__restrict
     float ss = 0.0f;
     for (int j = W * threadIdx.x; j < C; j += W * blockDim.x) {
         float v[W];
-        ln_ld<W>(v, x + j);
+        nt_ld_bf16w<W>(v, x + j);
 #pragma unroll
         for (int k = 0; k < W; k++) {
             const float d = v[k] - m;
@@ -72,13 +55,13 @@ k_ln_fwd(uint16_t *__restrict__ out, float *__restrict__ mean, float *__restrict
     }
     for (int j = W * threadIdx.x; j < C; j += W * blockDim.x) {
         float v[W], g[W], b[W];
-        ln_ld<W>(v, x + j);
-        ln_ld<W>(g, gamma + j);
-        ln_ld<W>(b, beta + j);
+        nt_ld_bf16w<W>(v, x + j);
+        nt_ld_bf16w<W>(g, gamma + j);
+        nt_ld_bf16w<W>(b, beta + j);
 #pragma unroll
         for (int k = 0; k < W; k++)
             v[k] = (v[k] - m) * r * (1.0f + g[k]) + b[k];
-        ln_st<W>(y + j, v);
+        nt_st_bf16w<W>(y + j, v);
     }
 }
 
@@ -88,9 +71,9 @@ __device__ __forceinline__ void ln_bwd_terms(float xh[W], float g[W], const uint
                                              const uint16_t *gamma, float mu, float r)
 {
     float v[W], d[W], ga[W];
-    ln_ld<W>(v, x);
-    ln_ld<W>(d, dy);
-    ln_ld<W>(ga, gamma);
+    nt_ld_bf16w<W>(v, x);
+    nt_ld_bf16w<W>(d, dy);
+    nt_ld_bf16w<W>(ga, gamma);
 #pragma unroll
     for (int k = 0; k < W; k++) {
         xh[k] = (v[k] - mu) * r;
@@ -125,11 +108,11 @@ k_ln_bwd_rows(uint16_t *__restrict__ din, const uint16_t *__restrict__ dout,
     for (int j = W * threadIdx.x; j < C; j += W * blockDim.x) {
         float xh[W], g[W], o[W];
         ln_bwd_terms<W>(xh, g, x + j, dy + j, gamma + j, mu, r);
-        ln_ld<W>(o, dx + j);
+        nt_ld_bf16w<W>(o, dx + j);
 #pragma unroll
         for (int k = 0; k < W; k++)
             o[k] += r * (g[k] - a - xh[k] * b);
-        ln_st<W>(dx + j, o);
+        nt_st_bf16w<W>(dx + j, o);
     }
 }
 
@@ -153,8 +136,8 @@ k_ln_bwd_cols(float *__restrict__ part, const uint16_t *__restrict__ dout,
         dg[k] = db[k] = 0.0f;
     for (int i = i0; i < i1; i++) {
         float d[W], v[W];
-        ln_ld<W>(d, dout + (size_t)i * C + j);
-        ln_ld<W>(v, in + (size_t)i * C + j);
+        nt_ld_bf16w<W>(d, dout + (size_t)i * C + j);
+        nt_ld_bf16w<W>(v, in + (size_t)i * C + j);
         const float mu = mean[i], r = rstd[i];
 #pragma unroll
         for (int k = 0; k < W; k++) {
@@ -185,19 +168,20 @@ k_ln_bwd_final(float *__restrict__ dgamma, float *__restrict__ dbeta,
     dbeta[j] += (float)b;
 }
 
+/* the 16-byte path: C % 8 == 0 and every buffer aligned (then every row is) */
+static int ln_width(int C, const void *a, const void *b, const void *c, const void *d)
+{
+    return C % 8 == 0 && nt_aligned16(a, b, c) && nt_aligned16(d) ? 8 : 1;
+}
+
 extern "C" void cuda_layernorm1p_fwd(nt_bf16 *out, float *mean, float *rstd, const nt_bf16 *in,
                                      const nt_bf16 *gamma, const nt_bf16 *beta, int n, int C,
                                      float eps, nt_stream stream)
 {
     if (n <= 0 || C <= 0)
         return;
-    if (C % 8 == 0 && nt_aligned16(out, in) && nt_aligned16(gamma, beta)) {
-        auto k = k_ln_fwd<8>;
-        NT_LAUNCH(k, n, LN_THREADS, 0, stream, out, mean, rstd, in, gamma, beta, C, eps);
-    } else {
-        auto k = k_ln_fwd<1>;
-        NT_LAUNCH(k, n, LN_THREADS, 0, stream, out, mean, rstd, in, gamma, beta, C, eps);
-    }
+    auto k = ln_width(C, out, in, gamma, beta) == 8 ? k_ln_fwd<8> : k_ln_fwd<1>;
+    NT_LAUNCH(k, n, LN_THREADS, 0, stream, out, mean, rstd, in, gamma, beta, C, eps);
 }
 
 extern "C" void cuda_layernorm1p_bwd(nt_bf16 *din, float *dgamma, float *dbeta,
@@ -207,25 +191,17 @@ extern "C" void cuda_layernorm1p_bwd(nt_bf16 *din, float *dgamma, float *dbeta,
 {
     if (n <= 0 || C <= 0)
         return;
-    const bool vec = C % 8 == 0 && nt_aligned16(din, dout, in) && nt_aligned16(gamma);
+    const int W = ln_width(C, din, dout, in, gamma);
     const int nchunks = (n + LN_ROWS_PER_CHUNK - 1) / LN_ROWS_PER_CHUNK;
     NT_REQUIRE(nchunks <= 65535, "cuda_layernorm1p_bwd: too many rows (n > 65535*64)");
     float *part = NULL;
     NT_CHECK_CUDA(cudaMallocAsync((void **)&part, (size_t)2 * nchunks * C * sizeof(float),
                                   (cudaStream_t)stream));
-    if (vec) {
-        auto kr = k_ln_bwd_rows<8>;
-        auto kc = k_ln_bwd_cols<8>;
-        NT_LAUNCH(kr, n, LN_THREADS, 0, stream, din, dout, in, mean, rstd, gamma, C);
-        const int cb = (C / 8 + LN_COL_THREADS - 1) / LN_COL_THREADS;
-        NT_LAUNCH(kc, dim3(cb, nchunks), LN_COL_THREADS, 0, stream, part, dout, in, mean, rstd, n, C);
-    } else {
-        auto kr = k_ln_bwd_rows<1>;
-        auto kc = k_ln_bwd_cols<1>;
-        NT_LAUNCH(kr, n, LN_THREADS, 0, stream, din, dout, in, mean, rstd, gamma, C);
-        const int cb = (C + LN_COL_THREADS - 1) / LN_COL_THREADS;
-        NT_LAUNCH(kc, dim3(cb, nchunks), LN_COL_THREADS, 0, stream, part, dout, in, mean, rstd, n, C);
-    }
+    auto kr = W == 8 ? k_ln_bwd_rows<8> : k_ln_bwd_rows<1>;
+    auto kc = W == 8 ? k_ln_bwd_cols<8> : k_ln_bwd_cols<1>;
+    NT_LAUNCH(kr, n, LN_THREADS, 0, stream, din, dout, in, mean, rstd, gamma, C);
+    const int cw = (C / W + LN_COL_THREADS - 1) / LN_COL_THREADS; /* column blocks of W-wide threads */
+    NT_LAUNCH(kc, dim3(cw, nchunks), LN_COL_THREADS, 0, stream, part, dout, in, mean, rstd, n, C);
     const int cb = (C + LN_COL_THREADS - 1) / LN_COL_THREADS;
     NT_LAUNCH(k_ln_bwd_final, cb, LN_COL_THREADS, 0, stream, dgamma, dbeta, (const float *)part,
               nchunks, C);

@@ -173,6 +173,22 @@ __device__ __forceinline__ void nt_st_bf16x8(uint16_t *p, const float f[8])
     *reinterpret_cast<uint4 *>(p) = make_uint4(w[0], w[1], w[2], w[3]);
 #endif
 }
+/* W consecutive bf16 as fp32: W = 8 one 16-byte access (the aligned path),
+ * W = 1 one element (odd sizes, unaligned buffers) */
+template <int W> __device__ __forceinline__ void nt_ld_bf16w(float f[W], const uint16_t *p)
+{
+    if constexpr (W == 8)
+        nt_ld_bf16x8(f, p);
+    else
+        f[0] = nt_bf2f(p[0]);
+}
+template <int W> __device__ __forceinline__ void nt_st_bf16w(uint16_t *p, const float f[W])
+{
+    if constexpr (W == 8)
+        nt_st_bf16x8(p, f);
+    else
+        p[0] = nt_f2bf(f[0]);
+}
 /* every pointer 16-byte aligned (host side: picks the vector path) */
 static inline bool nt_aligned16(const void *a, const void *b = NULL, const void *c = NULL)
 {
@@ -190,24 +206,19 @@ template <int NIN, class F> __device__ __forceinline__ float nt_map_apply(F f, f
     else
         return f(a, b);
 }
-template <int NIN, class F>
-__global__ void k_nt_map(uint16_t *out, const uint16_t *a, const uint16_t *__restrict__ b, size_t i0, size_t n, F f)
+/* elements [W*v0, W*nv) in steps of W */
+template <int NIN, int W, class F>
+__global__ void k_nt_map(uint16_t *out, const uint16_t *a, const uint16_t *__restrict__ b, size_t v0, size_t nv, F f)
 {
-    for (size_t i = i0 + (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
-        out[i] = nt_f2bf(nt_map_apply<NIN>(f, nt_bf2f(a[i]), NIN == 2 ? nt_bf2f(b[i]) : 0.0f));
-}
-template <int NIN, class F>
-__global__ void k_nt_map8(uint16_t *out, const uint16_t *a, const uint16_t *__restrict__ b, size_t nv, F f)
-{
-    for (size_t v = (size_t)blockIdx.x * blockDim.x + threadIdx.x; v < nv; v += (size_t)gridDim.x * blockDim.x) {
-        float x[8], y[8];
-        nt_ld_bf16x8(x, a + 8 * v);
+    for (size_t v = v0 + (size_t)blockIdx.x * blockDim.x + threadIdx.x; v < nv; v += (size_t)gridDim.x * blockDim.x) {
+        float x[W], y[W];
+        nt_ld_bf16w<W>(x, a + W * v);
         if constexpr (NIN == 2)
-            nt_ld_bf16x8(y, b + 8 * v);
+            nt_ld_bf16w<W>(y, b + W * v);
 #pragma unroll
-        for (int k = 0; k < 8; k++)
+        for (int k = 0; k < W; k++)
             x[k] = nt_map_apply<NIN>(f, x[k], NIN == 2 ? y[k] : 0.0f);
-        nt_st_bf16x8(out + 8 * v, x);
+        nt_st_bf16w<W>(out + W * v, x);
     }
 }
 template <int NIN, class F>
@@ -215,11 +226,11 @@ static inline void nt_map_bf16(uint16_t *out, const uint16_t *a, const uint16_t 
 {
     const size_t nv = nt_aligned16(out, a, NIN == 2 ? b : NULL) ? n / 8 : 0;
     if (nv) {
-        auto k = k_nt_map8<NIN, F>;
-        NT_LAUNCH(k, nt_grid_for(nv, 256), 256, 0, stream, out, a, b, nv, f);
+        auto k = k_nt_map<NIN, 8, F>;
+        NT_LAUNCH(k, nt_grid_for(nv, 256), 256, 0, stream, out, a, b, (size_t)0, nv, f);
     }
     if (8 * nv < n) {
-        auto k = k_nt_map<NIN, F>;
+        auto k = k_nt_map<NIN, 1, F>;
         NT_LAUNCH(k, nt_grid_for(n - 8 * nv, 256), 256, 0, stream, out, a, b, 8 * nv, n, f);
     }
 }
