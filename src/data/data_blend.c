@@ -28,7 +28,7 @@ int nt_blend_parse(const char *text, nt_blend_item *items, int max, char *err, s
         }
         if (!*it || strlen(it) >= sizeof items[k].path) { snprintf(err, errlen, "item %d: bad path", k + 1); return -1; }
         for (int j = 0; j < k; j++)
-            if (!strcmp(items[j].path, it)) { snprintf(err, errlen, "'%s' is listed twice", it); return -1; }
+            if (!strcmp(items[j].path, it)) { snprintf(err, errlen, "'%.400s' is listed twice", it); return -1; }
         snprintf(items[k].path, sizeof items[k].path, "%s", it);
         items[k].weight = w;
         k++;

@@ -15,13 +15,13 @@
 #include "util/check.h"
 #include "util/json.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,12 +35,8 @@ uint64_t nt_hf_parse_size(const char *s)
     static const struct { const char *u; double m; } units[] = {
         {"", 1}, {"B", 1}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
         {"KIB", 1024.0}, {"MIB", 1048576.0}, {"GIB", 1073741824.0}, {"TIB", 1099511627776.0}};
-    char u[8] = "";
-    size_t n = strlen(end);
-    if (n >= sizeof u) return 0;
-    for (size_t i = 0; i <= n; i++) u[i] = (char)toupper((unsigned char)end[i]);
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (!strcmp(u, units[i].u)) {
+        if (!strcasecmp(end, units[i].u)) {
             double b = v * units[i].m;
             return b >= 1 && b < 1.8e19 ? (uint64_t)b : 0;
         }

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ typedef struct buf {
 
 static void buf_put(buf *b, const char *s, size_t n)
 {
+    NT_CHECK(n < SIZE_MAX / 2 - b->n, "out of memory");   /* (b->n + n + 1) * 2 below does not wrap */
     if (b->n + n + 1 > b->cap) {
         b->cap = (b->n + n + 1) * 2;
         b->s = realloc(b->s, b->cap);
@@ -237,15 +239,15 @@ static char *last_number(const char *t)
     size_t bestn = 0;
     const char *p = t;
     while (*p) {
-        size_t len = 0;
-        const char *r = p + (*p == '-');
+        size_t len = 0, sign = *p == '-';
+        const char *r = p + sign;
         size_t n = 0;
         while (flexch(r[n])) n++;
-        if (n >= 2) len = (size_t)(r - p) + n;
+        if (n >= 2) len = sign + n;
         else {
             size_t d = 0;
             while (isdigit((unsigned char)r[d])) d++;
-            if (d >= 1) len = (size_t)(r - p) + d;
+            if (d >= 1) len = sign + d;
         }
         if (len) {
             best = p;

@@ -86,16 +86,20 @@ static int parse_ops(const nt_config *c, gi_op *ops, char *err, size_t errlen)
     return n;
 }
 
-static void op_template_path(const nt_config *c, const char *op, char *buf, size_t n)
+/* 0, or -1 when the path does not fit in buf[n] */
+static int op_template_path(const nt_config *c, const char *op, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/genetic_%s.txt", c->sdg_templates, op);
+    int w = snprintf(buf, n, "%s/genetic_%s.txt", c->sdg_templates, op);
+    return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
 /* an operator's template: loaded, and it uses {instruction} or {examples} */
 static int load_op(const nt_config *c, const char *op, nt_template *t, char *err, size_t errlen)
 {
     char path[NT_PATH_MAX + 64];
-    op_template_path(c, op, path, sizeof path);
+    if (op_template_path(c, op, path, sizeof path))
+        return fail(err, errlen, "sdg.templates '%.200s...': the path of genetic_%s.txt is longer than %zu characters",
+                    c->sdg_templates, op, sizeof path - 1);
     if (nt_template_load(t, path, OP_NAMES, NULL, err, errlen)) return -1;
     if (!strstr(t->text, "{instruction}") && !strstr(t->text, "{examples}")) {
         nt_template_free(t);

@@ -164,7 +164,8 @@ int sdg_ran_before(const sdg_ctx *x, const char *name)
 
 static void stage_file(const sdg_ctx *x, const char *name, const char *suffix, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/%s%s", x->dir, name, suffix);
+    int w = snprintf(buf, n, "%s/%s%s", x->dir, name, suffix);
+    if (w < 0 || (size_t)w >= n) nt_input_error("%s/%s%s: path longer than %zu characters", x->dir, name, suffix, n - 1);
 }
 
 int sdg_read_stage(sdg_ctx *x, const char *name, cJSON *arr, char *err, size_t errlen)
