@@ -838,22 +838,24 @@ k_attn_dq_gemm(uint16_t *__restrict__ dqkv, const uint16_t *__restrict__ qkv,
  * NTRON_ATTN_GENERIC=1 (generic). */
 static int g_attn_impl = -1;
 
+extern "C" int cuda_attention_parse_impl(const char *s)
+{
+    if (!s || !*s || strcmp(s, "mma") == 0)
+        return 0;
+    if (strcmp(s, "generic") == 0)
+        return 1;
+    if (strcmp(s, "wgmma") == 0)
+        return 2;
+    return -1;
+}
+
 static int attn_impl(void)
 {
     if (g_attn_impl < 0) {
         const char *gen = getenv("NTRON_ATTN_GENERIC");
-        const char *sel = getenv("NTRON_ATTN");
-        g_attn_impl = 0;
-        if (sel && *sel) {
-            if (strcmp(sel, "mma") == 0)
-                g_attn_impl = 0;
-            else if (strcmp(sel, "generic") == 0)
-                g_attn_impl = 1;
-            else if (strcmp(sel, "wgmma") == 0)
-                g_attn_impl = 2;
-            else
-                nt_fatal(__FILE__, __LINE__, "NTRON_ATTN: want mma, wgmma or generic");
-        }
+        g_attn_impl = cuda_attention_parse_impl(getenv("NTRON_ATTN"));
+        if (g_attn_impl < 0)
+            nt_fatal(__FILE__, __LINE__, "NTRON_ATTN: want mma, wgmma or generic");
         if (gen && *gen && strcmp(gen, "0") != 0)
             g_attn_impl = 1;
     }
@@ -874,19 +876,11 @@ extern "C" int cuda_attention_uses_mma(int hd)
     return attn_impl() != 1 && attn_mma_hd(hd);
 }
 
+extern "C" int cuda_attention_wgmma_available(void) { return attn_wgmma_available(); }
+
 extern "C" int cuda_attention_uses_wgmma(int hd)
 {
-    if (attn_impl() != 2 || !attn_mma_hd(hd))
-        return 0;
-    if (!attn_wgmma_available()) {
-        static bool told = false;
-        if (!told)
-            fprintf(stderr, "ntron: NTRON_ATTN=wgmma: this build or GPU has no sm_90a code "
-                            "(configure --with-cuda-arch=90a); using the mma.sync attention\n");
-        told = true;
-        return 0;
-    }
-    return 1;
+    return attn_impl() == 2 && attn_mma_hd(hd) && attn_wgmma_available();
 }
 
 static bool al16(const void *p) { return ((uintptr_t)p & 15u) == 0; }

@@ -89,10 +89,17 @@ size_t cuda_attention_bwd_workspace_bytes(int B, int T, int G, int qpg, int hd);
  * 64/128/192 with 16-byte aligned pointers, else generic), 1 = generic path
  * only, 2 = as 0 but the forward and the backward's products on Hopper's
  * warpgroup MMA (sm_90a builds on an sm_90 GPU; elsewhere it falls back to 0
- * with one warning).  Returns the
- * previous setting.  Unset: NTRON_ATTN=mma|generic|wgmma in the environment
- * (0, 1, 2), NTRON_ATTN_GENERIC=1 forces the generic path. */
+ * silently: the caller tells, see cuda_attention_wgmma_available).  Returns
+ * the previous setting.  Unset: NTRON_ATTN=mma|generic|wgmma in the
+ * environment (0, 1, 2; another value is a fatal error at first use),
+ * NTRON_ATTN_GENERIC=1 forces the generic path. */
 int cuda_attention_set_impl(int impl);
+/* NTRON_ATTN's value as an implementation: NULL or "" or "mma" 0,
+ * "generic" 1, "wgmma" 2, anything else -1 */
+int cuda_attention_parse_impl(const char *s);
+/* 1 when the code running on the current GPU is the sm_90a build (one probe
+ * kernel at the first call) */
+int cuda_attention_wgmma_available(void);
 /* 1 if cuda_attention_* would take the tensor-core path for this hd now. */
 int cuda_attention_uses_mma(int hd);
 /* 1 if cuda_attention_fwd / _bwd would take the warpgroup-MMA kernels for this hd now. */

@@ -126,6 +126,14 @@ const nt_ops *nt_backend_cpu(void);
 /* The CUDA backend on GPU `device` (NULL in builds without CUDA); one
  * device per process: a second call must name the same device. */
 const nt_ops *nt_backend_cuda(int device);
+/* The CUDA backend's developer knobs in the environment, checked once
+ * after nt_backend_cuda on every rank of `world` (collective): NTRON_ATTN
+ * with a value other than mma, wgmma or generic exits 2 on every rank, the
+ * first rank that has it printing; NTRON_ATTN=wgmma where this build or GPU
+ * has no sm_90a code: rank 0 warns once that mma.sync runs instead.  No-op
+ * in builds without CUDA. */
+struct nt_comm;
+void nt_backend_cuda_env(const struct nt_comm *world);
 /* 1 when ops is the CUDA backend (its buffers are device memory), also
  * through a profiled table of it (backend/profile.h) */
 int nt_backend_is_cuda(const nt_ops *ops);

@@ -9,6 +9,7 @@
 #include "backend/backend.h"
 #include "build_config.h"
 #include "util/check.h"
+#include "parallel/comm.h"
 
 #ifdef NT_HAVE_CUDA
 #include "cuda_check.h"
@@ -16,6 +17,8 @@
 
 #include <cublasLt.h>
 #include <cuda_runtime_api.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -341,6 +344,22 @@ static const nt_ops cuda_ops = {
 
 int nt_backend_is_cuda(const nt_ops *ops) { return ops && !strcmp(ops->name, cuda_ops.name); }
 
+void nt_backend_cuda_env(const nt_comm *world)
+{
+    const char *sel = getenv("NTRON_ATTN");
+    int impl = cuda_attention_parse_impl(sel);
+    /* the lowest rank with a bad value prints it (the environments may differ) */
+    int first = impl < 0 ? world->rank : world->size;
+    nt_comm_allreduce_i32(world, &first, 1, NT_MIN);
+    if (first < world->size)
+        nt_exit_agreed(NT_EXIT_INPUT, world->rank == first, "NTRON_ATTN=%s: want mma, wgmma or generic", sel);
+    if (impl == 2 && world->rank == 0 && !cuda_attention_wgmma_available()) {
+        fprintf(stderr, "ntron: NTRON_ATTN=wgmma: this build or GPU has no sm_90a code (configure "
+                        "--with-cuda-arch=90a on a Hopper GPU); the mma.sync attention runs\n");
+        fflush(stderr);
+    }
+}
+
 const nt_ops *nt_backend_cuda(int device)
 {
     static int ready = -1;
@@ -357,6 +376,10 @@ const nt_ops *nt_backend_cuda(int device)
 {
     (void)device;
     return NULL;
+}
+void nt_backend_cuda_env(const struct nt_comm *world)
+{
+    (void)world;
 }
 int nt_backend_is_cuda(const nt_ops *ops)
 {

@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static const nt_ops *cuda_on_local_gpu(int ngpu)
+static const nt_ops *cuda_on_local_gpu(const nt_comm *world, int ngpu)
 {
     nt_placement p;
     nt_placement_get(&p, MPI_COMM_WORLD);
-    return nt_backend_cuda(p.local_rank % ngpu);
+    const nt_ops *ops = nt_backend_cuda(p.local_rank % ngpu);
+    nt_backend_cuda_env(world);
+    return ops;
 }
 
 const nt_ops *nt_backend_select(const nt_config *cfg, const nt_deck_info *info)
@@ -36,7 +38,7 @@ const nt_ops *nt_backend_select(const nt_config *cfg, const nt_deck_info *info)
         if (least == 0)
             nt_exit_agreed(NT_EXIT_INPUT, world.rank == 0, "%s: run.backend = cuda: %s",
                            nt_deck_where(info, "run.backend", w, sizeof w), ngpu == 0 ? msg : "some ranks see no GPU");
-        return cuda_on_local_gpu(ngpu);
+        return cuda_on_local_gpu(&world, ngpu);
     }
     if (least > 0) {
         /* the deck check refuses it with run.backend = cuda; auto finds out here */
@@ -45,7 +47,7 @@ const nt_ops *nt_backend_select(const nt_config *cfg, const nt_deck_info *info)
                            "%s: parallel.overlap_grad_reduce = true needs the CPU backend, and run.backend = auto "
                            "found a GPU on every rank: set it false, or run.backend = cpu",
                            nt_deck_where(info, "parallel.overlap_grad_reduce", w, sizeof w));
-        return cuda_on_local_gpu(ngpu);
+        return cuda_on_local_gpu(&world, ngpu);
     }
     if (world.rank == 0) printf("backend auto: cpu (%s)\n", ngpu > 0 ? "some ranks see no GPU" : msg);
     return nt_backend_cpu();
