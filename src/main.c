@@ -163,15 +163,7 @@ static int cmd_run(int argc, char **argv)
     NT_CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
     nt_config cfg;
     nt_deck_info info;
-    /* every rank reads the deck; a bad one is reported once, and all exit 2 together */
-    nt_catch c;
-    if (NT_TRY(&c)) {
-        nt_deck_load(&cfg, &info, deck, nset, sets);
-        nt_catch_end(&c);
-    }
-    nt_comm world;
-    nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
-    nt_comm_agree(&world, c.status ? c.status : NT_EXIT_INPUT, c.msg);
+    nt_deck_load_agreed(&cfg, &info, deck, nset, sets);
     char *text = nt_deck_resolved_text(&cfg);
     char sha[65];
     nt_sha256_hex(text, strlen(text), sha);

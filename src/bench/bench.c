@@ -147,17 +147,7 @@ int nt_bench_main(int argc, char **argv)
     double rss_base = rss_now_mb();
     nt_config cfg;
     nt_deck_info info;
-    /* every rank reads the deck; a bad one is reported once, and all exit 2 together */
-    nt_catch c;
-    if (NT_TRY(&c)) {
-        nt_deck_load(&cfg, &info, deck, nset, sets);
-        nt_catch_end(&c);
-    }
-    {
-        nt_comm world;
-        nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
-        nt_comm_agree(&world, c.status ? c.status : NT_EXIT_INPUT, c.msg);
-    }
+    nt_deck_load_agreed(&cfg, &info, deck, nset, sets);
     int wrank, wsize;
     NT_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &wrank));
     NT_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &wsize));

@@ -31,6 +31,10 @@ typedef struct nt_deck_info {
  * cross-check) and exits with status 2.  Never creates files. */
 void nt_deck_load(nt_config *cfg, nt_deck_info *info, const char *path,
                   int nset, char *const *sets);
+/* nt_deck_load on every rank after MPI_Init (collective over the world,
+ * deck_agreed.c): a bad deck is reported once and every rank exits 2. */
+void nt_deck_load_agreed(nt_config *cfg, nt_deck_info *info, const char *path,
+                         int nset, char *const *sets);
 
 /* Every field at its default (run.dir keeps its literal "%name"). */
 void nt_deck_defaults(nt_config *cfg);

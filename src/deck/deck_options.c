@@ -14,7 +14,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,16 +441,6 @@ void nt_deck_option_format(const nt_option *o, const nt_config *cfg, char *buf, 
 
 /* ---- parsing ---------------------------------------------------------------- */
 
-static int fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *why, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* "must be >= 1", "must be in (0, 1]", ... */
 static void describe_range(const nt_option *o, char *buf, size_t n)
 {
@@ -477,7 +466,7 @@ static int check_range(const nt_option *o, double v, const char *text, char *why
         return 0;
     char range[96];
     describe_range(o, range, sizeof range);
-    return fail(why, n, "%s is out of range (must be %s)", text, range);
+    return nt_fail(why, n, "%s is out of range (must be %s)", text, range);
 }
 
 static int parse_integer(const char *text, long long lo, long long hi, const char *what,
@@ -487,12 +476,12 @@ static int parse_integer(const char *text, long long lo, long long hi, const cha
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (end == text || *text == ' ' || *text == '\t')
-        return fail(why, n, "expected an integer, got '%s'", text);
+        return nt_fail(why, n, "expected an integer, got '%s'", text);
     if (*end)
-        return fail(why, n, "expected an integer, got '%s' (junk after the number: '%s')",
+        return nt_fail(why, n, "expected an integer, got '%s' (junk after the number: '%s')",
                     text, end);
     if (errno == ERANGE || v < lo || v > hi)
-        return fail(why, n, "'%s' does not fit in %s", text, what);
+        return nt_fail(why, n, "'%s' does not fit in %s", text, what);
     *out = v;
     return 0;
 }
@@ -502,12 +491,12 @@ static int parse_u64(const char *text, uint64_t *out, char *why, size_t n)
     char *end;
     errno = 0;
     if (!(*text >= '0' && *text <= '9') && *text != '+')
-        return fail(why, n, "expected an unsigned integer, got '%s'", text);
+        return nt_fail(why, n, "expected an unsigned integer, got '%s'", text);
     unsigned long long v = strtoull(text, &end, 10);
     if (end == text || *end)
-        return fail(why, n, "expected an unsigned integer, got '%s'", text);
+        return nt_fail(why, n, "expected an unsigned integer, got '%s'", text);
     if (errno == ERANGE)
-        return fail(why, n, "'%s' does not fit in 64 bits", text);
+        return nt_fail(why, n, "'%s' does not fit in 64 bits", text);
     *out = (uint64_t)v;
     return 0;
 }
@@ -518,12 +507,12 @@ static int parse_double(const char *text, double *out, char *why, size_t n)
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || *text == ' ' || *text == '\t')
-        return fail(why, n, "expected a number, got '%s'", text);
+        return nt_fail(why, n, "expected a number, got '%s'", text);
     if (*end)
-        return fail(why, n, "expected a number, got '%s' (junk after the number: '%s')",
+        return nt_fail(why, n, "expected a number, got '%s' (junk after the number: '%s')",
                     text, end);
     if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1))
-        return fail(why, n, "'%s' is not a finite double", text);
+        return nt_fail(why, n, "'%s' is not a finite double", text);
     *out = v;
     return 0;
 }
@@ -534,7 +523,7 @@ int nt_deck_parse_tokens(const char *text, double *out, char *why, size_t n)
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || *text == ' ' || *text == '\t')
-        return fail(why, n, "expected a token count such as 8T or 200B, got '%s'", text);
+        return nt_fail(why, n, "expected a token count such as 8T or 200B, got '%s'", text);
     double scale = 1;
     switch (*end) {
     case 'K': case 'k': scale = 1e3; end++; break;
@@ -544,15 +533,15 @@ int nt_deck_parse_tokens(const char *text, double *out, char *why, size_t n)
     default: break;
     }
     if (*end)
-        return fail(why, n, "expected a token count such as 8T or 200B, got '%s' "
+        return nt_fail(why, n, "expected a token count such as 8T or 200B, got '%s' "
                     "(suffixes: K M B T)", text);
     v *= scale;
     if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1) || v > 1e18)
-        return fail(why, n, "token count '%s' is too large", text);
+        return nt_fail(why, n, "token count '%s' is too large", text);
     if (v < 0)
-        return fail(why, n, "token count '%s' is negative", text);
+        return nt_fail(why, n, "token count '%s' is negative", text);
     if (v != floor(v))
-        return fail(why, n, "token count '%s' is not a whole number", text);
+        return nt_fail(why, n, "token count '%s' is not a whole number", text);
     *out = v;
     return 0;
 }
@@ -564,7 +553,7 @@ static int parse_bool(const char *text, int *out, char *why, size_t n)
         if (!strcasecmp(text, yes[i])) { *out = 1; return 0; }
         if (!strcasecmp(text, no[i])) { *out = 0; return 0; }
     }
-    return fail(why, n, "expected true or false, got '%s'", text);
+    return nt_fail(why, n, "expected true or false, got '%s'", text);
 }
 
 static int parse_enum(const nt_option *o, const char *text, char *why, size_t n)
@@ -585,20 +574,20 @@ static int parse_enum(const nt_option *o, const char *text, char *why, size_t n)
             list[used++] = *c;
     }
     list[used] = '\0';
-    return fail(why, n, "'%s' is not one of: %s", text, list);
+    return nt_fail(why, n, "'%s' is not one of: %s", text, list);
 }
 
 static int check_string(const nt_option *o, const char *text, char *why, size_t n)
 {
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         if (*p < 0x20 || *p == 0x7f)
-            return fail(why, n, "control character 0x%02x in value", *p);
+            return nt_fail(why, n, "control character 0x%02x in value", *p);
         if ((*p == '#' || *p == ';') && p > (const unsigned char *)text
             && (p[-1] == ' ' || p[-1] == '\t'))
-            return fail(why, n, "'%c' after a blank starts a comment in a deck", *p);
+            return nt_fail(why, n, "'%c' after a blank starts a comment in a deck", *p);
     }
     if (strlen(text) >= o->size)
-        return fail(why, n, "value too long (%zu characters, at most %zu)", strlen(text),
+        return nt_fail(why, n, "value too long (%zu characters, at most %zu)", strlen(text),
                     o->size - 1);
     return 0;
 }
@@ -646,7 +635,7 @@ int nt_deck_option_parse(const nt_option *o, nt_config *cfg, const char *text, c
         memcpy(p, text, strlen(text) + 1);
         return 0;
     }
-    return fail(why, n, "internal: unknown option type");
+    return nt_fail(why, n, "internal: unknown option type");
 }
 
 /* ---- defaults and help ------------------------------------------------------ */

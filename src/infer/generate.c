@@ -536,14 +536,7 @@ int nt_infer_cmd(const char *cmd, int argc, char **argv, int logprobs_flag)
     NT_CHECK_MPI(MPI_Init(NULL, NULL));
     nt_config cfg;
     nt_deck_info info;
-    nt_catch c;
-    if (NT_TRY(&c)) {
-        nt_deck_load(&cfg, &info, deck, nset, sets);
-        nt_catch_end(&c);
-    }
-    nt_comm world;
-    nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
-    nt_comm_agree(&world, c.status ? c.status : NT_EXIT_INPUT, c.msg);
+    nt_deck_load_agreed(&cfg, &info, deck, nset, sets);
     int rc = !strcmp(cmd, "generate") ? nt_generate_run(&cfg, &info) : nt_score_run(&cfg, &info);
     free(sets);
     free(setl.v);

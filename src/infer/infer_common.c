@@ -11,31 +11,20 @@
 
 #include <errno.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 int nt_lines_read(nt_lines *l, const char *path, const char *key, char *err, size_t errlen)
 {
     memset(l, 0, sizeof *l);
-    if (!path[0]) return fail(err, errlen, "%s is empty: name the JSON-lines input file", key);
+    if (!path[0]) return nt_fail(err, errlen, "%s is empty: name the JSON-lines input file", key);
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, "%s = %s: cannot open: %s", key, path, strerror(errno));
+    if (!f) return nt_fail(err, errlen, "%s = %s: cannot open: %s", key, path, strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return fail(err, errlen, "%s = %s: not a regular file", key, path);
+        return nt_fail(err, errlen, "%s = %s: not a regular file", key, path);
     }
     size_t cap = 0, len = 0;
     char *buf = NULL;
@@ -49,12 +38,12 @@ int nt_lines_read(nt_lines *l, const char *path, const char *key, char *err, siz
         while (k < len && (buf[k] == ' ' || buf[k] == '\t')) k++;
         if (k == len) continue;   /* blank line */
         char why[512];
-        if (!nt_utf8_check(buf, len, why, sizeof why)) { rc = fail(err, errlen, "%s:%d: %s", path, lineno, why); break; }
+        if (!nt_utf8_check(buf, len, why, sizeof why)) { rc = nt_fail(err, errlen, "%s:%d: %s", path, lineno, why); break; }
         cJSON *o = nt_json_parse(buf, len, why, sizeof why);
-        if (!o) { rc = fail(err, errlen, "%s:%d: %s", path, lineno, why); break; }
+        if (!o) { rc = nt_fail(err, errlen, "%s:%d: %s", path, lineno, why); break; }
         if (!cJSON_IsObject(o)) {
             cJSON_Delete(o);
-            rc = fail(err, errlen, "%s:%d: expected a JSON object", path, lineno);
+            rc = nt_fail(err, errlen, "%s:%d: expected a JSON object", path, lineno);
             break;
         }
         if (l->n == capn) {
@@ -66,10 +55,10 @@ int nt_lines_read(nt_lines *l, const char *path, const char *key, char *err, siz
         l->obj[l->n] = o;
         l->lineno[l->n++] = lineno;
     }
-    if (!rc && ferror(f)) rc = fail(err, errlen, "%s = %s: read error: %s", key, path, strerror(errno));
+    if (!rc && ferror(f)) rc = nt_fail(err, errlen, "%s = %s: read error: %s", key, path, strerror(errno));
     free(buf);
     fclose(f);
-    if (!rc && l->n == 0) rc = fail(err, errlen, "%s = %s: no JSON lines in the file", key, path);
+    if (!rc && l->n == 0) rc = nt_fail(err, errlen, "%s = %s: no JSON lines in the file", key, path);
     if (rc) nt_lines_free(l);
     return rc;
 }
@@ -85,14 +74,14 @@ void nt_lines_free(nt_lines *l)
 int nt_infer_check_head(const char *ckpt, const char *want, const char *cmd, char *err, size_t errlen)
 {
     char file[NT_PATH_MAX + 64], why[512];
-    if (!ckpt[0]) return fail(err, errlen, "checkpoint.load is empty: %s needs a checkpoint", cmd);
+    if (!ckpt[0]) return nt_fail(err, errlen, "checkpoint.load is empty: %s needs a checkpoint", cmd);
     if (nt_ckpt_resolve(ckpt, file, sizeof file, why, sizeof why) != 0)
-        return fail(err, errlen, "checkpoint.load = %s: %s", ckpt, why);
+        return nt_fail(err, errlen, "checkpoint.load = %s: %s", ckpt, why);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     hid_t f = -1;
     H5E_BEGIN_TRY { f = H5Fopen(file, H5F_ACC_RDONLY, fapl); } H5E_END_TRY;
     H5Pclose(fapl);
-    if (f < 0) return fail(err, errlen, "checkpoint %s: not an HDF5 file", file);
+    if (f < 0) return nt_fail(err, errlen, "checkpoint %s: not an HDF5 file", file);
     char head[32] = "lm";
     if (H5Aexists(f, "head") > 0) {
         hid_t a = H5Aopen(f, "head", H5P_DEFAULT), t = H5Aget_type(a);
@@ -106,7 +95,7 @@ int nt_infer_check_head(const char *ckpt, const char *want, const char *cmd, cha
     }
     H5Fclose(f);
     if (strcmp(head, want) != 0)
-        return fail(err, errlen, "checkpoint %s has a %s head; %s needs a checkpoint with %s", file,
+        return nt_fail(err, errlen, "checkpoint %s has a %s head; %s needs a checkpoint with %s", file,
                     !strcmp(head, "reward") ? "reward" : !strcmp(head, "lm") ? "language-model (LM)" : head, cmd,
                     !strcmp(want, "lm") ? "an LM head (model.head = lm)" : "a reward head (model.head = reward)");
     return 0;
@@ -137,18 +126,18 @@ void nt_records_free(nt_records *r)
 
 int nt_infer_check_output(const char *path, const char *key, const char *input, char *err, size_t errlen)
 {
-    if (!path[0]) return fail(err, errlen, "%s is empty: name the output file", key);
+    if (!path[0]) return nt_fail(err, errlen, "%s is empty: name the output file", key);
     struct stat a, b;
     if (stat(path, &a) == 0 && stat(input, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-        return fail(err, errlen, "%s = %s is the input file", key, path);
-    if (stat(path, &a) == 0 && S_ISDIR(a.st_mode)) return fail(err, errlen, "%s = %s is a directory", key, path);
+        return nt_fail(err, errlen, "%s = %s is the input file", key, path);
+    if (stat(path, &a) == 0 && S_ISDIR(a.st_mode)) return nt_fail(err, errlen, "%s = %s is a directory", key, path);
     if (stat(path, &a) == 0 && S_ISREG(a.st_mode) && nt_ckpt_is_file(path))
-        return fail(err, errlen, "%s = %s is a ntron checkpoint: refusing to replace it", key, path);
+        return nt_fail(err, errlen, "%s = %s is a ntron checkpoint: refusing to replace it", key, path);
     char *dup = strdup(path);
     NT_CHECK(dup, "out of memory");
     const char *dir = dirname(dup);
     int ok = stat(dir, &a) == 0 && S_ISDIR(a.st_mode) && access(dir, W_OK) == 0;
-    int rc = ok ? 0 : fail(err, errlen, "%s = %s: directory %s does not exist or is not writable", key, path, dir);
+    int rc = ok ? 0 : nt_fail(err, errlen, "%s = %s: directory %s does not exist or is not writable", key, path, dir);
     free(dup);
     return rc;
 }

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +20,10 @@ size_t nt_hf_block(void)
     return v > 0 ? (size_t)v : (size_t)1 << 24;
 }
 
-static int bad(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int bad(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) { bad(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
+    if (!f) { nt_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
     size_t cap = 4096, n = 0;
     char *buf = nt_malloc(cap, "file");
     size_t r;
@@ -49,7 +38,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
     }
     int e = ferror(f);
     fclose(f);
-    if (e) { free(buf); bad(err, errlen, "%s: read failed", path); return NULL; }
+    if (e) { free(buf); nt_fail(err, errlen, "%s: read failed", path); return NULL; }
     buf[n] = 0;
     *len = n;
     return buf;
@@ -91,9 +80,9 @@ int nt_hf_config_read(const char *path, nt_hf_config *c, char *err, size_t errle
     char jerr[256];
     cJSON *o = nt_json_parse(text, len, jerr, sizeof jerr);
     free(text);
-    if (!o) return bad(err, errlen, "%s: %s", path, jerr);
+    if (!o) return nt_fail(err, errlen, "%s: %s", path, jerr);
     int rc = 0;
-#define FAIL(...) do { rc = bad(err, errlen, __VA_ARGS__); goto out; } while (0)
+#define FAIL(...) do { rc = nt_fail(err, errlen, __VA_ARGS__); goto out; } while (0)
     if (!cJSON_IsObject(o)) FAIL("%s: not a JSON object", path);
     const cJSON *arch = cJSON_GetObjectItemCaseSensitive(o, "architectures");
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(o, "model_type");

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -53,16 +52,6 @@ float nt_f16_to_f32(uint16_t h)
     return x;
 }
 
-static int bad(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int bad(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* a JSON number that is a whole number in [0, 2^53] */
 static int whole(const cJSON *v, uint64_t *out)
 {
@@ -85,34 +74,34 @@ int nt_st_open(nt_st_file *f, const char *path, char *err, size_t errlen)
     f->fd = -1;
     snprintf(f->path, sizeof f->path, "%s", path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return bad(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (fd < 0) return nt_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return bad(err, errlen, "%s: not a regular file", path);
+        return nt_fail(err, errlen, "%s: not a regular file", path);
     }
     f->fd = fd;
     f->size = (size_t)st.st_size;
-    if (f->size < 8) { nt_st_close(f); return bad(err, errlen, "%s: truncated safetensors file (%zu bytes, no header length)", path, (size_t)st.st_size); }
+    if (f->size < 8) { nt_st_close(f); return nt_fail(err, errlen, "%s: truncated safetensors file (%zu bytes, no header length)", path, (size_t)st.st_size); }
     f->map = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (f->map == MAP_FAILED) {
         f->map = NULL;
         nt_st_close(f);
-        return bad(err, errlen, "%s: mmap failed: %s", path, strerror(errno));
+        return nt_fail(err, errlen, "%s: mmap failed: %s", path, strerror(errno));
     }
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | f->map[i];
-    if (hlen > NT_ST_MAX_HEADER) { nt_st_close(f); return bad(err, errlen, "%s: header length %" PRIu64 " bytes: not a safetensors file (limit 100 MB)", path, hlen); }
+    if (hlen > NT_ST_MAX_HEADER) { nt_st_close(f); return nt_fail(err, errlen, "%s: header length %" PRIu64 " bytes: not a safetensors file (limit 100 MB)", path, hlen); }
     if (hlen > f->size - 8) {
         nt_st_close(f);
-        return bad(err, errlen, "%s: truncated safetensors file: header of %" PRIu64 " bytes, the file has %zu after the length", path, hlen, f->size - 8);
+        return nt_fail(err, errlen, "%s: truncated safetensors file: header of %" PRIu64 " bytes, the file has %zu after the length", path, hlen, f->size - 8);
     }
     f->data0 = 8 + (size_t)hlen;
     uint64_t dsize = f->size - f->data0;
     char jerr[256];
     cJSON *h = nt_json_parse((const char *)f->map + 8, (size_t)hlen, jerr, sizeof jerr);
-    if (!h) { nt_st_close(f); return bad(err, errlen, "%s: header: %s", path, jerr); }
-    if (!cJSON_IsObject(h)) { cJSON_Delete(h); nt_st_close(f); return bad(err, errlen, "%s: header is not a JSON object", path); }
+    if (!h) { nt_st_close(f); return nt_fail(err, errlen, "%s: header: %s", path, jerr); }
+    if (!cJSON_IsObject(h)) { cJSON_Delete(h); nt_st_close(f); return nt_fail(err, errlen, "%s: header is not a JSON object", path); }
     int n = 0;
     for (const cJSON *e = h->child; e; e = e->next) n++;
     f->t = nt_calloc((size_t)(n ? n : 1), sizeof *f->t, "safetensors tensors");
@@ -120,7 +109,7 @@ int nt_st_open(nt_st_file *f, const char *path, char *err, size_t errlen)
     for (const cJSON *e = h->child; e && rc == 0; e = e->next) {
         const char *name = e->string ? e->string : "";
         if (!strcmp(name, "__metadata__")) {
-            if (!cJSON_IsObject(e)) { rc = bad(err, errlen, "%s: __metadata__ is not an object", path); break; }
+            if (!cJSON_IsObject(e)) { rc = nt_fail(err, errlen, "%s: __metadata__ is not an object", path); break; }
             const cJSON *fm = cJSON_GetObjectItemCaseSensitive(e, "format");
             if (cJSON_IsString(fm)) f->metadata_format = strdup(fm->valuestring);
             continue;
@@ -132,7 +121,7 @@ int nt_st_open(nt_st_file *f, const char *path, char *err, size_t errlen)
         const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
         const cJSON *of = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
         if (!cJSON_IsObject(e) || !cJSON_IsString(dt) || !cJSON_IsArray(sh) || !cJSON_IsArray(of)) {
-            rc = bad(err, errlen, "%s: tensor %s: header entry needs dtype (string), shape and data_offsets (arrays)", path, name);
+            rc = nt_fail(err, errlen, "%s: tensor %s: header entry needs dtype (string), shape and data_offsets (arrays)", path, name);
             break;
         }
         size_t esz = 0;
@@ -140,32 +129,32 @@ int nt_st_open(nt_st_file *f, const char *path, char *err, size_t errlen)
         for (size_t k = 0; k < sizeof dtypes / sizeof dtypes[0]; k++)
             if (!strcmp(dt->valuestring, dtypes[k].name)) { esz = dtypes[k].size; t->dtype = dtypes[k].d; }
         snprintf(t->dtype_name, sizeof t->dtype_name, "%s", dt->valuestring);
-        if (!esz) { rc = bad(err, errlen, "%s: tensor %s: unknown dtype '%s'", path, name, dt->valuestring); break; }
+        if (!esz) { rc = nt_fail(err, errlen, "%s: tensor %s: unknown dtype '%s'", path, name, dt->valuestring); break; }
         t->ndim = cJSON_GetArraySize(sh);
-        if (t->ndim > NT_ST_MAX_DIMS) { rc = bad(err, errlen, "%s: tensor %s: %d dimensions", path, name, t->ndim); break; }
+        if (t->ndim > NT_ST_MAX_DIMS) { rc = nt_fail(err, errlen, "%s: tensor %s: %d dimensions", path, name, t->ndim); break; }
         t->numel = 1;
         for (int d = 0; d < t->ndim && rc == 0; d++) {
             uint64_t v;
-            if (!whole(cJSON_GetArrayItem(sh, d), &v)) rc = bad(err, errlen, "%s: tensor %s: shape[%d] is not a whole number >= 0", path, name, d);
+            if (!whole(cJSON_GetArrayItem(sh, d), &v)) rc = nt_fail(err, errlen, "%s: tensor %s: shape[%d] is not a whole number >= 0", path, name, d);
             else {
                 t->shape[d] = (int64_t)v;
-                if (v && t->numel > UINT64_MAX / 16 / v) rc = bad(err, errlen, "%s: tensor %s: shape too large", path, name);
+                if (v && t->numel > UINT64_MAX / 16 / v) rc = nt_fail(err, errlen, "%s: tensor %s: shape too large", path, name);
                 t->numel *= v;
             }
         }
         if (rc) break;
         if (cJSON_GetArraySize(of) != 2 || !whole(cJSON_GetArrayItem(of, 0), &t->begin) ||
             !whole(cJSON_GetArrayItem(of, 1), &t->end) || t->end < t->begin) {
-            rc = bad(err, errlen, "%s: tensor %s: data_offsets must be [begin, end] with 0 <= begin <= end", path, name);
+            rc = nt_fail(err, errlen, "%s: tensor %s: data_offsets must be [begin, end] with 0 <= begin <= end", path, name);
             break;
         }
         if (t->end - t->begin != t->numel * esz) {
-            rc = bad(err, errlen, "%s: tensor %s: data_offsets [%" PRIu64 ", %" PRIu64 "] span %" PRIu64 " bytes, its %s shape needs %" PRIu64,
+            rc = nt_fail(err, errlen, "%s: tensor %s: data_offsets [%" PRIu64 ", %" PRIu64 "] span %" PRIu64 " bytes, its %s shape needs %" PRIu64,
                      path, name, t->begin, t->end, t->end - t->begin, t->dtype_name, t->numel * esz);
             break;
         }
         if (t->end > dsize) {
-            rc = bad(err, errlen, "%s: tensor %s: data_offsets end at byte %" PRIu64 " of the data, the file holds %" PRIu64 " (truncated file?)",
+            rc = nt_fail(err, errlen, "%s: tensor %s: data_offsets end at byte %" PRIu64 " of the data, the file holds %" PRIu64 " (truncated file?)",
                      path, name, t->end, dsize);
             break;
         }
@@ -180,7 +169,7 @@ int nt_st_open(nt_st_file *f, const char *path, char *err, size_t errlen)
         for (int i = 0; i < f->ntensors && rc == 0; i++) {
             if (by[i]->end == by[i]->begin) continue;
             if (last && by[i]->begin < last->end)
-                rc = bad(err, errlen, "%s: tensor %s: data_offsets [%" PRIu64 ", %" PRIu64 "] overlap tensor %s's [%" PRIu64 ", %" PRIu64 "]",
+                rc = nt_fail(err, errlen, "%s: tensor %s: data_offsets [%" PRIu64 ", %" PRIu64 "] overlap tensor %s's [%" PRIu64 ", %" PRIu64 "]",
                          path, by[i]->name, by[i]->begin, by[i]->end, last->name, last->begin, last->end);
             if (!last || by[i]->end > last->end) last = by[i];
         }

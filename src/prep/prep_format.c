@@ -16,7 +16,6 @@
 #include "util/json.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 const char *const nt_rm_attributes[5] = {"helpfulness", "correctness", "coherence", "complexity", "verbosity"};
@@ -43,36 +42,26 @@ const char *nt_prep_kind(nt_prep_format f)
     }
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 int nt_utf8_check(const char *s, size_t n, char *err, size_t errlen)
 {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         unsigned c = u[i];
-        if (c == 0) { fail(err, errlen, "NUL byte at column %zu", i + 1); return 0; }
+        if (c == 0) { nt_fail(err, errlen, "NUL byte at column %zu", i + 1); return 0; }
         int k;
         unsigned min;
         if (c < 0x80) { i++; continue; }
         else if ((c & 0xE0) == 0xC0) { k = 1; min = 0x80; c &= 0x1F; }
         else if ((c & 0xF0) == 0xE0) { k = 2; min = 0x800; c &= 0x0F; }
         else if ((c & 0xF8) == 0xF0) { k = 3; min = 0x10000; c &= 0x07; }
-        else { fail(err, errlen, "not UTF-8: byte 0x%02x at column %zu", u[i], i + 1); return 0; }
-        if (i + (size_t)k >= n) { fail(err, errlen, "not UTF-8: truncated sequence at column %zu", i + 1); return 0; }
+        else { nt_fail(err, errlen, "not UTF-8: byte 0x%02x at column %zu", u[i], i + 1); return 0; }
+        if (i + (size_t)k >= n) { nt_fail(err, errlen, "not UTF-8: truncated sequence at column %zu", i + 1); return 0; }
         for (int j = 1; j <= k; j++) {
-            if ((u[i + j] & 0xC0) != 0x80) { fail(err, errlen, "not UTF-8: bad continuation byte at column %zu", i + j + 1); return 0; }
+            if ((u[i + j] & 0xC0) != 0x80) { nt_fail(err, errlen, "not UTF-8: bad continuation byte at column %zu", i + j + 1); return 0; }
             c = (c << 6) | (u[i + j] & 0x3F);
         }
         if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
-            fail(err, errlen, "not UTF-8: invalid code point at column %zu", i + 1);
+            nt_fail(err, errlen, "not UTF-8: invalid code point at column %zu", i + 1);
             return 0;
         }
         i += (size_t)k + 1;
@@ -114,11 +103,11 @@ static int render_conversation(render *r, const cJSON *msgs, const char *field, 
 {
     const nt_tokenizer *t = r->t;
     if (t->sys_id < 0 || t->user_id < 0 || t->asst_id < 0)
-        return fail(r->err, r->errlen, "the tokenizer %s has no chat tokens (%s, %s, %s); train one with `ntron tokenizer train`",
+        return nt_fail(r->err, r->errlen, "the tokenizer %s has no chat tokens (%s, %s, %s); train one with `ntron tokenizer train`",
                     t->spec, NT_CHAT_SYSTEM, NT_CHAT_USER, NT_CHAT_ASSISTANT);
     put_id(r, (uint32_t)t->bos, 0);
     if (cJSON_IsString(msgs)) {
-        if (want_last == 'a') return fail(r->err, r->errlen, "field \"%s\" must be a list of messages", field);
+        if (want_last == 'a') return nt_fail(r->err, r->errlen, "field \"%s\" must be a list of messages", field);
         put_id(r, (uint32_t)t->sys_id, 0);
         if (put_text(r, "\n", "", "\n", 0)) return -1;
         put_id(r, (uint32_t)t->user_id, 0);
@@ -126,28 +115,28 @@ static int render_conversation(render *r, const cJSON *msgs, const char *field, 
         put_id(r, (uint32_t)t->asst_id, 0);
         return put_text(r, "\n", "", "", 0);
     }
-    if (!cJSON_IsArray(msgs)) return fail(r->err, r->errlen, "field \"%s\" is not a list of messages", field);
+    if (!cJSON_IsArray(msgs)) return nt_fail(r->err, r->errlen, "field \"%s\" is not a list of messages", field);
     int n = cJSON_GetArraySize(msgs);
     const char *system = "";
     int i0 = 0;
     char prev = 0; /* role of the previous turn: 0, 'u', 'a' */
     for (int i = 0; i < n; i++) {
         const cJSON *m = cJSON_GetArrayItem(msgs, i);
-        if (!cJSON_IsObject(m)) return fail(r->err, r->errlen, "%s[%d] is not an object", field, i);
+        if (!cJSON_IsObject(m)) return nt_fail(r->err, r->errlen, "%s[%d] is not an object", field, i);
         char why[256];
         const char *role, *content;
-        if (nt_json_get_string(m, "role", &role, why, sizeof why) <= 0) return fail(r->err, r->errlen, "%s[%d]: %s", field, i, why);
+        if (nt_json_get_string(m, "role", &role, why, sizeof why) <= 0) return nt_fail(r->err, r->errlen, "%s[%d]: %s", field, i, why);
         if (nt_json_get_string(m, "content", &content, why, sizeof why) <= 0)
-            return fail(r->err, r->errlen, "%s[%d]: %s", field, i, why);
+            return nt_fail(r->err, r->errlen, "%s[%d]: %s", field, i, why);
         if (!strcmp(role, "system")) {
-            if (i != 0) return fail(r->err, r->errlen, "role order: %s[%d] is a system message; only the first message may be", field, i);
+            if (i != 0) return nt_fail(r->err, r->errlen, "role order: %s[%d] is a system message; only the first message may be", field, i);
             system = content;
             i0 = 1;
         } else if (strcmp(role, "user") && strcmp(role, "assistant")) {
-            return fail(r->err, r->errlen, "%s[%d]: unknown role \"%s\" (system, user, assistant)", field, i, role);
+            return nt_fail(r->err, r->errlen, "%s[%d]: unknown role \"%s\" (system, user, assistant)", field, i, role);
         }
     }
-    if (n - i0 == 0) return fail(r->err, r->errlen, "empty conversation: \"%s\" has no user or assistant turn", field);
+    if (n - i0 == 0) return nt_fail(r->err, r->errlen, "empty conversation: \"%s\" has no user or assistant turn", field);
     put_id(r, (uint32_t)t->sys_id, 0);
     if (put_text(r, "\n", system, "\n", 0)) return -1;
     for (int i = i0; i < n; i++) {
@@ -158,7 +147,7 @@ static int render_conversation(render *r, const cJSON *msgs, const char *field, 
             return -1;
         char want = prev == 'u' ? 'a' : 'u';
         if (role[0] != want)
-            return fail(r->err, r->errlen, "role order: %s[%d] is %s, expected %s (turns alternate user, assistant, starting with user)",
+            return nt_fail(r->err, r->errlen, "role order: %s[%d] is %s, expected %s (turns alternate user, assistant, starting with user)",
                         field, i, role, want == 'u' ? "user" : "assistant");
         if (want == 'u') {
             put_id(r, (uint32_t)t->user_id, prev == 'a'); /* ends the previous assistant turn */
@@ -171,10 +160,10 @@ static int render_conversation(render *r, const cJSON *msgs, const char *field, 
         prev = want;
     }
     if (want_last == 'a') {
-        if (prev != 'a') return fail(r->err, r->errlen, "role order: the conversation ends with a user turn; SFT needs a final assistant turn");
+        if (prev != 'a') return nt_fail(r->err, r->errlen, "role order: the conversation ends with a user turn; SFT needs a final assistant turn");
         put_id(r, (uint32_t)t->eod, 1);
     } else {
-        if (prev != 'u') return fail(r->err, r->errlen, "role order: \"%s\" ends with an assistant turn; a prompt must end with a user turn", field);
+        if (prev != 'u') return nt_fail(r->err, r->errlen, "role order: \"%s\" ends with an assistant turn; a prompt must end with a user turn", field);
         put_id(r, (uint32_t)t->asst_id, 0);
         if (put_text(r, "\n", "", "", 0)) return -1;
     }
@@ -224,7 +213,7 @@ static int record_json(nt_prep_format fmt, const nt_tokenizer *t, const cJSON *o
     if (fmt == NT_FMT_JSONL) {
         const char *text;
         if (nt_json_get_string(o, "text", &text, err, errlen) <= 0) return -1;
-        if (!*text) return fail(err, errlen, "field \"text\" is empty");
+        if (!*text) return nt_fail(err, errlen, "field \"text\" is empty");
         if (put_text(&r, "", text, "", 0)) return -1;
         put_id(&r, (uint32_t)t->eod, 0);
     } else if (fmt == NT_FMT_CHAT) {
@@ -266,9 +255,9 @@ static int record_json(nt_prep_format fmt, const nt_tokenizer *t, const cJSON *o
             double x = 0;
             int k = nt_json_get_number(o, nt_rm_attributes[a], &x, err, errlen);
             if (k == 0) return -1;
-            if (k < 0 || x != floor(x)) return fail(err, errlen, "field \"%s\" is not an integer", nt_rm_attributes[a]);
+            if (k < 0 || x != floor(x)) return nt_fail(err, errlen, "field \"%s\" is not an integer", nt_rm_attributes[a]);
             if (x < 0 || x > 4)
-                return fail(err, errlen, "%s = %g is out of range (labels are integers 0-4)", nt_rm_attributes[a], x);
+                return nt_fail(err, errlen, "%s = %g is out of range (labels are integers 0-4)", nt_rm_attributes[a], x);
             lab[a] = (int8_t)x;
         }
         if (render_conversation(&r, prompt, "prompt", 'u')) return -1;
@@ -297,12 +286,12 @@ int nt_prep_record(nt_prep_format fmt, const nt_tokenizer *t, const char *text, 
         if (text[i] != '\\') continue;
         if (text[i + 1] == 'u' && i + 5 < len && !memcmp(text + i + 2, "0000", 4)) {
             cJSON_Delete(o);
-            return fail(err, errlen, "NUL character (escaped \\u0000) at column %zu", i + 1);
+            return nt_fail(err, errlen, "NUL character (escaped \\u0000) at column %zu", i + 1);
         }
         i++;   /* the escaped character: \\ is a backslash, not the start of an escape */
     }
     int rc;
-    if (!cJSON_IsObject(o)) rc = fail(err, errlen, "expected a JSON object");
+    if (!cJSON_IsObject(o)) rc = nt_fail(err, errlen, "expected a JSON object");
     else rc = record_json(fmt, t, o, out, err, errlen);
     cJSON_Delete(o);
     return rc;

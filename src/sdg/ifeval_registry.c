@@ -134,16 +134,6 @@ int nt_ifeval_conflicts(const char *a, const char *b)
 
 /* ---- argument checks ---------------------------------------------------------------- */
 
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && n) vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static const char REGEX_CHARS[] = ".^$*+?{}[]\\|()";
 
 static int check_keyword(const char *id, const char *name, const char *s, char *err, size_t n)
@@ -151,12 +141,12 @@ static int check_keyword(const char *id, const char *name, const char *s, char *
     size_t a = 0, b = strlen(s);
     while (a < b && (s[a] == ' ' || s[a] == '\t')) a++;
     while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t')) b--;
-    if (a == b) return fail(err, n, "%s: argument %s: an empty keyword (a word or phrase is needed)", id, name);
+    if (a == b) return nt_fail(err, n, "%s: argument %s: an empty keyword (a word or phrase is needed)", id, name);
     const char *bad = strpbrk(s, REGEX_CHARS);
     if (bad)
-        return fail(err, n, "%s: argument %s: keyword '%s' contains '%c': keywords are words or phrases without "
+        return nt_fail(err, n, "%s: argument %s: keyword '%s' contains '%c': keywords are words or phrases without "
                     "any of %s (the reference reads them as regular expressions)", id, name, s, *bad, REGEX_CHARS);
-    if (strchr(s, '\n')) return fail(err, n, "%s: argument %s: keyword '%s' spans lines", id, name, s);
+    if (strchr(s, '\n')) return nt_fail(err, n, "%s: argument %s: keyword '%s' spans lines", id, name, s);
     return 0;
 }
 
@@ -174,11 +164,11 @@ int nt_ifeval_args_check(const char *id, const cJSON *kwargs, char *err, size_t 
         char all[2048];
         size_t len = 0;
         for (int i = 0; i < NKINDS; i++) len += (size_t)snprintf(all + len, sizeof all - len, "%s%s", i ? " " : "", KINDS[i].id);
-        return fail(err, errlen, "unknown instruction id '%s' (the %d of the registry: %s)", id ? id : "(null)", NKINDS, all);
+        return nt_fail(err, errlen, "unknown instruction id '%s' (the %d of the registry: %s)", id ? id : "(null)", NKINDS, all);
     }
     const kind *kd = &KINDS[k];
     if (kwargs && !cJSON_IsObject(kwargs) && !cJSON_IsNull(kwargs))
-        return fail(err, errlen, "%s: kwargs is not a JSON object", id);
+        return nt_fail(err, errlen, "%s: kwargs is not a JSON object", id);
     /* names the kind does not take */
     const cJSON *v;
     cJSON_ArrayForEach(v, kwargs) {
@@ -188,7 +178,7 @@ int nt_ifeval_args_check(const char *id, const cJSON *kwargs, char *err, size_t 
             char names[256] = "";
             size_t len = 0;
             for (int a = 0; a < kd->nargs; a++) len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", a ? ", " : "", kd->args[a].name);
-            return fail(err, errlen, "%s: no argument named '%s' (%s)", id, v->string,
+            return nt_fail(err, errlen, "%s: no argument named '%s' (%s)", id, v->string,
                         kd->nargs ? names : "it takes no arguments");
         }
     }
@@ -196,13 +186,13 @@ int nt_ifeval_args_check(const char *id, const cJSON *kwargs, char *err, size_t 
     for (int a = 0; a < kd->nargs; a++) {
         const arg *ar = &kd->args[a];
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(kwargs, ar->name);
-        if (!x || cJSON_IsNull(x)) return fail(err, errlen, "%s: argument %s is missing", id, ar->name);
+        if (!x || cJSON_IsNull(x)) return nt_fail(err, errlen, "%s: argument %s is missing", id, ar->name);
         char ch[512];
         switch (ar->type) {
         case A_INT: {
             int hi = !strcmp(ar->name, "nth_paragraph") ? num_paragraphs : ar->hi;
             if (!cJSON_IsNumber(x) || x->valuedouble != floor(x->valuedouble) || x->valuedouble < ar->lo || x->valuedouble > hi)
-                return fail(err, errlen, "%s: argument %s must be an integer in %d..%d%s", id, ar->name, ar->lo, hi,
+                return nt_fail(err, errlen, "%s: argument %s must be an integer in %d..%d%s", id, ar->name, ar->lo, hi,
                             !strcmp(ar->name, "nth_paragraph") ? " (num_paragraphs)" : "");
             if (!strcmp(ar->name, "num_paragraphs")) num_paragraphs = (int)x->valuedouble;
             break;
@@ -213,40 +203,40 @@ int nt_ifeval_args_check(const char *id, const cJSON *kwargs, char *err, size_t 
             for (int i = 0; cJSON_IsString(x) && ar->choices[i] && !ok; i++) ok = !strcmp(x->valuestring, ar->choices[i]);
             if (!ok) {
                 choices_text(ar->choices, ch, sizeof ch);
-                return fail(err, errlen, "%s: argument %s must be one of %s", id, ar->name, ch);
+                return nt_fail(err, errlen, "%s: argument %s must be one of %s", id, ar->name, ch);
             }
             break;
         }
         case A_KEYWORDS: {
             if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) == 0)
-                return fail(err, errlen, "%s: argument %s must be a non-empty list of keywords (strings)", id, ar->name);
+                return nt_fail(err, errlen, "%s: argument %s must be a non-empty list of keywords (strings)", id, ar->name);
             const cJSON *w;
             cJSON_ArrayForEach(w, x) {
-                if (!cJSON_IsString(w)) return fail(err, errlen, "%s: argument %s must be a list of strings", id, ar->name);
+                if (!cJSON_IsString(w)) return nt_fail(err, errlen, "%s: argument %s must be a list of strings", id, ar->name);
                 if (check_keyword(id, ar->name, w->valuestring, err, errlen)) return -1;
             }
             break;
         }
         case A_KEYWORD:
-            if (!cJSON_IsString(x)) return fail(err, errlen, "%s: argument %s must be a keyword (a string)", id, ar->name);
+            if (!cJSON_IsString(x)) return nt_fail(err, errlen, "%s: argument %s must be a keyword (a string)", id, ar->name);
             if (check_keyword(id, ar->name, x->valuestring, err, errlen)) return -1;
             break;
         case A_WORD: {
             if (!cJSON_IsString(x) || !x->valuestring[0] || strpbrk(x->valuestring, " \t\n\r.,?!'\""))
-                return fail(err, errlen, "%s: argument %s must be one word (no blanks or any of . , ? ! ' \")", id, ar->name);
+                return nt_fail(err, errlen, "%s: argument %s must be one word (no blanks or any of . , ? ! ' \")", id, ar->name);
             break;
         }
         case A_LETTER: {
             const char *s = cJSON_IsString(x) ? x->valuestring : "";
             if (strlen(s) != 1 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
-                return fail(err, errlen, "%s: argument %s must be one letter a..z or A..Z", id, ar->name);
+                return nt_fail(err, errlen, "%s: argument %s must be one letter a..z or A..Z", id, ar->name);
             break;
         }
         case A_TEXT: {
             const char *s = cJSON_IsString(x) ? x->valuestring : "";
             size_t i = 0;
             while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') i++;
-            if (!s[i]) return fail(err, errlen, "%s: argument %s must be a non-empty string", id, ar->name);
+            if (!s[i]) return nt_fail(err, errlen, "%s: argument %s must be a non-empty string", id, ar->name);
             break;
         }
         }

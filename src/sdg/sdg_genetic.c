@@ -14,7 +14,6 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +22,6 @@ enum { MAX_OPS = 16, HIST = 11 };
 
 static const char *const OP_NAMES[] = {"instruction", "solution", "examples", NULL};
 static const char *const JUDGE_NAMES[] = {"instruction", "solution", NULL};
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 
 static double num(const cJSON *o, const char *key, double dflt)
@@ -68,21 +57,21 @@ static int parse_ops(const nt_config *c, gi_op *ops, char *err, size_t errlen)
             char *end;
             w = strtod(colon + 1, &end);
             if (end == colon + 1 || *end || !(w > 0) || !isfinite(w))
-                return fail(err, errlen, "operator %s: weight '%s' is not a positive number", tok, colon + 1);
+                return nt_fail(err, errlen, "operator %s: weight '%s' is not a positive number", tok, colon + 1);
         }
         size_t len = strlen(tok);
-        if (len == 0 || len > 24) return fail(err, errlen, "operator name '%s' is empty or longer than 24 characters", tok);
+        if (len == 0 || len > 24) return nt_fail(err, errlen, "operator name '%s' is empty or longer than 24 characters", tok);
         for (size_t i = 0; i < len; i++)
             if (!(islower((unsigned char)tok[i]) || isdigit((unsigned char)tok[i]) || tok[i] == '_'))
-                return fail(err, errlen, "operator name '%s': lower-case letters, digits and '_' only", tok);
+                return nt_fail(err, errlen, "operator name '%s': lower-case letters, digits and '_' only", tok);
         for (int i = 0; i < n; i++)
-            if (!strcmp(ops[i].name, tok)) return fail(err, errlen, "operator %s is listed twice", tok);
-        if (n == MAX_OPS) return fail(err, errlen, "more than %d operators", MAX_OPS);
+            if (!strcmp(ops[i].name, tok)) return nt_fail(err, errlen, "operator %s is listed twice", tok);
+        if (n == MAX_OPS) return nt_fail(err, errlen, "more than %d operators", MAX_OPS);
         snprintf(ops[n].name, sizeof ops[n].name, "%s", tok);
         ops[n].weight = w;
         n++;
     }
-    if (n == 0) return fail(err, errlen, "is empty: name one operator or more (NAME:WEIGHT; template genetic_NAME.txt)");
+    if (n == 0) return nt_fail(err, errlen, "is empty: name one operator or more (NAME:WEIGHT; template genetic_NAME.txt)");
     return n;
 }
 
@@ -98,12 +87,12 @@ static int load_op(const nt_config *c, const char *op, nt_template *t, char *err
 {
     char path[NT_PATH_MAX + 64];
     if (op_template_path(c, op, path, sizeof path))
-        return fail(err, errlen, "sdg.templates '%.200s...': the path of genetic_%s.txt is longer than %zu characters",
+        return nt_fail(err, errlen, "sdg.templates '%.200s...': the path of genetic_%s.txt is longer than %zu characters",
                     c->sdg_templates, op, sizeof path - 1);
     if (nt_template_load(t, path, OP_NAMES, NULL, err, errlen)) return -1;
     if (!strstr(t->text, "{instruction}") && !strstr(t->text, "{examples}")) {
         nt_template_free(t);
-        return fail(err, errlen, "%s: uses neither {instruction} nor {examples} (an operator mutates its parents)", path);
+        return nt_fail(err, errlen, "%s: uses neither {instruction} nor {examples} (an operator mutates its parents)", path);
     }
     return 0;
 }
@@ -140,7 +129,7 @@ int sdg_genetic_seeds(const char *path, cJSON *arr, char *err, size_t errlen)
     if (nt_lines_read(&f, path, "sdg.seeds", err, errlen)) return -1;
     if (f.n == 0) {
         nt_lines_free(&f);
-        return fail(err, errlen, "sdg.seeds = %s: no seed pairs (the file is empty; JSON lines with \"instruction\" and "
+        return nt_fail(err, errlen, "sdg.seeds = %s: no seed pairs (the file is empty; JSON lines with \"instruction\" and "
                     "\"solution\")", path);
     }
     for (int i = 0; i < f.n; i++) {
@@ -160,7 +149,7 @@ int sdg_genetic_seeds(const char *path, cJSON *arr, char *err, size_t errlen)
         if (!why[0] && id && !cJSON_IsString(id) && !cJSON_IsNumber(id))
             snprintf(why, sizeof why, "field \"id\" is neither a string nor a number");
         if (why[0]) {
-            fail(err, errlen, "%s:%d: %s", path, f.lineno[i], why);
+            nt_fail(err, errlen, "%s:%d: %s", path, f.lineno[i], why);
             nt_lines_free(&f);
             return -1;
         }
@@ -170,7 +159,7 @@ int sdg_genetic_seeds(const char *path, cJSON *arr, char *err, size_t errlen)
         else snprintf(idb, sizeof idb, "s%d", f.lineno[i]);
         for (int j = 0; j < cJSON_GetArraySize(arr); j++)
             if (!strcmp(sdg_str(cJSON_GetArrayItem(arr, j), "id"), idb)) {
-                fail(err, errlen, "%s:%d: seed id %s repeats an earlier line's", path, f.lineno[i], idb + 2);
+                nt_fail(err, errlen, "%s:%d: seed id %s repeats an earlier line's", path, f.lineno[i], idb + 2);
                 nt_lines_free(&f);
                 return -1;
             }

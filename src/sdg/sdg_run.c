@@ -990,14 +990,7 @@ int nt_sdg_main(int argc, char **argv)
     NT_CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
     nt_config cfg;
     nt_deck_info info;
-    nt_catch c;
-    if (NT_TRY(&c)) {
-        nt_deck_load(&cfg, &info, deck, setl.n + 1, sets);
-        nt_catch_end(&c);
-    }
-    nt_comm world;
-    nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");
-    nt_comm_agree(&world, c.status ? c.status : NT_EXIT_INPUT, c.msg);
+    nt_deck_load_agreed(&cfg, &info, deck, setl.n + 1, sets);
     int rc = nt_sdg_run(&cfg, &info);
     free(sets);
     free(setl.v);

@@ -46,23 +46,12 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
 /* ---- small helpers ------------------------------------------------------- */
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 
 static cJSON *dup(const cJSON *v)
@@ -75,9 +64,9 @@ static cJSON *dup(const cJSON *v)
 /* non-blank lines of a text file (trimmed), pushed as strings */
 static int read_list_file(const char *path, const char *key, cJSON *arr, char *err, size_t errlen)
 {
-    if (!path[0]) return fail(err, errlen, "sdg.%s is empty: name the file (one item a line)", key);
+    if (!path[0]) return nt_fail(err, errlen, "sdg.%s is empty: name the file (one item a line)", key);
     FILE *f = fopen(path, "r");
-    if (!f) return fail(err, errlen, "sdg.%s = %s: cannot open: %s", key, path, strerror(errno));
+    if (!f) return nt_fail(err, errlen, "sdg.%s = %s: cannot open: %s", key, path, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     ssize_t got;
@@ -93,7 +82,7 @@ static int read_list_file(const char *path, const char *key, cJSON *arr, char *e
     }
     free(line);
     fclose(f);
-    if (n == 0) return fail(err, errlen, "sdg.%s = %s: no items (the file is empty; one item a line)", key, path);
+    if (n == 0) return nt_fail(err, errlen, "sdg.%s = %s: no items (the file is empty; one item a line)", key, path);
     return 0;
 }
 
@@ -447,7 +436,7 @@ static int c_inputs(sdg_ctx *x, cJSON *in, char *err, size_t errlen)
         const char *text;
         char why[256];
         if (nt_json_get_string(docs.obj[i], "text", &text, why, sizeof why) <= 0 || !text[0]) {
-            rc = fail(err, errlen, "%s:%d: %s", x->cfg->sdg_documents, docs.lineno[i],
+            rc = nt_fail(err, errlen, "%s:%d: %s", x->cfg->sdg_documents, docs.lineno[i],
                       text && !why[0] ? "field \"text\" is empty" : why);
             break;
         }
@@ -565,7 +554,7 @@ static int read_prompts_file(const char *path, cJSON *in, char *err, size_t errl
                 }
             }
             if (why[0]) {
-                fail(err, errlen, "%s:%d: %s", path, f.lineno[i], why);
+                nt_fail(err, errlen, "%s:%d: %s", path, f.lineno[i], why);
                 nt_lines_free(&f);
                 return -1;
             }
@@ -622,7 +611,7 @@ static int pool_inputs(sdg_ctx *x, cJSON *in, int with2, char *err, size_t errle
     cJSON_ArrayForEach(r, in) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "prompt"), *last = cJSON_GetArrayItem(p, cJSON_GetArraySize(p) - 1);
         if (!cJSON_IsArray(p) || !last || strcmp(sdg_str(last, "role"), "user") != 0 || !sdg_str(last, "content")[0])
-            return fail(err, errlen, "prompt %s (record %d of the prompt sources): not a conversation ending with a "
+            return nt_fail(err, errlen, "prompt %s (record %d of the prompt sources): not a conversation ending with a "
                         "non-empty user turn", sdg_str(r, "id"), i + 1);
         i++;
     }

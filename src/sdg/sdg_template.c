@@ -5,20 +5,9 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int name_index(const char *const *names, const char *s, size_t n)
 {
@@ -38,12 +27,12 @@ static int walk(const nt_template *t, const char *const *names, put_fn put, ph_f
     for (size_t i = 0; s[i];) {
         if (s[i] == '{' && s[i + 1] == '{') { put(u, "{", 1); i += 2; continue; }
         if (s[i] == '}' && s[i + 1] == '}') { put(u, "}", 1); i += 2; continue; }
-        if (s[i] == '}') return fail(err, errlen, "%s:%d: a lone '}' (write }} for a literal brace)", t->path, line);
+        if (s[i] == '}') return nt_fail(err, errlen, "%s:%d: a lone '}' (write }} for a literal brace)", t->path, line);
         if (s[i] == '{') {
             size_t j = i + 1;
             while (isalnum((unsigned char)s[j]) || s[j] == '_') j++;
             if (s[j] != '}' || j == i + 1)
-                return fail(err, errlen, "%s:%d: a '{' that does not open a {name} placeholder (write {{ for a literal brace)",
+                return nt_fail(err, errlen, "%s:%d: a '{' that does not open a {name} placeholder (write {{ for a literal brace)",
                             t->path, line);
             int k = name_index(names, s + i + 1, j - i - 1);
             if (k < 0) {
@@ -51,7 +40,7 @@ static int walk(const nt_template *t, const char *const *names, put_fn put, ph_f
                 size_t len = 0;
                 for (int q = 0; names && names[q] && len + 40 < sizeof known; q++)
                     len += (size_t)snprintf(known + len, sizeof known - len, "%s{%s}", q ? ", " : "", names[q]);
-                return fail(err, errlen, "%s:%d: unknown placeholder {%.*s} (this stage fills %s)", t->path, line,
+                return nt_fail(err, errlen, "%s:%d: unknown placeholder {%.*s} (this stage fills %s)", t->path, line,
                             (int)(j - i - 1), s + i + 1, len ? known : "none");
             }
             ph(u, k);
@@ -75,7 +64,7 @@ int nt_template_load(nt_template *t, const char *path, const char *const *names,
     memset(t, 0, sizeof *t);
     snprintf(t->path, sizeof t->path, "%s", path);
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, "template %s: cannot open: %s", path, strerror(errno));
+    if (!f) return nt_fail(err, errlen, "template %s: cannot open: %s", path, strerror(errno));
     size_t cap = 4096, n = 0;
     t->text = nt_malloc(cap, "template text");
     size_t got;
@@ -90,10 +79,10 @@ int nt_template_load(nt_template *t, const char *path, const char *const *names,
     int rerr = ferror(f);
     fclose(f);
     t->text[n] = 0;
-    if (rerr) { nt_template_free(t); return fail(err, errlen, "template %s: read error", path); }
-    if (strlen(t->text) != n) { nt_template_free(t); return fail(err, errlen, "template %s: holds a NUL byte", path); }
+    if (rerr) { nt_template_free(t); return nt_fail(err, errlen, "template %s: read error", path); }
+    if (strlen(t->text) != n) { nt_template_free(t); return nt_fail(err, errlen, "template %s: holds a NUL byte", path); }
     while (n && isspace((unsigned char)t->text[n - 1])) t->text[--n] = 0;   /* a final newline is not part of the prompt */
-    if (!n) { nt_template_free(t); return fail(err, errlen, "template %s is empty", path); }
+    if (!n) { nt_template_free(t); return nt_fail(err, errlen, "template %s is empty", path); }
     int used[64] = {0};
     int nn = 0;
     while (names && names[nn]) nn++;
@@ -103,7 +92,7 @@ int nt_template_load(nt_template *t, const char *path, const char *const *names,
         int k = name_index(names, required[i], strlen(required[i]));
         NT_CHECK(k >= 0, "internal: required placeholder %s not among the names", required[i]);
         if (!used[k]) {
-            fail(err, errlen, "template %s does not use {%s} (every prompt of the stage would be the same)", path,
+            nt_fail(err, errlen, "template %s does not use {%s} (every prompt of the stage would be the same)", path,
                  required[i]);
             nt_template_free(t);
             return -1;

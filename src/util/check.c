@@ -54,6 +54,15 @@ void nt_catch_end(nt_catch *c)
     if (catching == c) catching = c->outer;
 }
 
+int nt_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 void nt_die(int status, const char *fmt, ...)
 {
     static volatile int dying;

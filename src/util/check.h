@@ -50,6 +50,11 @@ void nt_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * the job ends: ranks with print != 0 print "ntron: <message>"; MPI is
  * finalized; exit(status). */
 void nt_exit_agreed(int status, int print, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
+/* The error-returning helpers' way out, `return nt_fail(err, errlen, ...)`:
+ * formats the message into err[errlen] (nothing when err is NULL or errlen
+ * 0) and returns -1, for the caller to report where it knows the file or
+ * key (checks that collect a message instead of exiting). */
+int nt_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Catching this rank's failures inside a region, for input that every rank
  * checks alike without a collective (the deck): inside NT_TRY, nt_die stores
