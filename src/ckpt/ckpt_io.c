@@ -16,6 +16,7 @@
 #include "ckpt/ckpt.h"
 #include "build_config.h"
 #include "util/check.h"
+#include "util/h5attr.h"
 #include "util/sys.h"
 #include "util/rundir.h"
 #include "util/signals.h"
@@ -124,27 +125,6 @@ static hid_t mem_space(size_t n)
 
 /* ---- attributes ------------------------------------------------------------- */
 
-static void attr_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    NT_CHECK_H5(sp);
-    hid_t a = H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
-    NT_CHECK_H5(a);
-    NT_CHECK_H5(H5Awrite(a, mtype, v));
-    NT_CHECK_H5(H5Aclose(a));
-    NT_CHECK_H5(H5Sclose(sp));
-}
-static void attr_i64(hid_t loc, const char *name, long long v) { attr_write(loc, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, &v); }
-static void attr_u64(hid_t loc, const char *name, uint64_t v) { attr_write(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v); }
-static void attr_f64(hid_t loc, const char *name, double v) { attr_write(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v); }
-static void attr_str(hid_t loc, const char *name, const char *v)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    NT_CHECK_H5(t);
-    NT_CHECK_H5(H5Tset_size(t, strlen(v) + 1));
-    attr_write(loc, name, t, t, v);
-    NT_CHECK_H5(H5Tclose(t));
-}
 
 /* reading: 0 on success, -1 if missing or of another class */
 static int attr_read(hid_t loc, const char *name, hid_t mtype, void *v)
@@ -491,7 +471,7 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     write_agree(g, file, f);   /* a failed raw write: stop before HDF5 writes any metadata */
     nt_comm_allreduce(&g->world, sums, (size_t)nt * NKIND, NT_U64, NT_SUM);
     for (int i = 0; i < nt * NKIND; i++) {
-        attr_u64(dsets[i], "xxh3_sum", sums[i]);
+        nt_h5attr_write_u64(dsets[i], "xxh3_sum", sums[i]);
         NT_CHECK_H5(H5Dclose(dsets[i]));
     }
 
@@ -499,35 +479,35 @@ void nt_ckpt_write_file(nt_trainer *tr, const char *file, const nt_ckpt_meta *me
     const nt_config *cfg = &ms->cfg;
     char layout[128];
     layout_string(ms, layout, sizeof layout);
-    attr_str(f, "format", NT_CKPT_FORMAT);
-    attr_i64(f, "format_version", NT_CKPT_VERSION);
-    attr_str(f, "ntron_version", PACKAGE_VERSION);
-    attr_str(f, "deck", meta && meta->deck_text ? meta->deck_text : "");
-    attr_str(f, "deck_sha256", meta && meta->deck_sha256 ? meta->deck_sha256 : "");
-    attr_str(f, "layout", layout);
-    attr_i64(f, "tensor", g->TP);
-    attr_i64(f, "pipeline", g->PP);
-    attr_i64(f, "virtual_stages", ms->v);
-    attr_i64(f, "data_parallel", g->DP);
-    attr_i64(f, "iteration", tr->step);
-    attr_i64(f, "optimizer_step", tr->opt.step);
-    attr_i64(f, "skipped_steps", meta ? meta->skipped_steps : 0);
-    attr_u64(f, "consumed_samples", tr->consumed_samples);
-    attr_f64(f, "consumed_tokens", tr->consumed_tokens);
-    attr_u64(f, "seed", cfg->seed);
-    attr_str(f, "rng", "counter-based (xxh64 key of seed and name, splitmix64 of index): no state beyond seed");
-    attr_str(f, "data_sampler", "seeded per-epoch permutation; next sample = consumed_samples");
-    attr_i64(f, "has_optimizer", 1);
-    attr_i64(f, "layers", cfg->layers);
-    attr_i64(f, "hidden", cfg->hidden);
-    attr_i64(f, "ffn_hidden", cfg->ffn_hidden);
-    attr_i64(f, "heads", cfg->heads);
-    attr_i64(f, "kv_heads", cfg->kv_heads);
-    attr_i64(f, "vocab", cfg->vocab);
-    attr_i64(f, "seq_len", cfg->seq_len);
-    attr_str(f, "head", cfg->head);
-    attr_i64(f, "reward_outputs", !strcmp(cfg->head, "reward") ? cfg->reward_outputs : 0);
-    attr_str(f, "checksum", "xxh3_sum: sum mod 2^64 over elements of XXH3_64bits(value bytes, seed = row-major index)");
+    nt_h5attr_write_str(f, "format", NT_CKPT_FORMAT);
+    nt_h5attr_write_i64(f, "format_version", NT_CKPT_VERSION);
+    nt_h5attr_write_str(f, "ntron_version", PACKAGE_VERSION);
+    nt_h5attr_write_str(f, "deck", meta && meta->deck_text ? meta->deck_text : "");
+    nt_h5attr_write_str(f, "deck_sha256", meta && meta->deck_sha256 ? meta->deck_sha256 : "");
+    nt_h5attr_write_str(f, "layout", layout);
+    nt_h5attr_write_i64(f, "tensor", g->TP);
+    nt_h5attr_write_i64(f, "pipeline", g->PP);
+    nt_h5attr_write_i64(f, "virtual_stages", ms->v);
+    nt_h5attr_write_i64(f, "data_parallel", g->DP);
+    nt_h5attr_write_i64(f, "iteration", tr->step);
+    nt_h5attr_write_i64(f, "optimizer_step", tr->opt.step);
+    nt_h5attr_write_i64(f, "skipped_steps", meta ? meta->skipped_steps : 0);
+    nt_h5attr_write_u64(f, "consumed_samples", tr->consumed_samples);
+    nt_h5attr_write_f64(f, "consumed_tokens", tr->consumed_tokens);
+    nt_h5attr_write_u64(f, "seed", cfg->seed);
+    nt_h5attr_write_str(f, "rng", "counter-based (xxh64 key of seed and name, splitmix64 of index): no state beyond seed");
+    nt_h5attr_write_str(f, "data_sampler", "seeded per-epoch permutation; next sample = consumed_samples");
+    nt_h5attr_write_i64(f, "has_optimizer", 1);
+    nt_h5attr_write_i64(f, "layers", cfg->layers);
+    nt_h5attr_write_i64(f, "hidden", cfg->hidden);
+    nt_h5attr_write_i64(f, "ffn_hidden", cfg->ffn_hidden);
+    nt_h5attr_write_i64(f, "heads", cfg->heads);
+    nt_h5attr_write_i64(f, "kv_heads", cfg->kv_heads);
+    nt_h5attr_write_i64(f, "vocab", cfg->vocab);
+    nt_h5attr_write_i64(f, "seq_len", cfg->seq_len);
+    nt_h5attr_write_str(f, "head", cfg->head);
+    nt_h5attr_write_i64(f, "reward_outputs", !strcmp(cfg->head, "reward") ? cfg->reward_outputs : 0);
+    nt_h5attr_write_str(f, "checksum", "xxh3_sum: sum mod 2^64 over elements of XXH3_64bits(value bytes, seed = row-major index)");
     nt_ckpt_attrs_stamp(f);   /* last: covers every root attribute above */
 
     free(sums);

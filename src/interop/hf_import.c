@@ -23,6 +23,7 @@
 #include "build_config.h"
 #include "deck/deck.h"
 #include "util/check.h"
+#include "util/h5attr.h"
 #include "util/json.h"
 #include "util/sha256.h"
 
@@ -189,27 +190,6 @@ static void fmt_double(char *buf, size_t n, double v)
     }
 }
 
-static void attr_write(hid_t loc, const char *name, hid_t ft, hid_t mt, const void *v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    NT_CHECK_H5(sp);
-    hid_t a = H5Acreate2(loc, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT);
-    NT_CHECK_H5(a);
-    NT_CHECK_H5(H5Awrite(a, mt, v));
-    NT_CHECK_H5(H5Aclose(a));
-    NT_CHECK_H5(H5Sclose(sp));
-}
-static void attr_i64(hid_t loc, const char *name, long long v) { attr_write(loc, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, &v); }
-static void attr_u64(hid_t loc, const char *name, uint64_t v) { attr_write(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v); }
-static void attr_f64(hid_t loc, const char *name, double v) { attr_write(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v); }
-static void attr_str(hid_t loc, const char *name, const char *v)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    NT_CHECK_H5(t);
-    NT_CHECK_H5(H5Tset_size(t, strlen(v) + 1));
-    attr_write(loc, name, t, t, v);
-    NT_CHECK_H5(H5Tclose(t));
-}
 
 /* The deck DECK: [model] of the config, the checkpoint as weights-only start. */
 static void write_deck(const char *path, const nt_config *cfg, const char *hf_dir, const char *out)
@@ -430,45 +410,45 @@ int nt_hf_import(const char *hf_dir, const char *out, const char *deck_out)
     free(b16);
     nt_comm_allreduce(&world, sums, (size_t)nt * 2, NT_U64, NT_SUM);
     for (int i = 0; i < 2 * nt; i++) {
-        attr_u64(dsets[i], "xxh3_sum", sums[i]);
+        nt_h5attr_write_u64(dsets[i], "xxh3_sum", sums[i]);
         NT_CHECK_H5(H5Dclose(dsets[i]));
     }
     char *deck = nt_deck_resolved_text(&cfg);
     char sha[65];
     nt_sha256_hex(deck, strlen(deck), sha);
     const char *sdt = n_f32 == nn ? "F32" : n_bf16 == nn ? "BF16" : n_f16 == nn ? "F16" : "mixed";
-    attr_str(f, "format", NT_CKPT_FORMAT);
-    attr_i64(f, "format_version", NT_CKPT_VERSION);
-    attr_str(f, "ntron_version", PACKAGE_VERSION);
-    attr_str(f, "deck", deck);
-    attr_str(f, "deck_sha256", sha);
-    attr_str(f, "layout", "TP1 PP1 v1 DP1 SP0");
-    attr_i64(f, "tensor", 1);
-    attr_i64(f, "pipeline", 1);
-    attr_i64(f, "virtual_stages", 1);
-    attr_i64(f, "data_parallel", 1);
-    attr_i64(f, "iteration", 0);
-    attr_i64(f, "optimizer_step", 0);
-    attr_i64(f, "skipped_steps", 0);
-    attr_u64(f, "consumed_samples", 0);
-    attr_f64(f, "consumed_tokens", 0);
-    attr_u64(f, "seed", cfg.seed);
-    attr_i64(f, "has_optimizer", 0);
-    attr_i64(f, "layers", cfg.layers);
-    attr_i64(f, "hidden", cfg.hidden);
-    attr_i64(f, "ffn_hidden", cfg.ffn_hidden);
-    attr_i64(f, "heads", cfg.heads);
-    attr_i64(f, "kv_heads", cfg.kv_heads);
-    attr_i64(f, "vocab", cfg.vocab);
-    attr_i64(f, "seq_len", cfg.seq_len);
-    attr_str(f, "head", "lm");
-    attr_i64(f, "reward_outputs", 0);
-    attr_str(f, "checksum", "xxh3_sum: sum mod 2^64 over elements of XXH3_64bits(value bytes, seed = row-major index)");
-    attr_str(f, "source", "import-hf: Hugging Face NemotronForCausalLM (config.json + safetensors)");
-    attr_str(f, "source_dtype", sdt);
-    attr_i64(f, "hf_bos_token_id", hc.bos);
-    attr_i64(f, "hf_eos_token_id", hc.eos);
-    attr_i64(f, "hf_pad_token_id", hc.pad);
+    nt_h5attr_write_str(f, "format", NT_CKPT_FORMAT);
+    nt_h5attr_write_i64(f, "format_version", NT_CKPT_VERSION);
+    nt_h5attr_write_str(f, "ntron_version", PACKAGE_VERSION);
+    nt_h5attr_write_str(f, "deck", deck);
+    nt_h5attr_write_str(f, "deck_sha256", sha);
+    nt_h5attr_write_str(f, "layout", "TP1 PP1 v1 DP1 SP0");
+    nt_h5attr_write_i64(f, "tensor", 1);
+    nt_h5attr_write_i64(f, "pipeline", 1);
+    nt_h5attr_write_i64(f, "virtual_stages", 1);
+    nt_h5attr_write_i64(f, "data_parallel", 1);
+    nt_h5attr_write_i64(f, "iteration", 0);
+    nt_h5attr_write_i64(f, "optimizer_step", 0);
+    nt_h5attr_write_i64(f, "skipped_steps", 0);
+    nt_h5attr_write_u64(f, "consumed_samples", 0);
+    nt_h5attr_write_f64(f, "consumed_tokens", 0);
+    nt_h5attr_write_u64(f, "seed", cfg.seed);
+    nt_h5attr_write_i64(f, "has_optimizer", 0);
+    nt_h5attr_write_i64(f, "layers", cfg.layers);
+    nt_h5attr_write_i64(f, "hidden", cfg.hidden);
+    nt_h5attr_write_i64(f, "ffn_hidden", cfg.ffn_hidden);
+    nt_h5attr_write_i64(f, "heads", cfg.heads);
+    nt_h5attr_write_i64(f, "kv_heads", cfg.kv_heads);
+    nt_h5attr_write_i64(f, "vocab", cfg.vocab);
+    nt_h5attr_write_i64(f, "seq_len", cfg.seq_len);
+    nt_h5attr_write_str(f, "head", "lm");
+    nt_h5attr_write_i64(f, "reward_outputs", 0);
+    nt_h5attr_write_str(f, "checksum", "xxh3_sum: sum mod 2^64 over elements of XXH3_64bits(value bytes, seed = row-major index)");
+    nt_h5attr_write_str(f, "source", "import-hf: Hugging Face NemotronForCausalLM (config.json + safetensors)");
+    nt_h5attr_write_str(f, "source_dtype", sdt);
+    nt_h5attr_write_i64(f, "hf_bos_token_id", hc.bos);
+    nt_h5attr_write_i64(f, "hf_eos_token_id", hc.eos);
+    nt_h5attr_write_i64(f, "hf_pad_token_id", hc.pad);
     nt_ckpt_attrs_stamp(f);   /* last: the root-attribute checksum covers every attribute above */
     free(deck);
     free(sums);

@@ -4,6 +4,7 @@
 #include "ckpt/ckpt.h"
 #include "data/data.h"
 #include "util/check.h"
+#include "util/h5attr.h"
 #include "util/sha256.h"
 
 #include <errno.h>
@@ -44,8 +45,8 @@ static herr_t sum_one(hid_t g, const char *name, const H5L_info_t *info, void *o
     hid_t a = H5Aopen(d, "xxh3_sum", H5P_DEFAULT);
     NT_CHECK_H5(a);
     NT_CHECK_H5(H5Aread(a, H5T_NATIVE_UINT64, &v));
-    H5Aclose(a);
-    H5Dclose(d);
+    NT_CHECK_H5(H5Aclose(a));
+    NT_CHECK_H5(H5Dclose(d));
     char line[256];
     snprintf(line, sizeof line, "%s:%016llx\n", name, (unsigned long long)v);
     append(c, line);
@@ -59,7 +60,7 @@ static long long root_ll(hid_t f, const char *file, const char *name)
     hid_t a = H5Aopen(f, name, H5P_DEFAULT);
     NT_CHECK_H5(a);
     NT_CHECK_H5(H5Aread(a, H5T_NATIVE_LLONG, &v));
-    H5Aclose(a);
+    NT_CHECK_H5(H5Aclose(a));
     return v;
 }
 
@@ -108,8 +109,8 @@ void nt_pref_ref_identity(const nt_config *cfg, const char *ckpt, char hex[65])
         if (g < 0) nt_input_error("%s: no /model group", file);
         hsize_t idx = 0;
         NT_CHECK_H5(H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, sum_one, &c));
-        H5Gclose(g);
-        H5Fclose(f);
+        NT_CHECK_H5(H5Gclose(g));
+        NT_CHECK_H5(H5Fclose(f));
     }
     nt_sha256_hex(c.buf, c.len, hex);
     free(c.buf);
@@ -135,19 +136,20 @@ int nt_pref_ref_load(const char *file, const char *id, const uint64_t n[2], doub
         hid_t d = H5Dopen2(f, set_name[s], H5P_DEFAULT);
         if (d < 0) nt_input_error("%s: no %s dataset (remove it to recompute)", file, set_name[s]);
         hid_t sp = H5Dget_space(d);
+        NT_CHECK_H5(sp);
         hsize_t dims[2] = {0, 0};
         if (H5Sget_simple_extent_ndims(sp) != 2 || H5Sget_simple_extent_dims(sp, dims, NULL) < 0 || dims[0] != n[s] ||
             dims[1] != 2)
             nt_input_error("%s: %s is [%llu,%llu], the data has %llu pairs (remove it to recompute)", file,
                            set_name[s], (unsigned long long)dims[0], (unsigned long long)dims[1],
                            (unsigned long long)n[s]);
-        H5Sclose(sp);
+        NT_CHECK_H5(H5Sclose(sp));
         out[s] = nt_malloc(n[s] * 2 * sizeof(double), "reference log-probs");
         if (H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out[s]) < 0)
             nt_input_error("%s: cannot read %s (remove it to recompute)", file, set_name[s]);
-        H5Dclose(d);
+        NT_CHECK_H5(H5Dclose(d));
     }
-    H5Fclose(f);
+    NT_CHECK_H5(H5Fclose(f));
     return 1;
 }
 
@@ -157,29 +159,18 @@ void nt_pref_ref_save(const char *file, const char *id, const uint64_t n[2], dou
     snprintf(tmp, sizeof tmp, "%s.tmp", file);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) nt_die(NT_EXIT_FAIL, "%s: cannot create", tmp);
-    hid_t as = H5Screate(H5S_SCALAR), st = H5Tcopy(H5T_C_S1);
-    NT_CHECK_H5(H5Tset_size(st, strlen(id) + 1));
-    hid_t a = H5Acreate2(f, "identity", st, as, H5P_DEFAULT, H5P_DEFAULT);
-    NT_CHECK_H5(a);
-    NT_CHECK_H5(H5Awrite(a, st, id));
-    H5Aclose(a);
-    const char *what = "per pair: sum of log pi_ref over the chosen, rejected response tokens";
-    NT_CHECK_H5(H5Tset_size(st, strlen(what) + 1));
-    a = H5Acreate2(f, "columns", st, as, H5P_DEFAULT, H5P_DEFAULT);
-    NT_CHECK_H5(a);
-    NT_CHECK_H5(H5Awrite(a, st, what));
-    H5Aclose(a);
-    H5Tclose(st);
-    H5Sclose(as);
+    nt_h5attr_write_str(f, "identity", id);
+    nt_h5attr_write_str(f, "columns", "per pair: sum of log pi_ref over the chosen, rejected response tokens");
     for (int s = 0; s < 2; s++) {
         if (!n[s]) continue;
         hsize_t dims[2] = {n[s], 2};
         hid_t sp = H5Screate_simple(2, dims, NULL);
+        NT_CHECK_H5(sp);
         hid_t d = H5Dcreate2(f, set_name[s], H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         NT_CHECK_H5(d);
         NT_CHECK_H5(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, vals[s]));
-        H5Dclose(d);
-        H5Sclose(sp);
+        NT_CHECK_H5(H5Dclose(d));
+        NT_CHECK_H5(H5Sclose(sp));
     }
     NT_CHECK_H5(H5Fclose(f));
     if (rename(tmp, file) != 0) nt_die(NT_EXIT_FAIL, "%s: cannot rename to %s: %s", tmp, file, strerror(errno));

@@ -24,6 +24,7 @@
 #include "prep/prep.h"
 #include "ckpt/ckpt.h"
 #include "util/check.h"
+#include "util/h5attr.h"
 #include "cli/cli_flags.h"
 #include "parallel/comm.h"
 #include "prep/prep_format.h"
@@ -136,32 +137,6 @@ static void write_rows(hid_t f, const char *name, hid_t ftype, hid_t mtype, cons
     NT_CHECK_H5(H5Sclose(ms));
     NT_CHECK_H5(H5Dclose(d));
     NT_CHECK_H5(H5Sclose(fs));
-}
-
-static void attr_str(hid_t loc, const char *name, const char *val)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    NT_CHECK_H5(t);
-    NT_CHECK_H5(H5Tset_size(t, strlen(val) + 1));
-    hid_t sp = H5Screate(H5S_SCALAR);
-    NT_CHECK_H5(sp);
-    hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    NT_CHECK_H5(a);
-    NT_CHECK_H5(H5Awrite(a, t, val));
-    NT_CHECK_H5(H5Aclose(a));
-    NT_CHECK_H5(H5Sclose(sp));
-    NT_CHECK_H5(H5Tclose(t));
-}
-
-static void attr_i64(hid_t loc, const char *name, long long v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    NT_CHECK_H5(sp);
-    hid_t a = H5Acreate2(loc, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    NT_CHECK_H5(a);
-    NT_CHECK_H5(H5Awrite(a, H5T_NATIVE_LLONG, &v));
-    NT_CHECK_H5(H5Aclose(a));
-    NT_CHECK_H5(H5Sclose(sp));
 }
 
 /* ---- input and output paths, checked before anything is written -------------- */
@@ -392,17 +367,17 @@ int nt_prep_file(const char *in, const char *out, const char *tokspec, const cha
     }
     if (fmt == NT_FMT_RM) {
         write_rows(h, "/labels", H5T_STD_I8LE, H5T_NATIVE_INT8, o.labels.p, nsamp, 5, pre[1], tot[1], dxpl);
-        attr_str(h, "label_names", "helpfulness correctness coherence complexity verbosity");
+        nt_h5attr_write_str(h, "label_names", "helpfulness correctness coherence complexity verbosity");
     }
-    attr_i64(h, "vocab_size", tok.vocab);
-    attr_i64(h, "eod_id", tok.eod);
-    attr_i64(h, "bos_id", tok.bos);
-    attr_str(h, "kind", nt_prep_kind(fmt));
-    attr_str(h, "format", format);
-    attr_str(h, "tokenizer", tokspec);
-    attr_str(h, "tokenizer_hash", tok.hash);
-    attr_str(h, "source", in);
-    if (fmt >= NT_FMT_CHAT) attr_str(h, "template", "nemotron");
+    nt_h5attr_write_i64(h, "vocab_size", tok.vocab);
+    nt_h5attr_write_i64(h, "eod_id", tok.eod);
+    nt_h5attr_write_i64(h, "bos_id", tok.bos);
+    nt_h5attr_write_str(h, "kind", nt_prep_kind(fmt));
+    nt_h5attr_write_str(h, "format", format);
+    nt_h5attr_write_str(h, "tokenizer", tokspec);
+    nt_h5attr_write_str(h, "tokenizer_hash", tok.hash);
+    nt_h5attr_write_str(h, "source", in);
+    if (fmt >= NT_FMT_CHAT) nt_h5attr_write_str(h, "template", "nemotron");
     NT_CHECK_H5(H5Pclose(dxpl));
     NT_CHECK_H5(H5Pclose(fapl));
     NT_CHECK_H5(H5Fclose(h));
