@@ -143,6 +143,7 @@ sed 's/^peak_tflops = .*/peak_tflops = fast/' "$H100" > badnum.cluster
 expect_error "bad number" 2 "cluster.peak_tflops: 'fast' is not a number" -- "$NTRON" plan "$TINY" --cluster badnum.cluster
 expect_error "gbs not divisible" 2 "global batch 16 is not divisible by parallel.micro_batch \(8\) x DP \(3\)" -- "$NTRON" plan "$TINY" --dp 3
 expect_error "bad --dp" 2 "plan: --dp wants N or N,N,\.\.\. \(positive integers\), got 'x'" -- "$NTRON" plan "$TINY" --dp x
+expect_error "empty --dp" 2 "plan: --dp wants N or N,N,\.\.\. \(positive integers\), got ''" -- "$NTRON" plan "$TINY" --dp ""
 expect_error "unknown option" 2 "plan: unknown option --nodes \(see ntron plan --help\)" -- "$NTRON" plan "$TINY" --nodes 4
 expect_error "missing argument" 2 "plan: --cluster needs an argument FILE" -- "$NTRON" plan "$TINY" --cluster
 expect_error "no deck" 2 "plan: no DECK given" -- "$NTRON" plan --dp 2

@@ -98,6 +98,7 @@ int nt_plan_main(int argc, char **argv)
         if (ndp < NT_MAX_RAMP) dp[ndp++] = (int)x;
         c = *end ? end + 1 : end;
     }
+    if (ndp == 0) nt_cli_error(&cli, "--dp wants N or N,N,... (positive integers), got '%s'", dps);
     for (int i = ndp; i < NT_MAX_RAMP; i++) dp[i] = dp[ndp - 1];
     double budget = cfg.tokens > 0 ? cfg.tokens : (double)cfg.steps * cfg.global_batch * cfg.seq_len;
 
