@@ -158,7 +158,9 @@ int main(int argc, char **argv)
     int before[4] = {0}, after[4] = {0};
     for (int k = 0; k < 20000; k++) {
         nt_blend_sample(&b, (uint64_t)k, x);
-        (k < 10000 ? before : after)[x[0] - 10]++;
+        int *h = k < 10000 ? before : after, d = x[0] - 10;
+        EXPECT(d >= 0 && d < 4, "sample %d from no dataset of the blend (token %d)", k, x[0]);
+        if (d >= 0 && d < 4) h[d]++;
     }
     printf("switch: before %d %d %d %d, after %d %d %d %d\n", before[0], before[1], before[2], before[3], after[0],
            after[1], after[2], after[3]);
