@@ -111,9 +111,9 @@ static herr_t attrs_visit(hid_t loc, const char *name, const H5A_info_t *info, v
         }
         free(buf);
     }
-    if (t >= 0) H5Tclose(t);
-    if (sp >= 0) H5Sclose(sp);
-    H5Aclose(a);
+    if (t >= 0) NT_CHECK_H5(H5Tclose(t));
+    if (sp >= 0) NT_CHECK_H5(H5Sclose(sp));
+    NT_CHECK_H5(H5Aclose(a));
     return w->bad ? 1 : 0;
 }
 
@@ -158,8 +158,8 @@ int nt_ckpt_attrs_check(hid_t f, long long version, char *why, size_t n)
     }
     hid_t t = H5Aget_type(a);
     int ok = t >= 0 && H5Tget_class(t) == H5T_INTEGER && H5Aread(a, H5T_NATIVE_UINT64, &want) >= 0;
-    if (t >= 0) H5Tclose(t);
-    H5Aclose(a);
+    if (t >= 0) NT_CHECK_H5(H5Tclose(t));
+    NT_CHECK_H5(H5Aclose(a));
     if (!ok) { snprintf(why, n, "root attribute %s is not an integer", NT_CKPT_ATTRS_SUM); return -1; }
     if (nt_ckpt_attrs_sum(f, &got) != 0) { snprintf(why, n, "root attributes cannot be read"); return -1; }
     if (got != want) {

@@ -15,7 +15,7 @@
 static int launcher_rank(void)
 {
     int init = 0;
-    MPI_Initialized(&init);
+    NT_CHECK_MPI(MPI_Initialized(&init));
     if (init) return !nt_rank0();
     static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {

@@ -49,12 +49,12 @@ static hid_t open_ds(const nt_padded *d, const char *name, int ndims, nt_dtype_c
     if (H5Sget_simple_extent_ndims(s) != ndims) nt_input_error("%s: %s is not %d-dimensional", d->path, name, ndims);
     dims[1] = 1;
     NT_CHECK_H5(H5Sget_simple_extent_dims(s, dims, NULL));
-    H5Sclose(s);
+    NT_CHECK_H5(H5Sclose(s));
     if (cls != NT_DT_FLOAT) {
         hid_t t = H5Dget_type(ds);
         NT_CHECK_H5(t);
         if (H5Tget_class(t) != H5T_INTEGER) nt_input_error("%s: %s is not an integer dataset", d->path, name);
-        H5Tclose(t);
+        NT_CHECK_H5(H5Tclose(t));
     }
     nt_data_check_dtype(d->path, ds, name, cls, bytes);
     return ds;
@@ -65,7 +65,7 @@ static void *read_all(const nt_padded *d, hid_t ds, const char *name, hid_t mtyp
 {
     void *p = nt_malloc(n * size, name);
     if (H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, p) < 0) nt_input_error("%s: cannot read %s", d->path, name);
-    H5Dclose(ds);
+    NT_CHECK_H5(H5Dclose(ds));
     return p;
 }
 
@@ -76,7 +76,7 @@ static long long root_int(const nt_padded *d, const char *name)
     hid_t a = H5Aopen(d->file, name, H5P_DEFAULT);
     NT_CHECK_H5(a);
     if (H5Aread(a, H5T_NATIVE_LLONG, &v) < 0) nt_input_error("%s: cannot read root attribute %s", d->path, name);
-    H5Aclose(a);
+    NT_CHECK_H5(H5Aclose(a));
     return v;
 }
 
@@ -197,9 +197,9 @@ uint64_t nt_padded_truncated(const nt_padded *d)
 
 void nt_padded_close(nt_padded *d)
 {
-    if (d->tokens > 0) H5Dclose(d->tokens);
-    if (d->mask > 0) H5Dclose(d->mask);
-    if (d->file > 0) H5Fclose(d->file);
+    if (d->tokens > 0) NT_CHECK_H5(H5Dclose(d->tokens));
+    if (d->mask > 0) NT_CHECK_H5(H5Dclose(d->mask));
+    if (d->file > 0) NT_CHECK_H5(H5Fclose(d->file));
     free(d->offs);
     free(d->labels);
     free(d->ranges);
@@ -235,8 +235,8 @@ static void read_range(const nt_padded *d, hid_t ds, hid_t mtype, uint64_t start
     NT_CHECK_H5(ms);
     NT_CHECK_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s, NULL, &c, NULL));
     if (H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, buf) < 0) nt_input_error("%s: read failed (truncated file?)", d->path);
-    H5Sclose(ms);
-    H5Sclose(fs);
+    NT_CHECK_H5(H5Sclose(ms));
+    NT_CHECK_H5(H5Sclose(fs));
 }
 
 void nt_padded_get(nt_padded *d, uint64_t k, int part, nt_padded_row *row)

@@ -78,22 +78,26 @@ int nt_infer_check_head(const char *ckpt, const char *want, const char *cmd, cha
     if (nt_ckpt_resolve(ckpt, file, sizeof file, why, sizeof why) != 0)
         return nt_fail(err, errlen, "checkpoint.load = %s: %s", ckpt, why);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    NT_CHECK_H5(fapl);
     hid_t f = -1;
     H5E_BEGIN_TRY { f = H5Fopen(file, H5F_ACC_RDONLY, fapl); } H5E_END_TRY;
-    H5Pclose(fapl);
+    NT_CHECK_H5(H5Pclose(fapl));
     if (f < 0) return nt_fail(err, errlen, "checkpoint %s: not an HDF5 file", file);
     char head[32] = "lm";
     if (H5Aexists(f, "head") > 0) {
-        hid_t a = H5Aopen(f, "head", H5P_DEFAULT), t = H5Aget_type(a);
+        hid_t a = H5Aopen(f, "head", H5P_DEFAULT);
+        NT_CHECK_H5(a);
+        hid_t t = H5Aget_type(a);
+        NT_CHECK_H5(t);
         size_t sz = H5Tget_size(t);
         if (H5Tget_class(t) == H5T_STRING && sz < sizeof head && !H5Tis_variable_str(t)) {
             memset(head, 0, sizeof head);
             NT_CHECK_H5(H5Aread(a, t, head));
         } else snprintf(head, sizeof head, "?");
-        H5Tclose(t);
-        H5Aclose(a);
+        NT_CHECK_H5(H5Tclose(t));
+        NT_CHECK_H5(H5Aclose(a));
     }
-    H5Fclose(f);
+    NT_CHECK_H5(H5Fclose(f));
     if (strcmp(head, want) != 0)
         return nt_fail(err, errlen, "checkpoint %s has a %s head; %s needs a checkpoint with %s", file,
                     !strcmp(head, "reward") ? "reward" : !strcmp(head, "lm") ? "language-model (LM)" : head, cmd,

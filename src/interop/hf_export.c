@@ -71,8 +71,8 @@ static int attr_i(hid_t f, const char *name, long long *v)
     if (a < 0) return -1;
     hid_t t = H5Aget_type(a);
     int ok = t >= 0 && H5Tget_class(t) == H5T_INTEGER && H5Aread(a, H5T_NATIVE_LLONG, v) >= 0;
-    if (t >= 0) H5Tclose(t);
-    H5Aclose(a);
+    if (t >= 0) NT_CHECK_H5(H5Tclose(t));
+    NT_CHECK_H5(H5Aclose(a));
     return ok ? 0 : -1;
 }
 
@@ -88,8 +88,8 @@ static char *attr_s(hid_t loc, const char *name)
         s = nt_calloc(H5Tget_size(t) + 1, 1, "attribute");
         if (H5Aread(a, t, s) < 0) { free(s); s = NULL; }
     }
-    if (t >= 0) H5Tclose(t);
-    H5Aclose(a);
+    if (t >= 0) NT_CHECK_H5(H5Tclose(t));
+    NT_CHECK_H5(H5Aclose(a));
     return s;
 }
 
@@ -125,7 +125,7 @@ static void ds_open(dsrc *s, hid_t f, const char *file, const char *path, hid_t 
     NT_CHECK_H5(H5Tclose(t));
     hid_t a = H5Aexists(s->d, "xxh3_sum") > 0 ? H5Aopen(s->d, "xxh3_sum", H5P_DEFAULT) : -1;
     if (a < 0 || H5Aread(a, H5T_NATIVE_UINT64, &s->want) < 0) nt_input_error("checkpoint %s: tensor %s has no xxh3_sum checksum", file, path);
-    H5Aclose(a);
+    NT_CHECK_H5(H5Aclose(a));
     s->rows = (size_t)dims[0];
     s->cols = (size_t)dims[1];
 }

@@ -257,7 +257,7 @@ static void fetch_row(const nt_hf_config *hc, const nt_hf_name *names, int nn, c
 int nt_hf_import(const char *hf_dir, const char *out, const char *deck_out)
 {
     int inited = 0;
-    MPI_Initialized(&inited);
+    NT_CHECK_MPI(MPI_Initialized(&inited));
     if (!inited) NT_CHECK_MPI(MPI_Init(NULL, NULL));
     nt_comm world;
     nt_comm_from_mpi(&world, MPI_COMM_WORLD, "world");

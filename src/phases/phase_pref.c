@@ -126,7 +126,7 @@ static void *pref_open(const nt_config *cfg, const nt_deck_info *info)
     (void)info;
     pref_state *st = nt_calloc(1, sizeof *st, "preference phase");
     int rank = 0;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    NT_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
     st->rank0 = rank == 0;
     st->rpo = !strcmp(cfg->phase, "rpo");
     st->loss = effective_loss(cfg);

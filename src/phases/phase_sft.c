@@ -60,10 +60,10 @@ static void require_loss_tokens(const nt_padded *d)
         NT_CHECK_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, &at, NULL, &n, NULL));
         if (H5Dread(d->mask, H5T_NATIVE_UINT8, ms, fs, H5P_DEFAULT, buf) < 0)
             nt_input_error("%s: cannot read /loss_mask", d->path);
-        H5Sclose(ms);
+        NT_CHECK_H5(H5Sclose(ms));
         for (hsize_t i = 0; i < n && !found; i++) found = buf[i] != 0;
     }
-    H5Sclose(fs);
+    NT_CHECK_H5(H5Sclose(fs));
     free(buf);
     if (!found)
         nt_input_error("%s: every loss mask is empty (no assistant tokens to train on: prep it with --format chat "

@@ -21,7 +21,7 @@ static int read_attr_str(hid_t f, const char *name, char *buf, size_t len)
     hid_t t = H5Aget_type(a);
     NT_CHECK_H5(t);
     size_t sz = H5Tget_size(t);
-    if (H5Tget_class(t) != H5T_STRING || sz >= len) { H5Tclose(t); H5Aclose(a); return 0; }
+    if (H5Tget_class(t) != H5T_STRING || sz >= len) { NT_CHECK_H5(H5Tclose(t)); NT_CHECK_H5(H5Aclose(a)); return 0; }
     hid_t mt = H5Tcopy(H5T_C_S1);
     NT_CHECK_H5(mt);
     NT_CHECK_H5(H5Tset_size(mt, sz + 1));
@@ -82,8 +82,8 @@ int nt_prep_inspect(const char *path, const char *tokspec)
             hsize_t dims[2] = {0, 0};
             if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2) H5Sget_simple_extent_dims(sp, dims, NULL);
             nlabels = (int)dims[1];
-            if (sp >= 0) H5Sclose(sp);
-            if (d >= 0) H5Dclose(d);
+            if (sp >= 0) NT_CHECK_H5(H5Sclose(sp));
+            if (d >= 0) NT_CHECK_H5(H5Dclose(d));
         }
         nt_padded p;
         nt_padded_open(&p, path, (nt_padded_kind)padded, 1, INT_MAX, "", nlabels, 0);
