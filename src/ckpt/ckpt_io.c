@@ -125,7 +125,6 @@ static hid_t mem_space(size_t n)
 
 /* ---- attributes ------------------------------------------------------------- */
 
-
 /* reading: 0 on success, -1 if missing or of another class */
 static int attr_read(hid_t loc, const char *name, hid_t mtype, void *v)
 {

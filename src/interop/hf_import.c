@@ -190,7 +190,6 @@ static void fmt_double(char *buf, size_t n, double v)
     }
 }
 
-
 /* The deck DECK: [model] of the config, the checkpoint as weights-only start. */
 static void write_deck(const char *path, const nt_config *cfg, const char *hf_dir, const char *out)
 {
@@ -252,7 +251,6 @@ static void fetch_row(const nt_hf_config *hc, const nt_hf_name *names, int nn, c
     if (t->dtype == NT_ST_BF16) memcpy(b16, (const unsigned char *)t->data + (size_t)r * cols * 2, (size_t)cols * 2);
     else nt_f32_to_bf16_n(b16, f32, (size_t)cols);
 }
-
 
 int nt_hf_import(const char *hf_dir, const char *out, const char *deck_out)
 {

@@ -42,7 +42,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 static int is_blank(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)

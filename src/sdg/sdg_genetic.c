@@ -23,7 +23,6 @@ enum { MAX_OPS = 16, HIST = 11 };
 static const char *const OP_NAMES[] = {"instruction", "solution", "examples", NULL};
 static const char *const JUDGE_NAMES[] = {"instruction", "solution", NULL};
 
-
 static double num(const cJSON *o, const char *key, double dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -425,7 +424,6 @@ static char *clean_instruction(const char *t)
 }
 
 static int usable(const char *text, const char *why) { return text && text[0] && strcmp(why ? why : "", "refused") != 0; }
-
 
 void sdg_genetic_shard(sdg_ctx *x, const cJSON *in, int a, int b, char **out, sdg_stats *st)
 {

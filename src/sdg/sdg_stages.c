@@ -53,7 +53,6 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
-
 static cJSON *dup(const cJSON *v)
 {
     cJSON *d = cJSON_Duplicate(v, 1);
