@@ -6,6 +6,7 @@
 #include "util/check.h"
 #include "util/h5attr.h"
 #include "util/sha256.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,22 +17,9 @@
 /* ---- identity ------------------------------------------------------------- */
 
 typedef struct sum_ctx {
-    char *buf;
-    size_t len, cap;
+    nt_strbuf text;
     const char *file;
 } sum_ctx;
-
-static void append(sum_ctx *c, const char *s)
-{
-    size_t n = strlen(s);
-    if (c->len + n + 1 > c->cap) {
-        c->cap = 2 * (c->len + n + 1) + 256;
-        c->buf = realloc(c->buf, c->cap);
-        NT_CHECK(c->buf, "out of memory (reference identity)");
-    }
-    memcpy(c->buf + c->len, s, n + 1);
-    c->len += n;
-}
 
 /* every /model dataset's name and xxh3_sum, in name order */
 static herr_t sum_one(hid_t g, const char *name, const H5L_info_t *info, void *op)
@@ -49,7 +37,7 @@ static herr_t sum_one(hid_t g, const char *name, const H5L_info_t *info, void *o
     NT_CHECK_H5(H5Dclose(d));
     char line[256];
     snprintf(line, sizeof line, "%s:%016llx\n", name, (unsigned long long)v);
-    append(c, line);
+    nt_strbuf_puts(&c->text, line);
     return 0;
 }
 
@@ -73,15 +61,15 @@ void nt_pref_ref_identity(const nt_config *cfg, const char *ckpt, char hex[65])
         if (!files[i][0]) continue;
         if (nt_sha256_file_hex(files[i], h) != 0) nt_input_error("%s: cannot read: %s", files[i], strerror(errno));
         snprintf(line, sizeof line, "%s_sha256=%s\n", i ? "valid" : "train", h);
-        append(&c, line);
+        nt_strbuf_puts(&c.text, line);
     }
     snprintf(line, sizeof line, "seq_len=%d\nbackend=%s\nshape=%d %d %d %d %d %d\n", cfg->seq_len, cfg->backend,
              cfg->layers, cfg->hidden, cfg->ffn_hidden, cfg->heads, cfg->kv_heads, cfg->vocab);
-    append(&c, line);
+    nt_strbuf_puts(&c.text, line);
     if (!ckpt[0]) {
         snprintf(line, sizeof line, "reference=initial weights of run.seed %llu init_std %.17g\n",
                  (unsigned long long)cfg->seed, cfg->init_std);
-        append(&c, line);
+        nt_strbuf_puts(&c.text, line);
     } else {
         char file[2400], why[512];
         if (nt_ckpt_resolve(ckpt, file, sizeof file, why, sizeof why) != 0)
@@ -104,7 +92,7 @@ void nt_pref_ref_identity(const nt_config *cfg, const char *ckpt, char hex[65])
         }
         c.file = file;
         snprintf(line, sizeof line, "reference_tensors:\n");
-        append(&c, line);
+        nt_strbuf_puts(&c.text, line);
         hid_t g = H5Gopen2(f, "/model", H5P_DEFAULT);
         if (g < 0) nt_input_error("%s: no /model group", file);
         hsize_t idx = 0;
@@ -112,8 +100,8 @@ void nt_pref_ref_identity(const nt_config *cfg, const char *ckpt, char hex[65])
         NT_CHECK_H5(H5Gclose(g));
         NT_CHECK_H5(H5Fclose(f));
     }
-    nt_sha256_hex(c.buf, c.len, hex);
-    free(c.buf);
+    nt_sha256_hex(c.text.s, c.text.n, hex);
+    free(c.text.s);
 }
 
 /* ---- the file ------------------------------------------------------------- */

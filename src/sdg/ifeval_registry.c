@@ -10,10 +10,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sdg/ifeval.h"
 #include "util/check.h"
+#include "util/strbuf.h"
 #include "util/json.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,68 +246,41 @@ int nt_ifeval_args_check(const char *id, const cJSON *kwargs, char *err, size_t 
 
 /* ---- descriptions ---------------------------------------------------------------------- */
 
-typedef struct sbuf { char *s; size_t n, cap; } sbuf;
-static void sb_add(sbuf *b, const char *t, size_t k)
-{
-    if (b->n + k + 1 > b->cap) {
-        while (b->n + k + 1 > b->cap) b->cap = b->cap ? 2 * b->cap : 256;
-        b->s = realloc(b->s, b->cap);
-        NT_CHECK(b->s, "out of memory describing an instruction");
-    }
-    memcpy(b->s + b->n, t, k);
-    b->n += k;
-    b->s[b->n] = 0;
-}
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *t = nt_malloc((size_t)k + 1, "instruction text");
-    va_start(ap, fmt);
-    vsnprintf(t, (size_t)k + 1, fmt, ap);
-    va_end(ap);
-    sb_add(b, t, (size_t)k);
-    free(t);
-}
-static void sb_str(sbuf *b, const char *t) { sb_add(b, t, strlen(t)); }
 
 /* Python's repr() of a str (quotes as Python picks them; \\ \n \r \t and other control characters escaped) */
-static void py_repr(sbuf *b, const char *s)
+static void py_repr(nt_strbuf *b, const char *s)
 {
     int q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
     char c = (char)q;
-    sb_add(b, &c, 1);
+    nt_strbuf_add(b, &c, 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '\\') sb_str(b, "\\\\");
-        else if (*p == q) { sb_str(b, q == '\'' ? "\\'" : "\\\""); }
-        else if (*p == '\n') sb_str(b, "\\n");
-        else if (*p == '\r') sb_str(b, "\\r");
-        else if (*p == '\t') sb_str(b, "\\t");
-        else if (*p < 0x20 || *p == 0x7F) sb_printf(b, "\\x%02x", *p);
-        else sb_add(b, (const char *)p, 1);
+        if (*p == '\\') nt_strbuf_puts(b, "\\\\");
+        else if (*p == q) { nt_strbuf_puts(b, q == '\'' ? "\\'" : "\\\""); }
+        else if (*p == '\n') nt_strbuf_puts(b, "\\n");
+        else if (*p == '\r') nt_strbuf_puts(b, "\\r");
+        else if (*p == '\t') nt_strbuf_puts(b, "\\t");
+        else if (*p < 0x20 || *p == 0x7F) nt_strbuf_printf(b, "\\x%02x", *p);
+        else nt_strbuf_add(b, (const char *)p, 1);
     }
-    sb_add(b, &c, 1);
+    nt_strbuf_add(b, &c, 1);
 }
 static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 /* ['a', 'b'] of a string list, sorted (code-point order), repeats removed when dedup */
-static void py_list(sbuf *b, const cJSON *arr, int dedup)
+static void py_list(nt_strbuf *b, const cJSON *arr, int dedup)
 {
     int n = cJSON_GetArraySize(arr), m = 0;
     const char **v = nt_calloc((size_t)(n ? n : 1), sizeof *v, "keywords");
     const cJSON *w;
     cJSON_ArrayForEach(w, arr) if (cJSON_IsString(w)) v[m++] = w->valuestring;
     qsort(v, (size_t)m, sizeof *v, cmp_str);
-    sb_str(b, "[");
+    nt_strbuf_puts(b, "[");
     int out = 0;
     for (int i = 0; i < m; i++) {
         if (dedup && i > 0 && !strcmp(v[i], v[i - 1])) continue;
-        if (out++) sb_str(b, ", ");
+        if (out++) nt_strbuf_puts(b, ", ");
         py_repr(b, v[i]);
     }
-    sb_str(b, "]");
+    nt_strbuf_puts(b, "]");
     free(v);
 }
 
@@ -344,102 +317,102 @@ static char *lowered(const char *s)
 char *nt_ifeval_describe(const char *id, const cJSON *kw)
 {
     int k = nt_ifeval_find(id);
-    sbuf b = {0};
-    sb_str(&b, "");
+    nt_strbuf b = {0};
+    nt_strbuf_puts(&b, "");
     char *t = NULL;
     switch (k) {
     case 0:
-        sb_str(&b, "Include keywords ");
+        nt_strbuf_puts(&b, "Include keywords ");
         py_list(&b, cJSON_GetObjectItemCaseSensitive(kw, "keywords"), 0);
-        sb_str(&b, " in the response.");
+        nt_strbuf_puts(&b, " in the response.");
         break;
     case 1:
         t = stripped(sarg(kw, "keyword"));
-        sb_printf(&b, "In your response, the word %s should appear %s %ld times.", t, sarg(kw, "relation"), iarg(kw, "frequency"));
+        nt_strbuf_printf(&b, "In your response, the word %s should appear %s %ld times.", t, sarg(kw, "relation"), iarg(kw, "frequency"));
         break;
     case 2:
-        sb_str(&b, "Do not include keywords ");
+        nt_strbuf_puts(&b, "Do not include keywords ");
         py_list(&b, cJSON_GetObjectItemCaseSensitive(kw, "forbidden_words"), 1);
-        sb_str(&b, " in the response.");
+        nt_strbuf_puts(&b, " in the response.");
         break;
     case 3:
         t = lowered(sarg(kw, "letter"));
-        sb_printf(&b, "In your response, the letter %s should appear %s %ld times.", t, sarg(kw, "let_relation"),
+        nt_strbuf_printf(&b, "In your response, the letter %s should appear %s %ld times.", t, sarg(kw, "let_relation"),
                   iarg(kw, "let_frequency"));
         break;
     case 4: {
         const char *name = sarg(kw, "language");
         for (int i = 0; LANGS[i]; i++)
             if (!strcmp(LANGS[i], name)) name = LANG_NAMES[i];
-        sb_printf(&b, "Your ENTIRE response should be in %s language, no other language is allowed.", name);
+        nt_strbuf_printf(&b, "Your ENTIRE response should be in %s language, no other language is allowed.", name);
         break;
     }
     case 5:
-        sb_printf(&b, "Your response should contain %s %ld sentences.", sarg(kw, "relation"), iarg(kw, "num_sentences"));
+        nt_strbuf_printf(&b, "Your response should contain %s %ld sentences.", sarg(kw, "relation"), iarg(kw, "num_sentences"));
         break;
     case 6:
-        sb_printf(&b, "There should be %ld paragraphs. Paragraphs are separated with the markdown divider: ***",
+        nt_strbuf_printf(&b, "There should be %ld paragraphs. Paragraphs are separated with the markdown divider: ***",
                   iarg(kw, "num_paragraphs"));
         break;
-    case 7: sb_printf(&b, "Answer with %s %ld words.", sarg(kw, "relation"), iarg(kw, "num_words")); break;
+    case 7: nt_strbuf_printf(&b, "Answer with %s %ld words.", sarg(kw, "relation"), iarg(kw, "num_words")); break;
     case 8:
         t = lowered(sarg(kw, "first_word"));
-        sb_printf(&b, "There should be %ld paragraphs. Paragraphs and only paragraphs are separated with each other by two "
+        nt_strbuf_printf(&b, "There should be %ld paragraphs. Paragraphs and only paragraphs are separated with each other by two "
                   "new lines as if it was '\\n\\n' in python. Paragraph %ld must start with word %s.",
                   iarg(kw, "num_paragraphs"), iarg(kw, "nth_paragraph"), t);
         break;
     case 9:
-        sb_printf(&b, "The response must contain at least %ld placeholders represented by square brackets, such as [address].",
+        nt_strbuf_printf(&b, "The response must contain at least %ld placeholders represented by square brackets, such as [address].",
                   iarg(kw, "num_placeholders"));
         break;
     case 10:
         t = stripped(sarg(kw, "postscript_marker"));
-        sb_printf(&b, "At the end of your response, please explicitly add a postscript starting with %s", t);
+        nt_strbuf_printf(&b, "At the end of your response, please explicitly add a postscript starting with %s", t);
         break;
     case 11:
-        sb_printf(&b, "Your answer must contain exactly %ld bullet points. Use the markdown bullet points such as:\n"
+        nt_strbuf_printf(&b, "Your answer must contain exactly %ld bullet points. Use the markdown bullet points such as:\n"
                   "* This is point 1. \n* This is point 2", iarg(kw, "num_bullets"));
         break;
     case 12:
-        sb_str(&b, "Answer with one of the following options: (");
+        nt_strbuf_puts(&b, "Answer with one of the following options: (");
         for (int i = 0; CONSTRAINED[i]; i++) {
-            if (i) sb_str(&b, ", ");
+            if (i) nt_strbuf_puts(&b, ", ");
             py_repr(&b, CONSTRAINED[i]);
         }
-        sb_str(&b, ")");
+        nt_strbuf_puts(&b, ")");
         break;
     case 13:
-        sb_printf(&b, "Highlight at least %ld sections in your answer with markdown, i.e. *highlighted section*.",
+        nt_strbuf_printf(&b, "Highlight at least %ld sections in your answer with markdown, i.e. *highlighted section*.",
                   iarg(kw, "num_highlights"));
         break;
     case 14:
         t = stripped(sarg(kw, "section_spliter"));
-        sb_printf(&b, "Your response must have %ld sections. Mark the beginning of each section with %s X, such as:\n"
+        nt_strbuf_printf(&b, "Your response must have %ld sections. Mark the beginning of each section with %s X, such as:\n"
                   "%s 1\n[content of section 1]\n%s 2\n[content of section 2]", iarg(kw, "num_sections"), t, t, t);
         break;
-    case 15: sb_str(&b, "Entire output should be wrapped in JSON format. You can use markdown ticks such as ```."); break;
-    case 16: sb_str(&b, "Your answer must contain a title, wrapped in double angular brackets, such as <<poem of joy>>."); break;
+    case 15: nt_strbuf_puts(&b, "Entire output should be wrapped in JSON format. You can use markdown ticks such as ```."); break;
+    case 16: nt_strbuf_puts(&b, "Your answer must contain a title, wrapped in double angular brackets, such as <<poem of joy>>."); break;
     case 17:
-        sb_str(&b, "Give two different responses. Responses and only responses should be separated by 6 asterisk symbols: ******.");
+        nt_strbuf_puts(&b, "Give two different responses. Responses and only responses should be separated by 6 asterisk symbols: ******.");
         break;
     case 18:
-        sb_str(&b, "First repeat the request word for word without change, then give your answer (1. do not say any words or "
+        nt_strbuf_puts(&b, "First repeat the request word for word without change, then give your answer (1. do not say any words or "
                    "characters before repeating the request; 2. the request you need to repeat does not include this sentence)");
         break;
     case 19:
         t = stripped(sarg(kw, "end_phrase"));
-        sb_printf(&b, "Finish your response with this exact phrase %s. No other words should follow this phrase.", t);
+        nt_strbuf_printf(&b, "Finish your response with this exact phrase %s. No other words should follow this phrase.", t);
         break;
     case 20:
-        sb_printf(&b, "In your response, words with all capital letters should appear %s %ld times.", sarg(kw, "capital_relation"),
+        nt_strbuf_printf(&b, "In your response, words with all capital letters should appear %s %ld times.", sarg(kw, "capital_relation"),
                   iarg(kw, "capital_frequency"));
         break;
-    case 21: sb_str(&b, "Your entire response should be in English, and in all capital letters."); break;
+    case 21: nt_strbuf_puts(&b, "Your entire response should be in English, and in all capital letters."); break;
     case 22:
-        sb_str(&b, "Your entire response should be in English, and in all lowercase letters. No capital letters are allowed.");
+        nt_strbuf_puts(&b, "Your entire response should be in English, and in all lowercase letters. No capital letters are allowed.");
         break;
-    case 23: sb_str(&b, "In your entire response, refrain from the use of any commas."); break;
-    case 24: sb_str(&b, "Wrap your entire response with double quotation marks."); break;
+    case 23: nt_strbuf_puts(&b, "In your entire response, refrain from the use of any commas."); break;
+    case 24: nt_strbuf_puts(&b, "Wrap your entire response with double quotation marks."); break;
     default: break;
     }
     free(t);

@@ -4,43 +4,20 @@
  * (tests/test_answer.sh compares them on the same texts). */
 #include "sdg/sdg_answer.h"
 #include "util/check.h"
+#include "util/strbuf.h"
 
 #include <ctype.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- a growing string ----------------------------------------------------- */
 
-typedef struct buf {
-    char *s;
-    size_t n, cap;
-} buf;
-
-static void buf_put(buf *b, const char *s, size_t n)
-{
-    NT_CHECK(n < SIZE_MAX / 2 - b->n, "out of memory");   /* (b->n + n + 1) * 2 below does not wrap */
-    if (b->n + n + 1 > b->cap) {
-        b->cap = (b->n + n + 1) * 2;
-        b->s = realloc(b->s, b->cap);
-        NT_CHECK(b->s, "out of memory");
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-static void buf_ch(buf *b, char c) { buf_put(b, &c, 1); }
-static char *buf_done(buf *b)
-{
-    if (!b->s) buf_put(b, "", 0);
-    return b->s;
-}
 static char *dupn(const char *s, size_t n)
 {
-    buf b = {0};
-    buf_put(&b, s, n);
-    return buf_done(&b);
+    nt_strbuf b = {0};
+    nt_strbuf_add(&b, s, n);
+    return nt_strbuf_take(&b);
 }
 
 /* Python's str.replace(old, new): every non-overlapping occurrence, left to right */
@@ -48,16 +25,16 @@ static char *replace_all(char *s, const char *old, const char *new_)
 {
     size_t lo = strlen(old), ln = strlen(new_);
     if (!strstr(s, old)) return s;
-    buf b = {0};
+    nt_strbuf b = {0};
     const char *p = s, *q;
     while ((q = strstr(p, old))) {
-        buf_put(&b, p, (size_t)(q - p));
-        buf_put(&b, new_, ln);
+        nt_strbuf_add(&b, p, (size_t)(q - p));
+        nt_strbuf_add(&b, new_, ln);
         p = q + lo;
     }
-    buf_put(&b, p, strlen(p));
+    nt_strbuf_add(&b, p, strlen(p));
     free(s);
-    return buf_done(&b);
+    return nt_strbuf_take(&b);
 }
 
 /* ---- Minerva's normalize_final_answer ------------------------------------- */
@@ -78,23 +55,23 @@ static const char *const REMOVED[] = {
  * line holding two '$' becomes "$" + the text between them + "$" */
 static char *sub_dollars(char *s)
 {
-    buf b = {0};
+    nt_strbuf b = {0};
     const char *p = s;
     for (;;) {
         const char *e = strchr(p, '\n');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         const char *d1 = memchr(p, '$', n), *d2 = d1 ? memchr(d1 + 1, '$', n - (size_t)(d1 + 1 - p)) : NULL;
         if (d2) {
-            buf_ch(&b, '$');
-            buf_put(&b, d1 + 1, (size_t)(d2 - d1 - 1));
-            buf_ch(&b, '$');
-        } else buf_put(&b, p, n);
+            nt_strbuf_addc(&b, '$');
+            nt_strbuf_add(&b, d1 + 1, (size_t)(d2 - d1 - 1));
+            nt_strbuf_addc(&b, '$');
+        } else nt_strbuf_add(&b, p, n);
         if (!e) break;
-        buf_ch(&b, '\n');
+        nt_strbuf_addc(&b, '\n');
         p = e + 1;
     }
     free(s);
-    return buf_done(&b);
+    return nt_strbuf_take(&b);
 }
 
 /* re.sub(r"(PREFIX)(.*?)(\})", r"\2") (greedy: (.*)): the content up to the
@@ -102,7 +79,7 @@ static char *sub_dollars(char *s)
 static char *sub_wrap(char *s, const char *prefix, int greedy)
 {
     size_t lp = strlen(prefix);
-    buf b = {0};
+    nt_strbuf b = {0};
     const char *p = s;
     while (*p) {
         if (!strncmp(p, prefix, lp)) {
@@ -113,50 +90,50 @@ static char *sub_wrap(char *s, const char *prefix, int greedy)
                     if (!greedy) break;
                 }
             if (close) {
-                buf_put(&b, p + lp, (size_t)(close - p - lp));
+                nt_strbuf_add(&b, p + lp, (size_t)(close - p - lp));
                 p = close + 1;
                 continue;
             }
         }
-        buf_ch(&b, *p++);
+        nt_strbuf_addc(&b, *p++);
     }
     free(s);
-    return buf_done(&b);
+    return nt_strbuf_take(&b);
 }
 
 /* re.sub(r"(frac)([^{])(.)", "frac{\2}{\3}") and re.sub(r"(sqrt)([^{])", "sqrt{\2}") */
 static char *sub_shorthand(char *s)
 {
-    buf b = {0};
+    nt_strbuf b = {0};
     const char *p = s;
     while (*p) {
         if (!strncmp(p, "frac", 4) && p[4] && p[4] != '{' && p[5] && p[5] != '\n') {
-            buf_put(&b, "frac{", 5);
-            buf_ch(&b, p[4]);
-            buf_put(&b, "}{", 2);
-            buf_ch(&b, p[5]);
-            buf_ch(&b, '}');
+            nt_strbuf_add(&b, "frac{", 5);
+            nt_strbuf_addc(&b, p[4]);
+            nt_strbuf_add(&b, "}{", 2);
+            nt_strbuf_addc(&b, p[5]);
+            nt_strbuf_addc(&b, '}');
             p += 6;
             continue;
         }
-        buf_ch(&b, *p++);
+        nt_strbuf_addc(&b, *p++);
     }
     free(s);
-    s = buf_done(&b);
-    b = (buf){0};
+    s = nt_strbuf_take(&b);
+    b = (nt_strbuf){0};
     p = s;
     while (*p) {
         if (!strncmp(p, "sqrt", 4) && p[4] && p[4] != '{') {
-            buf_put(&b, "sqrt{", 5);
-            buf_ch(&b, p[4]);
-            buf_ch(&b, '}');
+            nt_strbuf_add(&b, "sqrt{", 5);
+            nt_strbuf_addc(&b, p[4]);
+            nt_strbuf_addc(&b, '}');
             p += 5;
             continue;
         }
-        buf_ch(&b, *p++);
+        nt_strbuf_addc(&b, *p++);
     }
     free(s);
-    return buf_done(&b);
+    return nt_strbuf_take(&b);
 }
 
 char *nt_answer_normalize(const char *in)
@@ -294,13 +271,13 @@ const char *nt_answer_how_name(int how)
 /* blanks, ',', '$', "\%", '%' removed, trailing '.' dropped, lower case */
 static char *match_key(const char *s)
 {
-    buf b = {0};
+    nt_strbuf b = {0};
     for (const char *p = s; *p; p++) {
         if (*p == '\\' && p[1] == '%') { p++; continue; }
         if (isspace((unsigned char)*p) || *p == ',' || *p == '$' || *p == '%') continue;
-        buf_ch(&b, (char)tolower((unsigned char)*p));
+        nt_strbuf_addc(&b, (char)tolower((unsigned char)*p));
     }
-    char *k = buf_done(&b);
+    char *k = nt_strbuf_take(&b);
     size_t n = strlen(k);
     while (n && k[n - 1] == '.') k[--n] = 0;
     return k;

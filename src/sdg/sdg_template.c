@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sdg/sdg_template.h"
 #include "util/check.h"
+#include "util/strbuf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -101,19 +102,8 @@ int nt_template_load(nt_template *t, const char *path, const char *const *names,
     return 0;
 }
 
-typedef struct buf { char *s; size_t n, cap; const char *const *values; } buf;
-static void put_buf(void *u, const char *s, size_t n)
-{
-    buf *b = u;
-    if (b->n + n + 1 > b->cap) {
-        while (b->n + n + 1 > b->cap) b->cap = b->cap ? 2 * b->cap : 256;
-        b->s = realloc(b->s, b->cap);
-        NT_CHECK(b->s, "out of memory rendering a template");
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
+typedef struct buf { nt_strbuf t; const char *const *values; } buf;
+static void put_buf(void *u, const char *s, size_t n) { nt_strbuf_add(&((buf *)u)->t, s, n); }
 static void ph_buf(void *u, int i)
 {
     buf *b = u;
@@ -122,11 +112,11 @@ static void ph_buf(void *u, int i)
 
 char *nt_template_render(const nt_template *t, const char *const *names, const char *const *values)
 {
-    buf b = {NULL, 0, 0, values};
+    buf b = {{0}, values};
     put_buf(&b, "", 0);
     char err[512];
     NT_CHECK(walk(t, names, put_buf, ph_buf, &b, err, sizeof err) == 0, "internal: %s", err);
-    return b.s;
+    return b.t.s;
 }
 
 void nt_template_free(nt_template *t)
