@@ -167,24 +167,3 @@ void nt_dataset_sample(nt_dataset *d, uint64_t k, int32_t *out)
         out[i] = (int32_t)d->buf[i];
     }
 }
-
-void nt_h5_attr_str(hid_t file, const char *name, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    htri_t has = H5Aexists(file, name);
-    NT_CHECK_H5(has);
-    if (!has) return;
-    hid_t a = H5Aopen(file, name, H5P_DEFAULT);
-    NT_CHECK_H5(a);
-    hid_t t = H5Aget_type(a);
-    NT_CHECK_H5(t);
-    if (H5Tget_class(t) == H5T_STRING && H5Tget_size(t) < n) {
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        NT_CHECK_H5(mt);
-        NT_CHECK_H5(H5Tset_size(mt, n));
-        NT_CHECK_H5(H5Aread(a, mt, buf));
-        NT_CHECK_H5(H5Tclose(mt));
-    }
-    NT_CHECK_H5(H5Tclose(t));
-    NT_CHECK_H5(H5Aclose(a));
-}

@@ -29,8 +29,5 @@ uint64_t nt_perm_index(uint64_t key, uint64_t n, uint64_t i);
 /* A data file opened read-only; exit 2 with "path: reason" when it is
  * missing, not HDF5 or damaged. */
 hid_t nt_h5_open_data(const char *path);
-/* String attribute NAME of an HDF5 object into buf ("" when absent, not a
- * string or longer than n-1). */
-void nt_h5_attr_str(hid_t loc, const char *name, char *buf, size_t n);
 
 #endif

@@ -2,6 +2,7 @@
  * (see data_blend.h), and the tokenizer-hash check at training start. */
 #include "data/data_blend.h"
 #include "util/check.h"
+#include "util/h5attr.h"
 #include "util/rng.h"
 #include "tokenizer/tokenizer.h"
 
@@ -39,14 +40,14 @@ int nt_blend_parse(const char *text, nt_blend_item *items, int max, char *err, s
 static void read_hash(const nt_dataset *d, char out[65])
 {
     char buf[128];
-    nt_h5_attr_str(d->file, "tokenizer_hash", buf, sizeof buf);
+    nt_h5attr_read_str(d->file, "tokenizer_hash", buf, sizeof buf);
     snprintf(out, 65, "%.64s", buf);
 }
 
 static void check_kind(const nt_dataset *d)
 {
     char buf[64];
-    nt_h5_attr_str(d->file, "kind", buf, sizeof buf);
+    nt_h5attr_read_str(d->file, "kind", buf, sizeof buf);
     if (buf[0] && strcmp(buf, "pretrain"))
         nt_input_error("%s: a %s dataset, not a pretraining one (prep it with --format text or jsonl)", d->path, buf);
 }

@@ -3,6 +3,7 @@
  * data_padded.h). */
 #include "data/data_padded.h"
 #include "util/check.h"
+#include "util/h5attr.h"
 #include "data/data.h"
 #include "data/data_check.h"
 #include "util/rng.h"
@@ -85,7 +86,7 @@ static void check_tokenizer(const nt_padded *d, const char *tokenizer)
     if (!tokenizer || !tokenizer[0]) return;
     char want[65], have[128];
     nt_tokenizer_hash(tokenizer, want);
-    nt_h5_attr_str(d->file, "tokenizer_hash", have, sizeof have);
+    nt_h5attr_read_str(d->file, "tokenizer_hash", have, sizeof have);
     if (!have[0])
         nt_input_error("%s: no tokenizer_hash attribute, cannot check it against data.tokenizer = %s", d->path, tokenizer);
     if (strcmp(have, want) != 0)
@@ -105,7 +106,7 @@ void nt_padded_open(nt_padded *d, const char *path, nt_padded_kind kind, int seq
     d->key = nt_rng_key(seed, kind_key[kind]);
     d->file = nt_h5_open_data(path);
     char kind_attr[64];
-    nt_h5_attr_str(d->file, "kind", kind_attr, sizeof kind_attr);
+    nt_h5attr_read_str(d->file, "kind", kind_attr, sizeof kind_attr);
 
     /* the kind's datasets, then the kind attribute */
     need(d, "/tokens", kind_attr);
@@ -331,7 +332,7 @@ void nt_padded_blend_open(nt_padded_blend *b, const nt_blend_item *items, int ni
         if (i > 0) d->key = nt_rng_u64(d->key, 0x5EED0000ull + (uint64_t)i); /* item 0 keeps the plain key */
         b->w[i] = items[i].weight / tot;
         char h[128];
-        nt_h5_attr_str(d->file, "tokenizer_hash", h, sizeof h);
+        nt_h5attr_read_str(d->file, "tokenizer_hash", h, sizeof h);
         if (i == 0) snprintf(hash0, sizeof hash0, "%s", h);
         else if (strcmp(h, hash0))
             nt_input_error("%s: tokenizer mismatch: the dataset was prepared with tokenizer %.16s..., but %s has %.16s... "

@@ -6,6 +6,7 @@
 #include "ckpt/ckpt.h"
 #include "prep/prep_format.h"
 #include "util/check.h"
+#include "util/h5attr.h"
 #include "util/json.h"
 #include "util/sha256.h"
 
@@ -83,19 +84,11 @@ int nt_infer_check_head(const char *ckpt, const char *want, const char *cmd, cha
     H5E_BEGIN_TRY { f = H5Fopen(file, H5F_ACC_RDONLY, fapl); } H5E_END_TRY;
     NT_CHECK_H5(H5Pclose(fapl));
     if (f < 0) return nt_fail(err, errlen, "checkpoint %s: not an HDF5 file", file);
-    char head[32] = "lm";
-    if (H5Aexists(f, "head") > 0) {
-        hid_t a = H5Aopen(f, "head", H5P_DEFAULT);
-        NT_CHECK_H5(a);
-        hid_t t = H5Aget_type(a);
-        NT_CHECK_H5(t);
-        size_t sz = H5Tget_size(t);
-        if (H5Tget_class(t) == H5T_STRING && sz < sizeof head && !H5Tis_variable_str(t)) {
-            memset(head, 0, sizeof head);
-            NT_CHECK_H5(H5Aread(a, t, head));
-        } else snprintf(head, sizeof head, "?");
-        NT_CHECK_H5(H5Tclose(t));
-        NT_CHECK_H5(H5Aclose(a));
+    char head[32];
+    if (!nt_h5attr_read_str(f, "head", head, sizeof head)) {   /* absent: the default LM head; present but unreadable: "?" */
+        htri_t has = H5Aexists(f, "head");
+        NT_CHECK_H5(has);
+        snprintf(head, sizeof head, "%s", has ? "?" : "lm");
     }
     NT_CHECK_H5(H5Fclose(f));
     if (strcmp(head, want) != 0)

@@ -77,7 +77,7 @@ void nt_pref_ref_identity(const nt_config *cfg, const char *ckpt, char hex[65])
         hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
         if (f < 0) nt_input_error("%s: cannot open the reference checkpoint", file);
         char head[32];
-        nt_h5_attr_str(f, "head", head, sizeof head);
+        nt_h5attr_read_str(f, "head", head, sizeof head);
         if (head[0] && strcmp(head, "lm"))
             nt_input_error("%s: a %s-head checkpoint (a reward model?) where phase %s needs a policy with an LM head",
                            file, head, cfg->phase);
@@ -114,7 +114,7 @@ int nt_pref_ref_load(const char *file, const char *id, const uint64_t n[2], doub
     hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) nt_input_error("%s: not a readable HDF5 file (remove it to recompute the reference log-probs)", file);
     char have[128];
-    nt_h5_attr_str(f, "identity", have, sizeof have);
+    nt_h5attr_read_str(f, "identity", have, sizeof have);
     if (strcmp(have, id))
         nt_input_error("%s: reference log-probs of other data or another reference (identity %.16s..., this run "
                        "%.16s...): remove it to recompute, or use another run.dir", file, have[0] ? have : "none", id);

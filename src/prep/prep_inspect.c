@@ -4,6 +4,7 @@
 #include "data/data.h"
 #include "data/data_padded.h"
 #include "util/check.h"
+#include "util/h5attr.h"
 #include "prep/prep_format.h"
 #include "tokenizer/tokenizer.h"
 
@@ -11,26 +12,6 @@
 #include <limits.h>
 #include <math.h>
 #include <string.h>
-
-static int read_attr_str(hid_t f, const char *name, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    if (H5Aexists(f, name) <= 0) return 0;
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    NT_CHECK_H5(a);
-    hid_t t = H5Aget_type(a);
-    NT_CHECK_H5(t);
-    size_t sz = H5Tget_size(t);
-    if (H5Tget_class(t) != H5T_STRING || sz >= len) { NT_CHECK_H5(H5Tclose(t)); NT_CHECK_H5(H5Aclose(a)); return 0; }
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    NT_CHECK_H5(mt);
-    NT_CHECK_H5(H5Tset_size(mt, sz + 1));
-    NT_CHECK_H5(H5Aread(a, mt, buf));
-    NT_CHECK_H5(H5Tclose(mt));
-    NT_CHECK_H5(H5Tclose(t));
-    NT_CHECK_H5(H5Aclose(a));
-    return 1;
-}
 
 static long long read_attr_i64(hid_t f, const char *name)
 {
@@ -66,7 +47,7 @@ int nt_prep_inspect(const char *path, const char *tokspec)
 {
     hid_t f = nt_h5_open_data(path);
     char kind[64], tokname[1024], hash[128], source[1024], format[64];
-    if (!read_attr_str(f, "kind", kind, sizeof kind)) snprintf(kind, sizeof kind, "pretrain (no kind attribute)");
+    if (!nt_h5attr_read_str(f, "kind", kind, sizeof kind)) snprintf(kind, sizeof kind, "pretrain (no kind attribute)");
     /* the readers' own validation first (exit 2, one line, on a damaged or
      * foreign file): a padded kind through nt_padded_open, anything else as
      * a pretraining file through nt_dataset_open; no model to check
@@ -93,10 +74,10 @@ int nt_prep_inspect(const char *path, const char *tokspec)
         nt_dataset_open(&d, path, 1, INT_MAX, 0);
         nt_dataset_close(&d);
     }
-    read_attr_str(f, "tokenizer", tokname, sizeof tokname);
-    read_attr_str(f, "tokenizer_hash", hash, sizeof hash);
-    read_attr_str(f, "source", source, sizeof source);
-    read_attr_str(f, "format", format, sizeof format);
+    nt_h5attr_read_str(f, "tokenizer", tokname, sizeof tokname);
+    nt_h5attr_read_str(f, "tokenizer_hash", hash, sizeof hash);
+    nt_h5attr_read_str(f, "source", source, sizeof source);
+    nt_h5attr_read_str(f, "format", format, sizeof format);
     long long vocab = read_attr_i64(f, "vocab_size");
     uint64_t ntok, noff, nmask, nrg, nlab, nrw;
     uint32_t *tok = read_all(path, f, "/tokens", H5T_NATIVE_UINT32, 4, &ntok);

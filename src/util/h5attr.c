@@ -1,4 +1,4 @@
-/* h5attr.c — scalar HDF5 attribute writers (see h5attr.h). */
+/* h5attr.c — scalar HDF5 attribute writers and the string reader (see h5attr.h). */
 #include "util/h5attr.h"
 #include "util/check.h"
 
@@ -26,4 +26,28 @@ void nt_h5attr_write_str(hid_t loc, const char *name, const char *v)
     NT_CHECK_H5(H5Tset_size(t, strlen(v) + 1));
     attr_write(loc, name, t, t, v);
     NT_CHECK_H5(H5Tclose(t));
+}
+
+int nt_h5attr_read_str(hid_t loc, const char *name, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    htri_t has = H5Aexists(loc, name);
+    NT_CHECK_H5(has);
+    if (!has) return 0;
+    int got = 0;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    NT_CHECK_H5(a);
+    hid_t t = H5Aget_type(a);
+    NT_CHECK_H5(t);
+    if (H5Tget_class(t) == H5T_STRING && H5Tget_size(t) < n) {
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        NT_CHECK_H5(mt);
+        NT_CHECK_H5(H5Tset_size(mt, n));
+        NT_CHECK_H5(H5Aread(a, mt, buf));
+        NT_CHECK_H5(H5Tclose(mt));
+        got = 1;
+    }
+    NT_CHECK_H5(H5Tclose(t));
+    NT_CHECK_H5(H5Aclose(a));
+    return got;
 }
