@@ -219,42 +219,20 @@ const char *sdg_str(const cJSON *o, const char *key)
 void sdg_lines_add(sdg_lines *l, cJSON *rec)
 {
     char *t = sdg_print(rec);
-    size_t k = strlen(t);
-    if (l->n + k + 2 > l->cap) {
-        while (l->n + k + 2 > l->cap) l->cap = l->cap ? 2 * l->cap : 1024;
-        l->s = realloc(l->s, l->cap);
-        NT_CHECK(l->s, "out of memory for output records");
-    }
-    if (l->n) l->s[l->n++] = '\n';
-    memcpy(l->s + l->n, t, k + 1);
-    l->n += k;
+    if (l->n) nt_strbuf_addc(l, '\n');
+    nt_strbuf_puts(l, t);
     free(t);
 }
 
-char *sdg_lines_take(sdg_lines *l)
-{
-    if (!l->s) {
-        l->s = malloc(1);
-        NT_CHECK(l->s, "out of memory");
-        l->s[0] = 0;
-    }
-    return l->s;
-}
+char *sdg_lines_take(sdg_lines *l) { return nt_strbuf_take(l); }
 
 void sdg_write_lines(const char *path, sdg_lines *l)
 {
-    char *t = sdg_lines_take(l);
-    size_t n = strlen(t);
-    if (n) {
-        t = realloc(t, n + 2);
-        NT_CHECK(t, "out of memory");
-        t[n++] = '\n';
-        t[n] = 0;
-    }
+    if (l->n) nt_strbuf_addc(l, '\n');
+    size_t n = l->n;
+    char *t = nt_strbuf_take(l);
     sdg_write_atomic(path, t, n);
     free(t);
-    l->s = NULL;
-    l->n = l->cap = 0;
 }
 
 void sdg_free_texts(char **t, int n)

@@ -10,6 +10,7 @@
 
 #include "infer/infer.h"
 #include "sdg/sdg_template.h"
+#include "util/strbuf.h"
 
 #include <cjson/cJSON.h>
 
@@ -141,8 +142,8 @@ char *sdg_read_text(const char *path, size_t *len);
 void sdg_write_json(const char *path, cJSON *v);
 /* a string field of a record, "" when missing or of another type */
 const char *sdg_str(const cJSON *o, const char *key);
-/* output lines, "\n"-joined: add a record (printed, deleted); take the text ("" for none, malloc'd) */
-typedef struct sdg_lines { char *s; size_t n, cap; } sdg_lines;
+/* output lines, "\n"-joined (a growing string): add a record (printed, deleted); take the text ("" for none, malloc'd; l is empty again) */
+typedef nt_strbuf sdg_lines;
 void sdg_lines_add(sdg_lines *l, cJSON *rec);
 char *sdg_lines_take(sdg_lines *l);
 /* the lines as a JSON-lines file (each line ending in a newline), by sdg_write_atomic; l is freed */
