@@ -17,14 +17,16 @@
  * (kernels/cuda/build_test.sh: the kernel test, one process, no MPI) defines
  * NT_CHECK_STANDALONE and gets a local reporter printing the same line and
  * exiting 1.  Usable from C and C++ (nvcc).  With NT_CUDA_EMU defined (the
- * host emulation build, see emu/cuda_emu.h) the emulator supplies the runtime. */
+ * host emulation build) the emulator supplies the runtime: emu/cuda_emu.h
+ * for the kernels (C++), emu/c/ (found first on the C include path of a
+ * --with-cuda=emulator build) for the C side. */
 #ifndef NTRON_CUDA_CHECK_H
 #define NTRON_CUDA_CHECK_H
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#ifdef NT_CUDA_EMU
+#if defined(NT_CUDA_EMU) && defined(__cplusplus)
 #include "emu/cuda_emu.h"
 #else
 #include <cuda_runtime_api.h>

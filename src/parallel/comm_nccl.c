@@ -117,8 +117,13 @@ void nt_comm_nccl_version(char *buf, size_t n)
 {
     int v = 0;
     NT_CHECK_NCCL(ncclGetVersion(&v));
+#ifdef NT_CUDA_EMU
+    (void)v;
+    snprintf(buf, n, "NCCL host emulator over MPI");
+#else
     /* codes since 2.9: major*10000 + minor*100 + patch */
     snprintf(buf, n, "NCCL %d.%d.%d", v / 10000, v / 100 % 100, v % 100);
+#endif
 }
 
 const nt_comm_dev nt_comm_dev_nccl = {

@@ -112,8 +112,33 @@ struct Copy {
     const void *src;
     int n;
 };
+/* Fiber switches: on x86-64 a small assembly switch of the callee-saved
+ * registers (and the SSE/x87 control words), because swapcontext makes a
+ * signal-mask system call on every switch, which dominated the time of an
+ * emulated training step; elsewhere (or with -DEMU_UCONTEXT) ucontext. */
+#if defined(__x86_64__) && !defined(EMU_UCONTEXT)
+#define EMU_FAST_SWITCH 1
+extern "C" void nt_emu_ctx_switch(void **save_sp, void *load_sp);
+/* weak: the header is in several translation units, the linker keeps one */
+asm(".text\n"
+    ".weak nt_emu_ctx_switch\n"
+    ".type nt_emu_ctx_switch,@function\n"
+    "nt_emu_ctx_switch:\n"
+    "    pushq %rbp\n    pushq %rbx\n    pushq %r12\n    pushq %r13\n    pushq %r14\n    pushq %r15\n"
+    "    subq $8, %rsp\n    stmxcsr (%rsp)\n    fnstcw 4(%rsp)\n"
+    "    movq %rsp, (%rdi)\n    movq %rsi, %rsp\n"
+    "    ldmxcsr (%rsp)\n    fldcw 4(%rsp)\n    addq $8, %rsp\n"
+    "    popq %r15\n    popq %r14\n    popq %r13\n    popq %r12\n    popq %rbx\n    popq %rbp\n"
+    "    ret\n"
+    ".size nt_emu_ctx_switch,.-nt_emu_ctx_switch\n");
+#endif
+
 struct Fiber {
+#ifdef EMU_FAST_SWITCH
+    void *sp = nullptr;
+#else
     ucontext_t ctx;
+#endif
     char *stack = nullptr;
     size_t stack_size = 0;
     dim3 tidx;
@@ -136,7 +161,11 @@ struct WarpX {
 };
 
 inline Fiber *g_cur = nullptr;
+#ifdef EMU_FAST_SWITCH
+inline void *g_sched_sp = nullptr;
+#else
 inline ucontext_t g_sched;
+#endif
 inline const void *g_main_bottom = nullptr;
 inline size_t g_main_size = 0;
 inline std::vector<Fiber> g_fibers;
@@ -208,10 +237,14 @@ inline void yield_to_sched()
 #ifdef EMU_ASAN
     void *fake = nullptr;
     __sanitizer_start_switch_fiber(&fake, g_main_bottom, g_main_size);
-    swapcontext(&self->ctx, &g_sched);
-    __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+#ifdef EMU_FAST_SWITCH
+    nt_emu_ctx_switch(&self->sp, g_sched_sp);
 #else
     swapcontext(&self->ctx, &g_sched);
+#endif
+#ifdef EMU_ASAN
+    __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
     g_cur = self;
 }
@@ -255,8 +288,19 @@ inline void fiber_entry()
 #ifdef EMU_ASAN
     __sanitizer_start_switch_fiber(nullptr, g_main_bottom, g_main_size);
 #endif
-    /* returning resumes uc_link = g_sched */
+    /* ucontext: returning resumes uc_link = g_sched */
 }
+
+#ifdef EMU_FAST_SWITCH
+/* a new fiber's first switch returns here, on its own stack */
+[[noreturn]] inline void fiber_trampoline()
+{
+    fiber_entry();
+    void *dead = nullptr;
+    nt_emu_ctx_switch(&dead, g_sched_sp);   /* done: never resumed */
+    __builtin_unreachable();
+}
+#endif
 
 inline void run_block(int nthreads)
 {
@@ -290,11 +334,24 @@ inline void run_block(int nthreads)
         f.dirty.clear();
         f.wg_fenced = false;
         f.wg_uncommitted = f.wg_inflight = 0;
+#ifdef EMU_FAST_SWITCH
+        /* the frame nt_emu_ctx_switch pops: control words, r15..rbp, then the
+         * return address (16-byte aligned slot, so the trampoline starts as
+         * if called) */
+        uintptr_t top = ((uintptr_t)f.stack + f.stack_size - 64) & ~(uintptr_t)15;
+        uint64_t *frame = (uint64_t *)top - 7;
+        frame[0] = 0x1F80u | ((uint64_t)0x037Fu << 32);   /* MXCSR, x87 control word defaults */
+        for (int r = 1; r <= 6; r++)
+            frame[r] = 0;
+        ((void **)top)[0] = (void *)&fiber_trampoline;
+        f.sp = frame;
+#else
         getcontext(&f.ctx);
         f.ctx.uc_stack.ss_sp = f.stack;
         f.ctx.uc_stack.ss_size = f.stack_size;
         f.ctx.uc_link = &g_sched;
         makecontext(&f.ctx, (void (*)())fiber_entry, 0);
+#endif
     }
     std::vector<int> order(nthreads);
     for (int i = 0; i < nthreads; i++)
@@ -311,10 +368,14 @@ inline void run_block(int nthreads)
 #ifdef EMU_ASAN
             void *fake = nullptr;
             __sanitizer_start_switch_fiber(&fake, f.stack, f.stack_size);
-            swapcontext(&g_sched, &f.ctx);
-            __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+#ifdef EMU_FAST_SWITCH
+            nt_emu_ctx_switch(&g_sched_sp, f.sp);
 #else
             swapcontext(&g_sched, &f.ctx);
+#endif
+#ifdef EMU_ASAN
+            __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
             if (f.done) {
                 alive--;
