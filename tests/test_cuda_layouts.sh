@@ -18,7 +18,9 @@
 # may move a near-zero-gradient element the other way on rounding alone).
 # A wrong collective (a missed or doubled sum, stale bf16 weights on a DP
 # rank) changes the loss by far more than 2e-2.  Initial parameters must be
-# bitwise equal.  Without a GPU: "SKIP: no GPU", exit 77.
+# bitwise equal.  Without a GPU: "SKIP: no GPU", exit 77.  NT_LAYOUT_STEPS
+# shortens the runs (default 10; test_cuda_emu_backend.sh runs 4 on the
+# emulated GPUs, where a step is slow).
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 ngpu=$("$NTRON" --version 2>/dev/null | sed -n 's/^devices: \([0-9][0-9]*\) GPU.*/\1/p')
@@ -33,7 +35,7 @@ DECK=$top_srcdir/tests/decks/layouts.deck
 export OPENBLAS_NUM_THREADS=1
 run() { # name ranks tp pp sp [extra --set ...]
     local name=$1 n=$2 tp=$3 pp=$4 sp=$5; shift 5
-    mpi "$n" "$DUMP" "$DECK" "$name.h5" --set run.backend=cuda --set train.steps=10 --set parallel.tensor=$tp \
+    mpi "$n" "$DUMP" "$DECK" "$name.h5" --set run.backend=cuda --set train.steps=${NT_LAYOUT_STEPS:-10} --set parallel.tensor=$tp \
         --set parallel.pipeline=$pp --set parallel.sequence_parallel=$sp "$@" < /dev/null > "$name.out" 2>&1 \
         || { fail "$name: run failed"; tail -5 "$name.out"; return 1; }
 }

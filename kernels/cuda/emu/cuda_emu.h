@@ -45,6 +45,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <string>
 #include <vector>
 #include <ucontext.h>
 
@@ -113,9 +114,10 @@ struct Copy {
     int n;
 };
 /* Fiber switches: on x86-64 a small assembly switch of the callee-saved
- * registers (and the SSE/x87 control words), because swapcontext makes a
- * signal-mask system call on every switch, which dominated the time of an
- * emulated training step; elsewhere (or with -DEMU_UCONTEXT) ucontext. */
+ * registers, because swapcontext makes a signal-mask system call on every
+ * switch, which dominated the time of an emulated training step; elsewhere
+ * (or with -DEMU_UCONTEXT) ucontext.  The SSE/x87 control words are not
+ * switched: nothing in the kernels or the emulator changes them. */
 #if defined(__x86_64__) && !defined(EMU_UCONTEXT)
 #define EMU_FAST_SWITCH 1
 extern "C" void nt_emu_ctx_switch(void **save_sp, void *load_sp);
@@ -125,9 +127,7 @@ asm(".text\n"
     ".type nt_emu_ctx_switch,@function\n"
     "nt_emu_ctx_switch:\n"
     "    pushq %rbp\n    pushq %rbx\n    pushq %r12\n    pushq %r13\n    pushq %r14\n    pushq %r15\n"
-    "    subq $8, %rsp\n    stmxcsr (%rsp)\n    fnstcw 4(%rsp)\n"
     "    movq %rsp, (%rdi)\n    movq %rsi, %rsp\n"
-    "    ldmxcsr (%rsp)\n    fldcw 4(%rsp)\n    addq $8, %rsp\n"
     "    popq %r15\n    popq %r14\n    popq %r13\n    popq %r12\n    popq %rbx\n    popq %rbp\n"
     "    ret\n"
     ".size nt_emu_ctx_switch,.-nt_emu_ctx_switch\n");
@@ -148,15 +148,18 @@ struct Fiber {
     std::vector<std::pair<size_t, size_t>> dirty; /* smem written since its last fence.proxy.async */
     bool wg_fenced = false;    /* wgmma.fence since the last wgmma.wait_group */
     int wg_uncommitted = 0, wg_inflight = 0;
+    unsigned nshfl = 0; /* shfl_xor calls so far: picks the buffer */
 };
 struct Barrier {
     int count = 0, arrived = 0;
     unsigned gen = 0;
+    std::vector<int> waiters; /* fibers parked here until it opens */
 };
 struct WarpX {
     uint32_t u[32][12];
     float f[32][4];
     uint64_t v[32];
+    uint64_t vx[2][32]; /* shfl_xor's two alternating buffers */
     const void *p[32];
 };
 
@@ -197,8 +200,47 @@ inline dim3 g_blockIdx, g_blockDim, g_gridDim;
 inline const char *g_kname = "";
 inline cudaError_t g_last_error = cudaSuccess;
 inline std::map<const void *, int> g_max_dyn_smem;
-inline std::mt19937 g_rng(12345);
+/* the scheduling order's generator: xorshift64* (cheap; any fixed-seed stream will do) */
+inline uint64_t g_rng_state = 12345;
+inline uint32_t rng_next()
+{
+    g_rng_state ^= g_rng_state >> 12;
+    g_rng_state ^= g_rng_state << 25;
+    g_rng_state ^= g_rng_state >> 27;
+    return (uint32_t)((g_rng_state * 2685821657736338717ull) >> 32);
+}
 inline size_t g_stack_size = 1u << 19;
+
+/* NT_EMU_STATS=1: time per kernel, printed to stderr at exit (where the emulator's time goes) */
+struct KernelStats { long launches = 0; double blocks = 0, ms = 0; int threads = 0; };
+struct Stats {
+    std::map<std::string, KernelStats> by_name;
+    bool on = false;
+    ~Stats()
+    {
+        if (!on)
+            return;
+        std::vector<std::pair<double, std::string>> rows;
+        double total = 0;
+        for (auto &kv : by_name) { rows.push_back({kv.second.ms, kv.first}); total += kv.second.ms; }
+        std::sort(rows.rbegin(), rows.rend());
+        fprintf(stderr, "EMU stats: %.0f ms in kernels\n", total);
+        for (auto &r : rows) {
+            const KernelStats &k = by_name[r.second];
+            fprintf(stderr, "  %-28s %8ld launches %10.0f blocks x %4d threads %9.0f ms\n", r.second.c_str(), k.launches,
+                    k.blocks, k.threads, k.ms);
+        }
+    }
+};
+inline Stats *stats_init()
+{
+    const char *e = getenv("NT_EMU_STATS");
+    static Stats s;
+    s.on = e && *e == '1';
+    return s.on ? &s : nullptr;
+}
+inline double now_ms();
+inline Stats *g_stats = stats_init();
 
 [[noreturn]] inline void die(const char *what)
 {
@@ -249,6 +291,11 @@ inline void yield_to_sched()
     g_cur = self;
 }
 
+/* the fibers to run in the scheduler's next round (opened barriers' waiters) */
+inline std::vector<int> g_next;
+
+/* the last arrival opens the barrier and goes on; the others park in its
+ * waiter list and are resumed, in random order, in the next round */
 inline void barrier_wait(Barrier &b)
 {
     unsigned gen = b.gen;
@@ -256,8 +303,11 @@ inline void barrier_wait(Barrier &b)
     if (++b.arrived == b.count) {
         b.arrived = 0;
         b.gen++;
+        g_next.insert(g_next.end(), b.waiters.begin(), b.waiters.end());
+        b.waiters.clear();
         return;
     }
+    b.waiters.push_back(g_cur->lin);
     while (b.gen == gen)
         yield_to_sched();
 }
@@ -334,14 +384,15 @@ inline void run_block(int nthreads)
         f.dirty.clear();
         f.wg_fenced = false;
         f.wg_uncommitted = f.wg_inflight = 0;
+        f.nshfl = 0;
 #ifdef EMU_FAST_SWITCH
-        /* the frame nt_emu_ctx_switch pops: control words, r15..rbp, then the
-         * return address (16-byte aligned slot, so the trampoline starts as
-         * if called) */
-        uintptr_t top = ((uintptr_t)f.stack + f.stack_size - 64) & ~(uintptr_t)15;
-        uint64_t *frame = (uint64_t *)top - 7;
-        frame[0] = 0x1F80u | ((uint64_t)0x037Fu << 32);   /* MXCSR, x87 control word defaults */
-        for (int r = 1; r <= 6; r++)
+        /* the frame nt_emu_ctx_switch pops: r15..rbp, then the return
+         * address (16-byte aligned slot, so the trampoline starts as if called) */
+        /* the stacks' tops are staggered: at one stack-size stride they would
+         * all fall into the same cache sets */
+        uintptr_t top = ((uintptr_t)f.stack + f.stack_size - 64 - (size_t)i * 1088 % 65536) & ~(uintptr_t)15;
+        uint64_t *frame = (uint64_t *)top - 6;
+        for (int r = 0; r < 6; r++)
             frame[r] = 0;
         ((void **)top)[0] = (void *)&fiber_trampoline;
         f.sp = frame;
@@ -353,17 +404,22 @@ inline void run_block(int nthreads)
         makecontext(&f.ctx, (void (*)())fiber_entry, 0);
 #endif
     }
+    /* rounds: each runs, in a fresh random order, the fibers that can go on
+     * (at first all; then those whose barrier opened in the round before) */
     std::vector<int> order(nthreads);
     for (int i = 0; i < nthreads; i++)
         order[i] = i;
+    g_next.clear();
     int alive = nthreads;
     while (alive > 0) {
-        std::shuffle(order.begin(), order.end(), g_rng);
-        long before = g_progress;
+        if (order.empty()) {
+            g_cur = nullptr;
+            die("deadlock: some threads wait at a barrier that others never reach");
+        }
+        for (int i = (int)order.size() - 1; i > 0; i--)   /* Fisher-Yates */
+            std::swap(order[i], order[(int)(((uint64_t)rng_next() * (uint64_t)(i + 1)) >> 32)]);
         for (int i : order) {
             Fiber &f = g_fibers[i];
-            if (f.done)
-                continue;
             g_cur = &f;
 #ifdef EMU_ASAN
             void *fake = nullptr;
@@ -382,10 +438,8 @@ inline void run_block(int nthreads)
                 g_progress++;
             }
         }
-        if (alive > 0 && g_progress == before) {
-            g_cur = nullptr;
-            die("deadlock: some threads wait at a barrier that others never reach");
-        }
+        order.swap(g_next);
+        g_next.clear();
     }
     g_cur = nullptr;
 }
@@ -413,6 +467,7 @@ inline void launch(const void *fn, const char *name, dim3 grid, dim3 block, size
         return;
     }
     std::function<void()> f(body);
+    double t0 = g_stats ? now_ms() : 0.0;
     g_body = &f;
     g_gridDim = grid;
     g_blockDim = block;
@@ -429,20 +484,29 @@ inline void launch(const void *fn, const char *name, dim3 grid, dim3 block, size
                 g_smem = nullptr;
             }
     g_body = nullptr;
+    if (g_stats) {
+        KernelStats &k = g_stats->by_name[name];
+        k.launches++;
+        k.blocks += (double)grid.x * grid.y * grid.z;
+        k.threads = (int)nthreads;
+        k.ms += now_ms() - t0;
+    }
 }
 
 /* ---- warp-level operations ---- */
 template <class T> inline T shfl_xor(T v, int m)
 {
     static_assert(sizeof(T) <= 8, "shfl of a large type");
+    /* one barrier, two buffers: a lane writes buffer k%2 at its k-th call only
+     * after every lane passed call k-1's barrier, so after they all read k-2's */
     WarpX &X = g_warpx[warp()];
     int l = lane();
+    uint64_t *buf = X.vx[g_cur->nshfl++ & 1];
     uint64_t bits = 0;
     memcpy(&bits, &v, sizeof(T));
-    X.v[l] = bits;
+    buf[l] = bits;
     syncwarp();
-    uint64_t o = X.v[(l ^ m) & 31];
-    syncwarp();
+    uint64_t o = buf[(l ^ m) & 31];
     T r;
     memcpy(&r, &o, sizeof(T));
     return r;
