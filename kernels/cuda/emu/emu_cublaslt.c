@@ -6,6 +6,7 @@
  * even).  C is not read when beta is 0 (cuBLAS's rule: it may be
  * uninitialised).  Every operand must be emulated device memory. */
 #include "cublasLt.h"
+#include "util/bf16.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -142,21 +143,6 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t h, cublasLtMatmul
     return CUBLAS_STATUS_SUCCESS;
 }
 
-static float bf16_to_f32(uint16_t h)
-{
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-static uint16_t f32_to_bf16(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    if (isnan(f)) return (uint16_t)((u >> 16) | 0x40);
-    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-}
-
 /* the bytes a stored layout spans */
 static size_t span_bytes(const struct nt_emu_lt_layout *l)
 {
@@ -171,7 +157,7 @@ static float *widen(const uint16_t *x, const struct nt_emu_lt_layout *l)
     float *f = malloc((cells ? cells : 1) * sizeof *f);
     if (!f) return NULL;
     for (uint64_t j = 0; j < l->cols; j++)
-        for (uint64_t i = 0; i < l->rows; i++) f[i + j * l->rows] = bf16_to_f32(x[i + j * (uint64_t)l->ld]);
+        for (uint64_t i = 0; i < l->rows; i++) f[i + j * l->rows] = nt_bf16_to_f32(x[i + j * (uint64_t)l->ld]);
     return f;
 }
 
@@ -217,8 +203,8 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t h, cublasLtMatmulDesc_t d, const 
                 if (fb != 0.0f) v += fb * ((const float *)C)[at];
                 ((float *)D)[at] = v;
             } else {
-                if (fb != 0.0f) v += fb * bf16_to_f32(((const uint16_t *)C)[at]);
-                ((uint16_t *)D)[at] = f32_to_bf16(v);
+                if (fb != 0.0f) v += fb * nt_bf16_to_f32(((const uint16_t *)C)[at]);
+                ((uint16_t *)D)[at] = nt_f32_to_bf16(v);
             }
         }
     free(fa_m);

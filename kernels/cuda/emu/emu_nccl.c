@@ -16,6 +16,7 @@
  * group each is a blocking MPI call.  Every buffer must be emulated device
  * memory; calls complete before they return. */
 #include "nccl.h"
+#include "util/bf16.h"
 
 #include <mpi.h>
 #include <stdarg.h>
@@ -170,15 +171,6 @@ static size_t type_size(ncclDataType_t t)
     }
 }
 
-static float bf(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
-static uint16_t to_bf(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if (f != f) return (uint16_t)((u >> 16) | 0x40);
-    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-}
-
 #define RED(T, a, b) (op == ncclSum ? (T)((a) + (b)) : op == ncclMax ? ((a) > (b) ? (a) : (b)) : ((a) < (b) ? (a) : (b)))
 /* out[i] = contributions[0][i] op contributions[1][i] op ..., in rank order */
 static void reduce(void *out, const char *parts, int nparts, size_t count, ncclDataType_t t, ncclRedOp_t op)
@@ -204,12 +196,12 @@ static void reduce(void *out, const char *parts, int nparts, size_t count, ncclD
         case ncclFloat32: LOOP(float) break;
         case ncclFloat64: LOOP(double) break;
         case ncclBfloat16: {
-            float acc = bf(((const uint16_t *)parts)[i]);
+            float acc = nt_bf16_to_f32(((const uint16_t *)parts)[i]);
             for (int r = 1; r < nparts; r++) {
-                float x = bf(((const uint16_t *)(parts + (size_t)r * stride))[i]);
+                float x = nt_bf16_to_f32(((const uint16_t *)(parts + (size_t)r * stride))[i]);
                 acc = RED(float, acc, x);
             }
-            ((uint16_t *)out)[i] = to_bf(acc);
+            ((uint16_t *)out)[i] = nt_f32_to_bf16(acc);
             break;
         }
         default: break;
